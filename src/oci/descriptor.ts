@@ -1,0 +1,130 @@
+import { GuardError } from '../errors.js';
+import { parseDigest, type Digest } from './digest.js';
+import { isIndexMediaType, isManifestMediaType, MediaType } from './mediatypes.js';
+import { normalizePlatform, type Platform } from './platform.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  platform?: Platform;
+  artifactType?: string;
+}
+
+export interface ImageIndex {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** A manifest, index or index.json that is not what its media type says it is. */
+export class InvalidDocumentError extends GuardError {
+  override name = 'InvalidDocumentError';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringMap(v: unknown, where: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isRecord(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    throw new InvalidDocumentError(`${where}: annotations must map strings to strings`);
+  }
+  return v as Record<string, string>;
+}
+
+/** Validates one descriptor; the digest is checked before anything can use it as a path. */
+export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
+  if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not an object`);
+  if (typeof v.mediaType !== 'string' || v.mediaType === '') {
+    throw new InvalidDocumentError(`${where}: mediaType missing`);
+  }
+  const size = v.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new InvalidDocumentError(`${where}: size ${JSON.stringify(size)} is not a non-negative integer`);
+  }
+  let digest: Digest;
+  try {
+    digest = parseDigest(v.digest, `${where} digest`);
+  } catch (err) {
+    throw new InvalidDocumentError((err as Error).message);
+  }
+  const d: Descriptor = { mediaType: v.mediaType, digest, size };
+  if (Array.isArray(v.urls)) d.urls = v.urls.filter((u): u is string => typeof u === 'string');
+  const annotations = stringMap(v.annotations, where);
+  if (annotations) d.annotations = annotations;
+  if (isRecord(v.platform)) {
+    const { os, architecture, variant } = v.platform;
+    if (typeof os !== 'string' || typeof architecture !== 'string') {
+      throw new InvalidDocumentError(`${where}: platform needs os and architecture`);
+    }
+    d.platform = normalizePlatform({ os, architecture, ...(typeof variant === 'string' ? { variant } : {}) });
+  }
+  if (typeof v.artifactType === 'string') d.artifactType = v.artifactType;
+  return d;
+}
+
+function parseJson(bytes: Uint8Array | string, where: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new InvalidDocumentError(`${where}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
+  return v;
+}
+
+/** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
+export function parseIndex(bytes: Uint8Array | string, where = 'index'): ImageIndex {
+  const v = parseJson(bytes, where);
+  if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
+  if (!Array.isArray(v.manifests)) throw new InvalidDocumentError(`${where}: manifests must be an array`);
+  if (typeof v.mediaType === 'string' && !isIndexMediaType(v.mediaType)) {
+    throw new InvalidDocumentError(`${where}: mediaType ${v.mediaType} is not an index`);
+  }
+  return {
+    schemaVersion: 2,
+    ...(typeof v.mediaType === 'string' ? { mediaType: v.mediaType } : {}),
+    manifests: v.manifests.map((m, i) => parseDescriptor(m, `${where} manifests[${i}]`)),
+    ...(stringMap(v.annotations, where) ? { annotations: stringMap(v.annotations, where) } : {}),
+  };
+}
+
+/** Parses an OCI image manifest or a Docker schema 2 manifest. */
+export function parseManifest(bytes: Uint8Array | string, where = 'manifest'): ImageManifest {
+  const v = parseJson(bytes, where);
+  if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
+  if (typeof v.mediaType === 'string' && !isManifestMediaType(v.mediaType)) {
+    throw new InvalidDocumentError(`${where}: mediaType ${v.mediaType} is not an image manifest`);
+  }
+  if (!Array.isArray(v.layers)) throw new InvalidDocumentError(`${where}: layers must be an array`);
+  const m: ImageManifest = {
+    schemaVersion: 2,
+    config: parseDescriptor(v.config, `${where} config`),
+    layers: v.layers.map((l, i) => parseDescriptor(l, `${where} layers[${i}]`)),
+  };
+  if (typeof v.mediaType === 'string') m.mediaType = v.mediaType;
+  if (v.subject !== undefined) m.subject = parseDescriptor(v.subject, `${where} subject`);
+  const annotations = stringMap(v.annotations, where);
+  if (annotations) m.annotations = annotations;
+  return m;
+}
+
+/** The descriptor to write for an index.json of our own making. */
+export function emptyIndex(): ImageIndex {
+  return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+}

@@ -1,0 +1,125 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { DigestMismatchError } from '../errors.js';
+import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { syncDir } from './atomic.js';
+import type { Layout } from './layout.js';
+
+const PREFIX_READ_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Writes one blob so that no wrong byte ever appears under its final name: bytes go to
+ * `<hex>.download` while being hashed, at most `descriptor.size` of them, and the file is
+ * renamed to `<hex>` only when size and digest match. A partial file left by an interrupted
+ * run is resumed: its bytes are hashed first and `offset` says where the download restarts.
+ * The caller holds the blob's lock (`layout.lockBlob`).
+ */
+export class BlobWriter {
+  readonly descriptor: Descriptor;
+  private readonly fh: FileHandle;
+  private readonly hash: Hash;
+  private readonly partial: string;
+  private readonly final: string;
+  /** Bytes already on disk when opened (resume point). */
+  readonly offset: number;
+  private position: number;
+
+  private constructor(
+    descriptor: Descriptor,
+    fh: FileHandle,
+    hash: Hash,
+    partial: string,
+    final: string,
+    offset: number,
+  ) {
+    this.descriptor = descriptor;
+    this.fh = fh;
+    this.hash = hash;
+    this.partial = partial;
+    this.final = final;
+    this.offset = offset;
+    this.position = offset;
+  }
+
+  static async open(
+    layout: Layout,
+    descriptor: Descriptor,
+    options: { resume: boolean },
+  ): Promise<BlobWriter> {
+    const partial = layout.partialPath(descriptor.digest);
+    const final = layout.blobPath(descriptor.digest);
+    const hash = createHash(digestAlgorithm(descriptor.digest));
+    const existing = options.resume ? await stat(partial).catch(() => undefined) : undefined;
+    const resumeFrom =
+      existing?.isFile() && existing.size > 0 && existing.size <= descriptor.size ? existing.size : 0;
+    if (resumeFrom === 0) await unlink(partial).catch(() => {});
+    // O_NOFOLLOW: a symlink planted at the partial name is never written through.
+    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+    const fh = await open(partial, flags, 0o644);
+    let offset = 0;
+    if (resumeFrom > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
+      while (offset < resumeFrom) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        offset += bytesRead;
+      }
+    }
+    await fh.truncate(offset);
+    return new BlobWriter(descriptor, fh, hash, partial, final, offset);
+  }
+
+  /** Bytes written so far, including the resumed prefix. */
+  get written(): number {
+    return this.position;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.position + chunk.length > this.descriptor.size) {
+      throw new DigestMismatchError(
+        `blob ${shortDigest(this.descriptor.digest)} is longer than its declared ${this.descriptor.size} bytes`,
+      );
+    }
+    this.hash.update(chunk);
+    let done = 0;
+    while (done < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, done, chunk.length - done, this.position);
+      done += bytesWritten;
+      this.position += bytesWritten;
+    }
+  }
+
+  /** Checks size and digest, then fsyncs and renames into place. On mismatch the partial is deleted. */
+  async commit(): Promise<void> {
+    const { size, digest } = this.descriptor;
+    const hex = this.hash.digest('hex');
+    if (this.position !== size || hex !== digestHex(digest)) {
+      await this.discard();
+      throw new DigestMismatchError(
+        this.position !== size
+          ? `blob ${shortDigest(digest)} truncated: ${this.position} of ${size} bytes`
+          : `blob ${shortDigest(digest)} digest mismatch: got sha256:${hex.slice(0, 12)}…`,
+      );
+    }
+    await this.fh.sync();
+    await this.fh.close();
+    await rename(this.partial, this.final);
+    await syncDir(path.dirname(this.final));
+  }
+
+  /** Stops writing and keeps the partial file so the next run resumes it. */
+  async close(): Promise<void> {
+    await this.fh.sync().catch(() => {});
+    await this.fh.close().catch(() => {});
+  }
+
+  /** Stops writing and deletes the partial file. */
+  async discard(): Promise<void> {
+    await this.fh.close().catch(() => {});
+    await unlink(this.partial).catch(() => {});
+  }
+}

@@ -1,0 +1,261 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { GuardError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/digest.js';
+import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { Annotation, MediaType } from '../oci/mediatypes.js';
+import { writeFileAtomic } from './atomic.js';
+import { acquireLock, withLock, type Lock, type LockOptions } from './lock.js';
+
+export const LAYOUT_FILE = 'oci-layout';
+export const INDEX_FILE = 'index.json';
+export const BLOBS_DIR = 'blobs';
+/** Our own lock between processes; linuxkit's `.lock` is never touched. */
+export const LOCK_FILE = '.oci-cache-guard.lock';
+/** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
+export const LOCKS_DIR = '.oci-cache-guard.locks';
+/** `<hex>.download`: a partial download of ours, resumed by the next pull. */
+export const PARTIAL_SUFFIX = '.download';
+/** linuxkit's fcntl lock file and buildkit-style ingest dir: never saved. */
+export const LINUXKIT_LOCK_FILE = '.lock';
+export const INGEST_DIR = 'ingest';
+
+export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+
+/** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LINUXKIT_CACHE || path.join(homedir(), '.linuxkit', 'cache');
+}
+
+/** One entry of index.json: the raw object as written (kept verbatim on rewrite) and what it means. */
+export interface IndexEntry {
+  raw: unknown;
+  /** Absent when the entry is not a valid descriptor; `error` says why. */
+  descriptor?: Descriptor;
+  error?: string;
+  /** `org.opencontainers.image.ref.name`, when present. */
+  name?: string;
+}
+
+export interface IndexDocument {
+  /** Top-level fields other than `manifests`, kept on rewrite. */
+  fields: Record<string, unknown>;
+  entries: IndexEntry[];
+}
+
+export type IndexRead =
+  { state: 'ok'; doc: IndexDocument } | { state: 'missing' } | { state: 'corrupt'; detail: string };
+
+export function entryName(raw: unknown): string | undefined {
+  const annotations = (raw as { annotations?: Record<string, unknown> } | null)?.annotations;
+  const name = annotations?.[Annotation.RefName];
+  return typeof name === 'string' ? name : undefined;
+}
+
+export function parseIndexDocument(text: string): IndexDocument {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+  const { manifests, ...fields } = v as Record<string, unknown>;
+  if (fields.schemaVersion !== 2) throw new Error('schemaVersion is not 2');
+  if (manifests !== undefined && !Array.isArray(manifests)) throw new Error('manifests is not an array');
+  const entries = (manifests ?? []).map((raw, i): IndexEntry => {
+    const name = entryName(raw);
+    try {
+      return {
+        raw,
+        descriptor: parseDescriptor(raw, `index.json manifests[${i}]`),
+        ...(name ? { name } : {}),
+      };
+    } catch (err) {
+      return { raw, error: (err as Error).message, ...(name ? { name } : {}) };
+    }
+  });
+  return { fields, entries };
+}
+
+export function serializeIndex(doc: IndexDocument): string {
+  return `${JSON.stringify({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, null, 2)}\n`;
+}
+
+/**
+ * An OCI image layout on disk. Every path under it is built here, every blob path from a
+ * checked Digest, so nothing read from a registry or a file can name a path outside it.
+ */
+export class Layout {
+  readonly root: string;
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  static at(dir: string): Layout {
+    return new Layout(path.resolve(dir));
+  }
+
+  private path(...parts: string[]): string {
+    const p = path.join(this.root, ...parts);
+    if (p !== this.root && !p.startsWith(this.root + path.sep)) {
+      throw new GuardError(
+        `refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`,
+      );
+    }
+    return p;
+  }
+
+  get indexPath(): string {
+    return this.path(INDEX_FILE);
+  }
+  get layoutFilePath(): string {
+    return this.path(LAYOUT_FILE);
+  }
+  get blobsDir(): string {
+    return this.path(BLOBS_DIR);
+  }
+  blobDir(algorithm: Algorithm): string {
+    return this.path(BLOBS_DIR, algorithm);
+  }
+  blobPath(digest: Digest): string {
+    return this.path(BLOBS_DIR, digestAlgorithm(digest), digestHex(digest));
+  }
+  partialPath(digest: Digest): string {
+    return this.blobPath(digest) + PARTIAL_SUFFIX;
+  }
+  /** A path relative to the root, with forward slashes, for reports. */
+  relative(p: string): string {
+    return path.relative(this.root, p).split(path.sep).join('/');
+  }
+
+  async exists(): Promise<boolean> {
+    return stat(this.root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+  }
+
+  /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
+  async init(): Promise<void> {
+    await mkdir(this.blobDir('sha256'), { recursive: true });
+    if (!(await stat(this.layoutFilePath).catch(() => undefined))) {
+      await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
+    }
+    if (!(await stat(this.indexPath).catch(() => undefined))) {
+      await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    }
+  }
+
+  async readIndex(): Promise<IndexRead> {
+    let text: string;
+    try {
+      text = await this.readFileNoFollow(this.indexPath, 64 * 1024 * 1024);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+      return { state: 'corrupt', detail: (err as Error).message };
+    }
+    try {
+      return { state: 'ok', doc: parseIndexDocument(text) };
+    } catch (err) {
+      return { state: 'corrupt', detail: `unparseable: ${(err as Error).message}` };
+    }
+  }
+
+  async writeIndex(doc: IndexDocument): Promise<void> {
+    await writeFileAtomic(this.indexPath, serializeIndex(doc));
+  }
+
+  /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
+  async moveIndexAside(now = new Date()): Promise<string> {
+    const stamp = now.toISOString().replace(/[:.]/g, '-');
+    const aside = this.path(`${INDEX_FILE}.corrupt-${stamp}`);
+    await rename(this.indexPath, aside);
+    return aside;
+  }
+
+  /**
+   * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
+   * descriptor as served, under the cache lock so concurrent writers keep every entry.
+   */
+  async setEntry(descriptor: Descriptor, name: string, lockOptions?: Partial<LockOptions>): Promise<void> {
+    await this.withLock(async () => {
+      await this.init();
+      const read = await this.readIndex();
+      if (read.state !== 'ok') {
+        throw new GuardError(
+          `${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`,
+        );
+      }
+      const raw: Record<string, unknown> = {
+        mediaType: descriptor.mediaType,
+        digest: descriptor.digest,
+        size: descriptor.size,
+        ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+        annotations: { ...descriptor.annotations, [Annotation.RefName]: name },
+      };
+      const entries = read.doc.entries.filter((e) => e.name !== name);
+      entries.push({
+        raw,
+        descriptor: { ...descriptor, annotations: raw.annotations as Record<string, string> },
+        name,
+      });
+      await this.writeIndex({ fields: read.doc.fields, entries });
+    }, lockOptions);
+  }
+
+  /** Exclusive lock on the layout for index.json changes, repair and prune. */
+  withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
+    return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
+  }
+
+  /** Lock for downloading one blob, so two processes never write the same partial file. */
+  async lockBlob(digest: Digest, options?: Partial<LockOptions> & { logger?: Logger }): Promise<Lock> {
+    await mkdir(this.path(LOCKS_DIR), { recursive: true });
+    return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
+      what: `download of ${digest}`,
+      ...options,
+    });
+  }
+
+  /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
+  async openBlob(digest: Digest): Promise<FileHandle> {
+    return openRegularNoFollow(this.blobPath(digest));
+  }
+
+  /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
+  async readBlob(digest: Digest, maxBytes: number): Promise<Buffer> {
+    const fh = await this.openBlob(digest);
+    try {
+      const { size } = await fh.stat();
+      if (size > maxBytes)
+        throw new GuardError(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async readFileNoFollow(p: string, maxBytes: number): Promise<string> {
+    const fh = await openRegularNoFollow(p);
+    try {
+      const { size } = await fh.stat();
+      if (size > maxBytes) throw new GuardError(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
+      return (await fh.readFile()).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
+export async function openRegularNoFollow(p: string): Promise<FileHandle> {
+  const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const s = await fh.stat();
+  if (!s.isFile()) {
+    await fh.close();
+    const err = new Error(`${p} is not a regular file`) as NodeJS.ErrnoException;
+    err.code = 'ENOTREG';
+    throw err;
+  }
+  return fh;
+}

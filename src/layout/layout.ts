@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GuardError } from '../errors.js';
@@ -149,7 +149,7 @@ export class Layout {
   async readIndex(): Promise<IndexRead> {
     let text: string;
     try {
-      text = await this.readFileNoFollow(this.indexPath, 64 * 1024 * 1024);
+      text = await this.readSmallFile(this.indexPath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
       return { state: 'corrupt', detail: (err as Error).message };
@@ -235,7 +235,8 @@ export class Layout {
     }
   }
 
-  private async readFileNoFollow(p: string, maxBytes: number): Promise<string> {
+  /** Reads a small file of the layout (index.json, oci-layout) without following a symlink. */
+  async readSmallFile(p: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
     const fh = await openRegularNoFollow(p);
     try {
       const { size } = await fh.stat();

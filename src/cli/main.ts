@@ -1,0 +1,89 @@
+import { GuardError, UsageError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { VERSION } from '../version.js';
+import { lsCommand, LS_HELP } from './commands/ls.js';
+import { pruneCommand, PRUNE_HELP } from './commands/prune.js';
+import { validateCommand, VALIDATE_HELP } from './commands/validate.js';
+import type { CliContext } from './context.js';
+
+type Command = { run: (argv: string[], ctx: CliContext) => Promise<number>; help: string; summary: string };
+
+const COMMANDS: Record<string, Command> = {
+  validate: {
+    run: validateCommand,
+    help: VALIDATE_HELP,
+    summary: 'check every blob and image; --repair fixes what is wrong',
+  },
+  ls: { run: lsCommand, help: LS_HELP, summary: 'list cached images, their platforms and completeness' },
+  prune: {
+    run: pruneCommand,
+    help: PRUNE_HELP,
+    summary: 'delete unreferenced blobs, partial downloads and strays',
+  },
+};
+
+export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `oci-cache-guard ${VERSION}: keep an OCI image cache (linuxkit's ~/.linuxkit/cache or any OCI layout) trustworthy`,
+    '',
+    'Usage: oci-cache-guard <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --cache DIR (default $LINUXKIT_CACHE, else ~/.linuxkit/cache), --json and --verbose.',
+    "Run 'oci-cache-guard <command> --help' for its options.",
+  ].join('\n');
+}
+
+export function consoleContext(verbose: boolean): CliContext {
+  const logger: Logger = {
+    debug: (m) => verbose && process.stderr.write(`debug: ${m}\n`),
+    info: (m) => process.stderr.write(`${m}\n`),
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  };
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    stderr: process.stderr,
+    logger,
+    env: process.env,
+  };
+}
+
+/** Runs one CLI invocation and returns its exit status; never throws. */
+export async function runCli(
+  argv: string[],
+  ctx: CliContext = consoleContext(argv.includes('--verbose') || argv.includes('-v')),
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    ctx.out(topic ? topic.help : usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === 'version') {
+    ctx.out(VERSION);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.stderr.write(
+      `oci-cache-guard: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`,
+    );
+    return EXIT.usage;
+  }
+  const verbose = rest.includes('--verbose') || rest.includes('-v');
+  try {
+    return await command.run(rest, ctx);
+  } catch (err) {
+    ctx.stderr.write(`oci-cache-guard ${name}: ${errorMessage(err)}\n`);
+    if (verbose && err instanceof Error) {
+      if (err.cause) ctx.stderr.write(`  caused by: ${errorMessage(err.cause)}\n`);
+      if (!(err instanceof GuardError)) ctx.stderr.write(`${err.stack}\n`);
+    }
+    return err instanceof UsageError ? EXIT.usage : EXIT.problems;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Layout } from '../layout/layout.js';
+import type { Logger } from '../log.js';
+import type { Platform } from '../oci/platform.js';
+import type { Report, VerifyMode } from './findings.js';
+import { HashPool, type BatchProgress } from './hash-pool.js';
+import { pruneLayout, type PruneResult } from './prune.js';
+import { repairLayout } from './repair.js';
+import { verifyLayout } from './verify.js';
+
+export interface CheckOptions {
+  mode: VerifyMode;
+  platforms: Platform[];
+  repair: boolean;
+  logger?: Logger;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+/** Verify a layout and, when asked, repair it: the one call the CLI and the Action make. */
+export async function checkLayout(layout: Layout, options: CheckOptions): Promise<Report> {
+  const pool = HashPool.create();
+  try {
+    const verifyOptions = {
+      mode: options.mode,
+      platforms: options.platforms,
+      hasher: pool,
+      ...(options.logger ? { logger: options.logger } : {}),
+    };
+    const scanHooks = options.onProgress ? { onProgress: options.onProgress } : {};
+    const verification = await verifyLayout(layout, { ...verifyOptions, ...scanHooks });
+    if (!options.repair) return verification.report;
+    return await repairLayout(layout, verification, verifyOptions);
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function pruneUnreferenced(
+  layout: Layout,
+  options: { dryRun: boolean; logger?: Logger },
+): Promise<PruneResult> {
+  const pool = HashPool.create();
+  try {
+    return await pruneLayout(layout, {
+      mode: 'size',
+      platforms: [],
+      hasher: pool,
+      dryRun: options.dryRun,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+export type { Finding, FindingKind, ImageStatus, PlatformStatus, Report, VerifyMode } from './findings.js';
+export { describeFinding } from './verify.js';

@@ -1,0 +1,122 @@
+import { lstat, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../layout/atomic.js';
+import { INDEX_FILE, OCI_LAYOUT_CONTENT, type Layout } from '../layout/layout.js';
+import { MediaType } from '../oci/mediatypes.js';
+import type { Finding, Report } from './findings.js';
+import type { ScanResult } from './scan.js';
+import { verifyLayout, type Verification, type VerifyOptions } from './verify.js';
+
+/**
+ * Acts on a verification, under the cache lock: deletes blobs proven wrong and strays,
+ * removes index.json entries linuxkit must not use (so it re-pulls instead of building an
+ * image with files silently missing), moves an unparseable index.json aside, recreates
+ * oci-layout. Never deletes a valid blob, never follows a symlink, never leaves the cache.
+ * Returns the report with each finding's action, `ok` judged by walking the result again.
+ */
+export async function repairLayout(
+  layout: Layout,
+  verification: Verification,
+  options: VerifyOptions,
+): Promise<Report> {
+  return layout.withLock(async () => {
+    const { report, scan } = verification;
+    const findings = report.findings.map((f) => ({ ...f }));
+    const done: Finding[] = [];
+
+    if (verification.layoutFile !== 'ok') {
+      await writeFileAtomic(layout.layoutFilePath, OCI_LAYOUT_CONTENT);
+      for (const f of findings) if (f.path === 'oci-layout') f.action = 'recreated';
+    }
+    await repairIndex(layout, verification, findings, done);
+
+    for (const f of findings) {
+      if (
+        f.kind === 'stray' ||
+        (f.kind === 'corrupt' && f.digest && scan.blobs.get(f.digest)?.hashOk === false)
+      ) {
+        if (await removeInside(layout, path.join(layout.root, f.path))) f.action = 'removed';
+      }
+    }
+    const after = afterRemoval(scan, findings, layout);
+    const again = await verifyLayout(layout, options, after);
+    // Keep what we did; add anything the second walk sees that the first did not (blobs of
+    // removed entries are now unreferenced).
+    const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));
+    const fresh = again.report.findings.filter(
+      (f) => !seen.has(`${f.kind}:${f.path}`) && f.kind !== 'unreferenced',
+    );
+    return { ...again.report, findings: [...done, ...findings, ...fresh] };
+  });
+}
+
+async function repairIndex(
+  layout: Layout,
+  v: Verification,
+  findings: Finding[],
+  done: Finding[],
+): Promise<void> {
+  const indexFinding = findings.find((f) => f.kind === 'index' && f.path === INDEX_FILE && !f.images);
+  if (v.index.state === 'corrupt') {
+    const aside = await layout.moveIndexAside();
+    await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    if (indexFinding) {
+      indexFinding.action = 'moved';
+      indexFinding.detail += ` (moved to ${path.basename(aside)}, started an empty one)`;
+    }
+    return;
+  }
+  if (v.index.state === 'missing') {
+    await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    if (indexFinding) indexFinding.action = 'recreated';
+    return;
+  }
+  if (v.badEntries.size === 0) return;
+  // Re-read under the lock: another process may have added entries since we verified.
+  const current = await layout.readIndex();
+  if (current.state !== 'ok') return;
+  const bad = [...v.badEntries].map((i) => ({
+    entry: v.index.state === 'ok' ? v.index.doc.entries[i] : undefined,
+    why: v.entryProblems.get(i),
+  }));
+  const isBad = (raw: unknown) => bad.find((b) => JSON.stringify(b.entry?.raw) === JSON.stringify(raw));
+  const keep = current.doc.entries.filter((e) => !isBad(e.raw));
+  await layout.writeIndex({ fields: current.doc.fields, entries: keep });
+  for (const e of current.doc.entries) {
+    const b = isBad(e.raw);
+    if (!b) continue;
+    const name = e.name ?? '(unnamed entry)';
+    done.push({
+      kind: 'index',
+      path: INDEX_FILE,
+      detail: `entry ${name}: ${b.why}; the next pull fetches it again`,
+      action: 'removed',
+      images: [name],
+    });
+    for (const f of findings)
+      if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE) f.action = 'removed';
+  }
+}
+
+/** Deletes a file, symlink (the link itself) or directory that lies inside the cache. */
+async function removeInside(layout: Layout, p: string): Promise<boolean> {
+  const resolved = path.resolve(p);
+  if (!resolved.startsWith(path.join(layout.root, 'blobs') + path.sep)) return false;
+  const s = await lstat(resolved).catch(() => undefined);
+  if (!s) return true;
+  // rm never follows symlinks, at the top or inside a directory.
+  if (s.isDirectory()) await rm(resolved, { recursive: true, force: true });
+  else await unlink(resolved);
+  return true;
+}
+
+function afterRemoval(scan: ScanResult, findings: Finding[], layout: Layout): ScanResult {
+  const removed = new Set(
+    findings.filter((f) => f.action === 'removed').map((f) => path.join(layout.root, f.path)),
+  );
+  return {
+    blobs: new Map([...scan.blobs].filter(([, b]) => !removed.has(b.path))),
+    partials: scan.partials.filter((p) => !removed.has(p.path)),
+    strays: scan.strays.filter((s) => !removed.has(s.path)),
+  };
+}

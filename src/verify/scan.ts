@@ -1,0 +1,170 @@
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Layout } from '../layout/layout.js';
+import { BLOBS_DIR, PARTIAL_SUFFIX } from '../layout/layout.js';
+import {
+  digestAlgorithm,
+  digestHex,
+  isAlgorithm,
+  isValidHex,
+  makeDigest,
+  type Algorithm,
+  type Digest,
+} from '../oci/digest.js';
+import type { BatchProgress, HashPool, HashResult } from './hash-pool.js';
+
+/** What we know of one digest-named regular file in blobs/. */
+export interface BlobFile {
+  digest: Digest;
+  path: string;
+  size: number;
+  /** true/false once hashed; undefined when not hashed (mode `size`). */
+  hashOk?: boolean;
+  /** The digest its content really has, when it was hashed and differs. */
+  actualHex?: string;
+}
+
+export interface OtherFile {
+  path: string;
+  size: number;
+  /** Why it is stray ("name is not a sha256 digest", "symbolic link", …). */
+  detail: string;
+  digest?: Digest;
+  isDirectory: boolean;
+}
+
+export interface ScanResult {
+  blobs: Map<Digest, BlobFile>;
+  partials: OtherFile[];
+  strays: OtherFile[];
+}
+
+export interface ScanOptions {
+  /** Hash every blob (true) or only record sizes. */
+  hash: boolean;
+  hasher: Hasher;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+/** The part of the worker pool the verifier uses. */
+export type Hasher = Pick<HashPool, 'hashFiles'>;
+
+function kindOf(s: {
+  isSymbolicLink(): boolean;
+  isDirectory(): boolean;
+  isFile(): boolean;
+}): string | undefined {
+  if (s.isSymbolicLink()) return 'symbolic link (never followed)';
+  if (s.isDirectory()) return 'directory';
+  if (!s.isFile()) return 'not a regular file';
+  return undefined;
+}
+
+/**
+ * Lists blobs/ without following symlinks, classifies every entry, and hashes the blobs in
+ * parallel when asked. Changes nothing.
+ */
+export async function scanBlobs(layout: Layout, options: ScanOptions): Promise<ScanResult> {
+  const result: ScanResult = { blobs: new Map(), partials: [], strays: [] };
+  const blobsDir = layout.blobsDir;
+  const top = await lstat(blobsDir).catch(() => undefined);
+  if (!top) return result;
+  if (!top.isDirectory()) {
+    result.strays.push({
+      path: blobsDir,
+      size: top.size,
+      detail: `${kindOf(top) ?? 'file'} where the blobs directory should be`,
+      isDirectory: false,
+    });
+    return result;
+  }
+  for (const algName of await readdir(blobsDir)) {
+    const algPath = path.join(blobsDir, algName);
+    const s = await lstat(algPath);
+    if (!isAlgorithm(algName) || !s.isDirectory()) {
+      const what = kindOf(s) ?? 'file';
+      result.strays.push({
+        path: algPath,
+        size: s.size,
+        detail: isAlgorithm(algName)
+          ? `${what} where a directory should be`
+          : `${what} in ${BLOBS_DIR}/: not a digest algorithm`,
+        isDirectory: s.isDirectory(),
+      });
+      continue;
+    }
+    await scanAlgorithmDir(algName, algPath, result);
+  }
+  if (options.hash) await hashAll(result, options);
+  return result;
+}
+
+async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanResult): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const p = path.join(dir, name);
+    const s = await lstat(p);
+    const notFile = kindOf(s);
+    const stray = (detail: string, digest?: Digest) =>
+      result.strays.push({
+        path: p,
+        size: s.size,
+        detail,
+        isDirectory: s.isDirectory(),
+        ...(digest ? { digest } : {}),
+      });
+    if (isValidHex(algorithm, name)) {
+      const digest = makeDigest(algorithm, name);
+      if (notFile) stray(notFile, digest);
+      else result.blobs.set(digest, { digest, path: p, size: s.size });
+      continue;
+    }
+    const hex = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : undefined;
+    if (hex !== undefined && isValidHex(algorithm, hex) && !notFile) {
+      result.partials.push({
+        path: p,
+        size: s.size,
+        detail: `${s.size} bytes downloaded`,
+        digest: makeDigest(algorithm, hex),
+        isDirectory: false,
+      });
+      continue;
+    }
+    stray(notFile ?? strayNameDetail(algorithm, name));
+  }
+}
+
+function strayNameDetail(algorithm: Algorithm, name: string): string {
+  if (/^[0-9a-f]{64}\d+$/.test(name)) return 'temporary file of an interrupted write (not a blob)';
+  if (/^[0-9a-fA-F]+$/.test(name) && name !== name.toLowerCase())
+    return `name is not a ${algorithm} digest: upper-case hex`;
+  return `name is not a ${algorithm} digest`;
+}
+
+async function hashAll(result: ScanResult, options: ScanOptions): Promise<void> {
+  const files = [...result.blobs.values()];
+  const outcomes = await options.hasher.hashFiles(
+    files.map((f) => ({ path: f.path, algorithm: digestAlgorithm(f.digest), size: f.size })),
+    options.onProgress ? { onProgress: options.onProgress } : {},
+  );
+  outcomes.forEach((outcome, i) => applyHash(result, files[i]!, outcome));
+}
+
+/** Records a hash result on a scanned blob; a file that vanished or is no longer a file leaves the blob list. */
+export function applyHash(result: ScanResult, file: BlobFile, outcome: HashResult): void {
+  if (!outcome.ok) {
+    result.blobs.delete(file.digest);
+    if (outcome.code !== 'ENOENT') {
+      result.strays.push({
+        path: file.path,
+        size: file.size,
+        detail: outcome.message,
+        digest: file.digest,
+        isDirectory: false,
+      });
+    }
+    return;
+  }
+  file.size = outcome.size;
+  file.hashOk = outcome.hex === digestHex(file.digest);
+  if (!file.hashOk) file.actualHex = outcome.hex;
+}

@@ -1,0 +1,193 @@
+import type { Layout, IndexRead } from '../layout/layout.js';
+import { INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
+import type { Logger } from '../log.js';
+import { shortDigest } from '../oci/digest.js';
+import { isIndexMediaType } from '../oci/mediatypes.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
+import { isProblem, type Finding, type ImageStatus, type Report, type VerifyMode } from './findings.js';
+import type { BatchProgress } from './hash-pool.js';
+import { scanBlobs, type Hasher, type ScanResult } from './scan.js';
+import { GraphWalker } from './walk.js';
+
+export interface VerifyOptions {
+  mode: VerifyMode;
+  /** Platforms that must be complete in every multi-platform image. */
+  platforms: Platform[];
+  hasher: Hasher;
+  logger?: Logger;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+/** A report plus what repair needs to act on it. */
+export interface Verification {
+  report: Report;
+  scan: ScanResult;
+  index: IndexRead;
+  /** index.json entries (by position in the file as read) that linuxkit must not use. */
+  badEntries: Set<number>;
+  /** Why each bad entry is bad, for the message when it is removed. */
+  entryProblems: Map<number, string>;
+  layoutFile: 'ok' | 'missing' | 'invalid';
+}
+
+const FINDING_ORDER = ['index', 'corrupt', 'missing', 'stray', 'partial', 'unreferenced'];
+
+/**
+ * Checks a layout: scans blobs/ (hashing them in `full` mode), walks every index.json entry,
+ * and collects every finding. Changes nothing. `scan` reuses an earlier scan (after repair).
+ */
+export async function verifyLayout(
+  layout: Layout,
+  options: VerifyOptions,
+  scan?: ScanResult,
+): Promise<Verification> {
+  scan ??= await scanBlobs(layout, {
+    hash: options.mode === 'full',
+    hasher: options.hasher,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const findings: Finding[] = [];
+  const layoutFile = await checkLayoutFile(layout);
+  if (layoutFile !== 'ok') {
+    findings.push({
+      kind: 'index',
+      path: LAYOUT_FILE,
+      detail: layoutFile === 'missing' ? 'missing' : 'not {"imageLayoutVersion": "1.0.0"}',
+      action: 'kept',
+    });
+  }
+  const index = await layout.readIndex();
+  if (index.state === 'missing')
+    findings.push({ kind: 'index', path: INDEX_FILE, detail: 'missing', action: 'kept' });
+  if (index.state === 'corrupt')
+    findings.push({ kind: 'index', path: INDEX_FILE, detail: index.detail, action: 'kept' });
+
+  const walker = new GraphWalker(layout, scan, options.hasher);
+  const images: ImageStatus[] = [];
+  const badEntries = new Set<number>();
+  const entryProblems = new Map<number, string>();
+  const entries = index.state === 'ok' ? index.doc.entries : [];
+  for (const [i, entry] of entries.entries()) {
+    const name = entry.name ?? `(unnamed entry ${i})`;
+    if (!entry.descriptor) {
+      findings.push({
+        kind: 'index',
+        path: INDEX_FILE,
+        detail: `entry ${name}: ${entry.error}`,
+        action: 'kept',
+        images: [name],
+      });
+      badEntries.add(i);
+      entryProblems.set(i, 'invalid entry');
+      images.push({ name, platforms: {}, size: 0, problem: entry.error ?? 'invalid entry' });
+      continue;
+    }
+    const { status, bad } = await walker.walkImage(name, entry.descriptor);
+    images.push(status);
+    if (bad) {
+      badEntries.add(i);
+      const broken = Object.entries(status.platforms)
+        .filter(([, s]) => s === 'broken')
+        .map(([p]) => p);
+      entryProblems.set(i, status.problem ?? `platform ${broken.join(', ')} broken`);
+    }
+    if (isIndexMediaType(entry.descriptor.mediaType)) {
+      for (const want of options.platforms) {
+        const key = formatPlatform(want);
+        const state = status.platforms[key];
+        if (state === 'complete' || state === 'broken' || status.problem) continue;
+        findings.push({
+          kind: 'missing',
+          path: INDEX_FILE,
+          detail:
+            state === 'absent'
+              ? `platform ${key} of ${name} is not in the cache`
+              : `${name} has no ${key} image`,
+          action: 'kept',
+          images: [name],
+        });
+      }
+    }
+  }
+  findings.push(...walker.findings.values());
+
+  for (const blob of scan.blobs.values()) {
+    if (walker.reachable.has(blob.digest) || walker.findings.has(`blob:${blob.digest}`)) continue;
+    const path = layout.relative(blob.path);
+    findings.push(
+      blob.hashOk === false
+        ? {
+            kind: 'corrupt',
+            digest: blob.digest,
+            path,
+            detail: `content does not match its name (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`,
+            action: 'kept',
+          }
+        : {
+            kind: 'unreferenced',
+            digest: blob.digest,
+            path,
+            detail: `${blob.size} bytes, not reachable from index.json`,
+            action: 'kept',
+          },
+    );
+  }
+  for (const p of scan.partials)
+    findings.push({
+      kind: 'partial',
+      ...(p.digest ? { digest: p.digest } : {}),
+      path: layout.relative(p.path),
+      detail: p.detail,
+      action: 'kept',
+    });
+  for (const s of scan.strays)
+    findings.push({
+      kind: 'stray',
+      ...(s.digest ? { digest: s.digest } : {}),
+      path: layout.relative(s.path),
+      detail: s.detail,
+      action: 'kept',
+    });
+
+  findings.sort(
+    (a, b) => FINDING_ORDER.indexOf(a.kind) - FINDING_ORDER.indexOf(b.kind) || a.path.localeCompare(b.path),
+  );
+  const checked = [...scan.blobs.values()];
+  const report: Report = {
+    ok: !findings.some(isProblem),
+    cache: layout.root,
+    mode: options.mode,
+    blobs: { checked: checked.length, bytes: checked.reduce((sum, b) => sum + b.size, 0) },
+    findings,
+    images,
+  };
+  options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
+  return { report, scan, index, badEntries, entryProblems, layoutFile };
+}
+
+async function checkLayoutFile(layout: Layout): Promise<'ok' | 'missing' | 'invalid'> {
+  try {
+    const v = JSON.parse(await layout.readSmallFile(layout.layoutFilePath)) as {
+      imageLayoutVersion?: unknown;
+    };
+    return typeof v.imageLayoutVersion === 'string' ? 'ok' : 'invalid';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'invalid';
+  }
+}
+
+/** "blobs/sha256/ab12cd34ef56… truncated: 1104 of 5678 bytes — removed" */
+export function describeFinding(f: Finding, action: string = f.action): string {
+  const isBlob =
+    f.digest && f.path.startsWith('blobs/') && !f.path.endsWith('.download') && f.kind !== 'stray';
+  const where = isBlob
+    ? `${f.path.slice(0, f.path.lastIndexOf('/') + 1)}${shortDigest(f.digest!).split(':')[1]}`
+    : f.path;
+  const what =
+    f.kind === 'stray' || f.kind === 'partial' || f.kind === 'unreferenced'
+      ? `${f.kind}: ${f.detail}`
+      : f.detail;
+  // "kept" is news only for a blob that looks wrong but was proven valid.
+  const suffix = action === 'kept' && !f.detail.startsWith('valid blob') ? '' : ` — ${action}`;
+  return `${where} ${what}${suffix}`;
+}

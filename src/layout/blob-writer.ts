@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError } from '../errors.js';
 import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
@@ -52,7 +52,7 @@ export class BlobWriter {
     const partial = layout.partialPath(descriptor.digest);
     const final = layout.blobPath(descriptor.digest);
     const hash = createHash(digestAlgorithm(descriptor.digest));
-    const existing = options.resume ? await stat(partial).catch(() => undefined) : undefined;
+    const existing = options.resume ? await lstat(partial).catch(() => undefined) : undefined;
     const resumeFrom =
       existing?.isFile() && existing.size > 0 && existing.size <= descriptor.size ? existing.size : 0;
     if (resumeFrom === 0) await unlink(partial).catch(() => {});

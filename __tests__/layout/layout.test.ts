@@ -1,0 +1,200 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DigestMismatchError, GuardError } from '../../src/errors.js';
+import { BlobWriter } from '../../src/layout/blob-writer.js';
+import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
+import { acquireLock } from '../../src/layout/lock.js';
+import { parseDigest } from '../../src/oci/digest.js';
+import { MediaType } from '../../src/oci/mediatypes.js';
+
+const run = promisify(execFile);
+let dir: string;
+let layout: Layout;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ocg-layout-'));
+  layout = Layout.at(dir);
+  await layout.init();
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function blobOf(bytes: Buffer) {
+  return {
+    mediaType: 'application/octet-stream',
+    digest: parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`),
+    size: bytes.length,
+  };
+}
+
+describe('Layout', () => {
+  it('init writes oci-layout and an empty index.json', async () => {
+    expect(JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
+    const read = await layout.readIndex();
+    expect(read.state === 'ok' && read.doc.entries).toEqual([]);
+  });
+
+  it('builds blob paths only from checked digests and stays inside the root', () => {
+    const d = parseDigest(`sha256:${'c'.repeat(64)}`);
+    expect(layout.blobPath(d)).toBe(path.join(dir, 'blobs', 'sha256', 'c'.repeat(64)));
+    expect(() => parseDigest('sha256:../../x')).toThrow();
+  });
+
+  it('setEntry replaces an entry of the same name and keeps unknown fields of others', async () => {
+    const raw = {
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: MediaType.OciManifest,
+          digest: `sha256:${'1'.repeat(64)}`,
+          size: 3,
+          annotations: { 'org.opencontainers.image.ref.name': 'other' },
+          'x-extra': 1,
+        },
+      ],
+    };
+    await writeFile(layout.indexPath, JSON.stringify(raw));
+    const d1 = blobOf(Buffer.from('one'));
+    const d2 = blobOf(Buffer.from('two'));
+    await layout.setEntry({ ...d1, mediaType: MediaType.OciIndex }, 'docker.io/library/redis');
+    await layout.setEntry({ ...d2, mediaType: MediaType.OciIndex }, 'docker.io/library/redis');
+    const doc = JSON.parse(await readFile(layout.indexPath, 'utf8'));
+    expect(doc.manifests).toHaveLength(2);
+    expect(doc.manifests[0]['x-extra']).toBe(1);
+    expect(doc.manifests[1]).toEqual({
+      mediaType: MediaType.OciIndex,
+      digest: d2.digest,
+      size: 3,
+      annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/redis' },
+    });
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('reports a garbage index.json as corrupt and moves it aside', async () => {
+    await writeFile(layout.indexPath, '{"schemaVersion": 2, "manifests": [');
+    const read = await layout.readIndex();
+    expect(read.state).toBe('corrupt');
+    const aside = await layout.moveIndexAside(new Date('2026-11-28T01:02:03.004Z'));
+    expect(path.basename(aside)).toBe('index.json.corrupt-2026-11-28T01-02-03-004Z');
+    expect(await readFile(aside, 'utf8')).toBe('{"schemaVersion": 2, "manifests": [');
+  });
+
+  it('refuses to read a blob through a symlink', async () => {
+    const target = path.join(dir, '..', `outside-${path.basename(dir)}`);
+    await writeFile(target, 'secret');
+    const d = blobOf(Buffer.from('secret'));
+    await symlink(target, layout.blobPath(d.digest));
+    await expect(layout.readBlob(d.digest, 100)).rejects.toMatchObject({ code: 'ELOOP' });
+    await rm(target);
+  });
+});
+
+describe('lock', () => {
+  it('waits for a live holder and times out with a message naming the holder', async () => {
+    const lock = await acquireLock(path.join(dir, LOCK_FILE));
+    await expect(acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 50 })).rejects.toThrow(
+      new RegExp(`locked by process ${process.pid}`),
+    );
+    await lock.release();
+    await (await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 50 })).release();
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const deadPid = Number(child.stdout.trim());
+    await writeFile(path.join(dir, LOCK_FILE), `${deadPid}\n${(await import('node:os')).hostname()}\nx\n`);
+    const lock = await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 1000 });
+    expect((await readFile(path.join(dir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(String(process.pid));
+    await lock.release();
+  });
+
+  it('keeps every entry when processes add entries concurrently', async () => {
+    const script = `
+      import { Layout } from ${JSON.stringify(path.resolve('src/layout/layout.ts'))};
+      const layout = Layout.at(process.argv[2]);
+      for (let i = 0; i < 10; i++) {
+        const hex = (process.argv[3] + String(i)).padStart(64, '0');
+        await layout.setEntry({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: 'sha256:' + hex, size: 1 }, 'img-' + process.argv[3] + '-' + i);
+      }`;
+    const file = path.join(dir, '..', `writer-${path.basename(dir)}.mts`);
+    await writeFile(file, script);
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    await Promise.all(['1', '2', '3'].map((n) => run(tsx, [file, dir, n])));
+    await rm(file);
+    const read = await layout.readIndex();
+    expect(read.state === 'ok' && read.doc.entries.map((e) => e.name).sort()).toHaveLength(30);
+  });
+});
+
+describe('BlobWriter', () => {
+  const bytes = randomBytes(300_000);
+  const desc = blobOf(bytes);
+
+  it('renames into place only when size and digest match', async () => {
+    const w = await BlobWriter.open(layout, desc, { resume: true });
+    expect(w.offset).toBe(0);
+    await w.write(bytes.subarray(0, 1000));
+    expect(await stat(layout.blobPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+    await w.write(bytes.subarray(1000));
+    await w.commit();
+    expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
+    expect(await stat(layout.partialPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('refuses bytes beyond the declared size', async () => {
+    const w = await BlobWriter.open(layout, desc, { resume: false });
+    await expect(w.write(Buffer.concat([bytes, Buffer.from('x')]))).rejects.toThrow(DigestMismatchError);
+    await w.discard();
+  });
+
+  it('never puts a wrong byte under the final name', async () => {
+    const bad = Buffer.from(bytes);
+    bad[5000] ^= 0xff;
+    const w = await BlobWriter.open(layout, desc, { resume: false });
+    await w.write(bad);
+    await expect(w.commit()).rejects.toThrow(/digest mismatch/);
+    expect(await stat(layout.blobPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+    expect(await stat(layout.partialPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('resumes a partial download: offset is what was on disk, the final check covers the prefix', async () => {
+    const first = await BlobWriter.open(layout, desc, { resume: true });
+    await first.write(bytes.subarray(0, 123_456));
+    await first.close();
+    const second = await BlobWriter.open(layout, desc, { resume: true });
+    expect(second.offset).toBe(123_456);
+    await second.write(bytes.subarray(123_456));
+    await second.commit();
+    expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
+  });
+
+  it('starts over when the partial is longer than the blob', async () => {
+    await writeFile(layout.partialPath(desc.digest), Buffer.alloc(desc.size + 10));
+    const w = await BlobWriter.open(layout, desc, { resume: true });
+    expect(w.offset).toBe(0);
+    await w.discard();
+  });
+
+  it('does not write through a symlink planted at the partial name', async () => {
+    const target = path.join(dir, '..', `victim-${path.basename(dir)}`);
+    await writeFile(target, 'keep me');
+    await symlink(target, layout.partialPath(desc.digest));
+    const w = await BlobWriter.open(layout, desc, { resume: true });
+    expect(w.offset).toBe(0);
+    await w.write(bytes.subarray(0, 10));
+    await w.close();
+    expect(await readFile(target, 'utf8')).toBe('keep me');
+    expect((await lstat(layout.partialPath(desc.digest))).isFile()).toBe(true);
+    await rm(target);
+  });
+
+  it('path() refuses to leave the root', () => {
+    expect(() => (layout as unknown as { path(...p: string[]): string }).path('..', 'x')).toThrow(GuardError);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * Turns a registry's challenge into an Authorization header for one scope:
+ *   - Bearer (token auth): GET `realm?service=&scope=` (with Basic credentials when we have them), or,
+ *     with an identity token, the OAuth2 refresh-token grant (POST to the realm); the answer's `token`
+ *     or `access_token` is cached per endpoint, realm, service and scope until `expires_in` runs out;
+ *   - Basic: the credentials themselves;
+ *   - a docker `registrytoken`: sent as is.
+ * After a 401 the caller passes the new challenge to `refresh()`, which drops the cached token and
+ * fetches a fresh one, once per request.
+ */
+import type { Logger } from '../../log.js';
+import { AuthError, readCapped, TransportPolicyError } from '../errors.js';
+import { checkUrl, credentialsAllowed, type TransportPolicy } from '../policy.js';
+import type { Secrets } from '../secrets.js';
+import type { Challenge } from './challenge.js';
+import type { Credential, CredentialStore } from './credentials.js';
+import type { RawRequest } from '../http.js';
+
+/** Who we are when asking a token server for an OAuth2 grant. */
+export const OAUTH_CLIENT_ID = 'oci-cache-guard';
+/** Tokens without `expires_in` live this long (distribution's token spec). */
+export const DEFAULT_TOKEN_SECONDS = 60;
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+
+export interface AuthEndpoint {
+  /** Base URL of the registry API (no `/v2`). */
+  base: URL;
+  /** Key for credentials: `docker.io`, `ghcr.io`, `mirror.example:5000`. */
+  credentialKey: string;
+  /** From the ping or the latest 401. */
+  challenges: Challenge[];
+}
+
+export interface AuthenticatorDeps {
+  request: RawRequest;
+  credentials: CredentialStore;
+  secrets: Secrets;
+  logger: Logger;
+  policy: TransportPolicy;
+  now: () => number;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+export interface TokenResponse {
+  token: string;
+  expiresInSeconds: number;
+}
+
+/** Parses a token server's JSON: `token` or `access_token`, `expires_in` (seconds). */
+export function parseTokenResponse(text: string, where: string): TokenResponse {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new AuthError(`token server ${where} answered with something that is not JSON`);
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
+  if (typeof token !== 'string' || token === '') {
+    throw new AuthError(`token server ${where} answered without a token`);
+  }
+  const expires = o.expires_in;
+  const expiresInSeconds =
+    typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_TOKEN_SECONDS;
+  return { token, expiresInSeconds };
+}
+
+/** When to stop using a token: a tenth of its life early (at most 30 s early), so it does not expire in flight. */
+function expiry(now: number, seconds: number): number {
+  const ms = seconds * 1000;
+  return now + ms - Math.min(ms / 10, 30_000);
+}
+
+function describe(cred: Credential | undefined): string {
+  return cred ? `credentials from ${cred.source}` : 'no credentials';
+}
+
+export class Authenticator {
+  readonly #deps: AuthenticatorDeps;
+  readonly #tokens = new Map<string, CachedToken>();
+  readonly #inflight = new Map<string, Promise<CachedToken>>();
+
+  constructor(deps: AuthenticatorDeps) {
+    this.#deps = deps;
+  }
+
+  /** What we would say about our credentials for an endpoint, for error messages. */
+  async describeCredentials(ep: AuthEndpoint): Promise<string> {
+    return describe(await this.#deps.credentials.get(ep.credentialKey));
+  }
+
+  /**
+   * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
+   * undefined to go anonymous. Throws when the only way in would send credentials over plain HTTP.
+   */
+  async authorization(ep: AuthEndpoint, scope: string): Promise<string | undefined> {
+    const header = await this.#header(ep, scope, false);
+    if (header !== undefined && !credentialsAllowed(ep.base)) {
+      throw new TransportPolicyError(
+        `refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`,
+      );
+    }
+    return header;
+  }
+
+  /**
+   * After a 401 with `challenges`: remember them, drop the cached token, and return a fresh header,
+   * or undefined when there is nothing new to try.
+   */
+  async refresh(ep: AuthEndpoint, scope: string, challenges: Challenge[], rejected: string | undefined) {
+    if (challenges.length > 0) ep.challenges = challenges;
+    const header = await this.#header(ep, scope, true);
+    if (header === undefined || (header === rejected && !header.startsWith('Bearer '))) return undefined;
+    if (!credentialsAllowed(ep.base)) {
+      throw new TransportPolicyError(
+        `refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`,
+      );
+    }
+    return header;
+  }
+
+  async #header(ep: AuthEndpoint, scope: string, fresh: boolean): Promise<string | undefined> {
+    const cred = await this.#deps.credentials.get(ep.credentialKey);
+    if (cred && 'registryToken' in cred) return `Bearer ${cred.registryToken}`;
+    const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
+    if (bearer) {
+      const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
+      return `Bearer ${(await this.#token(ep, bearer, wanted, cred, fresh)).token}`;
+    }
+    const basic = ep.challenges.some((c) => c.scheme === 'basic');
+    if (basic && cred && 'username' in cred) {
+      return `Basic ${this.#deps.secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+    }
+    return undefined;
+  }
+
+  async #token(
+    ep: AuthEndpoint,
+    challenge: Challenge,
+    scope: string,
+    cred: Credential | undefined,
+    fresh: boolean,
+  ): Promise<CachedToken> {
+    const key = [ep.credentialKey, challenge.params.realm, challenge.params.service ?? '', scope].join('|');
+    const cached = this.#tokens.get(key);
+    if (fresh) this.#tokens.delete(key);
+    else if (cached && cached.expiresAt > this.#deps.now()) return cached;
+    let p = this.#inflight.get(key);
+    if (!p) {
+      p = this.#fetchToken(ep, challenge, scope, cred).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, p);
+    }
+    const got = await p;
+    this.#tokens.set(key, got);
+    return got;
+  }
+
+  async #fetchToken(
+    ep: AuthEndpoint,
+    challenge: Challenge,
+    scope: string,
+    cred: Credential | undefined,
+  ): Promise<CachedToken> {
+    const { secrets, logger, policy, now } = this.#deps;
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm as string);
+    } catch {
+      throw new AuthError(`registry ${ep.base.host} names an invalid token realm`);
+    }
+    checkUrl(realm, policy);
+    const service = challenge.params.service;
+    const withCreds = cred !== undefined && ('username' in cred || 'identityToken' in cred);
+    if (withCreds && !credentialsAllowed(realm)) {
+      throw new TransportPolicyError(
+        `refusing to send credentials to token server ${realm.host} over plain HTTP`,
+      );
+    }
+    const where = `${realm.host} (scope ${scope}, ${describe(cred)})`;
+
+    let res;
+    if (cred && 'identityToken' in cred) {
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: cred.identityToken,
+        client_id: OAUTH_CLIENT_ID,
+        scope,
+        ...(service ? { service } : {}),
+      });
+      res = await this.#deps.request({
+        method: 'POST',
+        url: realm,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+    } else {
+      const url = new URL(realm);
+      if (service) url.searchParams.set('service', service);
+      url.searchParams.append('scope', scope);
+      const headers: Record<string, string> = {};
+      if (cred && 'username' in cred) {
+        headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+      }
+      res = await this.#deps.request({ method: 'GET', url, headers });
+    }
+    const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES);
+    if (res.statusCode !== 200) {
+      const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
+      throw new AuthError(
+        `token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`,
+      );
+    }
+    const parsed = parseTokenResponse(text, where);
+    secrets.add(parsed.token);
+    logger.debug(`registry ${ep.base.host}: token for ${scope} valid ${parsed.expiresInSeconds}s`);
+    return { token: parsed.token, expiresAt: expiry(now(), parsed.expiresInSeconds) };
+  }
+}

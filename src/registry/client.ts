@@ -1,0 +1,363 @@
+/**
+ * The registry client the pull module builds on: resolve a reference to its root manifest, fetch
+ * manifests by digest, stream blobs (optionally from an offset). Manifests are size-capped and
+ * hashed here; blob bodies are cut off at the descriptor's size (the caller hashes them).
+ */
+import { createHash } from 'node:crypto';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { DigestMismatchError, UsageError } from '../errors.js';
+import { InvalidDocumentError, type Descriptor } from '../oci/descriptor.js';
+import { digestAlgorithm, isDigest, makeDigest, type Algorithm, type Digest } from '../oci/digest.js';
+import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType } from '../oci/mediatypes.js';
+import { manifestTarget, type Reference } from '../oci/reference.js';
+import { ManifestTooLargeError, redactUrl, RegistryError, UnsupportedManifestError } from './errors.js';
+import { Transport, type Endpoint, type RateLimit, type RawResponse } from './http.js';
+import { registryKey, resolveOptions, type RegistryClientInput } from './options.js';
+import { Secrets } from './secrets.js';
+
+/** A registry and a repository in it; a Reference is one. */
+export type RepositoryRef = Pick<Reference, 'registry' | 'repository'>;
+
+export interface ResolvedManifest {
+  /** As the registry served it: Content-Type (or the document's mediaType), sha256 of the bytes, their length. */
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
+
+export interface BlobRequest {
+  /** Ask for the body from this byte on (`Range: bytes=offset-`). */
+  offset?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobResponse {
+  /**
+   * The body from `start` on; it errors (DigestMismatchError) rather than deliver more than
+   * `length` bytes, and errors at its end if it delivered fewer.
+   */
+  body: Readable;
+  /** Offset of the body's first byte in the blob: the requested offset on 206, else 0. */
+  start: number;
+  /** True when the server honoured the Range request (206). */
+  partial: boolean;
+  /** Bytes the body will deliver: descriptor.size - start. */
+  length: number;
+  /** Redacted URL that served it (after redirects). */
+  url: string;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface RegistryClient {
+  /** The root manifest or index a reference names (by digest when it has one, else its tag, else `latest`). */
+  resolve(ref: Reference, opts?: RequestOptions): Promise<ResolvedManifest>;
+  /** A manifest or index by descriptor: same checks as resolve(), and its size must equal descriptor.size. */
+  manifest(repo: RepositoryRef, descriptor: Descriptor, opts?: RequestOptions): Promise<Buffer>;
+  /** A blob body, size-capped; see BlobResponse. */
+  blob(repo: RepositoryRef, descriptor: Descriptor, opts?: BlobRequest): Promise<BlobResponse>;
+  /** Docker Hub's rate-limit headers, as last seen (undefined until a registry sends them). */
+  readonly rateLimit: RateLimit | undefined;
+  /** Every secret handled so far (mask them). */
+  secrets(): string[];
+  close(): Promise<void>;
+}
+
+/** What we accept for manifests; schema 1 is deliberately absent. */
+export const MANIFEST_ACCEPT = [
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+].join(', ');
+
+function hash(algorithm: Algorithm, bytes: Uint8Array): Digest {
+  return makeDigest(algorithm, createHash(algorithm).update(bytes).digest('hex'));
+}
+
+function mib(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+}
+
+/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond. */
+async function readLimited(body: Readable, max: number, subject: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) {
+        throw new ManifestTooLargeError(
+          `manifest ${subject} is larger than ${mib(max)}: refusing to read it`,
+        );
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** The media type to record: Content-Type when it names a manifest, else the document's own. */
+function manifestMediaType(
+  contentType: string | undefined,
+  doc: Record<string, unknown>,
+  subject: string,
+): string {
+  const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+  const schema1 = (t: string | undefined) => isSchema1MediaType(t);
+  if (schema1(contentType) || schema1(declared) || doc.schemaVersion === 1) {
+    throw new UnsupportedManifestError(
+      `unsupported: ${subject} is a Docker schema 1 manifest; push it again with a current docker, buildx or skopeo`,
+    );
+  }
+  for (const t of [contentType, declared]) {
+    if (isIndexMediaType(t) || isManifestMediaType(t)) return t as string;
+  }
+  if (declared === undefined && (contentType === undefined || /json/.test(contentType))) {
+    if (Array.isArray(doc.manifests)) return MediaType.OciIndex;
+    if (typeof doc.config === 'object' && doc.config !== null) return MediaType.OciManifest;
+  }
+  throw new UnsupportedManifestError(
+    `unsupported: ${subject} has media type ${declared ?? contentType ?? 'none'}, not an image index or manifest`,
+  );
+}
+
+/** Counts a body through; errors when it runs past `length` bytes or ends short of them. */
+class LengthLimit extends Transform {
+  #seen = 0;
+  constructor(
+    readonly length: number,
+    readonly start: number,
+    readonly total: number,
+    readonly subject: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.length) {
+      done(
+        new DigestMismatchError(
+          `blob ${this.subject}: the registry sent more than the ${this.total} bytes its descriptor declares`,
+        ),
+      );
+      return;
+    }
+    done(null, chunk);
+  }
+  override _flush(done: TransformCallback): void {
+    if (this.#seen < this.length) {
+      done(
+        new DigestMismatchError(
+          `blob ${this.subject}: truncated: ${this.start + this.#seen} of ${this.total} bytes`,
+        ),
+      );
+      return;
+    }
+    done();
+  }
+}
+
+function contentLength(res: RawResponse): number | undefined {
+  const v = res.headers['content-length'];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
+}
+
+/** `bytes 100-199/200` → { start: 100, end: 199, total: 200 } (total undefined for `*`). */
+export function parseContentRange(
+  v: string | undefined,
+): { start: number; end: number; total?: number } | undefined {
+  const m = v ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(v) : null;
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
+}
+
+export function createRegistryClient(input: RegistryClientInput = {}): RegistryClient {
+  const opts = resolveOptions(input);
+  const secrets = new Secrets(opts.onSecret);
+  const transport = new Transport(opts, secrets);
+  const log = opts.logger;
+
+  /** Each mirror of the registry in turn, then the registry; a mirror's failure falls through. */
+  async function onEndpoints<T>(
+    registry: string,
+    what: string,
+    fn: (ep: Endpoint) => Promise<T>,
+  ): Promise<T> {
+    for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
+      try {
+        return await fn(await transport.mirrorEndpoint(mirror));
+      } catch (err) {
+        if (err instanceof Error && err.name === 'AbortError') throw err;
+        log.info(
+          `mirror ${new URL(mirror).host} failed for ${what} (${(err as Error).message}); trying the next source`,
+        );
+      }
+    }
+    return fn(await transport.registryEndpoint(registry));
+  }
+
+  async function fetchManifest(
+    ep: Endpoint,
+    repo: RepositoryRef,
+    target: string,
+    subject: string,
+    expected: { digest?: Digest | undefined; size?: number | undefined },
+    signal: AbortSignal | undefined,
+  ): Promise<ResolvedManifest> {
+    if (expected.size !== undefined && expected.size > opts.maxManifestBytes) {
+      throw new ManifestTooLargeError(
+        `manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`,
+      );
+    }
+    const res = await transport.send(ep, {
+      method: 'GET',
+      path: `/v2/${repo.repository}/manifests/${target}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scope: `repository:${repo.repository}:pull`,
+      subject,
+      signal,
+    });
+    if (res.statusCode !== 200) throw await transport.errorFor(ep, res, subject);
+    const declared = contentLength(res);
+    if (declared !== undefined && declared > opts.maxManifestBytes) {
+      res.body.destroy();
+      throw new ManifestTooLargeError(
+        `manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`,
+      );
+    }
+    const bytes = await readLimited(res.body, opts.maxManifestBytes, subject);
+    if (expected.size !== undefined && bytes.length !== expected.size) {
+      throw new DigestMismatchError(
+        `manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`,
+      );
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw new InvalidDocumentError(`manifest ${subject}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new InvalidDocumentError(`manifest ${subject}: not a JSON object`);
+    }
+    const contentType = (res.headers['content-type'] as string | undefined)?.split(';')[0]?.trim();
+    const mediaType = manifestMediaType(contentType || undefined, doc as Record<string, unknown>, subject);
+
+    const algorithm = expected.digest ? digestAlgorithm(expected.digest) : 'sha256';
+    const digest = hash(algorithm, bytes);
+    if (expected.digest && digest !== expected.digest) {
+      throw new DigestMismatchError(
+        `manifest ${subject}: its bytes hash to ${digest}, not ${expected.digest}`,
+      );
+    }
+    const dcd = res.headers['docker-content-digest'];
+    const served = Array.isArray(dcd) ? dcd[0] : dcd;
+    if (served !== undefined) {
+      if (!isDigest(served)) {
+        log.debug(
+          `manifest ${subject}: ignoring malformed Docker-Content-Digest ${JSON.stringify(served.slice(0, 80))}`,
+        );
+      } else {
+        const ours = digestAlgorithm(served) === algorithm ? digest : hash(digestAlgorithm(served), bytes);
+        if (ours !== served) {
+          throw new DigestMismatchError(
+            `manifest ${subject}: its bytes hash to ${ours}, but the registry's Docker-Content-Digest says ${served}`,
+          );
+        }
+      }
+    }
+    return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
+  }
+
+  return {
+    async resolve(ref, requestOpts = {}) {
+      const subject = ref.name;
+      return onEndpoints(ref.registry, subject, (ep) =>
+        fetchManifest(ep, ref, manifestTarget(ref), subject, { digest: ref.digest }, requestOpts.signal),
+      );
+    },
+
+    async manifest(repo, descriptor, requestOpts = {}) {
+      const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+      const got = await onEndpoints(repo.registry, subject, (ep) =>
+        fetchManifest(
+          ep,
+          repo,
+          descriptor.digest,
+          subject,
+          { digest: descriptor.digest, size: descriptor.size },
+          requestOpts.signal,
+        ),
+      );
+      return got.bytes;
+    },
+
+    async blob(repo, descriptor, request = {}) {
+      const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+      const offset = request.offset ?? 0;
+      if (!Number.isSafeInteger(offset) || offset < 0 || (offset > 0 && offset >= descriptor.size)) {
+        throw new UsageError(`blob ${subject}: offset ${offset} is outside its ${descriptor.size} bytes`);
+      }
+      return onEndpoints(repo.registry, subject, async (ep) => {
+        const res = await transport.send(ep, {
+          method: 'GET',
+          path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+          headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+          scope: `repository:${repo.repository}:pull`,
+          subject,
+          signal: request.signal,
+        });
+        let start: number;
+        if (res.statusCode === 200) {
+          start = 0;
+        } else if (res.statusCode === 206) {
+          const range = parseContentRange(res.headers['content-range'] as string | undefined);
+          if (
+            !range ||
+            range.start !== offset ||
+            (range.total !== undefined && range.total !== descriptor.size)
+          ) {
+            res.body.destroy();
+            throw new RegistryError(
+              `blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`,
+              { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) },
+            );
+          }
+          start = offset;
+        } else {
+          throw await transport.errorFor(ep, res, `blob ${subject}`);
+        }
+        const length = descriptor.size - start;
+        const declared = contentLength(res);
+        if (declared !== undefined && declared !== length) {
+          res.body.destroy();
+          throw new DigestMismatchError(
+            `blob ${subject}: the registry announces ${declared} bytes from offset ${start}, its descriptor declares ${length} (of ${descriptor.size})`,
+          );
+        }
+        const limit = new LengthLimit(length, start, descriptor.size, subject);
+        const body = pipeline(res.body, limit, () => {});
+        return {
+          body,
+          start,
+          partial: res.statusCode === 206,
+          length,
+          url: redactUrl(res.url),
+        };
+      });
+    },
+
+    get rateLimit() {
+      return transport.rateLimit;
+    },
+
+    secrets: () => secrets.list(),
+
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,136 @@
+import type { Dispatcher } from 'undici';
+import { UsageError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
+import { DOCKER_HUB } from '../oci/reference.js';
+import { RETRY_DEFAULTS, type RetryOptions } from './retry.js';
+
+/** Credentials given explicitly (flags, Action inputs) for one registry. */
+export type StaticCredential =
+  | { username: string; password: string }
+  /** An OAuth2 refresh token (docker's `identitytoken`), exchanged at the token realm. */
+  | { identityToken: string }
+  /** A bearer token sent as is (docker's `registrytoken`). */
+  | { registryToken: string };
+
+export interface Timeouts {
+  /** TCP + TLS connect. */
+  connectMs: number;
+  /** From the request to the end of the response headers. */
+  headersMs: number;
+  /** Longest silence between two chunks of a body. */
+  bodyIdleMs: number;
+}
+
+export interface RegistryClientOptions {
+  /** Per registry (`ghcr.io`, `127.0.0.1:5000`, `docker.io`): explicit credentials, consulted first. */
+  credentials: Record<string, StaticCredential>;
+  /**
+   * Where docker's config.json lives: a directory like `$DOCKER_CONFIG`. Undefined: `$DOCKER_CONFIG`,
+   * then `~/.docker`. `false`: read no docker configuration (nor `DOCKER_AUTH_CONFIG`).
+   */
+  dockerConfigDir: string | false | undefined;
+  /** Environment for `DOCKER_CONFIG`, `DOCKER_AUTH_CONFIG`, `HOME` and credential helpers' PATH. */
+  env: NodeJS.ProcessEnv;
+  /** `host[:port]` that may be reached over plain HTTP (loopback always may). */
+  insecureRegistries: string[];
+  /** Per registry, mirror base URLs tried in order before the registry itself: `{ 'docker.io': ['https://mirror.gcr.io'] }`. */
+  mirrors: Record<string, string[]>;
+  userAgent: string;
+  logger: Logger;
+  /** Called once for every secret we handle (mask it in logs). */
+  onSecret: ((secret: string) => void) | undefined;
+  retry: RetryOptions;
+  timeouts: Timeouts;
+  /** Redirect hops followed per request. */
+  maxRedirects: number;
+  maxManifestBytes: number;
+  /** How long a `docker-credential-*` helper may take. */
+  credentialHelperTimeoutMs: number;
+  /** A dispatcher to use instead of our own Agent (tests pass a MockAgent); not closed by close(). */
+  dispatcher: Dispatcher | undefined;
+}
+
+export type RegistryClientInput = Partial<Omit<RegistryClientOptions, 'retry' | 'timeouts'>> & {
+  retry?: Partial<RetryOptions>;
+  timeouts?: Partial<Timeouts>;
+};
+
+export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
+  credentials: {},
+  dockerConfigDir: undefined,
+  env: process.env,
+  insecureRegistries: [],
+  mirrors: {},
+  userAgent: 'oci-cache-guard',
+  logger: silentLogger,
+  onSecret: undefined,
+  retry: RETRY_DEFAULTS,
+  timeouts: Object.freeze({ connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 }),
+  maxRedirects: 10,
+  maxManifestBytes: MAX_MANIFEST_BYTES,
+  credentialHelperTimeoutMs: 30_000,
+  dispatcher: undefined,
+});
+
+/** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
+export function registryKey(nameOrUrl: string): string {
+  const host = nameOrUrl
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+
+function positive(name: string, v: number, min = 0): number {
+  if (!Number.isFinite(v) || v < min)
+    throw new UsageError(`registry option ${name} must be a number ≥ ${min}, got ${v}`);
+  return v;
+}
+
+/** DEFAULTS merged with `input`; rejects values that cannot work. */
+export function resolveOptions(input: RegistryClientInput = {}): RegistryClientOptions {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const opts: RegistryClientOptions = {
+    ...DEFAULTS,
+    ...defined,
+    retry: { ...DEFAULTS.retry, ...input.retry },
+    timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
+  };
+  positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
+  positive('retry.baseDelayMs', opts.retry.baseDelayMs);
+  positive('retry.maxDelayMs', opts.retry.maxDelayMs);
+  positive('retry.maxElapsedMs', opts.retry.maxElapsedMs);
+  positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
+  positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
+  positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
+  positive('maxRedirects', opts.maxRedirects);
+  positive('maxManifestBytes', opts.maxManifestBytes, 1);
+
+  const mirrors: Record<string, string[]> = {};
+  for (const [registry, urls] of Object.entries(opts.mirrors)) {
+    mirrors[registryKey(registry)] = urls.map((u) => {
+      let url: URL;
+      try {
+        url = new URL(u.includes('://') ? u : `https://${u}`);
+      } catch {
+        throw new UsageError(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: not a URL`);
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new UsageError(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: must be http(s)`);
+      }
+      if (url.username || url.password || url.search || url.hash) {
+        throw new UsageError(
+          `invalid registry mirror ${JSON.stringify(url.host)} for ${registry}: give credentials separately, no query`,
+        );
+      }
+      return url.toString().replace(/\/+$/, '');
+    });
+  }
+  opts.mirrors = mirrors;
+  opts.credentials = Object.fromEntries(
+    Object.entries(opts.credentials).map(([k, v]) => [registryKey(k), v] as const),
+  );
+  return opts;
+}

@@ -87,14 +87,19 @@ async function setTag(dir: string, tag: string, desc: Desc, remove: string[] = [
   await writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
 }
 
+/** Makes `dir` (existing and empty, or absent) an empty OCI layout; leaves a layout alone. */
 async function ensureLayout(dir: string): Promise<void> {
-  const exists = await readFile(path.join(dir, 'oci-layout')).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await mkdir(path.dirname(dir), { recursive: true });
-    await runChecked('umoci', ['init', '--layout', dir]);
+  const exists = (f: string) =>
+    readFile(path.join(dir, f)).then(
+      () => true,
+      () => false,
+    );
+  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  if (!(await exists('oci-layout'))) {
+    await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  }
+  if (!(await exists('index.json'))) {
+    await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
   }
 }
 
@@ -158,7 +163,7 @@ export interface BuiltImage {
 }
 
 /**
- * Builds a single-platform OCI image with umoci into the layout at `dir` (created if absent):
+ * Builds a single-platform OCI image with umoci into the layout at `dir` (created if absent or empty):
  * `umoci new`, `umoci config --os --architecture`, then one `umoci insert` per layer.
  */
 export async function buildImage(dir: string, opts: BuildImageOptions): Promise<BuiltImage> {
@@ -335,14 +340,7 @@ async function layoutToDir(layoutDir: string, entry: Desc, dirPath: string): Pro
 
 /** The reverse of layoutToDir: files of a skopeo `dir:` copy become blobs plus an index.json entry. */
 async function dirToLayout(dirPath: string, layoutDir: string, name: string): Promise<void> {
-  await mkdir(path.join(layoutDir, 'blobs', 'sha256'), { recursive: true });
-  await writeFile(path.join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const hasIndex = await readFile(path.join(layoutDir, 'index.json')).then(
-    () => true,
-    () => false,
-  );
-  if (!hasIndex)
-    await writeFile(path.join(layoutDir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
+  await ensureLayout(layoutDir);
   for (const file of await readdir(dirPath)) {
     if (file === 'version' || file === 'manifest.json') continue;
     const bytes = await readFile(path.join(dirPath, file));

@@ -14,23 +14,38 @@ const livePids = new Set<number>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
+/** Kills what is still running (by pid) and removes temp dirs; synchronous, safe to repeat. */
+function cleanupSync(): void {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  livePids.clear();
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
+}
+
+/**
+ * Cleans up at exit, and on SIGTERM/SIGINT/SIGHUP (vitest stops its forks with SIGTERM, which
+ * skips 'exit' handlers). After cleaning up, a signal nobody else listens for is raised again,
+ * so the default action (termination) still happens.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: kill by pid, remove dirs, nothing else.
-  process.on('exit', () => {
-    for (const pid of livePids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  process.on('exit', cleanupSync);
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      cleanupSync();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
-/** A fresh directory under os.tmpdir(), removed at process exit unless removeTempDir ran first. */
+/** A fresh directory under os.tmpdir(), removed at process exit (or by removeTempDir). */
 export async function makeTempDir(prefix: string): Promise<string> {
   installExitHook();
   const dir = await mkdtemp(path.join(os.tmpdir(), `ocg-${prefix}-`));

@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/action/**', '__tests__/action/**', 'scripts/**', '__tests__/harness/**'],
+    files: ['src/action/**', '__tests__/**', 'scripts/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

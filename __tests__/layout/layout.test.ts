@@ -155,7 +155,7 @@ describe('BlobWriter', () => {
 
   it('never puts a wrong byte under the final name', async () => {
     const bad = Buffer.from(bytes);
-    bad[5000] ^= 0xff;
+    bad[5000] = bad[5000]! ^ 0xff;
     const w = await BlobWriter.open(layout, desc, { resume: false });
     await w.write(bad);
     await expect(w.commit()).rejects.toThrow(/digest mismatch/);

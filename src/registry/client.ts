@@ -77,7 +77,9 @@ function hash(algorithm: Algorithm, bytes: Uint8Array): Digest {
 }
 
 function mib(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+  const [unit, value] =
+    n >= 1024 * 1024 ? ['MiB', n / 1024 / 1024] : n >= 1024 ? ['KiB', n / 1024] : ['bytes', n];
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
 }
 
 /** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond. */

@@ -33,6 +33,12 @@ class Cursor {
     while (!this.done && TOKEN_CHAR.test(this.peek())) this.pos++;
     return this.s.slice(start, this.pos);
   }
+  /** An unquoted value; lenient: anything up to a comma or space (unquoted URLs occur in the wild). */
+  bare(): string {
+    const start = this.pos;
+    while (!this.done && !/[\s,]/.test(this.peek())) this.pos++;
+    return this.s.slice(start, this.pos);
+  }
   quoted(): string {
     // at the opening quote
     this.pos++;
@@ -68,7 +74,7 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
       // name=value parameter of the current challenge
       c.pos++;
       c.skipSpace();
-      const value = c.peek() === '"' ? c.quoted() : c.token();
+      const value = c.peek() === '"' ? c.quoted() : c.bare();
       const key = name.toLowerCase();
       if (!Object.hasOwn(current.params, key)) current.params[key] = value;
       continue;

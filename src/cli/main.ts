@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { lsCommand, LS_HELP } from './commands/ls.js';
 import { pruneCommand, PRUNE_HELP } from './commands/prune.js';
+import { pullCommand, PULL_HELP } from './commands/pull.js';
 import { validateCommand, VALIDATE_HELP } from './commands/validate.js';
 import type { CliContext } from './context.js';
 
@@ -13,6 +14,11 @@ const COMMANDS: Record<string, Command> = {
     run: validateCommand,
     help: VALIDATE_HELP,
     summary: 'check every blob and image; --repair fixes what is wrong',
+  },
+  pull: {
+    run: pullCommand,
+    help: PULL_HELP,
+    summary: 'pull images into the cache atomically, resuming interrupted downloads',
   },
   ls: { run: lsCommand, help: LS_HELP, summary: 'list cached images, their platforms and completeness' },
   prune: {

@@ -1,0 +1,100 @@
+import { UsageError } from '../../errors.js';
+import { Layout } from '../../layout/layout.js';
+import { shortDigest } from '../../oci/digest.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { parseReference } from '../../oci/reference.js';
+import { pullImages, type PullResult } from '../../pull/pull.js';
+import type { PlatformSelection } from '../../pull/plan.js';
+import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-input.js';
+import { createRegistryClient } from '../../registry/index.js';
+import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
+import type { CliContext } from '../context.js';
+import { createProgress, formatBytes, formatDuration } from '../progress.js';
+
+export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
+
+Pulls images into the cache, atomically: every blob is downloaded to <hex>.download, hashed
+while it streams and renamed into place only when size and sha256 match; the index.json
+entry (named as linuxkit names it: redis -> docker.io/library/redis) is written last. An
+image already complete in the cache is not fetched again; an interrupted download resumes.
+
+Options:
+  --platform OS/ARCH       platform to pull (repeatable; default the host's; "all" for every one)
+  --concurrency N          parallel blob downloads (default 4)
+  --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
+  --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
+  --refresh                ask the registry even for images already complete in the cache
+  --json                   print the results as JSON
+  --cache DIR              the layout (default $LINUXKIT_CACHE, else ~/.linuxkit/cache)
+
+Credentials come from docker's config.json ($DOCKER_CONFIG or ~/.docker: auths, credHelpers,
+credsStore), and from OCI_CACHE_GUARD_REGISTRY_AUTH: lines of host=user:password.
+
+Exit status: 0 every image complete, 1 some image failed, 2 usage error.`;
+
+export async function pullCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommand(
+    'pull',
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      platform: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      'insecure-registry': { type: 'string', multiple: true },
+      'registry-mirror': { type: 'string', multiple: true },
+      refresh: { type: 'boolean', default: false },
+    },
+    true,
+  );
+  if (values.help) return (ctx.out(PULL_HELP), 0);
+  if (positionals.length === 0)
+    throw new UsageError('pull: name at least one image reference (see oci-cache-guard pull --help)');
+  const settings = commonSettings(values);
+  const refs = positionals.map((p) => parseReference(p));
+  const platforms: PlatformSelection = values.platform?.includes('all')
+    ? 'all'
+    : parsePlatforms(values.platform);
+  const concurrency = Number(values.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new UsageError(
+      `invalid --concurrency ${JSON.stringify(values.concurrency)}: expected a whole number from 1 to 64`,
+    );
+  }
+  const client = createRegistryClient({
+    insecureRegistries: values['insecure-registry'] ?? [],
+    mirrors: parseMirrors(values['registry-mirror'] ?? [], '--registry-mirror'),
+    credentials: parseRegistryAuth(
+      ctx.env.OCI_CACHE_GUARD_REGISTRY_AUTH ?? '',
+      'OCI_CACHE_GUARD_REGISTRY_AUTH',
+    ),
+    env: ctx.env,
+    logger: ctx.logger,
+  });
+  const progress = createProgress({ label: 'pulling', stream: ctx.stderr });
+  let results: PullResult[];
+  try {
+    results = await pullImages(Layout.at(settings.cache), client, refs, {
+      platforms: Array.isArray(platforms) && platforms.length === 0 ? [hostPlatform()] : platforms,
+      concurrency,
+      logger: ctx.logger,
+      refresh: values.refresh,
+      onProgress: (p) => progress.update(p.bytes, p.total),
+    });
+  } finally {
+    progress.done();
+    await client.close();
+  }
+  if (settings.json) ctx.out(JSON.stringify({ results, rateLimit: client.rateLimit ?? null }, null, 2));
+  else for (const r of results) ctx.out(describeResult(r));
+  for (const r of results)
+    if (r.status === 'failed' && !settings.json) ctx.stderr.write(`oci-cache-guard pull: ${r.error}\n`);
+  return results.every((r) => r.status !== 'failed') ? 0 : 1;
+}
+
+function describeResult(r: PullResult): string {
+  if (r.status === 'failed') return `${r.name}: failed`;
+  const digest = r.digest ? ` ${shortDigest(r.digest)}` : '';
+  if (r.status === 'cached') return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
+  const resumed = r.resumedBytes > 0 ? `, ${formatBytes(r.resumedBytes)} resumed` : '';
+  return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
+}

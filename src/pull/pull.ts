@@ -1,0 +1,251 @@
+import { GuardError, errorMessage } from '../errors.js';
+import { BlobWriter } from '../layout/blob-writer.js';
+import type { Layout } from '../layout/layout.js';
+import type { Logger } from '../log.js';
+import { digestAlgorithm, digestHex, type Digest } from '../oci/digest.js';
+import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js';
+import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
+import { formatPlatform } from '../oci/platform.js';
+import type { Reference } from '../oci/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import { hashFileInline } from '../verify/hash-pool.js';
+import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
+import { limiter } from './limit.js';
+import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
+
+export interface PullOptions {
+  platforms: PlatformSelection;
+  /** Parallel blob downloads across all images. */
+  concurrency: number;
+  /** Blobs already verified in this run (by the verifier): not hashed again. */
+  valid?: ValidSet;
+  logger?: Logger;
+  /** Bytes received, as they arrive; `total` grows as manifests reveal layers. */
+  onProgress?: (p: { bytes: number; total: number }) => void;
+  signal?: AbortSignal;
+  /** Ask the registry even when index.json already has a complete entry of that name. */
+  refresh?: boolean;
+}
+
+export interface PullResult {
+  /** The index.json name (`docker.io/library/redis`). */
+  name: string;
+  reference: string;
+  status: 'pulled' | 'cached' | 'failed';
+  digest?: Digest;
+  /** Bytes received from the network. */
+  bytes: number;
+  /** Blobs downloaded / reused from the cache. */
+  fetchedBlobs: number;
+  cachedBlobs: number;
+  /** Bytes of earlier partial downloads reused through Range requests. */
+  resumedBytes: number;
+  /** Layers with `urls` (non-distributable), recorded and not fetched. */
+  skipped: Digest[];
+  ms: number;
+  error?: string;
+}
+
+/**
+ * Pulls each reference into the layout: the root manifest or index, and for the wanted
+ * platforms each manifest, config, layer and attestation (with its blobs). The index.json
+ * entry is written last, only when everything under it is present and verified, so an
+ * interrupted pull never leaves an entry linuxkit would trust.
+ */
+export async function pullImages(
+  layout: Layout,
+  client: RegistryClient,
+  refs: Reference[],
+  options: PullOptions,
+): Promise<PullResult[]> {
+  await layout.init();
+  const valid: ValidSet = options.valid ?? new Set();
+  const limit = limiter(options.concurrency);
+  const progress = { bytes: 0, total: 0 };
+  return Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })));
+}
+
+interface RunContext extends PullOptions {
+  valid: ValidSet;
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  progress: { bytes: number; total: number };
+}
+
+async function pullOne(
+  layout: Layout,
+  client: RegistryClient,
+  ref: Reference,
+  ctx: RunContext,
+): Promise<PullResult> {
+  const started = Date.now();
+  const result: PullResult = {
+    name: ref.name,
+    reference: ref.original,
+    status: 'pulled',
+    bytes: 0,
+    fetchedBlobs: 0,
+    cachedBlobs: 0,
+    resumedBytes: 0,
+    skipped: [],
+    ms: 0,
+  };
+  try {
+    if (!ctx.refresh && (await completeInCache(layout, ref, ctx, result))) {
+      result.status = 'cached';
+      result.ms = Date.now() - started;
+      return result;
+    }
+    const { descriptor: root, bytes } = await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {});
+    result.digest = root.digest;
+    await storeManifest(layout, root, bytes, ctx.valid);
+    const blobs: Descriptor[] = [];
+    await collect(layout, client, ref, root, bytes, ctx, blobs, result, true);
+    ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
+    const seen = new Set<string>();
+    await Promise.all(
+      blobs
+        .filter((b) => !seen.has(b.digest) && seen.add(b.digest))
+        .map((b) =>
+          ctx.limit(async () => {
+            const r = await ensureBlob(layout, client, ref, b, {
+              valid: ctx.valid,
+              onBytes: (n) => {
+                result.bytes += n;
+                ctx.progress.bytes += n;
+                ctx.onProgress?.(ctx.progress);
+              },
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
+            });
+            if (r.cached) result.cachedBlobs++;
+            else result.fetchedBlobs++;
+            result.resumedBytes += r.resumed;
+          }),
+        ),
+    );
+    await layout.setEntry(root, ref.name);
+    if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
+  } catch (err) {
+    result.status = 'failed';
+    result.error = `${errorMessage(err)}`;
+    ctx.logger?.debug(`pull ${ref.original} failed: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+  result.ms = Date.now() - started;
+  return result;
+}
+
+class NotCachedError extends GuardError {}
+
+/**
+ * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
+ * blob for the wanted platforms to be present and verified; then no request is made at all.
+ */
+async function completeInCache(
+  layout: Layout,
+  ref: Reference,
+  ctx: RunContext,
+  result: PullResult,
+): Promise<boolean> {
+  const read = await layout.readIndex();
+  const entry =
+    read.state === 'ok' ? read.doc.entries.find((e) => e.name === ref.name && e.descriptor) : undefined;
+  if (!entry?.descriptor) return false;
+  const root = entry.descriptor;
+  try {
+    const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
+    const blobs: Descriptor[] = [];
+    await collect(layout, undefined, ref, root, bytes, ctx, blobs, result, true);
+    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    result.digest = root.digest;
+    result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
+    return true;
+  } catch (err) {
+    // Anything short of a complete, valid closure in the cache: ask the registry.
+    if (!(err instanceof NotCachedError))
+      ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
+    return false;
+  }
+}
+
+/** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
+async function collect(
+  layout: Layout,
+  client: RegistryClient | undefined,
+  ref: Reference,
+  desc: Descriptor,
+  bytes: Buffer,
+  ctx: RunContext,
+  blobs: Descriptor[],
+  result: PullResult,
+  isRoot: boolean,
+): Promise<void> {
+  if (isIndexMediaType(desc.mediaType)) {
+    const index = parseIndex(bytes, `index ${desc.digest}`);
+    const selection = selectFromIndex(index, isRoot ? ctx.platforms : 'all');
+    if (selection.unavailable.length > 0) {
+      throw new GuardError(
+        `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`,
+      );
+    }
+    for (const child of [...selection.manifests, ...selection.attestations]) {
+      const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
+      await collect(layout, client, ref, child, childBytes, ctx, blobs, result, false);
+    }
+    return;
+  }
+  const manifest = parseManifest(bytes, `manifest ${desc.digest}`);
+  blobs.push(manifest.config);
+  for (const layer of manifest.layers) {
+    if (layer.urls?.length) result.skipped.push(layer.digest);
+    else blobs.push(layer);
+  }
+}
+
+/** A manifest from the cache when present and valid, else from the registry (then stored). */
+async function fetchManifest(
+  layout: Layout,
+  client: RegistryClient | undefined,
+  ref: Reference,
+  desc: Descriptor,
+  valid: ValidSet,
+): Promise<Buffer> {
+  if (desc.size > MAX_MANIFEST_BYTES)
+    throw new GuardError(
+      `manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`,
+    );
+  const cached = await hashFileInline(layout.blobPath(desc.digest), digestAlgorithm(desc.digest), {
+    maxBytes: desc.size,
+    keepBytes: true,
+  });
+  if (cached.ok && cached.hex === digestHex(desc.digest) && cached.size === desc.size) {
+    valid.add(desc.digest);
+    return cached.bytes;
+  }
+  if (!client) throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
+  const bytes = await client.manifest(ref, desc);
+  await storeManifest(layout, desc, bytes, valid);
+  return bytes;
+}
+
+/** Writes manifest bytes (already checked against the digest by the client) atomically. */
+async function storeManifest(
+  layout: Layout,
+  desc: Descriptor,
+  bytes: Buffer,
+  valid: ValidSet,
+): Promise<void> {
+  if (valid.has(desc.digest)) return;
+  const lock = await layout.lockBlob(desc.digest);
+  try {
+    const writer = await BlobWriter.open(layout, desc, { resume: false });
+    try {
+      await writer.write(bytes);
+      await writer.commit();
+    } catch (err) {
+      await writer.discard();
+      throw err;
+    }
+    valid.add(desc.digest);
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,7 +1,7 @@
 // Proves the harness itself: real registries answer, fixtures survive a push/pull round trip
 // that skopeo can read back, and every proxy fault is observable on the wire.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +16,7 @@ import {
   startRegistry,
   startStaticServer,
   startTokenServer,
+  umociUnpack,
   type Registry,
 } from './harness/index.js';
 
@@ -120,6 +121,19 @@ describe('fixtures', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(hex);
     }
     expect(cache.bigLayer.size).toBeGreaterThanOrEqual(150 * 1024);
+    // A single-manifest image's entry is its platform manifest: count it once.
+    const reachable = Object.values(cache.images).flatMap((img) => [
+      ...(img.platforms[0]!.manifest.digest === img.entry.digest ? [] : [img.entry.digest]),
+      ...img.platforms.flatMap((p) =>
+        [p, ...p.attestations].flatMap((m) => [
+          m.manifest.digest,
+          m.config.digest,
+          ...m.layers.map((l) => l.digest),
+        ]),
+      ),
+    ]);
+    expect(new Set(reachable).size).toBe(reachable.length); // no blob shared between images
+    expect([...reachable].sort()).toEqual(cache.blobs);
 
     const multi = cache.images.multi;
     expect(multi.platforms.map((p) => p.platform.architecture)).toEqual(['amd64', 'arm64']);
@@ -137,6 +151,11 @@ describe('fixtures', () => {
       expect(JSON.parse(r.output)).toMatchObject({ Architecture: arch });
     }
     expect((await skopeoInspect(cache.dir, FIXTURE_NAMES.single)).ok).toBe(true);
+    const bundle = `${cache.dir}-bundle`;
+    const unpacked = await umociUnpack(cache.dir, FIXTURE_NAMES.single, bundle);
+    expect(unpacked.ok, unpacked.output).toBe(true);
+    expect((await stat(path.join(bundle, 'rootfs', 'data', 'layer-0.bin'))).size).toBe(2048);
+    await rm(bundle, { recursive: true, force: true });
 
     const again = await makeCache();
     expect(again.dir).not.toBe(cache.dir);

@@ -78,11 +78,10 @@ async function writeBlob(dir: string, mediaType: string, bytes: Buffer | string)
 const writeJsonBlob = (dir: string, mediaType: string, doc: unknown): Promise<Desc> =>
   writeBlob(dir, mediaType, JSON.stringify(doc));
 
-/** Points `tag` at `desc` in index.json (replacing any entry of that name); drops `remove` tags. */
-async function setTag(dir: string, tag: string, desc: Desc, remove: string[] = []): Promise<void> {
+/** Points `tag` at `desc` in index.json, replacing any entry of that name. */
+async function setTag(dir: string, tag: string, desc: Desc): Promise<void> {
   const index = await readIndexJson(dir);
-  const drop = new Set([tag, ...remove]);
-  index.manifests = index.manifests.filter((m) => !drop.has(m.annotations?.[REF_NAME] ?? ''));
+  index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
   index.manifests.push({ ...desc, annotations: { ...desc.annotations, [REF_NAME]: tag } });
   await writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
 }
@@ -179,15 +178,8 @@ export async function buildImage(dir: string, opts: BuildImageOptions): Promise<
     for (const [i, size] of (opts.layers ?? [512, 1024]).entries()) {
       const file = path.join(staging, `layer-${i}.bin`);
       await writeFile(file, randomBytes(size));
-      await runChecked('umoci', [
-        'insert',
-        '--rootless',
-        '--no-history',
-        '--image',
-        image,
-        file,
-        `/data/layer-${i}.bin`,
-      ]);
+      // With a history entry per layer, as docker tools expect (umoci warns without one).
+      await runChecked('umoci', ['insert', '--rootless', '--image', image, file, `/data/layer-${i}.bin`]);
     }
   } finally {
     await removeTempDir(staging);
@@ -269,41 +261,44 @@ async function toDockerManifest(dir: string, img: BuiltImage): Promise<BuiltImag
 
 /**
  * Builds one image per platform with umoci, then writes (by hand, sha256 via node:crypto) the
- * attestation manifests and the index or manifest list, and tags it in index.json. The
- * per-platform helper tags are removed again: index.json gains exactly one entry, `tag`.
+ * attestation manifests and the index or manifest list, and tags it in index.json: the
+ * layout gains exactly one index.json entry, `tag`.
  */
 export async function buildMultiArchIndex(dir: string, opts: MultiArchOptions): Promise<BuiltIndex> {
   const format = opts.format ?? 'oci';
   const wanted = opts.platforms ?? [{ architecture: 'amd64' }, { architecture: 'arm64' }];
-  const helperTags: string[] = [];
-  const platforms: PlatformImage[] = [];
-  for (const w of wanted) {
-    const os = w.os ?? 'linux';
-    const helperTag = `${opts.tag}--${os}-${w.architecture}`;
-    helperTags.push(helperTag);
-    let img = await buildImage(dir, {
-      tag: helperTag,
-      os,
-      architecture: w.architecture,
-      layers: w.layers ?? [512, 1024],
-    });
-    if (format === 'docker') img = await toDockerManifest(dir, img);
-    const platform = { os, architecture: w.architecture };
-    platforms.push({
-      platform,
-      manifest: img.manifest,
-      config: img.config,
-      layers: img.layers,
-      attestations: [],
-    });
-  }
+  await ensureLayout(dir);
+  // umoci is I/O bound and not safe on one layout concurrently: build each platform in a
+  // layout of its own, in parallel, then move its blobs over.
+  const platforms = await Promise.all(
+    wanted.map(async (w): Promise<PlatformImage> => {
+      const os = w.os ?? 'linux';
+      const own = await makeTempDir('platform');
+      try {
+        let img = await buildImage(own, {
+          tag: 'img',
+          os,
+          architecture: w.architecture,
+          layers: w.layers ?? [512, 1024],
+        });
+        for (const hex of await readdir(path.join(own, 'blobs', 'sha256'))) {
+          await cp(path.join(own, 'blobs', 'sha256', hex), path.join(dir, 'blobs', 'sha256', hex));
+        }
+        if (format === 'docker') img = await toDockerManifest(dir, img);
+        const { manifest, config, layers } = img;
+        return { platform: { os, architecture: w.architecture }, manifest, config, layers, attestations: [] };
+      } finally {
+        await removeTempDir(own);
+      }
+    }),
+  );
   const children: Desc[] = platforms.map((p) => ({ ...p.manifest, platform: p.platform }));
   if (format === 'oci') {
     for (const p of platforms) children.push(await writeAttestation(dir, opts.tag, p));
   }
   const mediaType = format === 'oci' ? MT.ociIndex : MT.dockerList;
   const index = await writeJsonBlob(dir, mediaType, { schemaVersion: 2, mediaType, manifests: children });
-  await setTag(dir, opts.tag, index, helperTags);
+  await setTag(dir, opts.tag, index);
   return { tag: opts.tag, index, platforms };
 }
 
@@ -450,6 +445,20 @@ export async function skopeoInspect(
   return { ok: r.code === 0, output: r.code === 0 ? r.stdout : r.stderr.trim() };
 }
 
+/**
+ * `umoci unpack --rootless` of a single-manifest entry into `bundleDir` (its files end up under
+ * `bundleDir/rootfs`): proof that an image unpacks. umoci 0.4.7 cannot pick a platform out of
+ * an index ("tag is ambiguous"), so `name` must point at a manifest.
+ */
+export async function umociUnpack(
+  layoutDir: string,
+  name: string,
+  bundleDir: string,
+): Promise<InspectResult> {
+  const r = await run('umoci', ['unpack', '--rootless', '--image', `${layoutDir}:${name}`, bundleDir]);
+  return { ok: r.code === 0, output: (r.code === 0 ? r.stdout : r.stderr).trim() };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The ready-made cache
 
@@ -488,38 +497,43 @@ let pristine: Promise<Pristine> | undefined;
 /** Builds the three images, pushes them to a throwaway registry and pulls them back with skopeo. */
 async function buildPristine(): Promise<Pristine> {
   const build = await makeTempDir('fixture-build');
+  const dir = await makeTempDir('fixture-cache');
   const layouts = {
     multi: path.join(build, 'multi'),
     single: path.join(build, 'single'),
     docker: path.join(build, 'docker'),
   };
-  const [multi] = await Promise.all([
-    buildMultiArchIndex(layouts.multi, {
-      tag: 'multi',
-      platforms: [
-        { architecture: 'amd64', layers: [200 * 1024, 512, 1024] },
-        { architecture: 'arm64', layers: [512, 1024] },
-      ],
-    }),
-    buildImage(layouts.single, { tag: 'single', layers: [2048, 256] }),
-    buildMultiArchIndex(layouts.docker, {
-      tag: 'docker',
-      format: 'docker',
-      platforms: [
-        { architecture: 'amd64', layers: [1024] },
-        { architecture: 'arm64', layers: [768] },
-      ],
-    }),
-  ]);
-  const registry = await startRegistry();
-  const dir = await makeTempDir('fixture-cache');
+  const registry = startRegistry(); // starts while umoci builds
+  let built: BuiltIndex;
   try {
+    [built] = await Promise.all([
+      buildMultiArchIndex(layouts.multi, {
+        tag: 'multi',
+        platforms: [
+          { architecture: 'amd64', layers: [200 * 1024, 512, 1024] },
+          { architecture: 'arm64', layers: [512, 1024] },
+        ],
+      }),
+      buildImage(layouts.single, { tag: 'single', layers: [2048, 256] }),
+      buildMultiArchIndex(layouts.docker, {
+        tag: 'docker',
+        format: 'docker',
+        platforms: [
+          { architecture: 'amd64', layers: [1024] },
+          { architecture: 'arm64', layers: [768] },
+        ],
+      }),
+    ]);
+    const reg = await registry;
     const keys = Object.keys(layouts) as (keyof typeof layouts)[];
-    const pushed = await Promise.all(keys.map((k) => pushFixture(layouts[k], k, registry)));
+    const pushed = await Promise.all(keys.map((k) => pushFixture(layouts[k], k, reg)));
     // One skopeo at a time: concurrent writers would race on index.json.
-    for (const [i, k] of keys.entries()) await pullToLayout(registry, pushed[i]!.ref, dir, FIXTURE_NAMES[k]);
+    for (const [i, k] of keys.entries()) await pullToLayout(reg, pushed[i]!.ref, dir, FIXTURE_NAMES[k]);
   } finally {
-    await registry.stop();
+    await registry.then(
+      (r) => r.stop(),
+      () => undefined,
+    );
     await removeTempDir(build);
   }
   const images = {
@@ -528,7 +542,7 @@ async function buildPristine(): Promise<Pristine> {
     docker: await describeImage(dir, FIXTURE_NAMES.docker),
   };
   const bigLayer = images.multi.platforms[0]!.layers[0]!;
-  if (bigLayer.digest !== multi.platforms[0]!.layers[0]!.digest)
+  if (bigLayer.digest !== built.platforms[0]!.layers[0]!.digest)
     throw new Error('makeCache: big layer changed on the way');
   const blobs = (await readdir(path.join(dir, 'blobs', 'sha256'))).map((h) => `sha256:${h}`).sort();
   return { dir, images, bigLayer, blobs };

@@ -18,6 +18,7 @@ export {
   pullToLayout,
   pushFixture,
   skopeoInspect,
+  umociUnpack,
   type BuildImageOptions,
   type BuiltImage,
   type BuiltIndex,

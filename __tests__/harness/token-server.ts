@@ -36,8 +36,14 @@ export interface TokenServer {
   credentials?: Credentials;
   /** Every token request, in order: tests count them to prove a client refreshed its token. */
   requests: TokenRequest[];
-  /** Signs a token for the given scopes without an HTTP round trip (for raw fetch tests). */
-  issue(scopes: string[], opts?: { anonymous?: boolean }): { token: string; expiresIn: number };
+  /**
+   * Signs a token for the given scopes without an HTTP round trip (for raw fetch tests);
+   * `expiresInSeconds` overrides the server's lifetime (negative: already expired).
+   */
+  issue(
+    scopes: string[],
+    opts?: { anonymous?: boolean; expiresInSeconds?: number },
+  ): { token: string; expiresIn: number };
   stop(): Promise<void>;
 }
 
@@ -45,7 +51,11 @@ export interface TokenServerOptions {
   /** With user and password set, every request needs them (Basic) or gets 401. */
   user?: string;
   password?: string;
-  /** Token lifetime; default 300. distribution accepts tokens up to 60 s past `exp` (leeway). */
+  /**
+   * Token lifetime (`exp` and `expires_in`); default 300. Beware: distribution 2.8 still
+   * accepts a token up to 60 s after its `exp` (clock-skew leeway), so a short lifetime tests
+   * a client's own refresh, not a registry rejection (inject a 401 with the fault proxy).
+   */
   expiresInSeconds?: number;
 }
 
@@ -108,8 +118,9 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
   const credentials = opts.user !== undefined ? { user: opts.user, password: opts.password! } : undefined;
   const requests: TokenRequest[] = [];
 
-  const issue = (scopes: string[], o: { anonymous?: boolean } = {}) => {
+  const issue = (scopes: string[], o: { anonymous?: boolean; expiresInSeconds?: number } = {}) => {
     const now = Math.floor(Date.now() / 1000);
+    const lifetime = o.expiresInSeconds ?? expiresIn;
     const access = scopes.flatMap((s) => {
       const a = parseScope(s);
       if (!a) return [];
@@ -121,13 +132,13 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
       iss: issuer,
       sub: o.anonymous ? '' : (credentials?.user ?? ''),
       aud: service,
-      exp: now + expiresIn,
-      nbf: now - 1,
+      exp: now + lifetime,
+      nbf: Math.min(now, now + lifetime) - 1,
       iat: now,
       jti: randomUUID(),
       access,
     };
-    return { token: signJwt(key, certDer, claims), expiresIn };
+    return { token: signJwt(key, certDer, claims), expiresIn: lifetime };
   };
 
   const server = http.createServer((req, res) => {

@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ImageListError,
+  imagesFromLinuxkitFile,
+  imagesFromLinuxkitYaml,
+  imagesFromText,
+  uniqueImages,
+} from '../../src/imagelist/imagelist.js';
+
+const LINUXKIT = `kernel:
+  image: linuxkit/kernel:6.6.13
+  cmdline: "console=tty0"
+init:
+  - linuxkit/init:8f1e6a0747acbbb4d7e24dc98f97faa8d1c6cec7
+  - linuxkit/runc:6062483d748609d505f2bcde4e52ee64a3329f5f
+onboot:
+  - name: sysctl
+    image: linuxkit/sysctl:5a374e4bf3e5a7deeacff6571d0f30f7ea8f56db
+onshutdown:
+  - name: down
+    image: busybox
+services:
+  - name: getty
+    image: linuxkit/getty:v1.0.0
+    env:
+      - INSECURE=true
+files:
+  - path: etc/x
+    contents: "image: not-an-image"
+`;
+
+describe('linuxkit files', () => {
+  it('finds every image with its line, expanded as linuxkit names it', () => {
+    const found = imagesFromLinuxkitYaml(LINUXKIT, 'linuxkit.yml');
+    expect(found.map((r) => [r.reference.name, r.origin.line])).toEqual([
+      ['docker.io/linuxkit/kernel:6.6.13', 2],
+      ['docker.io/linuxkit/init:8f1e6a0747acbbb4d7e24dc98f97faa8d1c6cec7', 5],
+      ['docker.io/linuxkit/runc:6062483d748609d505f2bcde4e52ee64a3329f5f', 6],
+      ['docker.io/linuxkit/sysctl:5a374e4bf3e5a7deeacff6571d0f30f7ea8f56db', 9],
+      ['docker.io/library/busybox', 12],
+      ['docker.io/linuxkit/getty:v1.0.0', 15],
+    ]);
+    expect(found[0]!.origin).toEqual({ file: 'linuxkit.yml', line: 2, column: 10 });
+  });
+
+  it('names the file and line of a bad reference', () => {
+    const bad = LINUXKIT.replace('linuxkit/getty:v1.0.0', 'LinuxKit/Getty:v1');
+    const err = (() => {
+      try {
+        imagesFromLinuxkitYaml(bad, 'lk.yml');
+      } catch (e) {
+        return e as ImageListError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ImageListError);
+    expect(err!.origin).toMatchObject({ file: 'lk.yml', line: 15 });
+    expect(err!.message).toMatch(/^lk\.yml:15:12: invalid image reference "LinuxKit\/Getty:v1"/);
+  });
+
+  it('rejects unparseable YAML, a non-string image and a missing file with one line each', async () => {
+    expect(() => imagesFromLinuxkitYaml('kernel:\n  image: [unclosed\n', 'a.yml')).toThrow(
+      /^a\.yml:\d+:\d+: not valid YAML/,
+    );
+    expect(() => imagesFromLinuxkitYaml('init:\n  - 42\n', 'b.yml')).toThrow(
+      'b.yml:2:5: init[0] must be an image reference string',
+    );
+    expect(() => imagesFromLinuxkitYaml('- just a list\n', 'c.yml')).toThrow(/c\.yml: not a linuxkit file/);
+    const dir = await mkdtemp(path.join(tmpdir(), 'ocg-lk-'));
+    await expect(imagesFromLinuxkitFile(path.join(dir, 'nope.yml'))).rejects.toThrow(
+      /linuxkit file .*nope\.yml does not exist/,
+    );
+    await writeFile(path.join(dir, 'ok.yml'), LINUXKIT);
+    expect(await imagesFromLinuxkitFile(path.join(dir, 'ok.yml'))).toHaveLength(6);
+    await rm(dir, { recursive: true });
+  });
+});
+
+describe('the images input', () => {
+  it('takes one reference per line, skips blanks and comments, and dedupes by expanded name', () => {
+    const list = imagesFromText(
+      'redis\n\n# base images\nlinuxkit/kernel:6.6.13  # the kernel\ndocker.io/library/redis\n',
+      'images',
+    );
+    expect(list.map((r) => [r.reference.name, r.origin.line])).toEqual([
+      ['docker.io/library/redis', 1],
+      ['docker.io/linuxkit/kernel:6.6.13', 4],
+      ['docker.io/library/redis', 5],
+    ]);
+    expect(uniqueImages([list]).map((r) => r.reference.name)).toEqual([
+      'docker.io/library/redis',
+      'docker.io/linuxkit/kernel:6.6.13',
+    ]);
+  });
+
+  it('names the input line of a bad reference', () => {
+    expect(() => imagesFromText('redis\nbad ref\n', 'images')).toThrow(
+      /^input images:2: invalid image reference "bad ref"/,
+    );
+  });
+});

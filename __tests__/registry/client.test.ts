@@ -99,11 +99,9 @@ describe('resolve', () => {
     const err = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
     expect(err).toBeInstanceOf(DigestMismatchError);
     expect(err.message).toContain(`but the registry's Docker-Content-Digest says ${other}`);
-    pool
-      .intercept({ path: '/v2/team/app/manifests/v2', method: 'GET' })
-      .reply(200, MANIFEST, {
-        headers: { 'content-type': OCI_MANIFEST, 'docker-content-digest': 'sha256:../../x' },
-      });
+    pool.intercept({ path: '/v2/team/app/manifests/v2', method: 'GET' }).reply(200, MANIFEST, {
+      headers: { 'content-type': OCI_MANIFEST, 'docker-content-digest': 'sha256:../../x' },
+    });
     await expect(h.client.resolve(parseReference('registry.example/team/app:v2'))).resolves.toBeDefined();
   });
 
@@ -161,11 +159,9 @@ describe('resolve', () => {
     pool
       .intercept({ path: '/v2/team/app/manifests/list', method: 'GET' })
       .reply(200, list, { headers: { 'content-type': 'application/json' } });
-    pool
-      .intercept({ path: '/v2/team/app/manifests/art', method: 'GET' })
-      .reply(200, '{"schemaVersion":2}', {
-        headers: { 'content-type': 'application/vnd.example.thing+json' },
-      });
+    pool.intercept({ path: '/v2/team/app/manifests/art', method: 'GET' }).reply(200, '{"schemaVersion":2}', {
+      headers: { 'content-type': 'application/vnd.example.thing+json' },
+    });
     pool
       .intercept({ path: '/v2/team/app/manifests/junk', method: 'GET' })
       .reply(200, '{"schemaVersion":', { headers: { 'content-type': OCI_MANIFEST } });

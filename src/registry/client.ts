@@ -10,7 +10,13 @@ import { InvalidDocumentError, type Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, isDigest, makeDigest, type Algorithm, type Digest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType } from '../oci/mediatypes.js';
 import { manifestTarget, type Reference } from '../oci/reference.js';
-import { ManifestTooLargeError, redactUrl, RegistryError, UnsupportedManifestError } from './errors.js';
+import {
+  discard,
+  ManifestTooLargeError,
+  redactUrl,
+  RegistryError,
+  UnsupportedManifestError,
+} from './errors.js';
 import { Transport, type Endpoint, type RateLimit, type RawResponse } from './http.js';
 import { registryKey, resolveOptions, type RegistryClientInput } from './options.js';
 import { Secrets } from './secrets.js';
@@ -97,7 +103,7 @@ async function readLimited(body: Readable, max: number, subject: string): Promis
       chunks.push(chunk);
     }
   } finally {
-    body.destroy();
+    discard(body);
   }
   return Buffer.concat(chunks, size);
 }
@@ -227,7 +233,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
     if (res.statusCode !== 200) throw await transport.errorFor(ep, res, subject);
     const declared = contentLength(res);
     if (declared !== undefined && declared > opts.maxManifestBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw new ManifestTooLargeError(
         `manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`,
       );
@@ -324,7 +330,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
             range.start !== offset ||
             (range.total !== undefined && range.total !== descriptor.size)
           ) {
-            res.body.destroy();
+            discard(res.body);
             throw new RegistryError(
               `blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`,
               { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) },
@@ -337,7 +343,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
         const length = descriptor.size - start;
         const declared = contentLength(res);
         if (declared !== undefined && declared !== length) {
-          res.body.destroy();
+          discard(res.body);
           throw new DigestMismatchError(
             `blob ${subject}: the registry announces ${declared} bytes from offset ${start}, its descriptor declares ${length} (of ${descriptor.size})`,
           );

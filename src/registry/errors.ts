@@ -132,6 +132,15 @@ function codeForStatus(status: number): OciErrorCode | undefined {
   return undefined;
 }
 
+/**
+ * Closes a response body we will not read (further). An undici body destroyed before its end
+ * emits an 'error' (aborted); nobody is listening for it, so it is swallowed here.
+ */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 /** Reads at most `cap` bytes of a body as text, then discards the rest. */
 export async function readCapped(body: Readable, cap = MAX_ERROR_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
@@ -145,7 +154,7 @@ export async function readCapped(body: Readable, cap = MAX_ERROR_BODY_BYTES): Pr
   } catch {
     // an error body that fails halfway still tells us the status
   } finally {
-    body.destroy();
+    discard(body);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

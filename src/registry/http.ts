@@ -13,6 +13,7 @@ import { createCredentialStore } from './auth/credentials.js';
 import { createDispatcher, type RegistryDispatcher } from './dispatcher.js';
 import {
   codeText,
+  discard,
   errorFromResponse,
   MAX_ERROR_BODY_BYTES,
   readCapped,
@@ -331,7 +332,7 @@ export class Transport {
         return replayed(res, text);
       }
       if (REDIRECTS.has(res.statusCode) && header(res.headers, 'location')) {
-        res.body.destroy();
+        discard(res.body);
         hops += 1;
         if (hops > this.#opts.maxRedirects) {
           throw new TransportPolicyError(

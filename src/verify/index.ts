@@ -1,5 +1,6 @@
 import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
+import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
 import type { Report, VerifyMode } from './findings.js';
 import { HashPool, type BatchProgress } from './hash-pool.js';
@@ -15,8 +16,18 @@ export interface CheckOptions {
   onProgress?: (progress: BatchProgress) => void;
 }
 
+export interface CheckResult {
+  report: Report;
+  /** Blobs hashed and found valid (full mode), for the pull to reuse without hashing again. */
+  valid: Set<Digest>;
+}
+
 /** Verify a layout and, when asked, repair it: the one call the CLI and the Action make. */
 export async function checkLayout(layout: Layout, options: CheckOptions): Promise<Report> {
+  return (await checkLayoutDetailed(layout, options)).report;
+}
+
+export async function checkLayoutDetailed(layout: Layout, options: CheckOptions): Promise<CheckResult> {
   const pool = HashPool.create();
   try {
     const verifyOptions = {
@@ -27,8 +38,15 @@ export async function checkLayout(layout: Layout, options: CheckOptions): Promis
     };
     const scanHooks = options.onProgress ? { onProgress: options.onProgress } : {};
     const verification = await verifyLayout(layout, { ...verifyOptions, ...scanHooks });
-    if (!options.repair) return verification.report;
-    return await repairLayout(layout, verification, verifyOptions);
+    const report = options.repair
+      ? await repairLayout(layout, verification, verifyOptions)
+      : verification.report;
+    const removed = new Set(report.findings.filter((f) => f.action === 'removed').map((f) => f.digest));
+    const valid = new Set<Digest>();
+    for (const blob of verification.scan.blobs.values()) {
+      if (blob.hashOk && !removed.has(blob.digest)) valid.add(blob.digest);
+    }
+    return { report, valid };
   } finally {
     await pool.close();
   }
@@ -54,3 +72,4 @@ export async function pruneUnreferenced(
 
 export type { Finding, FindingKind, ImageStatus, PlatformStatus, Report, VerifyMode } from './findings.js';
 export { describeFinding } from './verify.js';
+export { layoutFingerprint } from './fingerprint.js';

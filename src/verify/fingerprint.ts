@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Layout } from '../layout/layout.js';
+import { isAlgorithm, isValidHex } from '../oci/digest.js';
+
+/**
+ * A content fingerprint of a layout: its blobs (name and size, sorted) and its index.json
+ * entries. Cheap (no hashing: run it after verification); equal fingerprints mean there is
+ * nothing new to save. Partial downloads and strays do not count.
+ */
+export async function layoutFingerprint(layout: Layout): Promise<string> {
+  const hash = createHash('sha256');
+  const lines: string[] = [];
+  for (const alg of await readdir(layout.blobsDir).catch(() => [] as string[])) {
+    if (!isAlgorithm(alg)) continue;
+    const dir = path.join(layout.blobsDir, alg);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!isValidHex(alg, name)) continue;
+      const s = await lstat(path.join(dir, name)).catch(() => undefined);
+      if (s?.isFile()) lines.push(`${alg}:${name} ${s.size}`);
+    }
+  }
+  lines.sort();
+  hash.update(lines.join('\n'));
+  const index = await layout.readIndex();
+  const entries =
+    index.state === 'ok' ? index.doc.entries.map((e) => JSON.stringify(e.raw)).sort() : [index.state];
+  hash.update('\nindex.json\n');
+  hash.update(entries.join('\n'));
+  return hash.digest('hex').slice(0, 16);
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { makeTempDir, removeTempDir, run, runChecked } from './proc.js';
 import { startRegistry, type Registry } from './registry.js';
 
+/** Media types the fixtures write (the harness keeps its own copy: it must not trust src/oci). */
 export const MT = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',

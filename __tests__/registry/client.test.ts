@@ -408,13 +408,15 @@ describe('redirects', () => {
       .reply(302, '', { headers: { location: 'http://storage.example/x' } });
     const down = await failure(h.client.blob(repo, layerDesc));
     expect(down).toBeInstanceOf(TransportPolicyError);
-    expect(down.message).toBe('refusing redirect from https://registry.example to http://storage.example');
+    expect(down.message).toBe(
+      `registry.example/team/app@${layerDesc.digest}: refusing redirect from https://registry.example to http://storage.example`,
+    );
 
     pool
       .intercept({ path, method: 'GET' })
       .reply(302, '', { headers: { location: 'https://127.0.0.1/steal' } });
     expect((await failure(h.client.blob(repo, layerDesc))).message).toBe(
-      'refusing redirect from registry.example to local address 127.0.0.1',
+      `registry.example/team/app@${layerDesc.digest}: refusing redirect from registry.example to local address 127.0.0.1`,
     );
 
     pool
@@ -467,7 +469,7 @@ describe('plain HTTP', () => {
     // registry.example only speaks HTTP: without --insecure-registry we never try HTTP
     const err = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err.message).toMatch(/^cannot reach registry.example for registry.example \(ping \/v2\/\)/);
+    expect(err.message).toMatch(/^registry.example\/team\/app:v1: cannot reach registry.example: /);
     await h.client.close();
     await h.agent.close();
 
@@ -483,7 +485,7 @@ describe('plain HTTP', () => {
     const denied = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
     expect(denied).toBeInstanceOf(TransportPolicyError);
     expect(denied.message).toBe(
-      'refusing to send credentials to registry.example over plain HTTP (only loopback registries may use HTTP with credentials)',
+      'registry.example/team/app:v1: refusing to send credentials to registry.example over plain HTTP (only loopback registries may use HTTP with credentials)',
     );
   });
 
@@ -647,7 +649,7 @@ describe('token auth', () => {
       .reply(401, 'bad password s3cret-pass for alice');
     const err = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
     expect(err.message).toBe(
-      'token server auth.example (scope repository:team/app:pull, credentials from credentials given for registry.example) refused with HTTP 401: bad password *** for alice',
+      'registry.example/team/app:v1: token server auth.example (scope repository:team/app:pull, credentials from credentials given for registry.example) refused with HTTP 401: bad password *** for alice',
     );
     expect(seen).toContain('s3cret-pass');
   });

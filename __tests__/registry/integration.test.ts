@@ -261,7 +261,7 @@ describe('token registry (Bearer, ES256 JWT)', () => {
     const err = await failure(c.resolve(parseReference(`${tokenReg.host}/test/img:v1`)));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(
-      /^token server 127\.0\.0\.1:\d+ \(scope repository:test\/img:pull, credentials from credentials given for 127\.0\.0\.1:\d+\) refused with HTTP 401/,
+      /^127\.0\.0\.1:\d+\/test\/img:v1: token server 127\.0\.0\.1:\d+ \(scope repository:test\/img:pull, credentials from credentials given for 127\.0\.0\.1:\d+\) refused with HTTP 401/,
     );
     expect(err.message).not.toContain('wrong-password-1');
   });

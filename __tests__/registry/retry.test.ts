@@ -137,6 +137,20 @@ describe('retry through the client (MockAgent, injected sleep)', () => {
     expect(h.sleeps).toHaveLength(2);
   });
 
+  it('stops retrying when the time budget since the first failure is spent', async () => {
+    let t = 0;
+    h = mockClient({ retry: { maxAttempts: 10, maxElapsedMs: 100_000 } }, () => (t += 40_000));
+    anonymousPing(h.agent, ORIGIN);
+    h.agent
+      .get(ORIGIN)
+      .intercept({ path: '/v2/test/img/manifests/v1', method: 'GET' })
+      .reply(503, 'busy')
+      .persist();
+    const err = await h.client.resolve(ref).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/gave up after 3 attempts/);
+    expect(h.sleeps).toHaveLength(2);
+  });
+
   it('retries network errors', async () => {
     h = mockClient();
     anonymousPing(h.agent, ORIGIN);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import { DigestMismatchError, UsageError } from '../errors.js';
+import { DigestMismatchError, GuardError, UsageError } from '../errors.js';
 import { InvalidDocumentError, type Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, isDigest, makeDigest, type Algorithm, type Digest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType } from '../oci/mediatypes.js';
@@ -184,6 +184,27 @@ export function parseContentRange(
   return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
 }
 
+/**
+ * Errors that do not say which image they are about (a registry that cannot be reached, a token
+ * server that refused) get `subject: ` in front, keeping their class and details.
+ */
+function naming(err: unknown, subject: string): unknown {
+  if (!(err instanceof GuardError) || err.message.includes(subject)) return err;
+  const message = `${subject}: ${err.message}`;
+  if (err instanceof RegistryError) {
+    return new RegistryError(message, {
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.code !== undefined ? { code: err.code } : {}),
+      temporary: err.temporary,
+      ...(err.url !== undefined ? { url: err.url } : {}),
+      ...(err.body !== undefined ? { body: err.body } : {}),
+      cause: err,
+    });
+  }
+  const Kind = err.constructor as new (message: string, options?: { cause?: unknown }) => GuardError;
+  return new Kind(message, { cause: err });
+}
+
 export function createRegistryClient(input: RegistryClientInput = {}): RegistryClient {
   const opts = resolveOptions(input);
   const secrets = new Secrets(opts.onSecret);
@@ -206,7 +227,11 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
         );
       }
     }
-    return fn(await transport.registryEndpoint(registry));
+    try {
+      return await fn(await transport.registryEndpoint(registry));
+    } catch (err) {
+      throw naming(err, what);
+    }
   }
 
   async function fetchManifest(

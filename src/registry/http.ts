@@ -224,7 +224,7 @@ export class Transport {
       if (err instanceof TransportPolicyError) throw err;
       const e = err as Error & { code?: string };
       throw new RegistryError(
-        `cannot reach ${init.url.host} for ${subject}: ${this.#secrets.redact(networkMessage(e, this.#opts.timeouts))}`,
+        `cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(e, this.#opts.timeouts))}`,
         { temporary: true, url: redactUrl(init.url), cause: err },
       );
     }
@@ -283,7 +283,7 @@ export class Transport {
     retry: Partial<RetryOptions>,
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
-    const res = await this.raw({ method: 'GET', url, retry, subject: `${label} (ping /v2/)` });
+    const res = await this.raw({ method: 'GET', url, retry, subject: base.host });
     const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
     const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
     if (res.statusCode !== 200 && res.statusCode !== 401) {

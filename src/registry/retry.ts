@@ -14,7 +14,7 @@ export interface RetryOptions {
   /** First backoff ceiling; doubles each attempt up to maxDelayMs. The wait is uniform in [0, ceiling]. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** No retry starts after this long since the first attempt (waits included). */
+  /** No retry starts after this long since the request's first failure (waits included). */
   maxElapsedMs: number;
   /** The longest Retry-After we honour; a server asking for more gets no retry. */
   maxRetryAfterMs: number;
@@ -102,7 +102,7 @@ export function retryReason(err: ErrorLike): string | undefined {
 }
 
 /**
- * The decision after failed attempt `attempt` that began `startedAt`: how long to wait, or
+ * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
  * undefined for "give up". Exported so tests can check the arithmetic without waiting.
  */
 export function retryDelay(
@@ -140,7 +140,8 @@ export function retryInterceptor(base: RetryOptions): Dispatcher.DispatcherCompo
     const own = (opts as Dispatcher.DispatchOptions & RetryDispatchOptions).retry;
     const policy: RetryOptions = own ? { ...base, ...own } : base;
     if (!RETRIED_METHODS.has(opts.method) || policy.maxAttempts <= 1) return dispatch(opts, handler);
-    const startedAt = policy.now();
+    // The time budget runs from the first failure: a long download that breaks late still gets its retries.
+    let firstFailureAt: number | undefined;
     let attempt = 0;
     const url = `${String(opts.origin ?? '')}${opts.path}`;
     return dispatch(
@@ -153,7 +154,8 @@ export function retryInterceptor(base: RetryOptions): Dispatcher.DispatcherCompo
             statusCodes: [408, 429, 500, 502, 503, 504],
             retry(err, _context, callback) {
               attempt += 1;
-              const decision = retryDelay(err as ErrorLike, attempt, startedAt, policy);
+              firstFailureAt ??= policy.now();
+              const decision = retryDelay(err as ErrorLike, attempt, firstFailureAt, policy);
               if (!decision) {
                 callback(err);
                 return;

@@ -3,7 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
-const ENTRIES = { main: 'lib/action/main.js', post: 'lib/action/post.js', cli: 'lib/cli/index.js' };
+const ENTRIES = {
+  main: 'lib/action/main.js',
+  post: 'lib/action/post.js',
+  restore: 'lib/action/restore-only.js',
+  save: 'lib/action/save-only.js',
+  cli: 'lib/cli/index.js',
+};
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
 rmSync('lib', { recursive: true, force: true });

@@ -1,3 +1,5 @@
-import { run } from './run-main.js';
+import { runMain } from './run-main.js';
 
-await run();
+await runMain();
+// Pending HTTP keep-alives and retry timers must not hold the runner.
+process.exit();

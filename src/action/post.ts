@@ -1,3 +1,4 @@
-import { run } from './run-post.js';
+import { runPost } from './run-post.js';
 
-await run();
+await runPost();
+process.exit();

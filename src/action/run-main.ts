@@ -1,30 +1,130 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../errors.js';
-import { Layout, defaultCacheDir } from '../layout/layout.js';
-import { checkLayout, describeFinding } from '../verify/index.js';
+import { ImageListError } from '../imagelist/imagelist.js';
+import { Layout } from '../layout/layout.js';
+import { pullImages } from '../pull/pull.js';
+import { createRegistryClient } from '../registry/index.js';
+import { checkLayoutDetailed, layoutFingerprint } from '../verify/index.js';
+import { isProblem } from '../verify/findings.js';
+import { restore } from './cache-service.js';
+import { State } from './constants.js';
+import { getSettings, type Settings } from './inputs.js';
+import { cacheKeys } from './keys.js';
 import { actionLogger } from './logger.js';
+import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { ActionState, type StateStore } from './state.js';
 
-/** Main step (first cut): verify the cache at `path` and repair it; fails when problems remain. */
-export async function run(): Promise<void> {
+/**
+ * The main step: image list → restore → verify (repair or fail) → pull what is missing →
+ * report. Saves for the post step what it restored, so post saves only a changed cache.
+ */
+export async function runMain(state: StateStore = new ActionState()): Promise<void> {
   try {
-    const dir = core.getInput('path') || defaultCacheDir();
-    const layout = Layout.at(dir.replace(/^~(?=\/|$)/, process.env.HOME ?? '~'));
-    if (!(await layout.exists())) {
-      core.info(`cache ${layout.root} does not exist yet: nothing to verify`);
-      core.setOutput('verified', 'true');
-      return;
-    }
-    const report = await checkLayout(layout, {
-      mode: 'full',
-      platforms: [],
-      repair: true,
-      logger: actionLogger,
-    });
-    for (const f of report.findings)
-      if (f.kind !== 'unreferenced' && f.kind !== 'partial') core.warning(describeFinding(f));
-    core.setOutput('verified', String(report.ok));
-    if (!report.ok) core.setFailed(`cache ${layout.root} still has problems after repair`);
+    const settings = await getSettings();
+    const ok = await restoreVerifyPull(settings, state);
+    if (!ok.passed) core.setFailed(ok.reason);
   } catch (err) {
+    if (err instanceof ImageListError && err.origin.file) {
+      core.error(err.message, {
+        file: err.origin.file,
+        ...(err.origin.line ? { startLine: err.origin.line } : {}),
+        title: 'bad image list',
+      });
+    }
     core.setFailed(errorMessage(err));
   }
+}
+
+async function restoreVerifyPull(
+  settings: Readonly<Settings>,
+  state: StateStore,
+): Promise<{ passed: boolean; reason: string }> {
+  const layout = Layout.at(settings.path);
+  const keys = cacheKeys(settings);
+  const [primary = keys.base, ...fallbacks] = keys.restoreKeys;
+  core.info(`restoring ${layout.root} (keys: ${keys.restoreKeys.join(', ')})`);
+  const restored = await restore(layout.root, primary, fallbacks);
+  state.set(State.MatchedKey, restored.matchedKey ?? '');
+  state.set(State.RestoredFingerprint, await layoutFingerprint(layout));
+  core.info(
+    restored.matchedKey
+      ? `restored ${restored.matchedKey} in ${restored.ms} ms`
+      : `no cache restored${restored.note ? `: ${restored.note}` : ''}`,
+  );
+
+  const run: RunReport = {
+    cache: layout.root,
+    keys: {
+      restoreKeys: keys.restoreKeys,
+      ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}),
+      ...(restored.note ? { note: restored.note } : {}),
+    },
+    timings: { restoreMs: restored.ms, verifyMs: 0, pullMs: 0 },
+    pulls: [],
+  };
+  await layout.init();
+  let started = Date.now();
+  const checked = await core.group('verify the cache', () =>
+    checkLayoutDetailed(layout, {
+      mode: settings.verify,
+      platforms: [],
+      repair: settings.onCorrupt === 'repair',
+      logger: actionLogger,
+    }),
+  );
+  run.timings.verifyMs = Date.now() - started;
+  run.verification = checked.report;
+  if (!checked.report.ok) {
+    annotate(run, settings.images);
+    await finish(run, false, state);
+    const n = checked.report.findings.filter(isProblem).length;
+    return {
+      passed: false,
+      reason: `cache ${layout.root} has ${n} problem${n === 1 ? '' : 's'}${settings.onCorrupt === 'fail' ? ' (on-corrupt: fail)' : ' left after repair'}`,
+    };
+  }
+
+  started = Date.now();
+  const client = createRegistryClient({
+    credentials: settings.credentials,
+    mirrors: settings.mirrors,
+    logger: actionLogger,
+    onSecret: (s) => core.setSecret(s),
+  });
+  try {
+    run.pulls = await core.group(`pull ${settings.images.length} images`, () =>
+      pullImages(
+        layout,
+        client,
+        settings.images.map((i) => i.reference),
+        {
+          platforms: settings.platforms,
+          concurrency: settings.concurrency,
+          valid: checked.valid,
+          logger: actionLogger,
+        },
+      ),
+    );
+    if (client.rateLimit) run.rateLimit = client.rateLimit;
+  } finally {
+    await client.close();
+  }
+  run.timings.pullMs = Date.now() - started;
+  for (const p of run.pulls) core.info(`${p.name}: ${p.status}${p.error ? `: ${p.error}` : ''}`);
+  annotate(run, settings.images);
+  const failed = run.pulls.filter((p) => p.status === 'failed');
+  await finish(run, true, state);
+  if (failed.length && settings.failOnMissing) {
+    return {
+      passed: false,
+      reason: `${failed.length} image${failed.length === 1 ? '' : 's'} could not be cached: ${failed.map((p) => p.reference).join(', ')}`,
+    };
+  }
+  return { passed: true, reason: '' };
+}
+
+async function finish(run: RunReport, verified: boolean, state: StateStore): Promise<void> {
+  await writeOutputs(run, verified);
+  await writeSummary(run, 'oci-cache-guard: image cache');
+  state.set(State.MainCompleted, 'true');
 }

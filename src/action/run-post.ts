@@ -1,6 +1,77 @@
 import * as core from '@actions/core';
+import { errorMessage } from '../errors.js';
+import { Layout } from '../layout/layout.js';
+import { checkLayout, layoutFingerprint, pruneUnreferenced } from '../verify/index.js';
+import { describeFinding } from '../verify/index.js';
+import { isProblem } from '../verify/findings.js';
+import { save } from './cache-service.js';
+import { Outputs, State } from './constants.js';
+import { getSettings, type Settings } from './inputs.js';
+import { cacheKeys, saveKey } from './keys.js';
+import { actionLogger } from './logger.js';
+import { ActionState, type StateStore } from './state.js';
 
-/** Post step: verify again and save (arrives with the Action issue). */
-export async function run(): Promise<void> {
-  core.info('oci-cache-guard post step: nothing to save yet');
+/**
+ * The post step. The build may have written into the cache (linuxkit pulls what it misses,
+ * non-atomically), so: verify again in full, repair, prune, and save only a consistent cache,
+ * only when it differs from what was restored. Never fails the job: problems are warnings.
+ */
+export async function runPost(state: StateStore = new ActionState()): Promise<void> {
+  try {
+    const settings = await getSettings();
+    const outcome = await verifyAndSave(settings, state);
+    core.info(outcome);
+  } catch (err) {
+    core.warning(`cache not saved: ${errorMessage(err)}`);
+  }
+}
+
+export async function verifyAndSave(settings: Readonly<Settings>, state: StateStore): Promise<string> {
+  if (!settings.save) return 'save: false, not saving the cache';
+  if (state.get(State.MainCompleted) !== 'true')
+    return 'the main step did not complete: not saving the cache';
+  const layout = Layout.at(settings.path);
+  if (!(await layout.exists())) return `cache ${layout.root} does not exist: nothing to save`;
+  if (settings.prune === 'unlisted') await dropUnlisted(layout, settings);
+  const report = await core.group('verify the cache again before saving', () =>
+    checkLayout(layout, { mode: 'full', platforms: [], repair: true, logger: actionLogger }),
+  );
+  for (const f of report.findings)
+    if (f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index')
+      core.warning(`after the build: ${describeFinding(f)}`);
+  if (!report.ok) {
+    core.warning(
+      `cache ${layout.root} still has ${report.findings.filter(isProblem).length} problems after repair: not saving it`,
+    );
+    return 'not saved: the cache is not consistent';
+  }
+  if (settings.prune !== 'off') {
+    const pruned = await pruneUnreferenced(layout, { dryRun: false, logger: actionLogger });
+    if (pruned.removed.length)
+      core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
+  }
+  const fingerprint = await layoutFingerprint(layout);
+  if (fingerprint === state.get(State.RestoredFingerprint))
+    return `cache unchanged since restore (${fingerprint}): not saving`;
+  const keys = cacheKeys(settings);
+  const key = saveKey(keys, fingerprint, settings.key !== undefined);
+  if (key === state.get(State.MatchedKey)) return `cache ${key} was restored as it is: not saving`;
+  const outcome = await save(layout.root, key);
+  if (outcome.saved) core.setOutput(Outputs.SavedKey, key);
+  return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;
+}
+
+/** prune: unlisted also drops index.json entries the image list does not name. */
+async function dropUnlisted(layout: Layout, settings: Readonly<Settings>): Promise<void> {
+  const wanted = new Set(settings.images.map((i) => i.reference.name));
+  await layout.withLock(async () => {
+    const read = await layout.readIndex();
+    if (read.state !== 'ok') return;
+    const keep = read.doc.entries.filter((e) => e.name !== undefined && wanted.has(e.name));
+    if (keep.length === read.doc.entries.length) return;
+    await layout.writeIndex({ fields: read.doc.fields, entries: keep });
+    core.info(
+      `prune: unlisted dropped ${read.doc.entries.length - keep.length} index.json entries not in the image list`,
+    );
+  });
 }

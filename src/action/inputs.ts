@@ -1,0 +1,153 @@
+import * as core from '@actions/core';
+import * as glob from '@actions/glob';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import {
+  ImageListError,
+  imagesFromLinuxkitFile,
+  imagesFromText,
+  uniqueImages,
+  type ImageRequest,
+} from '../imagelist/imagelist.js';
+import { parsePlatform, formatPlatform, type Platform } from '../oci/platform.js';
+import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
+import type { StaticCredential } from '../registry/options.js';
+import type { VerifyMode } from '../verify/findings.js';
+import { Inputs } from './constants.js';
+
+export type PruneMode = 'unreferenced' | 'unlisted' | 'off';
+
+/** Everything the Action was asked to do, checked once. Only this module calls core.getInput. */
+export interface Settings {
+  /** Absolute cache directory (`~` expanded). */
+  path: string;
+  /** True when `path` is linuxkit's default cache. */
+  isLinuxkitDefault: boolean;
+  images: ImageRequest[];
+  /** linuxkit files matched by `linuxkit-files`, as found. */
+  linuxkitFiles: string[];
+  platforms: Platform[];
+  keyPrefix: string;
+  /** Explicit `key` / `restore-keys`, when given. */
+  key?: string;
+  restoreKeys: string[];
+  verify: VerifyMode;
+  onCorrupt: 'repair' | 'fail';
+  failOnMissing: boolean;
+  save: boolean;
+  prune: PruneMode;
+  concurrency: number;
+  credentials: Record<string, StaticCredential>;
+  mirrors: Record<string, string[]>;
+}
+
+function choice<T extends string>(name: Inputs, allowed: readonly T[], fallback: T): T {
+  const value = core.getInput(name).trim() || fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`input ${name}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function bool(name: Inputs, fallback: boolean): boolean {
+  const value = core.getInput(name).trim().toLowerCase();
+  if (value === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(value)) return true;
+  if (['false', 'no', '0', 'off'].includes(value)) return false;
+  throw new UsageError(`input ${name}: ${JSON.stringify(value)} is not true or false`);
+}
+
+function lines(name: Inputs): string[] {
+  return core
+    .getInput(name)
+    .split(/\r?\n|,/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : p;
+}
+
+/** linuxkit's own default for the runner's user. */
+export function linuxkitDefaultCache(): string {
+  return path.join(homedir(), '.linuxkit', 'cache');
+}
+
+/** `RUNNER_ARCH` X64 → linux/amd64, ARM64 → linux/arm64, ARM → linux/arm/v7. */
+export function runnerPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
+  const arch = { X64: 'amd64', ARM64: 'arm64', ARM: 'arm', X86: '386' }[env.RUNNER_ARCH ?? 'X64'] ?? 'amd64';
+  return parsePlatform(`linux/${arch}`);
+}
+
+export async function getSettings(): Promise<Readonly<Settings>> {
+  const cachePath = path.resolve(expandHome(core.getInput(Inputs.Path).trim() || '~/.linuxkit/cache'));
+  const platformInput = lines(Inputs.Platforms);
+  const platforms = platformInput.length ? platformInput.map(parsePlatform) : [runnerPlatform()];
+  const patterns = core.getInput(Inputs.LinuxkitFiles).trim();
+  const linuxkitFiles = patterns ? await matchFiles(patterns) : [];
+  const lists = [imagesFromText(core.getInput(Inputs.Images), Inputs.Images)];
+  for (const file of linuxkitFiles) lists.push(await imagesFromLinuxkitFile(file));
+  const concurrencyText = core.getInput(Inputs.Concurrency).trim() || '4';
+  const concurrency = Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new UsageError(
+      `input ${Inputs.Concurrency}: ${JSON.stringify(concurrencyText)} is not a whole number from 1 to 64`,
+    );
+  }
+  const credentials = parseRegistryAuth(core.getInput(Inputs.RegistryAuth), `input ${Inputs.RegistryAuth}`);
+  for (const c of Object.values(credentials)) if ('password' in c) core.setSecret(c.password);
+  const token = core.getInput(Inputs.GithubToken).trim();
+  if (token) {
+    core.setSecret(token);
+    credentials['ghcr.io'] ??= { username: 'x-access-token', password: token };
+  }
+  const key = core.getInput(Inputs.Key).trim();
+  const settings: Settings = {
+    path: cachePath,
+    isLinuxkitDefault: cachePath === linuxkitDefaultCache(),
+    images: uniqueImages(lists),
+    linuxkitFiles,
+    platforms: uniquePlatforms(platforms),
+    keyPrefix: core.getInput(Inputs.KeyPrefix).trim() || 'oci-cache-guard',
+    ...(key ? { key } : {}),
+    restoreKeys: lines(Inputs.RestoreKeys),
+    verify: choice(Inputs.Verify, ['full', 'size'] as const, 'full'),
+    onCorrupt: choice(Inputs.OnCorrupt, ['repair', 'fail'] as const, 'repair'),
+    failOnMissing: bool(Inputs.FailOnMissing, true),
+    save: bool(Inputs.Save, true),
+    prune: choice(Inputs.Prune, ['unreferenced', 'unlisted', 'off'] as const, 'unreferenced'),
+    concurrency,
+    credentials,
+    mirrors: parseMirrors(lines(Inputs.RegistryMirrors), `input ${Inputs.RegistryMirrors}`),
+  };
+  core.debug(
+    `settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`,
+  );
+  return Object.freeze(settings);
+}
+
+function uniquePlatforms(list: Platform[]): Platform[] {
+  const seen = new Map(list.map((p) => [formatPlatform(p), p]));
+  return [...seen.values()];
+}
+
+/** Files matching the globs (one per line); a pattern that matches nothing is an error naming it. */
+async function matchFiles(patterns: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const pattern of patterns
+    .split(/\r?\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const globber = await glob.create(pattern, { followSymbolicLinks: false, matchDirectories: false });
+    const found = (await globber.glob()).sort();
+    if (found.length === 0 && !pattern.startsWith('!')) {
+      throw new ImageListError(`input ${Inputs.LinuxkitFiles}: ${JSON.stringify(pattern)} matches no file`, {
+        input: Inputs.LinuxkitFiles,
+      });
+    }
+    files.push(...found.map((f) => path.relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), f) || f));
+  }
+  return [...new Set(files)];
+}

@@ -1,13 +1,11 @@
 /**
- * The step `npm run bench -- verify` times: check every blob of a layout against its name.
- * It runs alone in a child process (verify-child.ts) so its peak RSS is its own.
- *
- * Today it drives HashPool directly; when the verifier lands, replace the body with
- * `validate --mode full` on `layoutDir` and keep the StepResult shape.
+ * The step `npm run bench -- verify` times: `validate --mode full` on a layout, through the
+ * same call the CLI makes. It runs alone in a child process (verify-child.ts) so its peak RSS
+ * is its own.
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { HashPool, type HashPoolOptions } from '../src/verify/hash-pool.js';
+import { Layout } from '../src/layout/layout.js';
+import type { HashPoolOptions } from '../src/verify/hash-pool.js';
+import { checkLayout } from '../src/verify/index.js';
 
 export interface StepOptions {
   pool: Partial<HashPoolOptions>;
@@ -18,29 +16,23 @@ export interface StepOptions {
 export interface StepResult {
   files: number;
   bytes: number;
-  /** One line per blob whose content does not match its name, or could not be read. */
+  /** One line per finding that is a problem (corrupt, stray, …). */
   problems: string[];
 }
 
 export async function verifyLayout(layoutDir: string, options: StepOptions): Promise<StepResult> {
-  const dir = path.join(layoutDir, 'blobs', 'sha256');
-  const names = await readdir(dir);
-  const pool = HashPool.create(options.pool);
-  try {
-    const onProgress = options.onProgress;
-    const results = await pool.hashFiles(
-      names.map((name) => ({ path: path.join(dir, name), algorithm: 'sha256' as const })),
-      onProgress ? { onProgress: (p) => onProgress(p.bytes, p.totalBytes) } : {},
-    );
-    const problems: string[] = [];
-    let bytes = 0;
-    results.forEach((r, i) => {
-      if (!r.ok) problems.push(r.message);
-      else if (r.hex !== names[i]) problems.push(`${r.path}: content is sha256:${r.hex}`);
-      else bytes += r.size;
-    });
-    return { files: names.length, bytes, problems };
-  } finally {
-    await pool.close();
-  }
+  const onProgress = options.onProgress;
+  const report = await checkLayout(Layout.at(layoutDir), {
+    mode: 'full',
+    platforms: [],
+    repair: false,
+    hashPool: options.pool,
+    ...(onProgress
+      ? { onProgress: (p: { bytes: number; totalBytes: number }) => onProgress(p.bytes, p.totalBytes) }
+      : {}),
+  });
+  const problems = report.findings
+    .filter((f) => f.kind !== 'unreferenced' && f.kind !== 'partial')
+    .map((f) => `${f.path}: ${f.detail}`);
+  return { files: report.blobs.checked, bytes: report.blobs.bytes, problems };
 }

@@ -245,7 +245,7 @@ export async function run(args: string[]): Promise<number> {
     const readKiB = settings.readKiB ?? 1024;
     console.log(`\nverify bench: ${names.size} blobs, ${mb(bytes)} MB, medians of ${settings.rounds}`);
     console.log(
-      `  ours     ${oursRate.toFixed(0).padStart(6)} MB/s  HashPool, ${workers} workers, ${readKiB} KiB reads`,
+      `  ours     ${oursRate.toFixed(0).padStart(6)} MB/s  validate --mode full, ${workers} workers, ${readKiB} KiB reads`,
     );
     console.log(
       `  openssl  ${theirRate.toFixed(0).padStart(6)} MB/s  xargs -P ${cores} -n 8 openssl dgst -sha256`,

@@ -250,7 +250,8 @@ export class Layout {
 
 /** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
 export async function openRegularNoFollow(p: string): Promise<FileHandle> {
-  const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
+  const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   const s = await fh.stat();
   if (!s.isFile()) {
     await fh.close();

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
 import type { Report, VerifyMode } from './findings.js';
-import { HashPool, type BatchProgress } from './hash-pool.js';
+import { HashPool, type BatchProgress, type HashPoolOptions } from './hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
 import { repairLayout } from './repair.js';
 import { verifyLayout } from './verify.js';
@@ -14,6 +14,8 @@ export interface CheckOptions {
   repair: boolean;
   logger?: Logger;
   onProgress?: (progress: BatchProgress) => void;
+  /** Worker pool tuning (the bench sets it); defaults otherwise. */
+  hashPool?: Partial<HashPoolOptions>;
 }
 
 export interface CheckResult {
@@ -28,7 +30,7 @@ export async function checkLayout(layout: Layout, options: CheckOptions): Promis
 }
 
 export async function checkLayoutDetailed(layout: Layout, options: CheckOptions): Promise<CheckResult> {
-  const pool = HashPool.create();
+  const pool = HashPool.create(options.hashPool);
   try {
     const verifyOptions = {
       mode: options.mode,

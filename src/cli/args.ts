@@ -29,17 +29,22 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]!.replace(/^TypeError \[\w+\]: /, '');
-    throw new UsageError(`${command}: ${message} (see oci-cache-guard ${command} --help)`);
+    // runCli prefixes "oci-cache-guard <command>: ".
+    throw new UsageError(`${message} (see oci-cache-guard ${command} --help)`);
   }
 }
 
-export function commonSettings(values: {
-  cache?: string | undefined;
-  json?: boolean | undefined;
-  verbose?: boolean | undefined;
-}): CommonSettings {
+/** `env` is the command's (CliContext.env), for the default cache directory. */
+export function commonSettings(
+  values: {
+    cache?: string | undefined;
+    json?: boolean | undefined;
+    verbose?: boolean | undefined;
+  },
+  env: NodeJS.ProcessEnv = process.env,
+): CommonSettings {
   return {
-    cache: values.cache ?? defaultCacheDir(),
+    cache: values.cache ?? defaultCacheDir(env),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
   };

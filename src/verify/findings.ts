@@ -55,6 +55,15 @@ export function isProblem(f: Finding): boolean {
   return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
 }
 
+/**
+ * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
+ * bytes, say) are written as JSON escapes, so a report line never breaks.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** "truncated: 1104 of 5678 bytes" — the words users see for a size mismatch. */
 export function sizeDetail(actual: number, expected: number): string {
   if (actual === 0) return `empty: 0 of ${expected} bytes`;

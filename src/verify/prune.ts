@@ -1,5 +1,6 @@
 import { lstat, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { GuardError } from '../errors.js';
 import type { Layout } from '../layout/layout.js';
 import type { Finding } from './findings.js';
 import { verifyLayout, type VerifyOptions } from './verify.js';
@@ -23,7 +24,13 @@ export async function pruneLayout(
   options: VerifyOptions & { dryRun: boolean },
 ): Promise<PruneResult> {
   return layout.withLock(async () => {
-    const { report } = await verifyLayout(layout, options);
+    const { report, index } = await verifyLayout(layout, options);
+    // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
+    if (index.state !== 'ok') {
+      throw new GuardError(
+        `${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`,
+      );
+    }
     const removed: Finding[] = [];
     let bytes = 0;
     for (const f of report.findings) {

@@ -40,6 +40,12 @@ export async function repairLayout(
     }
     const after = afterRemoval(scan, findings, layout);
     const again = await verifyLayout(layout, options, after);
+    // A missing blob that nothing references any more (its entries were removed) is settled:
+    // the reference is what was removed, so that `ok` agrees with the findings.
+    const still = new Set(again.report.findings.map((f) => `${f.kind}:${f.path}`));
+    for (const f of findings)
+      if (f.kind === 'missing' && f.action === 'kept' && !still.has(`missing:${f.path}`))
+        f.action = 'removed';
     // Keep what we did; add anything the second walk sees that the first did not (blobs of
     // removed entries are now unreferenced).
     const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));

@@ -4,7 +4,14 @@ import type { Logger } from '../log.js';
 import { shortDigest } from '../oci/digest.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import { isProblem, type Finding, type ImageStatus, type Report, type VerifyMode } from './findings.js';
+import {
+  isProblem,
+  oneLine,
+  type Finding,
+  type ImageStatus,
+  type Report,
+  type VerifyMode,
+} from './findings.js';
 import type { BatchProgress } from './hash-pool.js';
 import { scanBlobs, type Hasher, type ScanResult } from './scan.js';
 import { GraphWalker } from './walk.js';
@@ -149,6 +156,7 @@ export async function verifyLayout(
       action: 'kept',
     });
 
+  for (const f of findings) f.detail = oneLine(f.detail);
   findings.sort(
     (a, b) => FINDING_ORDER.indexOf(a.kind) - FINDING_ORDER.indexOf(b.kind) || a.path.localeCompare(b.path),
   );

@@ -14,7 +14,7 @@ Checks sizes only; run validate for a full sha256 check.`;
 export async function lsCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommand('ls', argv, COMMON_OPTIONS);
   if (values.help) return (ctx.out(LS_HELP), 0);
-  const settings = commonSettings(values);
+  const settings = commonSettings(values, ctx.env);
   const layout = await openExistingCache(settings.cache);
   const report = await checkLayout(layout, {
     mode: 'size',

@@ -18,7 +18,7 @@ export async function pruneCommand(argv: string[], ctx: CliContext): Promise<num
     'dry-run': { type: 'boolean', default: false },
   });
   if (values.help) return (ctx.out(PRUNE_HELP), 0);
-  const settings = commonSettings(values);
+  const settings = commonSettings(values, ctx.env);
   const layout = await openExistingCache(settings.cache);
   const result = await pruneUnreferenced(layout, { dryRun: values['dry-run'], logger: ctx.logger });
   if (settings.json) {

@@ -32,7 +32,7 @@ export async function validateCommand(argv: string[], ctx: CliContext): Promise<
     platform: { type: 'string', multiple: true },
   });
   if (values.help) return (ctx.out(VALIDATE_HELP), 0);
-  const settings = commonSettings(values);
+  const settings = commonSettings(values, ctx.env);
   const mode = parseMode(values.mode);
   const platforms = parsePlatforms(values.platform);
   const layout = await openExistingCache(settings.cache);

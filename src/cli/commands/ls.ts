@@ -22,6 +22,9 @@ export async function lsCommand(argv: string[], ctx: CliContext): Promise<number
     repair: false,
     logger: ctx.logger,
   });
+  for (const f of report.findings.filter((f) => f.kind === 'index')) {
+    ctx.stderr.write(`warning: ${f.path} ${f.detail}: run oci-cache-guard validate --repair\n`);
+  }
   if (settings.json) ctx.out(JSON.stringify(report.images, null, 2));
   else if (report.images.length === 0) ctx.out(`no images in ${layout.root}`);
   else printImages(report.images, ctx);

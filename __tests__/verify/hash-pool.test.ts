@@ -294,51 +294,29 @@ describe('hashFileInline', () => {
 });
 
 describe('bundling', () => {
-  it('survives ncc into a single ESM file (the worker needs no file of its own)', async () => {
-    const work = mkdtempSync(path.join(tmpdir(), 'hash-pool-ncc-'));
+  it('works from the committed single-file bundle, run from another directory (no worker file needed)', () => {
+    const layout = mkdtempSync(path.join(tmpdir(), 'hash-pool-bundle-'));
     try {
-      const src = path.join(work, 'src');
-      mkdirSync(src);
-      const rel = path.relative(src, poolModule).replace(/\.ts$/, '.js');
-      writeFileSync(
-        path.join(src, 'entry.ts'),
-        `import { HashPool } from ${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)};\n` +
-          `const pool = HashPool.create();\n` +
-          `const [a, b] = await pool.hashFiles([{ path: process.argv[2]!, algorithm: 'sha256' }, { path: process.argv[3]!, algorithm: 'sha256' }]);\n` +
-          `console.log(a!.ok ? a!.hex : a!.code, b!.ok ? b!.hex : b!.code);\n`,
-      );
-      writeFileSync(path.join(src, 'package.json'), '{"type":"module"}');
-      writeFileSync(
-        path.join(src, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'ES2022',
-            module: 'NodeNext',
-            moduleResolution: 'NodeNext',
-            strict: true,
-            skipLibCheck: true,
-            types: ['node'],
-            typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
-          },
-          include: ['*.ts', path.join(repoRoot, 'src', '**', '*.ts')],
-        }),
-      );
-      const out = path.join(work, 'dist');
-      const ncc = path.join(repoRoot, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-      const build = spawnSync(process.execPath, [ncc, 'build', 'entry.ts', '-o', out, '--quiet'], {
-        cwd: src,
-        encoding: 'utf8',
-      });
-      expect(build.status, build.stderr).toBe(0);
-      // Run the bundle from elsewhere, alone: nothing but dist/ is there.
-      const run = spawnSync(process.execPath, [path.join(out, 'index.js'), at('small'), at('link-to-file')], {
+      const bytes = readFileSync(at('small'));
+      const hex = createHash('sha256').update(bytes).digest('hex');
+      mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+      writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      writeFileSync(path.join(layout, 'index.json'), '{"schemaVersion":2,"manifests":[]}');
+      writeFileSync(path.join(layout, 'blobs', 'sha256', hex), bytes);
+      writeFileSync(path.join(layout, 'blobs', 'sha256', 'a'.repeat(64)), bytes);
+      const cli = path.join(repoRoot, 'dist', 'cli', 'index.js');
+      const run = spawnSync(process.execPath, [cli, 'validate', '--json', '--cache', layout], {
         cwd: tmpdir(),
         encoding: 'utf8',
       });
-      expect(run.stderr).toBe('');
-      expect(run.stdout.trim()).toBe(`${expected('small', 'sha256')} ELOOP`);
+      const report = JSON.parse(run.stdout) as { findings: { kind: string; digest?: string }[] };
+      // The worker hashed both: one valid (unreferenced), one whose content is not its name.
+      expect(report.findings.map((f) => [f.kind, f.digest])).toEqual([
+        ['corrupt', `sha256:${'a'.repeat(64)}`],
+        ['unreferenced', `sha256:${hex}`],
+      ]);
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      rmSync(layout, { recursive: true, force: true });
     }
   });
 });

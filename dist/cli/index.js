@@ -39837,7 +39837,8 @@ class Layout {
 }
 /** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
 async function openRegularNoFollow(p) {
-    const fh = await (0,promises_.open)(p, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
+    const fh = await (0,promises_.open)(p, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
     const s = await fh.stat();
     if (!s.isFile()) {
         await fh.close();
@@ -39882,12 +39883,14 @@ function parseCommand(command, argv, options, allowPositionals = false) {
     }
     catch (err) {
         const message = err.message.split('\n')[0].replace(/^TypeError \[\w+\]: /, '');
-        throw new UsageError(`${command}: ${message} (see oci-cache-guard ${command} --help)`);
+        // runCli prefixes "oci-cache-guard <command>: ".
+        throw new UsageError(`${message} (see oci-cache-guard ${command} --help)`);
     }
 }
-function commonSettings(values) {
+/** `env` is the command's (CliContext.env), for the default cache directory. */
+function commonSettings(values, env = process.env) {
     return {
-        cache: values.cache ?? defaultCacheDir(),
+        cache: values.cache ?? defaultCacheDir(env),
         json: values.json ?? false,
         verbose: values.verbose ?? false,
     };
@@ -40940,6 +40943,7 @@ function describeFinding(f, action = f.action) {
 
 
 
+
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
@@ -40948,7 +40952,11 @@ const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
  */
 async function pruneLayout(layout, options) {
     return layout.withLock(async () => {
-        const { report } = await verifyLayout(layout, options);
+        const { report, index } = await verifyLayout(layout, options);
+        // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
+        if (index.state !== 'ok') {
+            throw new GuardError(`${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`);
+        }
         const removed = [];
         let bytes = 0;
         for (const f of report.findings) {
@@ -41020,14 +41028,14 @@ async function repairLayout(layout, verification, options) {
         }
         const after = afterRemoval(scan, findings, layout);
         const again = await verifyLayout(layout, options, after);
-        // Keep what we did; add anything the second walk sees that the first did not (blobs of
-        // removed entries are now unreferenced).
         // A missing blob that nothing references any more (its entries were removed) is settled:
         // the reference is what was removed, so that `ok` agrees with the findings.
         const still = new Set(again.report.findings.map((f) => `${f.kind}:${f.path}`));
         for (const f of findings)
             if (f.kind === 'missing' && f.action === 'kept' && !still.has(`missing:${f.path}`))
                 f.action = 'removed';
+        // Keep what we did; add anything the second walk sees that the first did not (blobs of
+        // removed entries are now unreferenced).
         const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));
         const fresh = again.report.findings.filter((f) => !seen.has(`${f.kind}:${f.path}`) && f.kind !== 'unreferenced');
         return { ...again.report, findings: [...done, ...findings, ...fresh] };
@@ -41148,7 +41156,7 @@ async function checkLayout(layout, options) {
     return (await checkLayoutDetailed(layout, options)).report;
 }
 async function checkLayoutDetailed(layout, options) {
-    const pool = HashPool.create();
+    const pool = HashPool.create(options.hashPool);
     try {
         const verifyOptions = {
             mode: options.mode,
@@ -41206,7 +41214,7 @@ async function lsCommand(argv, ctx) {
     const { values } = parseCommand('ls', argv, COMMON_OPTIONS);
     if (values.help)
         return (ctx.out(LS_HELP), 0);
-    const settings = commonSettings(values);
+    const settings = commonSettings(values, ctx.env);
     const layout = await openExistingCache(settings.cache);
     const report = await checkLayout(layout, {
         mode: 'size',
@@ -41214,6 +41222,9 @@ async function lsCommand(argv, ctx) {
         repair: false,
         logger: ctx.logger,
     });
+    for (const f of report.findings.filter((f) => f.kind === 'index')) {
+        ctx.stderr.write(`warning: ${f.path} ${f.detail}: run oci-cache-guard validate --repair\n`);
+    }
     if (settings.json)
         ctx.out(JSON.stringify(report.images, null, 2));
     else if (report.images.length === 0)
@@ -41260,7 +41271,7 @@ async function pruneCommand(argv, ctx) {
     });
     if (values.help)
         return (ctx.out(PRUNE_HELP), 0);
-    const settings = commonSettings(values);
+    const settings = commonSettings(values, ctx.env);
     const layout = await openExistingCache(settings.cache);
     const result = await pruneUnreferenced(layout, { dryRun: values['dry-run'], logger: ctx.logger });
     if (settings.json) {
@@ -43573,7 +43584,7 @@ async function pullCommand(argv, ctx) {
         return (ctx.out(PULL_HELP), 0);
     if (positionals.length === 0)
         throw new UsageError('pull: name at least one image reference (see oci-cache-guard pull --help)');
-    const settings = commonSettings(values);
+    const settings = commonSettings(values, ctx.env);
     const refs = positionals.map((p) => parseReference(p));
     const platforms = values.platform?.includes('all')
         ? 'all'
@@ -43657,7 +43668,7 @@ async function validateCommand(argv, ctx) {
     });
     if (values.help)
         return (ctx.out(VALIDATE_HELP), 0);
-    const settings = commonSettings(values);
+    const settings = commonSettings(values, ctx.env);
     const mode = parseMode(values.mode);
     const platforms = parsePlatforms(values.platform);
     const layout = await openExistingCache(settings.cache);

@@ -47100,7 +47100,7 @@ module.exports = { version: packageJson.version }
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5977);
+/* harmony import */ var _run_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9382);
 
 await (0,_run_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 process.exit();
@@ -47110,7 +47110,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5977:
+/***/ 9382:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48760,7 +48760,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -48949,7 +48949,7 @@ var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argum
  * @param     dest      destination path
  * @param     options   optional. See CopyOptions.
  */
-function cp(source_1, dest_1) {
+function io_cp(source_1, dest_1) {
     return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         const { force, recursive, copySourceDirectory } = readCopyOptions(options);
         const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
@@ -49027,7 +49027,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield rm(inputPath, {
+            yield io_util_rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -50259,26 +50259,26 @@ function getIDToken(aud) {
  * what is at fault and what to do. Entry points print `message` (plus `cause` with --verbose)
  * and never a stack trace for these.
  */
-class GuardError extends Error {
+class errors_GuardError extends Error {
     name = 'GuardError';
     constructor(message, options) {
         super(message, options);
     }
 }
 /** Bad input from the user: a flag, an input, a reference, a file they named. CLI exit 2. */
-class errors_UsageError extends GuardError {
+class errors_UsageError extends errors_GuardError {
     name = 'UsageError';
 }
 /** A digest string that is not `<algorithm>:<hex>` of the right length. */
-class InvalidDigestError extends GuardError {
+class InvalidDigestError extends errors_GuardError {
     name = 'InvalidDigestError';
 }
 /** Bytes whose size or digest is not what their descriptor promised. */
-class DigestMismatchError extends (/* unused pure expression or super */ null && (GuardError)) {
+class errors_DigestMismatchError extends (/* unused pure expression or super */ null && (errors_GuardError)) {
     name = 'DigestMismatchError';
 }
 /** A lock held by another process for longer than we would wait. */
-class LockTimeoutError extends GuardError {
+class LockTimeoutError extends errors_GuardError {
     name = 'LockTimeoutError';
 }
 /** Message for any thrown value, without a stack trace. */
@@ -50418,7 +50418,7 @@ function hostPlatform() {
 
 
 /** A manifest, index or index.json that is not what its media type says it is. */
-class InvalidDocumentError extends GuardError {
+class InvalidDocumentError extends errors_GuardError {
     name = 'InvalidDocumentError';
 }
 function isRecord(v) {
@@ -50735,7 +50735,7 @@ class Layout {
     path(...parts) {
         const p = external_node_path_namespaceObject.join(this.root, ...parts);
         if (p !== this.root && !p.startsWith(this.root + external_node_path_namespaceObject.sep)) {
-            throw new GuardError(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
+            throw new errors_GuardError(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
         }
         return p;
     }
@@ -50810,7 +50810,7 @@ class Layout {
             await this.init();
             const read = await this.readIndex();
             if (read.state !== 'ok') {
-                throw new GuardError(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
+                throw new errors_GuardError(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
             }
             const raw = {
                 mediaType: descriptor.mediaType,
@@ -50850,7 +50850,7 @@ class Layout {
         try {
             const { size } = await fh.stat();
             if (size > maxBytes)
-                throw new GuardError(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
+                throw new errors_GuardError(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
             return await fh.readFile();
         }
         finally {
@@ -50863,7 +50863,7 @@ class Layout {
         try {
             const { size } = await fh.stat();
             if (size > maxBytes)
-                throw new GuardError(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
+                throw new errors_GuardError(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
             return (await fh.readFile()).toString('utf8');
         }
         finally {
@@ -50873,7 +50873,8 @@ class Layout {
 }
 /** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
 async function openRegularNoFollow(p) {
-    const fh = await (0,promises_namespaceObject.open)(p, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
+    const fh = await (0,promises_namespaceObject.open)(p, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
     const s = await fh.stat();
     if (!s.isFile()) {
         await fh.close();
@@ -51046,11 +51047,11 @@ function checkAlgorithm(algorithm) {
     throw new errors_UsageError(`hash pool: invalid algorithm ${JSON.stringify(algorithm)}: expected sha256 or sha512`);
 }
 /** The pool was closed before this file was hashed. */
-class HashPoolClosedError extends GuardError {
+class HashPoolClosedError extends errors_GuardError {
     name = 'HashPoolClosedError';
 }
 /** A worker thread died while hashing (out of memory, killed): not a fact about the file. */
-class HashWorkerError extends GuardError {
+class HashWorkerError extends errors_GuardError {
     name = 'HashWorkerError';
 }
 function toResult(job, reply) {
@@ -51867,6 +51868,7 @@ function describeFinding(f, action = f.action) {
 
 
 
+
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
@@ -51875,7 +51877,11 @@ const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
  */
 async function pruneLayout(layout, options) {
     return layout.withLock(async () => {
-        const { report } = await verifyLayout(layout, options);
+        const { report, index } = await verifyLayout(layout, options);
+        // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
+        if (index.state !== 'ok') {
+            throw new errors_GuardError(`${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`);
+        }
         const removed = [];
         let bytes = 0;
         for (const f of report.findings) {
@@ -51947,14 +51953,14 @@ async function repairLayout(layout, verification, options) {
         }
         const after = afterRemoval(scan, findings, layout);
         const again = await verifyLayout(layout, options, after);
-        // Keep what we did; add anything the second walk sees that the first did not (blobs of
-        // removed entries are now unreferenced).
         // A missing blob that nothing references any more (its entries were removed) is settled:
         // the reference is what was removed, so that `ok` agrees with the findings.
         const still = new Set(again.report.findings.map((f) => `${f.kind}:${f.path}`));
         for (const f of findings)
             if (f.kind === 'missing' && f.action === 'kept' && !still.has(`missing:${f.path}`))
                 f.action = 'removed';
+        // Keep what we did; add anything the second walk sees that the first did not (blobs of
+        // removed entries are now unreferenced).
         const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));
         const fresh = again.report.findings.filter((f) => !seen.has(`${f.kind}:${f.path}`) && f.kind !== 'unreferenced');
         return { ...again.report, findings: [...done, ...findings, ...fresh] };
@@ -52075,7 +52081,7 @@ async function checkLayout(layout, options) {
     return (await checkLayoutDetailed(layout, options)).report;
 }
 async function checkLayoutDetailed(layout, options) {
-    const pool = HashPool.create();
+    const pool = HashPool.create(options.hashPool);
     try {
         const verifyOptions = {
             mode: options.mode,
@@ -55828,7 +55834,7 @@ function glob_hashFiles(patterns_1) {
 }
 //# sourceMappingURL=glob.js.map
 // EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
+var node_modules_semver = __nccwpck_require__(2088);
 ;// CONCATENATED MODULE: ./node_modules/@actions/cache/lib/internal/constants.js
 var CacheFilename;
 (function (CacheFilename) {
@@ -55994,7 +56000,7 @@ function getVersion(app_1) {
 function getCompressionMethod() {
     return cacheUtils_awaiter(this, void 0, void 0, function* () {
         const versionOutput = yield getVersion('zstd', ['--quiet']);
-        const version = semver.clean(versionOutput);
+        const version = node_modules_semver.clean(versionOutput);
         core_debug(`zstd version: ${version}`);
         if (versionOutput === '') {
             return CompressionMethod.Gzip;
@@ -108785,7 +108791,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./lib/action/constants.js
 /** Every input, output and state name in one place; a test checks them against action.yml. */
-var Inputs;
+var constants_Inputs;
 (function (Inputs) {
     Inputs["Path"] = "path";
     Inputs["Images"] = "images";
@@ -108803,10 +108809,13 @@ var Inputs;
     Inputs["RegistryAuth"] = "registry-auth";
     Inputs["RegistryMirrors"] = "registry-mirrors";
     Inputs["GithubToken"] = "github-token";
+    Inputs["LinuxkitVersion"] = "linuxkit-version";
+    Inputs["LinuxkitSha256"] = "linuxkit-sha256";
+    Inputs["LinuxkitDownloadUrl"] = "linuxkit-download-url";
     /** save sub-action only: the restore step's `fingerprint` output. */
     Inputs["RestoredFingerprint"] = "restored-fingerprint";
-})(Inputs || (Inputs = {}));
-var Outputs;
+})(constants_Inputs || (constants_Inputs = {}));
+var constants_Outputs;
 (function (Outputs) {
     Outputs["CacheHit"] = "cache-hit";
     Outputs["CacheMatchedKey"] = "cache-matched-key";
@@ -108819,7 +108828,8 @@ var Outputs;
     /** restore sub-action: pass to the save sub-action's `restored-fingerprint`. */
     Outputs["Fingerprint"] = "fingerprint";
     Outputs["SavedKey"] = "saved-key";
-})(Outputs || (Outputs = {}));
+    Outputs["LinuxkitPath"] = "linuxkit-path";
+})(constants_Outputs || (constants_Outputs = {}));
 var State;
 (function (State) {
     State["MatchedKey"] = "matched-key";
@@ -109182,7 +109192,1281 @@ function parseMirrors(entries, source) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+// Internal object for testability (allows mocking in ESM)
+const _internal = {
+    readLinuxVersionFile() {
+        const lsbReleaseFile = '/etc/lsb-release';
+        const osReleaseFile = '/etc/os-release';
+        let contents = '';
+        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
+        }
+        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        }
+        return contents;
+    }
+};
+function _findMatch(versionSpec, stable, candidates, archFilter) {
+    return manifest_awaiter(this, void 0, void 0, function* () {
+        const platFilter = os.platform();
+        let result;
+        let match;
+        let file;
+        for (const candidate of candidates) {
+            const version = candidate.version;
+            debug(`check ${version} satisfies ${versionSpec}`);
+            if (semver.satisfies(version, versionSpec) &&
+                (!stable || candidate.stable === stable)) {
+                file = candidate.files.find(item => {
+                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
+                    let chk = item.arch === archFilter && item.platform === platFilter;
+                    if (chk && item.platform_version) {
+                        const osVersion = _getOsVersion();
+                        if (osVersion === item.platform_version) {
+                            chk = true;
+                        }
+                        else {
+                            chk = semver.satisfies(osVersion, item.platform_version);
+                        }
+                    }
+                    return chk;
+                });
+                if (file) {
+                    debug(`matched ${candidate.version}`);
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        if (match && file) {
+            // clone since we're mutating the file list to be only the file that matches
+            result = Object.assign({}, match);
+            result.files = [file];
+        }
+        return result;
+    });
+}
+function _getOsVersion() {
+    // TODO: add windows and other linux, arm variants
+    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
+    const plat = os.platform();
+    let version = '';
+    if (plat === 'darwin') {
+        version = cp.execSync('sw_vers -productVersion').toString();
+    }
+    else if (plat === 'linux') {
+        // lsb_release process not in some containers, readfile
+        // Run cat /etc/lsb-release
+        // DISTRIB_ID=Ubuntu
+        // DISTRIB_RELEASE=18.04
+        // DISTRIB_CODENAME=bionic
+        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
+        const lsbContents = _internal.readLinuxVersionFile();
+        if (lsbContents) {
+            const lines = lsbContents.split('\n');
+            for (const line of lines) {
+                const parts = line.split('=');
+                if (parts.length === 2 &&
+                    (parts[0].trim() === 'VERSION_ID' ||
+                        parts[0].trim() === 'DISTRIB_RELEASE')) {
+                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
+                    break;
+                }
+            }
+        }
+    }
+    return version;
+}
+// Alias for backwards compatibility
+function _readLinuxVersionFile() {
+    return _internal.readLinuxVersionFile();
+}
+//# sourceMappingURL=manifest.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+/**
+ * Internal class for retries
+ */
+class retry_helper_RetryHelper {
+    constructor(maxAttempts, minSeconds, maxSeconds) {
+        if (maxAttempts < 1) {
+            throw new Error('max attempts should be greater than or equal to 1');
+        }
+        this.maxAttempts = maxAttempts;
+        this.minSeconds = Math.floor(minSeconds);
+        this.maxSeconds = Math.floor(maxSeconds);
+        if (this.minSeconds > this.maxSeconds) {
+            throw new Error('min seconds should be less than or equal to max seconds');
+        }
+    }
+    execute(action, isRetryable) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            let attempt = 1;
+            while (attempt < this.maxAttempts) {
+                // Try
+                try {
+                    return yield action();
+                }
+                catch (err) {
+                    if (isRetryable && !isRetryable(err)) {
+                        throw err;
+                    }
+                    core.info(err.message);
+                }
+                // Sleep
+                const seconds = this.getSleepAmount();
+                core.info(`Waiting ${seconds} seconds before trying again`);
+                yield this.sleep(seconds);
+                attempt++;
+            }
+            // Last attempt
+            return yield action();
+        });
+    }
+    getSleepAmount() {
+        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
+            this.minSeconds);
+    }
+    sleep(seconds) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
+        });
+    }
+}
+//# sourceMappingURL=retry-helper.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class HTTPError extends Error {
+    constructor(httpStatusCode) {
+        super(`Unexpected HTTP response: ${httpStatusCode}`);
+        this.httpStatusCode = httpStatusCode;
+        Object.setPrototypeOf(this, new.target.prototype);
+    }
+}
+const tool_cache_IS_WINDOWS = process.platform === 'win32';
+const IS_MAC = process.platform === 'darwin';
+const userAgent = 'actions/tool-cache';
+/**
+ * Download a tool from an url and stream it into a file
+ *
+ * @param url       url of tool to download
+ * @param dest      path to download tool
+ * @param auth      authorization header
+ * @param headers   other headers
+ * @returns         path to downloaded tool
+ */
+function downloadTool(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
+        yield io.mkdirP(path.dirname(dest));
+        core.debug(`Downloading ${url}`);
+        core.debug(`Destination ${dest}`);
+        const maxAttempts = 3;
+        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
+        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
+        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
+            return yield downloadToolAttempt(url, dest || '', auth, headers);
+        }), (err) => {
+            if (err instanceof HTTPError && err.httpStatusCode) {
+                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
+                if (err.httpStatusCode < 500 &&
+                    err.httpStatusCode !== 408 &&
+                    err.httpStatusCode !== 429) {
+                    return false;
+                }
+            }
+            // Otherwise retry
+            return true;
+        });
+    });
+}
+function downloadToolAttempt(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (fs.existsSync(dest)) {
+            throw new Error(`Destination file path ${dest} already exists`);
+        }
+        // Get the response headers
+        const http = new httpm.HttpClient(userAgent, [], {
+            allowRetries: false
+        });
+        if (auth) {
+            core.debug('set auth');
+            if (headers === undefined) {
+                headers = {};
+            }
+            headers.authorization = auth;
+        }
+        const response = yield http.get(url, headers);
+        if (response.message.statusCode !== 200) {
+            const err = new HTTPError(response.message.statusCode);
+            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            throw err;
+        }
+        // Download the response body
+        const pipeline = util.promisify(stream.pipeline);
+        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
+        const readStream = responseMessageFactory();
+        let succeeded = false;
+        try {
+            yield pipeline(readStream, fs.createWriteStream(dest));
+            core.debug('download complete');
+            succeeded = true;
+            return dest;
+        }
+        finally {
+            // Error, delete dest before retry
+            if (!succeeded) {
+                core.debug('download failed');
+                try {
+                    yield io.rmRF(dest);
+                }
+                catch (err) {
+                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
+                }
+            }
+        }
+    });
+}
+/**
+ * Extract a .7z file
+ *
+ * @param file     path to the .7z file
+ * @param dest     destination directory. Optional.
+ * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
+ * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
+ * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
+ * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
+ * interface, it is smaller than the full command line interface, and it does support long paths. At the
+ * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
+ * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
+ * to 7zr.exe can be pass to this function.
+ * @returns        path to the destination directory
+ */
+function extract7z(file, dest, _7zPath) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        const originalCwd = process.cwd();
+        process.chdir(dest);
+        if (_7zPath) {
+            try {
+                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
+                const args = [
+                    'x', // eXtract files with full paths
+                    logLevel, // -bb[0-3] : set output log level
+                    '-bd', // disable progress indicator
+                    '-sccUTF-8', // set charset for for console input/output
+                    file
+                ];
+                const options = {
+                    silent: true
+                };
+                yield exec(`"${_7zPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        else {
+            const escapedScript = path
+                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
+                .replace(/'/g, "''")
+                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                command
+            ];
+            const options = {
+                silent: true
+            };
+            try {
+                const powershellPath = yield io.which('powershell', true);
+                yield exec(`"${powershellPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        return dest;
+    });
+}
+/**
+ * Extract a compressed tar archive
+ *
+ * @param file     path to the tar
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
+ * @returns        path to the destination directory
+ */
+function tool_cache_extractTar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        // Create dest
+        dest = yield _createExtractFolder(dest);
+        // Determine whether GNU tar
+        core.debug('Checking tar --version');
+        let versionOutput = '';
+        yield exec('tar --version', [], {
+            ignoreReturnCode: true,
+            silent: true,
+            listeners: {
+                stdout: (data) => (versionOutput += data.toString()),
+                stderr: (data) => (versionOutput += data.toString())
+            }
+        });
+        core.debug(versionOutput.trim());
+        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
+        // Initialize args
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        if (core.isDebug() && !flags.includes('v')) {
+            args.push('-v');
+        }
+        let destArg = dest;
+        let fileArg = file;
+        if (tool_cache_IS_WINDOWS && isGnuTar) {
+            args.push('--force-local');
+            destArg = dest.replace(/\\/g, '/');
+            // Technically only the dest needs to have `/` but for aesthetic consistency
+            // convert slashes in the file arg too.
+            fileArg = file.replace(/\\/g, '/');
+        }
+        if (isGnuTar) {
+            // Suppress warnings when using GNU tar to extract archives created by BSD tar
+            args.push('--warning=no-unknown-keyword');
+            args.push('--overwrite');
+        }
+        args.push('-C', destArg, '-f', fileArg);
+        yield exec(`tar`, args);
+        return dest;
+    });
+}
+/**
+ * Extract a xar compatible archive
+ *
+ * @param file     path to the archive
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the xar. Optional.
+ * @returns        path to the destination directory
+ */
+function extractXar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
+        ok(IS_MAC, 'extractXar() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        args.push('-x', '-C', dest, '-f', file);
+        if (core.isDebug()) {
+            args.push('-v');
+        }
+        const xarPath = yield io.which('xar', true);
+        yield exec(`"${xarPath}"`, _unique(args));
+        return dest;
+    });
+}
+/**
+ * Extract a zip
+ *
+ * @param file     path to the zip
+ * @param dest     destination directory. Optional.
+ * @returns        path to the destination directory
+ */
+function extractZip(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        dest = yield _createExtractFolder(dest);
+        if (tool_cache_IS_WINDOWS) {
+            yield extractZipWin(file, dest);
+        }
+        else {
+            yield extractZipNix(file, dest);
+        }
+        return dest;
+    });
+}
+function extractZipWin(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        // build the powershell command
+        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+        const pwshPath = yield io.which('pwsh', false);
+        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
+        //and the -Force flag for Expand-Archive as a fallback
+        if (pwshPath) {
+            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
+            const pwshCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
+                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
+                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                pwshCommand
+            ];
+            core.debug(`Using pwsh at path: ${pwshPath}`);
+            yield exec(`"${pwshPath}"`, args);
+        }
+        else {
+            const powershellCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
+                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
+                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                powershellCommand
+            ];
+            const powershellPath = yield io.which('powershell', true);
+            core.debug(`Using powershell at path: ${powershellPath}`);
+            yield exec(`"${powershellPath}"`, args);
+        }
+    });
+}
+function extractZipNix(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const unzipPath = yield io.which('unzip', true);
+        const args = [file];
+        if (!core.isDebug()) {
+            args.unshift('-q');
+        }
+        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
+        yield exec(`"${unzipPath}"`, args, { cwd: dest });
+    });
+}
+/**
+ * Caches a directory and installs it into the tool cacheDir
+ *
+ * @param sourceDir    the directory to cache into tools
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheDir(sourceDir, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source dir: ${sourceDir}`);
+        if (!fs.statSync(sourceDir).isDirectory()) {
+            throw new Error('sourceDir is not a directory');
+        }
+        // Create the tool dir
+        const destPath = yield _createToolPath(tool, version, arch);
+        // copy each child item. do not move. move can fail on Windows
+        // due to anti-virus software having an open handle on a file.
+        for (const itemName of fs.readdirSync(sourceDir)) {
+            const s = path.join(sourceDir, itemName);
+            yield io.cp(s, destPath, { recursive: true });
+        }
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destPath;
+    });
+}
+/**
+ * Caches a downloaded file (GUID) and installs it
+ * into the tool cache with a given targetName
+ *
+ * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
+ * @param targetFile    the name of the file name in the tools directory
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheFile(sourceFile, targetFile, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source file: ${sourceFile}`);
+        if (!fs.statSync(sourceFile).isFile()) {
+            throw new Error('sourceFile is not a file');
+        }
+        // create the tool dir
+        const destFolder = yield _createToolPath(tool, version, arch);
+        // copy instead of move. move can fail on Windows due to
+        // anti-virus software having an open handle on a file.
+        const destPath = path.join(destFolder, targetFile);
+        core.debug(`destination file ${destPath}`);
+        yield io.cp(sourceFile, destPath);
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destFolder;
+    });
+}
+/**
+ * Finds the path to a tool version in the local installed tool cache
+ *
+ * @param toolName      name of the tool
+ * @param versionSpec   version of the tool
+ * @param arch          optional arch.  defaults to arch of computer
+ */
+function find(toolName, versionSpec, arch) {
+    if (!toolName) {
+        throw new Error('toolName parameter is required');
+    }
+    if (!versionSpec) {
+        throw new Error('versionSpec parameter is required');
+    }
+    arch = arch || os.arch();
+    // attempt to resolve an explicit version
+    if (!isExplicitVersion(versionSpec)) {
+        const localVersions = findAllVersions(toolName, arch);
+        const match = evaluateVersions(localVersions, versionSpec);
+        versionSpec = match;
+    }
+    // check for the explicit version in the cache
+    let toolPath = '';
+    if (versionSpec) {
+        versionSpec = semver.clean(versionSpec) || '';
+        const cachePath = path.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        core.debug(`checking cache: ${cachePath}`);
+        if (fs.existsSync(cachePath) && fs.existsSync(`${cachePath}.complete`)) {
+            core.debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            toolPath = cachePath;
+        }
+        else {
+            core.debug('not found');
+        }
+    }
+    return toolPath;
+}
+/**
+ * Finds the paths to all versions of a tool that are installed in the local tool cache
+ *
+ * @param toolName  name of the tool
+ * @param arch      optional arch.  defaults to arch of computer
+ */
+function findAllVersions(toolName, arch) {
+    const versions = [];
+    arch = arch || os.arch();
+    const toolPath = path.join(_getCacheDirectory(), toolName);
+    if (fs.existsSync(toolPath)) {
+        const children = fs.readdirSync(toolPath);
+        for (const child of children) {
+            if (isExplicitVersion(child)) {
+                const fullPath = path.join(toolPath, child, arch || '');
+                if (fs.existsSync(fullPath) && fs.existsSync(`${fullPath}.complete`)) {
+                    versions.push(child);
+                }
+            }
+        }
+    }
+    return versions;
+}
+function getManifestFromRepo(owner_1, repo_1, auth_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
+        let releases = [];
+        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
+        const http = new httpm.HttpClient('tool-cache');
+        const headers = {};
+        if (auth) {
+            core.debug('set auth');
+            headers.authorization = auth;
+        }
+        const response = yield http.getJson(treeUrl, headers);
+        if (!response.result) {
+            return releases;
+        }
+        let manifestUrl = '';
+        for (const item of response.result.tree) {
+            if (item.path === 'versions-manifest.json') {
+                manifestUrl = item.url;
+                break;
+            }
+        }
+        headers['accept'] = 'application/vnd.github.VERSION.raw';
+        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
+        if (versionsRaw) {
+            // shouldn't be needed but protects against invalid json saved with BOM
+            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
+            try {
+                releases = JSON.parse(versionsRaw);
+            }
+            catch (_a) {
+                core.debug('Invalid json');
+            }
+        }
+        return releases;
+    });
+}
+function findFromManifest(versionSpec_1, stable_1, manifest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
+        // wrap the internal impl
+        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
+        return match;
+    });
+}
+function _createExtractFolder(dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!dest) {
+            // create a temp dir
+            dest = path.join(_getTempDirectory(), crypto.randomUUID());
+        }
+        yield io.mkdirP(dest);
+        return dest;
+    });
+}
+function _createToolPath(tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
+        core.debug(`destination ${folderPath}`);
+        const markerPath = `${folderPath}.complete`;
+        yield io.rmRF(folderPath);
+        yield io.rmRF(markerPath);
+        yield io.mkdirP(folderPath);
+        return folderPath;
+    });
+}
+function _completeToolPath(tool, version, arch) {
+    const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
+    const markerPath = `${folderPath}.complete`;
+    fs.writeFileSync(markerPath, '');
+    core.debug('finished caching tool');
+}
+/**
+ * Check if version string is explicit
+ *
+ * @param versionSpec      version string to check
+ */
+function isExplicitVersion(versionSpec) {
+    const c = semver.clean(versionSpec) || '';
+    core.debug(`isExplicit: ${c}`);
+    const valid = semver.valid(c) != null;
+    core.debug(`explicit? ${valid}`);
+    return valid;
+}
+/**
+ * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
+ *
+ * @param versions        array of versions to evaluate
+ * @param versionSpec     semantic version spec to satisfy
+ */
+function evaluateVersions(versions, versionSpec) {
+    let version = '';
+    core.debug(`evaluating ${versions.length} versions`);
+    versions = versions.sort((a, b) => {
+        if (semver.gt(a, b)) {
+            return 1;
+        }
+        return -1;
+    });
+    for (let i = versions.length - 1; i >= 0; i--) {
+        const potential = versions[i];
+        const satisfied = semver.satisfies(potential, versionSpec);
+        if (satisfied) {
+            version = potential;
+            break;
+        }
+    }
+    if (version) {
+        core.debug(`matched: ${version}`);
+    }
+    else {
+        core.debug('match not found');
+    }
+    return version;
+}
+/**
+ * Gets RUNNER_TOOL_CACHE
+ */
+function _getCacheDirectory() {
+    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
+    ok(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
+    return cacheDirectory;
+}
+/**
+ * Gets RUNNER_TEMP
+ */
+function _getTempDirectory() {
+    const tempDirectory = process.env['RUNNER_TEMP'] || '';
+    ok(tempDirectory, 'Expected RUNNER_TEMP to be defined');
+    return tempDirectory;
+}
+/**
+ * Gets a global variable
+ */
+function _getGlobal(key, defaultValue) {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const value = global[key];
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    return value !== undefined ? value : defaultValue;
+}
+/**
+ * Returns an array of unique values.
+ * @param values Values to make unique.
+ */
+function _unique(values) {
+    return Array.from(new Set(values));
+}
+//# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: ./lib/registry/errors.js
+
+/** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
+const OCI_ERROR_CODES = (/* unused pure expression or super */ null && ([
+    'BLOB_UNKNOWN',
+    'BLOB_UPLOAD_INVALID',
+    'BLOB_UPLOAD_UNKNOWN',
+    'DIGEST_INVALID',
+    'MANIFEST_BLOB_UNKNOWN',
+    'MANIFEST_INVALID',
+    'MANIFEST_UNKNOWN',
+    'MANIFEST_UNVERIFIED',
+    'NAME_INVALID',
+    'NAME_UNKNOWN',
+    'SIZE_INVALID',
+    'TAG_INVALID',
+    'UNAUTHORIZED',
+    'DENIED',
+    'UNSUPPORTED',
+    'TOOMANYREQUESTS',
+    'RANGE_INVALID',
+    'PAGINATION_NUMBER_INVALID',
+    'UNAVAILABLE',
+    'UNKNOWN',
+]));
+const CODE_TEXT = {
+    NAME_UNKNOWN: 'repository unknown',
+    TOOMANYREQUESTS: 'too many requests',
+    UNAVAILABLE: 'registry unavailable',
+};
+/** `manifest unknown` for MANIFEST_UNKNOWN. */
+function codeText(code) {
+    return CODE_TEXT[code] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+/** Error bodies are read up to this many bytes, then cut. */
+const MAX_ERROR_BODY_BYTES = (/* unused pure expression or super */ null && (64 * 1024));
+/** The status codes a retry may cure. */
+function isTemporaryStatus(status) {
+    return (status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504);
+}
+/** A registry answered with an error (or could not be reached). One-line message naming the image. */
+class RegistryError extends errors_GuardError {
+    name = 'RegistryError';
+    status;
+    code;
+    /** True when trying again later may succeed (429, 5xx, network). */
+    temporary;
+    url;
+    body;
+    constructor(message, details = {}) {
+        super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+        this.status = details.status;
+        this.code = details.code;
+        this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
+        this.url = details.url;
+        this.body = details.body;
+    }
+}
+/** A manifest bigger than we are willing to read. */
+class ManifestTooLargeError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'ManifestTooLargeError';
+}
+/** A manifest we will not handle: Docker schema 1, or a media type that is not an image. */
+class UnsupportedManifestError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'UnsupportedManifestError';
+}
+/** A request our transport policy refuses: plain HTTP, a redirect downgrade, too many hops. */
+class errors_TransportPolicyError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'TransportPolicyError';
+}
+/** Credentials, helpers and token servers. */
+class AuthError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'AuthError';
+}
+/** The `errors` array of an OCI error body; empty when the body is something else. */
+function parseOciErrors(body) {
+    try {
+        const v = JSON.parse(body);
+        if (typeof v !== 'object' || v === null || !Array.isArray(v.errors))
+            return [];
+        return (v.errors ?? []).flatMap((e) => {
+            if (typeof e !== 'object' || e === null)
+                return [];
+            const { code, message } = e;
+            if (typeof code !== 'string')
+                return [];
+            return [{ code, ...(typeof message === 'string' ? { message } : {}) }];
+        });
+    }
+    catch {
+        return [];
+    }
+}
+function asCode(code) {
+    const upper = code?.toUpperCase();
+    return OCI_ERROR_CODES.includes(upper ?? '') ? upper : undefined;
+}
+function codeForStatus(status) {
+    if (status === 401)
+        return 'UNAUTHORIZED';
+    if (status === 403)
+        return 'DENIED';
+    if (status === 429)
+        return 'TOOMANYREQUESTS';
+    if (status === 502 || status === 503 || status === 504)
+        return 'UNAVAILABLE';
+    return undefined;
+}
+/**
+ * Closes a response body we will not read (further). An undici body destroyed before its end
+ * emits an 'error' (aborted); nobody is listening for it, so it is swallowed here.
+ */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
+/** Reads at most `cap` bytes of a body as text, then discards the rest. */
+async function readCapped(body, cap = MAX_ERROR_BODY_BYTES) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of body) {
+            if (size < cap)
+                chunks.push(chunk.subarray(0, cap - size));
+            size += chunk.length;
+            if (size >= cap)
+                break;
+        }
+    }
+    catch {
+        // an error body that fails halfway still tells us the status
+    }
+    finally {
+        discard(body);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** Drops user info and the values of query parameters (signed object-storage URLs carry secrets there). */
+function errors_redactUrl(url) {
+    let u;
+    try {
+        u = new URL(String(url));
+    }
+    catch {
+        return '<invalid URL>';
+    }
+    u.username = '';
+    u.password = '';
+    for (const key of [...new Set(u.searchParams.keys())]) {
+        if (key !== 'scope' && key !== 'service')
+            u.searchParams.set(key, 'REDACTED');
+    }
+    return u.toString().replaceAll('REDACTED', '…');
+}
+/**
+ * The error for an unsuccessful response: `manifest unknown: 127.0.0.1:5000/test/img:nope`.
+ * `subject` names what was asked for; `hint` adds what we know (e.g. which credentials were used).
+ */
+function errorFromResponse(args) {
+    const entries = parseOciErrors(args.body);
+    const first = entries[0];
+    const code = asCode(first?.code) ?? codeForStatus(args.status);
+    const text = code && code !== 'UNKNOWN' ? codeText(code) : `HTTP ${args.status}`;
+    const extras = [];
+    const serverMessage = first?.message?.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (serverMessage && serverMessage.toLowerCase() !== text)
+        extras.push(serverMessage);
+    if (args.hint)
+        extras.push(args.hint);
+    return new RegistryError(`${text}: ${args.subject}${extras.length ? ` (${extras.join('; ')})` : ''}`, {
+        status: args.status,
+        ...(code ? { code } : {}),
+        url: errors_redactUrl(args.url),
+        body: args.body,
+    });
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./lib/registry/policy.js
+/**
+ * Transport policy: which URLs we talk to over what, where credentials may go, which redirects we follow.
+ * HTTPS everywhere except loopback hosts and registries the user names insecure; credentials never go
+ * over plain HTTP to a host that is not loopback; a redirect never downgrades to HTTP, never leaves a
+ * public host for a loopback or link-local one, and never carries our Authorization to another host.
+ */
+
+
+/** `host` of `host[:port]` / `[v6]:port`, lowercased, without brackets. */
+function hostname(hostport) {
+    const h = hostport.toLowerCase();
+    if (h.startsWith('['))
+        return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+    const colon = h.lastIndexOf(':');
+    return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+function ipv4Octets(host) {
+    if ((0,external_node_net_.isIP)(host) === 4)
+        return host.split('.').map(Number);
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    return mapped && (0,external_node_net_.isIP)(mapped[1]) === 4 ? mapped[1].split('.').map(Number) : undefined;
+}
+/** localhost, 127.0.0.0/8, ::1 (and IPv4-mapped loopback). */
+function isLoopbackHost(hostport) {
+    const host = hostname(hostport);
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
+        return true;
+    return ipv4Octets(host)?.[0] === 127;
+}
+/** Loopback, link-local (cloud metadata at 169.254.169.254), unspecified addresses. */
+function isLocalHost(hostport) {
+    if (isLoopbackHost(hostport))
+        return true;
+    const host = hostname(hostport);
+    const v4 = ipv4Octets(host);
+    if (v4)
+        return (v4[0] === 169 && v4[1] === 254) || v4.every((o) => o === 0);
+    if (isIP(host) === 6)
+        return host === '::' || /^fe[89ab][0-9a-f]:/.test(host);
+    return false;
+}
+function namedInsecure(hostport, policy) {
+    const hp = hostport.toLowerCase();
+    const host = hostname(hp);
+    return policy.insecureRegistries.some((r) => {
+        const want = r
+            .toLowerCase()
+            .replace(/^[a-z]+:\/\//, '')
+            .replace(/\/.*$/, '');
+        return want === hp || want === host;
+    });
+}
+/** True when plain HTTP may be used for `hostport`. */
+function plainHttpAllowed(hostport, policy) {
+    return isLoopbackHost(hostport) || namedInsecure(hostport, policy);
+}
+/** Credentials may be sent over HTTPS, or over plain HTTP to a loopback host only. */
+function credentialsAllowed(url) {
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.host));
+}
+/** Throws when we may not make a request to `url` at all. */
+function checkUrl(url, policy) {
+    if (url.protocol === 'https:')
+        return;
+    if (url.protocol !== 'http:') {
+        throw new TransportPolicyError(`refusing ${url.protocol} URL for ${url.host}: only https (and http for loopback)`);
+    }
+    if (!plainHttpAllowed(url.host, policy)) {
+        throw new TransportPolicyError(`refusing plain HTTP to ${url.host}: use HTTPS, or name it with --insecure-registry ${url.host}`);
+    }
+}
+/** Throws when a redirect from `from` to `to` must not be followed. */
+function checkRedirect(from, to, policy) {
+    if (from.protocol === 'https:' && to.protocol !== 'https:') {
+        throw new TransportPolicyError(`refusing redirect from https://${from.host} to ${to.protocol}//${to.host}`);
+    }
+    if (isLocalHost(to.host) && !isLocalHost(from.host)) {
+        throw new TransportPolicyError(`refusing redirect from ${from.host} to local address ${to.host}`);
+    }
+    checkUrl(to, policy);
+}
+/** Same scheme, host and port. */
+function sameOrigin(a, b) {
+    return a.origin === b.origin;
+}
+
+;// CONCATENATED MODULE: ./lib/action/linuxkit.js
+
+
+
+
+
+
+
+
+
+
+/** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */
+const LINUXKIT_RELEASES = 'https://github.com/linuxkit/linuxkit/releases/download';
+/** The env variable `linuxkit build` reads for its cache directory (its `--cache` flag wins). */
+const LINUXKIT_CACHE_ENV = 'LINUXKIT_CACHE';
+const VERSION = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
+/**
+ * Checks the raw `linuxkit-*` input values; undefined when `linuxkit-version` is empty.
+ * Throws a UsageError naming the input and quoting the value.
+ */
+function parseLinuxkitInputs(raw) {
+    const versionText = raw.version.trim();
+    const sha256Text = raw.sha256.trim();
+    if (!versionText) {
+        if (sha256Text) {
+            throw new errors_UsageError(`input ${constants_Inputs.LinuxkitSha256} is set but ${constants_Inputs.LinuxkitVersion} is empty`);
+        }
+        return undefined;
+    }
+    const version = VERSION.exec(versionText)?.[1];
+    if (!version) {
+        throw new errors_UsageError(`input ${constants_Inputs.LinuxkitVersion}: ${JSON.stringify(versionText)} is not a linuxkit release version like 1.8.2`);
+    }
+    let sha256;
+    if (sha256Text) {
+        sha256 = sha256Text.toLowerCase().replace(/^sha256:/, '');
+        if (!/^[0-9a-f]{64}$/.test(sha256)) {
+            throw new errors_UsageError(`input ${constants_Inputs.LinuxkitSha256}: ${JSON.stringify(sha256Text.slice(0, 100))} is not a sha256 digest (64 hex digits)`);
+        }
+    }
+    const urlText = raw.downloadUrl.trim() || LINUXKIT_RELEASES;
+    let url;
+    try {
+        url = new URL(urlText);
+    }
+    catch {
+        throw new errors_UsageError(`input ${constants_Inputs.LinuxkitDownloadUrl}: ${JSON.stringify(errors_redactUrl(urlText))} is not a URL`);
+    }
+    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.host)))) {
+        throw new errors_UsageError(`input ${constants_Inputs.LinuxkitDownloadUrl}: ${JSON.stringify(errors_redactUrl(url))} must be https (plain http only for a loopback host)`);
+    }
+    if (url.password)
+        core_setSecret(decodeURIComponent(url.password));
+    return { version, ...(sha256 ? { sha256 } : {}), downloadUrl: urlText.replace(/\/+$/, '') };
+}
+const OS = { Linux: 'linux', macOS: 'darwin', Windows: 'windows' };
+const NODE_OS = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
+const ARCH = { X64: 'amd64', ARM64: 'arm64' };
+const NODE_ARCH = { x64: 'X64', arm64: 'ARM64' };
+/** The binaries linuxkit releases (its Makefile's build-targets-*), by os. */
+const PUBLISHED = {
+    linux: ['amd64', 'arm64'],
+    darwin: ['amd64', 'arm64'],
+    windows: ['amd64'],
+};
+/** The release asset for this runner, from `RUNNER_OS`/`RUNNER_ARCH` (else Node's own platform). */
+function linuxkitAsset(env = process.env) {
+    const runnerOs = env.RUNNER_OS ?? NODE_OS[process.platform] ?? process.platform;
+    const runnerArch = env.RUNNER_ARCH ?? NODE_ARCH[process.arch] ?? process.arch;
+    const os = OS[runnerOs];
+    const arch = ARCH[runnerArch];
+    if (!os || !arch || !PUBLISHED[os]?.includes(arch)) {
+        throw new UsageError(`input ${Inputs.LinuxkitVersion}: linuxkit publishes no binary for a ${runnerOs} ${runnerArch} runner`);
+    }
+    const exe = os === 'windows' ? '.exe' : '';
+    return { os, arch, name: `linuxkit-${os}-${arch}${exe}`, binary: `linuxkit${exe}` };
+}
+/** `<base>/v<version>/<asset>`: linuxkit's release layout (mirrors must keep it). */
+function linuxkitUrl(settings, asset) {
+    return `${settings.downloadUrl}/v${settings.version}/${asset.name}`;
+}
+/** sha256 hex of a file, streamed. */
+async function sha256File(file) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/**
+ * Puts linuxkit `settings.version` on PATH: from the runner's tool cache when a copy is
+ * there (and matches `linuxkit-sha256` when pinned), else downloaded, checked against the
+ * pin (or reported unpinned), cached and added. Sets the `linuxkit-path` output.
+ * Throws a GuardError when the download fails or its digest is not the pinned one; then
+ * nothing is cached.
+ */
+async function installLinuxkit(settings, env = process.env) {
+    const asset = linuxkitAsset(env);
+    const { version } = settings;
+    let install = await fromToolCache(settings, asset);
+    if (!install)
+        install = await download(settings, asset);
+    core.addPath(install.dir);
+    core.setOutput(Outputs.LinuxkitPath, install.file);
+    const where = install.source.kind === 'download' ? `downloaded from ${install.source.url}` : 'from the tool cache';
+    core.info(`linuxkit ${version} (${asset.os}/${asset.arch}) ${where}: ${install.file}, sha256 ${install.sha256}`);
+    if (!install.pinned) {
+        core.warning(`linuxkit ${version} is not pinned: its sha256 is ${install.sha256}. Add \`${Inputs.LinuxkitSha256}: ${install.sha256}\` to the step's inputs so a different binary fails the step.`, { title: 'linuxkit download not pinned' });
+    }
+    await summarise(install);
+    return install;
+}
+async function fromToolCache(settings, asset) {
+    const dir = tc.find('linuxkit', settings.version, asset.arch);
+    if (!dir)
+        return undefined;
+    const file = path.join(dir, asset.binary);
+    let sha256;
+    try {
+        sha256 = await sha256File(file);
+    }
+    catch (err) {
+        core.warning(`the tool cache's linuxkit ${settings.version} cannot be read (${errorMessage(err)}); downloading it`);
+        return undefined;
+    }
+    if (settings.sha256 && sha256 !== settings.sha256) {
+        core.warning(`the tool cache's linuxkit ${settings.version} (${file}) has sha256 ${sha256}, not ${settings.sha256} (${Inputs.LinuxkitSha256}); downloading it again`);
+        return undefined;
+    }
+    return {
+        version: settings.version,
+        asset,
+        file,
+        dir,
+        sha256,
+        pinned: settings.sha256 !== undefined,
+        source: { kind: 'tool-cache' },
+    };
+}
+async function download(settings, asset) {
+    const url = linuxkitUrl(settings, asset);
+    const shown = redactUrl(url);
+    const what = `linuxkit ${settings.version} (${asset.name}) from ${shown}`;
+    let temp;
+    try {
+        temp = await tc.downloadTool(url);
+    }
+    catch (err) {
+        const status = err instanceof tc.HTTPError ? `HTTP ${err.httpStatusCode}` : errorMessage(err);
+        throw new GuardError(`cannot download ${what}: ${status}`, { cause: err });
+    }
+    try {
+        const sha256 = await sha256File(temp);
+        if (settings.sha256 && sha256 !== settings.sha256) {
+            throw new DigestMismatchError(`${what}: sha256 is ${sha256}, expected ${settings.sha256} (${Inputs.LinuxkitSha256}); nothing was installed`);
+        }
+        await chmod(temp, 0o755);
+        const dir = await tc.cacheFile(temp, asset.binary, 'linuxkit', settings.version, asset.arch);
+        const file = path.join(dir, asset.binary);
+        await chmod(file, 0o755);
+        return {
+            version: settings.version,
+            asset,
+            file,
+            dir,
+            sha256,
+            pinned: settings.sha256 !== undefined,
+            source: { kind: 'download', url: shown },
+        };
+    }
+    finally {
+        await rm(temp, { force: true });
+    }
+}
+async function summarise(install) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const where = install.source.kind === 'download' ? `downloaded from ${install.source.url}` : 'from the tool cache';
+    const pin = install.pinned
+        ? `matches ${Inputs.LinuxkitSha256}`
+        : `⚠️ not pinned: add <code>${Inputs.LinuxkitSha256}: ${install.sha256}</code>`;
+    try {
+        await core.summary
+            .addHeading('linuxkit', 3)
+            .addList([
+            `linuxkit ${install.version} (${install.asset.os}/${install.asset.arch}), ${where}`,
+            `sha256 <code>${install.sha256}</code>: ${pin}`,
+        ])
+            .write();
+    }
+    catch (err) {
+        core.warning(`cannot write the job summary: ${errorMessage(err)}`);
+    }
+}
+/**
+ * Points `linuxkit build` in later steps at the verified cache (`LINUXKIT_CACHE`) when the
+ * linuxkit files name images and the cache is linuxkit's default. Returns whether it did.
+ */
+function exportLinuxkitCache(settings) {
+    const files = new Set(settings.linuxkitFiles);
+    const named = settings.images.some((i) => i.origin.file !== undefined && files.has(i.origin.file));
+    if (!named || !settings.isLinuxkitDefault)
+        return false;
+    const before = process.env[LINUXKIT_CACHE_ENV];
+    if (before && path.resolve(before) !== settings.path) {
+        core.warning(`${LINUXKIT_CACHE_ENV} was ${before}; set to ${settings.path}, the cache this step verified, for later steps`);
+    }
+    core.exportVariable(LINUXKIT_CACHE_ENV, settings.path);
+    core.info(`${LINUXKIT_CACHE_ENV}=${settings.path}: linuxkit build in later steps uses the verified cache`);
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
+
 
 
 
@@ -109228,46 +110512,52 @@ function runnerPlatform(env = process.env) {
     return parsePlatform(`linux/${arch}`);
 }
 async function getSettings() {
-    const cachePath = external_node_path_namespaceObject.resolve(expandHome(getInput(Inputs.Path).trim() || '~/.linuxkit/cache'));
-    const platformInput = lines(Inputs.Platforms);
+    const cachePath = external_node_path_namespaceObject.resolve(expandHome(getInput(constants_Inputs.Path).trim() || '~/.linuxkit/cache'));
+    const platformInput = lines(constants_Inputs.Platforms);
     const platforms = platformInput.length ? platformInput.map(parsePlatform) : [runnerPlatform()];
-    const patterns = getInput(Inputs.LinuxkitFiles).trim();
+    const patterns = getInput(constants_Inputs.LinuxkitFiles).trim();
     const linuxkitFiles = patterns ? await matchFiles(patterns) : [];
-    const lists = [imagesFromText(getInput(Inputs.Images), Inputs.Images)];
+    const lists = [imagesFromText(getInput(constants_Inputs.Images), constants_Inputs.Images)];
     for (const file of linuxkitFiles)
         lists.push(await imagesFromLinuxkitFile(file));
-    const concurrencyText = getInput(Inputs.Concurrency).trim() || '4';
+    const concurrencyText = getInput(constants_Inputs.Concurrency).trim() || '4';
     const concurrency = Number(concurrencyText);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw new errors_UsageError(`input ${Inputs.Concurrency}: ${JSON.stringify(concurrencyText)} is not a whole number from 1 to 64`);
+        throw new errors_UsageError(`input ${constants_Inputs.Concurrency}: ${JSON.stringify(concurrencyText)} is not a whole number from 1 to 64`);
     }
-    const credentials = parseRegistryAuth(getInput(Inputs.RegistryAuth), `input ${Inputs.RegistryAuth}`);
+    const credentials = parseRegistryAuth(getInput(constants_Inputs.RegistryAuth), `input ${constants_Inputs.RegistryAuth}`);
     for (const c of Object.values(credentials))
         if ('password' in c)
             core_setSecret(c.password);
-    const token = getInput(Inputs.GithubToken).trim();
+    const token = getInput(constants_Inputs.GithubToken).trim();
     if (token) {
         core_setSecret(token);
         credentials['ghcr.io'] ??= { username: 'x-access-token', password: token };
     }
-    const key = getInput(Inputs.Key).trim();
+    const key = getInput(constants_Inputs.Key).trim();
+    const linuxkit = parseLinuxkitInputs({
+        version: getInput(constants_Inputs.LinuxkitVersion),
+        sha256: getInput(constants_Inputs.LinuxkitSha256),
+        downloadUrl: getInput(constants_Inputs.LinuxkitDownloadUrl),
+    });
     const settings = {
         path: cachePath,
         isLinuxkitDefault: cachePath === linuxkitDefaultCache(),
         images: uniqueImages(lists),
         linuxkitFiles,
         platforms: uniquePlatforms(platforms),
-        keyPrefix: getInput(Inputs.KeyPrefix).trim() || 'oci-cache-guard',
+        keyPrefix: getInput(constants_Inputs.KeyPrefix).trim() || 'oci-cache-guard',
         ...(key ? { key } : {}),
-        restoreKeys: lines(Inputs.RestoreKeys),
-        verify: choice(Inputs.Verify, ['full', 'size'], 'full'),
-        onCorrupt: choice(Inputs.OnCorrupt, ['repair', 'fail'], 'repair'),
-        failOnMissing: bool(Inputs.FailOnMissing, true),
-        save: bool(Inputs.Save, true),
-        prune: choice(Inputs.Prune, ['unreferenced', 'unlisted', 'off'], 'unreferenced'),
+        restoreKeys: lines(constants_Inputs.RestoreKeys),
+        verify: choice(constants_Inputs.Verify, ['full', 'size'], 'full'),
+        onCorrupt: choice(constants_Inputs.OnCorrupt, ['repair', 'fail'], 'repair'),
+        failOnMissing: bool(constants_Inputs.FailOnMissing, true),
+        save: bool(constants_Inputs.Save, true),
+        prune: choice(constants_Inputs.Prune, ['unreferenced', 'unlisted', 'off'], 'unreferenced'),
         concurrency,
         credentials,
-        mirrors: parseMirrors(lines(Inputs.RegistryMirrors), `input ${Inputs.RegistryMirrors}`),
+        mirrors: parseMirrors(lines(constants_Inputs.RegistryMirrors), `input ${constants_Inputs.RegistryMirrors}`),
+        ...(linuxkit ? { linuxkit } : {}),
     };
     core_debug(`settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`);
     return Object.freeze(settings);
@@ -109286,8 +110576,8 @@ async function matchFiles(patterns) {
         const globber = await create(pattern, { followSymbolicLinks: false, matchDirectories: false });
         const found = (await globber.glob()).sort();
         if (found.length === 0 && !pattern.startsWith('!')) {
-            throw new ImageListError(`input ${Inputs.LinuxkitFiles}: ${JSON.stringify(pattern)} matches no file`, {
-                input: Inputs.LinuxkitFiles,
+            throw new ImageListError(`input ${constants_Inputs.LinuxkitFiles}: ${JSON.stringify(pattern)} matches no file`, {
+                input: constants_Inputs.LinuxkitFiles,
             });
         }
         files.push(...found.map((f) => external_node_path_namespaceObject.relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), f) || f));
@@ -109339,7 +110629,7 @@ class ActionState {
     }
 }
 const AS_OUTPUT = {
-    [State.RestoredFingerprint]: Outputs.Fingerprint,
+    [State.RestoredFingerprint]: constants_Outputs.Fingerprint,
 };
 /** State held in memory: the save sub-action seeds it from its inputs. */
 class MemoryState {
@@ -109421,7 +110711,7 @@ async function verifyAndSave(settings, state) {
         return `cache ${key} was restored as it is: not saving`;
     const outcome = await save(layout.root, key);
     if (outcome.saved)
-        setOutput(Outputs.SavedKey, key);
+        setOutput(constants_Outputs.SavedKey, key);
     return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;
 }
 /** prune: unlisted also drops index.json entries the image list does not name. */

@@ -16,6 +16,9 @@ export enum Inputs {
   RegistryAuth = 'registry-auth',
   RegistryMirrors = 'registry-mirrors',
   GithubToken = 'github-token',
+  LinuxkitVersion = 'linuxkit-version',
+  LinuxkitSha256 = 'linuxkit-sha256',
+  LinuxkitDownloadUrl = 'linuxkit-download-url',
   /** save sub-action only: the restore step's `fingerprint` output. */
   RestoredFingerprint = 'restored-fingerprint',
 }
@@ -32,6 +35,7 @@ export enum Outputs {
   /** restore sub-action: pass to the save sub-action's `restored-fingerprint`. */
   Fingerprint = 'fingerprint',
   SavedKey = 'saved-key',
+  LinuxkitPath = 'linuxkit-path',
 }
 
 export enum State {

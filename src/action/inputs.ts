@@ -15,6 +15,7 @@ import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.j
 import type { StaticCredential } from '../registry/options.js';
 import type { VerifyMode } from '../verify/findings.js';
 import { Inputs } from './constants.js';
+import { parseLinuxkitInputs, type LinuxkitSettings } from './linuxkit.js';
 
 export type PruneMode = 'unreferenced' | 'unlisted' | 'off';
 
@@ -40,6 +41,8 @@ export interface Settings {
   concurrency: number;
   credentials: Record<string, StaticCredential>;
   mirrors: Record<string, string[]>;
+  /** linuxkit to install, when `linuxkit-version` is set. */
+  linuxkit?: LinuxkitSettings;
 }
 
 function choice<T extends string>(name: Inputs, allowed: readonly T[], fallback: T): T {
@@ -104,6 +107,11 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     credentials['ghcr.io'] ??= { username: 'x-access-token', password: token };
   }
   const key = core.getInput(Inputs.Key).trim();
+  const linuxkit = parseLinuxkitInputs({
+    version: core.getInput(Inputs.LinuxkitVersion),
+    sha256: core.getInput(Inputs.LinuxkitSha256),
+    downloadUrl: core.getInput(Inputs.LinuxkitDownloadUrl),
+  });
   const settings: Settings = {
     path: cachePath,
     isLinuxkitDefault: cachePath === linuxkitDefaultCache(),
@@ -121,6 +129,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     concurrency,
     credentials,
     mirrors: parseMirrors(lines(Inputs.RegistryMirrors), `input ${Inputs.RegistryMirrors}`),
+    ...(linuxkit ? { linuxkit } : {}),
   };
   core.debug(
     `settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`,

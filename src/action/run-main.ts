@@ -10,17 +10,22 @@ import { restore } from './cache-service.js';
 import { State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
 import { cacheKeys } from './keys.js';
+import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
 import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { ActionState, type StateStore } from './state.js';
 
 /**
- * The main step: image list → restore → verify (repair or fail) → pull what is missing →
- * report. Saves for the post step what it restored, so post saves only a changed cache.
+ * The main step: image list → install linuxkit (when asked) → restore → verify (repair or
+ * fail) → pull what is missing → report. Saves for the post step what it restored, so post
+ * saves only a changed cache.
  */
 export async function runMain(state: StateStore = new ActionState()): Promise<void> {
   try {
     const settings = await getSettings();
+    const { linuxkit } = settings;
+    if (linuxkit) await core.group('install linuxkit', () => installLinuxkit(linuxkit));
+    exportLinuxkitCache(settings);
     const ok = await restoreVerifyPull(settings, state);
     if (!ok.passed) core.setFailed(ok.reason);
   } catch (err) {

@@ -313,10 +313,9 @@ describe('exportLinuxkitCache', () => {
   const fromFile = imagesFromLinuxkitYaml('kernel:\n  image: linuxkit/kernel:6.6.13\n', file);
   const cache = path.join('/home/runner', '.linuxkit', 'cache');
 
-  it('exports LINUXKIT_CACHE when linuxkit files name images and the cache is the default', async () => {
+  it('exports LINUXKIT_CACHE when linuxkit files name images', async () => {
     const done = exportLinuxkitCache({
       path: cache,
-      isLinuxkitDefault: true,
       linuxkitFiles: [file],
       images: fromFile,
     });
@@ -327,23 +326,19 @@ describe('exportLinuxkitCache', () => {
 
   it('warns when it replaces a different LINUXKIT_CACHE', () => {
     process.env.LINUXKIT_CACHE = '/elsewhere';
-    exportLinuxkitCache({ path: cache, isLinuxkitDefault: true, linuxkitFiles: [file], images: fromFile });
+    exportLinuxkitCache({ path: cache, linuxkitFiles: [file], images: fromFile });
     expect(warnings().join('')).toContain(`LINUXKIT_CACHE was /elsewhere; set to ${cache}`);
   });
 
-  it('leaves it alone for another cache path or images named only by the images input', async () => {
-    expect(
-      exportLinuxkitCache({
-        path: '/tmp/c',
-        isLinuxkitDefault: false,
-        linuxkitFiles: [file],
-        images: fromFile,
-      }),
-    ).toBe(false);
+  it('exports a custom cache path too, so linuxkit build finds the verified cache', async () => {
+    expect(exportLinuxkitCache({ path: '/tmp/c', linuxkitFiles: [file], images: fromFile })).toBe(true);
+    expect(await keyValues(files.env)).toEqual({ LINUXKIT_CACHE: '/tmp/c' });
+  });
+
+  it('leaves it alone when only the images input names images', async () => {
     expect(
       exportLinuxkitCache({
         path: cache,
-        isLinuxkitDefault: true,
         linuxkitFiles: [],
         images: imagesFromText('linuxkit/kernel:6.6.13', 'images'),
       }),

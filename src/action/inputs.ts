@@ -23,8 +23,6 @@ export type PruneMode = 'unreferenced' | 'unlisted' | 'off';
 export interface Settings {
   /** Absolute cache directory (`~` expanded). */
   path: string;
-  /** True when `path` is linuxkit's default cache. */
-  isLinuxkitDefault: boolean;
   images: ImageRequest[];
   /** linuxkit files matched by `linuxkit-files`, as found. */
   linuxkitFiles: string[];
@@ -73,11 +71,6 @@ export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : p;
 }
 
-/** linuxkit's own default for the runner's user. */
-export function linuxkitDefaultCache(): string {
-  return path.join(homedir(), '.linuxkit', 'cache');
-}
-
 /** `RUNNER_ARCH` X64 → linux/amd64, ARM64 → linux/arm64, ARM → linux/arm/v7. */
 export function runnerPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   const arch = { X64: 'amd64', ARM64: 'arm64', ARM: 'arm', X86: '386' }[env.RUNNER_ARCH ?? 'X64'] ?? 'amd64';
@@ -114,7 +107,6 @@ export async function getSettings(): Promise<Readonly<Settings>> {
   });
   const settings: Settings = {
     path: cachePath,
-    isLinuxkitDefault: cachePath === linuxkitDefaultCache(),
     images: uniqueImages(lists),
     linuxkitFiles,
     platforms: uniquePlatforms(platforms),

@@ -265,17 +265,17 @@ async function summarise(install: LinuxkitInstall): Promise<void> {
 
 /**
  * Points `linuxkit build` in later steps at the verified cache (`LINUXKIT_CACHE`) when the
- * linuxkit files name images and the cache is linuxkit's default. Returns whether it did.
+ * linuxkit files name images: needed for a custom `path`, harmless for linuxkit's default
+ * (it also overrides a LINUXKIT_CACHE set elsewhere). Returns whether it did.
  */
 export function exportLinuxkitCache(settings: {
   path: string;
-  isLinuxkitDefault: boolean;
   linuxkitFiles: readonly string[];
   images: readonly ImageRequest[];
 }): boolean {
   const files = new Set(settings.linuxkitFiles);
   const named = settings.images.some((i) => i.origin.file !== undefined && files.has(i.origin.file));
-  if (!named || !settings.isLinuxkitDefault) return false;
+  if (!named) return false;
   const before = process.env[LINUXKIT_CACHE_ENV];
   if (before && path.resolve(before) !== settings.path) {
     core.warning(

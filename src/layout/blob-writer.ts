@@ -9,6 +9,8 @@ import { syncDir } from './atomic.js';
 import type { Layout } from './layout.js';
 
 const PREFIX_READ_BYTES = 4 * 1024 * 1024;
+/** Buffers per writev() call: Linux's IOV_MAX. */
+const MAX_IOV = 1024;
 
 /**
  * Writes one blob so that no wrong byte ever appears under its final name: bytes go to
@@ -79,17 +81,35 @@ export class BlobWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.position + chunk.length > this.descriptor.size) {
+    await this.writev([chunk]);
+  }
+
+  /**
+   * Hashes and appends several chunks with as few writev() calls as the kernel allows (one,
+   * normally): a download hands over what arrived while the previous write was in flight.
+   */
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    if (this.position + length > this.descriptor.size) {
       throw new DigestMismatchError(
         `blob ${shortDigest(this.descriptor.digest)} is longer than its declared ${this.descriptor.size} bytes`,
       );
     }
-    this.hash.update(chunk);
-    let done = 0;
-    while (done < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, done, chunk.length - done, this.position);
-      done += bytesWritten;
+    for (const c of chunks) this.hash.update(c);
+    let pending = chunks.filter((c) => c.length > 0);
+    while (pending.length > 0) {
+      const batch = pending.slice(0, MAX_IOV);
+      const { bytesWritten } = await this.fh.writev(batch as Uint8Array[], this.position);
       this.position += bytesWritten;
+      // A short write (rare: a full disk, a signal) leaves the rest of the batch to go again.
+      let skip = bytesWritten;
+      let i = 0;
+      while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
+      pending = pending.slice(i);
+      if (skip > 0) pending[0] = pending[0]!.subarray(skip);
+      if (bytesWritten === 0 && pending.length > 0)
+        throw new Error(`writev wrote nothing to ${this.partial}`);
     }
   }
 

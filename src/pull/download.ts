@@ -1,16 +1,23 @@
 import { unlink } from 'node:fs/promises';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DigestMismatchError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { DigestMismatchError, GuardError } from '../errors.js';
 import { BlobWriter } from '../layout/blob-writer.js';
 import type { Layout } from '../layout/layout.js';
 import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
+import { RegistryError } from '../registry/errors.js';
 import { hashFileInline } from '../verify/hash-pool.js';
 
 /** Blobs known good in this run: verified by the verifier or written by us. Never hashed twice. */
 export type ValidSet = Set<string>;
+
+/**
+ * Bytes gathered from the network before they go to disk in one writev(): while one batch is
+ * being written the next one fills, so the socket and the disk work at the same time, and at
+ * most two batches per download are held in memory.
+ */
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export interface DownloadResult {
   /** Bytes received from the network for this blob. */
@@ -31,7 +38,8 @@ export interface DownloadOptions {
  * Makes `descriptor`'s blob present and valid in the layout: reuses it when it is already
  * there and verified, else downloads it into `<hex>.download` (resuming an earlier partial with
  * a Range request), hashing as it streams, and renames it into place only when it matches.
- * A digest mismatch after a resume restarts from zero once.
+ * Wrong bytes (a digest or size mismatch, after a resume or not) are deleted and the download
+ * starts over from zero once; a transfer that breaks keeps what arrived for the next run.
  */
 export async function ensureBlob(
   layout: Layout,
@@ -49,7 +57,6 @@ export async function ensureBlob(
     let resumed = 0;
     for (let attempt = 0; ; attempt++) {
       let writer = await BlobWriter.open(layout, descriptor, { resume: attempt === 0 });
-      const resumedFrom = writer.offset;
       try {
         const response = await client.blob(repo, descriptor, {
           ...(writer.offset > 0 ? { offset: writer.offset } : {}),
@@ -60,32 +67,87 @@ export async function ensureBlob(
           await writer.discard();
           writer = await BlobWriter.open(layout, descriptor, { resume: false });
         } else resumed = writer.offset;
-        const target = writer;
-        await pipeline(
-          response.body,
-          new Writable({
-            highWaterMark: 1 << 20,
-            write(chunk: Buffer, _enc, done) {
-              fetched += chunk.length;
-              options.onBytes?.(chunk.length);
-              target.write(chunk).then(() => done(), done);
-            },
-          }),
-        );
+        await copyBody(response.body, writer, (n) => {
+          fetched += n;
+          options.onBytes?.(n);
+        });
         await writer.commit();
         options.valid.add(descriptor.digest);
         return { fetched, cached: false, resumed };
       } catch (err) {
-        // Keep a partial for the next run unless its bytes are proven wrong.
-        if (err instanceof DigestMismatchError) await writer.discard();
-        else await writer.close();
-        if (err instanceof DigestMismatchError && attempt === 0 && resumedFrom > 0) continue;
-        throw err;
+        if (err instanceof DigestMismatchError) {
+          // Proven wrong (a corrupted transfer, a bad partial, a registry sending too much):
+          // never kept, and worth one fresh download.
+          await writer.discard();
+          if (attempt === 0) continue;
+          throw err;
+        }
+        // Keep the partial for the next run: its bytes are checked by the final digest.
+        await writer.close();
+        throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
       }
     }
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Streams `body` into `writer` in batches of about WRITE_BATCH_BYTES, one writev() in flight
+ * at a time. When the body fails halfway, everything that did arrive is still written (the
+ * next run resumes right after it), then the error is thrown.
+ */
+async function copyBody(body: Readable, writer: BlobWriter, onBytes: (n: number) => void): Promise<void> {
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> | undefined;
+  let readError: unknown;
+  const flush = (): Promise<void> => {
+    const chunks = batch;
+    batch = [];
+    batchBytes = 0;
+    return writer.writev(chunks);
+  };
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      onBytes(chunk.length);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) {
+        if (inFlight) await inFlight;
+        inFlight = flush();
+        // Awaited on the next batch or below; a failure must not count as unhandled meanwhile.
+        inFlight.catch(() => {});
+      }
+    }
+  } catch (err) {
+    readError = err;
+  }
+  if (inFlight) await inFlight;
+  if (batch.length > 0) await flush();
+  if (readError !== undefined) throw readError;
+}
+
+/** A network failure in the middle of a body, as one line naming the blob and how far it got. */
+function describeTransferError(
+  err: unknown,
+  repo: RepositoryRef,
+  descriptor: Descriptor,
+  written: number,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (err instanceof GuardError || signal?.aborted) return err;
+  const e = err as Error & { code?: string };
+  const why =
+    e.code === 'UND_ERR_BODY_TIMEOUT'
+      ? 'the registry stopped sending (body timeout)'
+      : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
+        ? `connection lost (${e.message})`
+        : (e.message ?? String(err));
+  return new RegistryError(
+    `blob ${repo.registry}/${repo.repository}@${descriptor.digest}: ${why} after ${written} of ${descriptor.size} bytes; the next pull resumes from there`,
+    { temporary: true, cause: err },
+  );
 }
 
 /** A blob already under its final name is reused only after hashing proves it. */

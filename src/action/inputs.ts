@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 import {
   ImageListError,
   imagesFromLinuxkitFile,
@@ -10,7 +10,7 @@ import {
   uniqueImages,
   type ImageRequest,
 } from '../imagelist/imagelist.js';
-import { parsePlatform, formatPlatform, type Platform } from '../oci/platform.js';
+import { parsePlatform, parseWantedPlatform, formatPlatform, type Platform } from '../oci/platform.js';
 import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
 import type { StaticCredential } from '../registry/options.js';
 import type { VerifyMode } from '../verify/findings.js';
@@ -80,7 +80,7 @@ export function runnerPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
 export async function getSettings(): Promise<Readonly<Settings>> {
   const cachePath = path.resolve(expandHome(core.getInput(Inputs.Path).trim() || '~/.linuxkit/cache'));
   const platformInput = lines(Inputs.Platforms);
-  const platforms = platformInput.length ? platformInput.map(parsePlatform) : [runnerPlatform()];
+  const platforms = platformInput.length ? platformInput.map(wantedPlatform) : [runnerPlatform()];
   const patterns = core.getInput(Inputs.LinuxkitFiles).trim();
   const linuxkitFiles = patterns ? await matchFiles(patterns) : [];
   const lists = [imagesFromText(core.getInput(Inputs.Images), Inputs.Images)];
@@ -127,6 +127,14 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     `settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`,
   );
   return Object.freeze(settings);
+}
+
+function wantedPlatform(value: string): Platform {
+  try {
+    return parseWantedPlatform(value);
+  } catch (err) {
+    throw new UsageError(`input ${Inputs.Platforms}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 function uniquePlatforms(list: Platform[]): Platform[] {

@@ -34,7 +34,30 @@ export function cacheKeys(
   return { base, restoreKeys };
 }
 
-/** The key a verified cache is saved under. With an explicit `key` input, that key itself. */
-export function saveKey(keys: CacheKeys, fingerprint: string, explicit: boolean): string {
-  return explicit ? keys.base : `${keys.base}${fingerprint}`;
+const DAMAGED = 'damaged-';
+
+/**
+ * What main hands post as the restored fingerprint when the restored cache had to be
+ * repaired: never equal to a content fingerprint (so post saves), and unique to the damaged
+ * entry (so the key post derives from it is too).
+ */
+export function damagedFingerprint(matchedKey: string, fingerprint: string): string {
+  return `${DAMAGED}${createHash('sha256').update(`${matchedKey}\n${fingerprint}`).digest('hex').slice(0, 16)}`;
+}
+
+export function isDamagedFingerprint(restored: string): boolean {
+  return restored.startsWith(DAMAGED);
+}
+
+/**
+ * The key a verified cache is saved under: `<base><fingerprint>`; with an explicit `key`
+ * input, that key itself. When the restored cache was damaged, `<base><fingerprint>` may be
+ * taken already by an older, good entry that the damaged one shadows (restore takes the
+ * newest with the prefix): the repaired cache must supersede the damaged entry, so its key
+ * mixes in the damaged fingerprint. Same shape, never taken before.
+ */
+export function saveKey(keys: CacheKeys, fingerprint: string, explicit: boolean, restored = ''): string {
+  if (explicit) return keys.base;
+  if (!isDamagedFingerprint(restored)) return `${keys.base}${fingerprint}`;
+  return `${keys.base}${createHash('sha256').update(`${fingerprint}\n${restored}`).digest('hex').slice(0, 16)}`;
 }

@@ -14,6 +14,8 @@ import { Outputs } from './constants.js';
 export interface RunReport {
   cache: string;
   keys: { restoreKeys: string[]; matchedKey?: string; note?: string };
+  /** The platforms every image was required for (`linux/amd64`). */
+  platforms: string[];
   timings: { restoreMs: number; verifyMs: number; pullMs: number };
   verification?: Report;
   pulls: PullResult[];
@@ -77,14 +79,9 @@ export async function writeOutputs(run: RunReport, verified: boolean): Promise<s
 
 export async function writeSummary(run: RunReport, title: string): Promise<void> {
   const s = core.summary.addHeading(title, 3);
-  const images = run.verification?.images ?? [];
+  // core.summary writes an empty cell as an opening tag alone, which breaks the table.
+  const platforms = run.platforms.join(', ') || '—';
   const rows = run.pulls.map((p) => {
-    const status = images.find((i) => i.name === p.name);
-    const platforms = status
-      ? Object.entries(status.platforms)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')
-      : '';
     const repaired = run.verification?.findings.some(
       (f) => f.images?.includes(p.name) && f.action !== 'kept',
     );

@@ -2,14 +2,15 @@ import * as core from '@actions/core';
 import { errorMessage } from '../errors.js';
 import { ImageListError } from '../imagelist/imagelist.js';
 import { Layout } from '../layout/layout.js';
+import { formatPlatform } from '../oci/platform.js';
 import { pullImages } from '../pull/pull.js';
 import { createRegistryClient } from '../registry/index.js';
 import { checkLayoutDetailed, layoutFingerprint } from '../verify/index.js';
-import { isProblem } from '../verify/findings.js';
+import { isProblem, PROBLEM_KINDS } from '../verify/findings.js';
 import { restore } from './cache-service.js';
 import { State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
-import { cacheKeys } from './keys.js';
+import { cacheKeys, damagedFingerprint } from './keys.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
 import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
@@ -30,13 +31,16 @@ export async function runMain(state: StateStore = new ActionState()): Promise<vo
     if (!ok.passed) core.setFailed(ok.reason);
   } catch (err) {
     if (err instanceof ImageListError && err.origin.file) {
+      // One error, on the file and line at fault (setFailed would repeat it unannotated).
       core.error(err.message, {
         file: err.origin.file,
         ...(err.origin.line ? { startLine: err.origin.line } : {}),
         title: 'bad image list',
       });
+      process.exitCode = core.ExitCode.Failure;
+    } else {
+      core.setFailed(errorMessage(err));
     }
-    core.setFailed(errorMessage(err));
   }
 }
 
@@ -50,7 +54,8 @@ async function restoreVerifyPull(
   core.info(`restoring ${layout.root} (keys: ${keys.restoreKeys.join(', ')})`);
   const restored = await restore(layout.root, primary, fallbacks);
   state.set(State.MatchedKey, restored.matchedKey ?? '');
-  state.set(State.RestoredFingerprint, await layoutFingerprint(layout));
+  const restoredFingerprint = await layoutFingerprint(layout);
+  state.set(State.RestoredFingerprint, restoredFingerprint);
   core.info(
     restored.matchedKey
       ? `restored ${restored.matchedKey} in ${restored.ms} ms`
@@ -64,6 +69,7 @@ async function restoreVerifyPull(
       ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}),
       ...(restored.note ? { note: restored.note } : {}),
     },
+    platforms: settings.platforms.map(formatPlatform),
     timings: { restoreMs: restored.ms, verifyMs: 0, pullMs: 0 },
     pulls: [],
   };
@@ -79,6 +85,11 @@ async function restoreVerifyPull(
   );
   run.timings.verifyMs = Date.now() - started;
   run.verification = checked.report;
+  if (checked.report.findings.some((f) => PROBLEM_KINDS.has(f.kind))) {
+    // What was restored is not what its key promised: post must save the repaired cache under
+    // a key that supersedes it, even when the content comes back the same.
+    state.set(State.RestoredFingerprint, damagedFingerprint(restored.matchedKey ?? '', restoredFingerprint));
+  }
   if (!checked.report.ok) {
     annotate(run, settings.images);
     await finish(run, false, state);

@@ -7,7 +7,7 @@ import { isProblem } from '../verify/findings.js';
 import { save } from './cache-service.js';
 import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
-import { cacheKeys, saveKey } from './keys.js';
+import { cacheKeys, isDamagedFingerprint, saveKey } from './keys.js';
 import { actionLogger } from './logger.js';
 import { ActionState, type StateStore } from './state.js';
 
@@ -51,11 +51,17 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
       core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
   }
   const fingerprint = await layoutFingerprint(layout);
-  if (fingerprint === state.get(State.RestoredFingerprint))
-    return `cache unchanged since restore (${fingerprint}): not saving`;
+  const restored = state.get(State.RestoredFingerprint);
+  if (fingerprint === restored) return `cache unchanged since restore (${fingerprint}): not saving`;
   const keys = cacheKeys(settings);
-  const key = saveKey(keys, fingerprint, settings.key !== undefined);
-  if (key === state.get(State.MatchedKey)) return `cache ${key} was restored as it is: not saving`;
+  const key = saveKey(keys, fingerprint, settings.key !== undefined, restored);
+  if (key === state.get(State.MatchedKey)) {
+    if (!isDamagedFingerprint(restored)) return `cache ${key} was restored as it is: not saving`;
+    core.warning(
+      `the cache restored from ${key} was damaged and has been repaired, but keys cannot be overwritten: change the key input to save the repaired cache`,
+    );
+    return 'not saved: the key is taken by the damaged cache';
+  }
   const outcome = await save(layout.root, key);
   if (outcome.saved) core.setOutput(Outputs.SavedKey, key);
   return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;

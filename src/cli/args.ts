@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { defaultCacheDir } from '../layout/layout.js';
-import { parsePlatform, type Platform } from '../oci/platform.js';
+import { parseWantedPlatform, type Platform } from '../oci/platform.js';
 import type { VerifyMode } from '../verify/findings.js';
 
 /** Options every command takes. */
@@ -56,5 +56,5 @@ export function parseMode(value: string | undefined): VerifyMode {
 }
 
 export function parsePlatforms(values: string[] | undefined): Platform[] {
-  return (values ?? []).map((v) => parsePlatform(v));
+  return (values ?? []).map((v) => parseWantedPlatform(v));
 }

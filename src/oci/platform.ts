@@ -21,6 +21,40 @@ export function parsePlatform(value: string): Platform {
   return normalizePlatform({ os, architecture, ...(variant ? { variant } : {}) });
 }
 
+/**
+ * Go's GOOS and GOARCH values (`go tool dist list`): the image spec's vocabulary for `os` and
+ * `architecture`. Only for platforms a person asks for; platforms read from images are
+ * taken as they are (attestations say unknown/unknown).
+ */
+const KNOWN_OS: ReadonlySet<string> = new Set(
+  'aix android darwin dragonfly freebsd illumos ios js linux netbsd openbsd plan9 solaris wasip1 windows'.split(
+    ' ',
+  ),
+);
+const KNOWN_ARCHITECTURES: ReadonlySet<string> = new Set(
+  '386 amd64 arm arm64 loong64 mips mips64 mips64le mipsle ppc64 ppc64le riscv64 s390x wasm'.split(' '),
+);
+
+/**
+ * Parses a platform someone asked for (an input, a flag): like parsePlatform, and an os or
+ * architecture Go does not know (`linux/amd46`) is refused at once instead of showing up
+ * later as a platform no image has.
+ */
+export function parseWantedPlatform(value: string): Platform {
+  const p = parsePlatform(value);
+  const unknown = !KNOWN_OS.has(p.os)
+    ? `os ${JSON.stringify(p.os)}`
+    : !KNOWN_ARCHITECTURES.has(p.architecture)
+      ? `architecture ${JSON.stringify(p.architecture)}`
+      : undefined;
+  if (unknown) {
+    throw new UsageError(
+      `unknown platform ${JSON.stringify(value.trim())}: ${unknown} is not a Go GOOS/GOARCH value (e.g. linux/amd64, linux/arm64)`,
+    );
+  }
+  return p;
+}
+
 /** Same defaults as containerd: arm64 has variant v8 implied, arm defaults to v7. */
 export function normalizePlatform(p: Platform): Platform {
   const os = p.os.toLowerCase();

@@ -10,6 +10,7 @@ export interface Bench {
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   verify: () => import('./verify.js'),
+  pull: () => import('./pull.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -17,7 +17,7 @@ export type ValidSet = Set<string>;
  * being written the next one fills, so the socket and the disk work at the same time, and at
  * most two batches per download are held in memory.
  */
-export const WRITE_BATCH_BYTES = 1024 * 1024;
+export const WRITE_BATCH_BYTES = 256 * 1024;
 
 export interface DownloadResult {
   /** Bytes received from the network for this blob. */

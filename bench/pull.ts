@@ -1,0 +1,489 @@
+/**
+ * `npm run bench -- pull [--small] [--rounds N] [--concurrency N] [--keep]`
+ *
+ * Against one local docker-registry (the test harness's, on 127.0.0.1), in one run:
+ *   (a) an image with a single 1 GiB layer,
+ *   (b) an image of 20 layers, ~500 MB in all,
+ * each pulled by us (pullImages in a child process, which reports its own peak RSS) and by
+ * `skopeo copy docker://… oci:DIR:tag`, into a fresh directory per round, who goes first
+ * alternating; then
+ *   (c) a resume after a cut at 50% through the harness's fault proxy: the first run's blob
+ *       body is cut half way (no retries, so the run fails and leaves its partial), the next run
+ *       resumes it; bytes the proxy sent for that blob in all, divided by its size. The same cut
+ *       with retries on (the retry layer resumes inside the one run) is reported too.
+ * Goals: (a) ≥ 1.0× skopeo, (b) ≥ 1.5× skopeo, peak RSS < 150 MB, resume ≤ 1.05× the blob.
+ * `--small` shrinks everything (64 MiB, 20 × 2 MiB) for a quick check. Exit 1 when a goal fails.
+ *
+ * The layers are random bytes wrapped in gzip "stored" blocks (level 0): valid gzip, so skopeo's
+ * push does not try to compress them, and as cheap to make as the random bytes themselves. The
+ * layout is written here (blobs, config, manifests), not with umoci, and pushed with skopeo.
+ *
+ * This file is also the child, compiled to JavaScript first (see compileChild) and run on plain
+ * node: `node <work>/build/bench/pull.js --child '<json>'`. The goals are judged on the time
+ * around the pullImages call; the ratio including node's start-up is printed beside it.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createGzip } from 'node:zlib';
+import type { Registry } from '../__tests__/harness/index.js';
+
+/** The test harness (registry, fault proxy, temp dirs): loaded by the parent only, not the child. */
+const harness = () => import('../__tests__/harness/index.js');
+
+export const summary =
+  'pull from a local registry (1 GiB layer, 20 layers): ours vs skopeo copy, RSS, resume';
+
+const MiB = 1024 * 1024;
+const GOAL_SINGLE = 1.0;
+const GOAL_LAYERS = 1.5;
+const GOAL_RSS_BYTES = 150e6;
+const GOAL_RESUME = 1.05;
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const THIS_FILE = fileURLToPath(import.meta.url);
+const REPO = path.dirname(path.dirname(THIS_FILE));
+
+interface Settings {
+  small: boolean;
+  rounds: number;
+  concurrency: number;
+  keep: boolean;
+}
+
+function parse(args: string[]): Settings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      small: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '4' },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const whole = (name: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} ${JSON.stringify(v)}: expected a whole number ≥ ${min}`);
+    return n;
+  };
+  return {
+    small: values.small,
+    rounds: whole('rounds', values.rounds, 1),
+    concurrency: whole('concurrency', values.concurrency, 1),
+    keep: values.keep,
+  };
+}
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+const rate = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+// ---------------------------------------------------------------------------------------------
+// Building the images
+
+interface Desc {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/** `size` random bytes as a gzip stream of stored blocks, written to blobs/ under its digest. */
+async function writeRandomLayer(layoutDir: string, size: number): Promise<Desc> {
+  const blobs = path.join(layoutDir, 'blobs', 'sha256');
+  const temp = path.join(blobs, `.bench-${process.pid}.tmp`);
+  const hash = createHash('sha256');
+  let written = 0;
+  let left = size;
+  const chunk = Buffer.allocUnsafe(4 * MiB);
+  const random = Readable.from(
+    (function* () {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        yield Buffer.from(randomFillSync(chunk.subarray(0, n)));
+      }
+    })(),
+  );
+  await pipeline(
+    random,
+    createGzip({ level: 0 }),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const c of source) {
+        hash.update(c);
+        written += c.length;
+        yield c;
+      }
+    },
+    createWriteStream(temp),
+  );
+  const hex = hash.digest('hex');
+  await rename(temp, path.join(blobs, hex));
+  return { mediaType: OCI_LAYER_GZIP, digest: `sha256:${hex}`, size: written };
+}
+
+async function writeJsonBlob(layoutDir: string, mediaType: string, doc: unknown): Promise<Desc> {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const hex = createHash('sha256').update(bytes).digest('hex');
+  await writeFile(path.join(layoutDir, 'blobs', 'sha256', hex), bytes);
+  return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
+}
+
+/** A linux/amd64 OCI manifest over `layers`, with a config naming them (diff_ids are stand-ins). */
+async function writeImage(layoutDir: string, layers: Desc[]): Promise<Desc> {
+  const config = await writeJsonBlob(layoutDir, OCI_CONFIG, {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+  });
+  return writeJsonBlob(layoutDir, OCI_MANIFEST, {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config,
+    layers,
+  });
+}
+
+interface BenchImage {
+  label: string;
+  tag: string;
+  /** Bytes of every blob (layers, config, manifest). */
+  bytes: number;
+  layers: Desc[];
+  ref: string;
+}
+
+async function buildAndPush(
+  registry: Registry,
+  layoutDir: string,
+  settings: Settings,
+): Promise<BenchImage[]> {
+  await mkdir(path.join(layoutDir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(path.join(layoutDir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const singleSize = settings.small ? 64 * MiB : 1024 * MiB;
+  const layerSize = settings.small ? 2 * MiB : 25 * MiB;
+  const started = performance.now();
+  const big = await writeRandomLayer(layoutDir, singleSize);
+  const many: Desc[] = [];
+  for (let i = 0; i < 20; i++) many.push(await writeRandomLayer(layoutDir, layerSize));
+  const images: BenchImage[] = [];
+  const entries: unknown[] = [];
+  const plan: [string, string, Desc[]][] = [
+    ['single', '(a) one layer', [big]],
+    ['layers', '(b) 20 layers', many],
+  ];
+  for (const [tag, label, layers] of plan) {
+    const manifest = await writeImage(layoutDir, layers);
+    entries.push({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } });
+    const bytes = layers.reduce((n, l) => n + l.size, 0) + manifest.size;
+    images.push({ label, tag, bytes, layers, ref: `${registry.host}/bench/${tag}:1` });
+  }
+  await writeFile(
+    path.join(layoutDir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries }),
+  );
+  const made = (performance.now() - started) / 1000;
+  for (const image of images) {
+    const out = await collect('skopeo', [
+      'copy', '--quiet', '--dest-tls-verify=false', `oci:${layoutDir}:${image.tag}`, `docker://${image.ref}`,
+    ]); // prettier-ignore
+    if (out.code !== 0) throw new Error(`skopeo push of ${image.tag} failed: ${out.stderr.trim()}`);
+  }
+  const total = images.reduce((n, i) => n + i.bytes, 0);
+  console.log(
+    `built ${mb(total)} MB of layers in ${made.toFixed(1)} s, pushed to ${registry.host} in ${((performance.now() - started) / 1000 - made).toFixed(1)} s`,
+  );
+  return images;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the contenders
+
+function collect(
+  command: string,
+  args: string[],
+): Promise<{ stdout: string; stderr: string; code: number | null; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ stdout, stderr, code, seconds: (performance.now() - start) / 1000 }),
+    );
+  });
+}
+
+interface ChildRequest {
+  cache: string;
+  refs: string[];
+  concurrency: number;
+  /** Retry attempts in all; 1 disables retries (the resume bench's first run). */
+  maxAttempts?: number;
+}
+
+interface ChildReport {
+  /** The pullImages call alone (node and tsx start-up not included). */
+  seconds: number;
+  /** process.resourceUsage().maxRSS, bytes: the whole child's peak. */
+  maxRssBytes: number;
+  /** VmHWM from /proc/self/status, bytes (0 where there is no /proc). */
+  vmHwmBytes: number;
+  /** RSS before the pull: node and our modules loaded. */
+  baselineRssBytes: number;
+  results: { name: string; status: string; bytes: number; error?: string }[];
+}
+
+/**
+ * Compiles this file and what it imports (src/, the harness) to JavaScript under `work`, so the
+ * measured child runs on plain node as the bundled CLI does: under tsx, Node 20 runs the module
+ * hooks in a worker thread of their own, ~50 MB of RSS that is not ours. No type check here
+ * (`npx tsc --noEmit` does that); node_modules is linked from the repository.
+ */
+async function compileChild(work: string): Promise<string> {
+  const out = path.join(work, 'build');
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const started = performance.now();
+  const res = await collect(process.execPath, [
+    tsc, THIS_FILE, '--outDir', out, '--rootDir', REPO, '--noCheck', '--skipLibCheck',
+    '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node',
+  ]); // prettier-ignore
+  if (res.code !== 0) throw new Error(`tsc of the bench child failed: ${(res.stdout + res.stderr).trim()}`);
+  await writeFile(path.join(out, 'package.json'), '{"type":"module"}\n');
+  await symlink(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+  console.log(`compiled the pull child with tsc in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return path.join(out, path.relative(REPO, THIS_FILE).replace(/\.ts$/, '.js'));
+}
+
+let childScript = '';
+
+async function runOurs(request: ChildRequest): Promise<ChildReport & { wallSeconds: number }> {
+  const out = await collect(process.execPath, [childScript, '--child', JSON.stringify(request)]);
+  if (out.code !== 0) throw new Error(`pull child exited ${out.code}: ${out.stderr.trim()}`);
+  const report = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildReport;
+  return { ...report, wallSeconds: out.seconds };
+}
+
+async function runSkopeo(ref: string, dest: string, tag: string): Promise<number> {
+  const out = await collect('skopeo', [
+    'copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}:${tag}`,
+  ]); // prettier-ignore
+  if (out.code !== 0) throw new Error(`skopeo copy ${ref} failed: ${out.stderr.trim()}`);
+  return out.seconds;
+}
+
+interface Comparison {
+  image: BenchImage;
+  ours: number;
+  skopeo: number;
+  ratio: number;
+  /** The same with our child's whole wall time (node start-up and module loading included). */
+  wallRatio: number;
+  peakRss: number;
+  baselineRss: number;
+}
+
+async function compare(image: BenchImage, work: string, settings: Settings): Promise<Comparison> {
+  const ours: number[] = [];
+  const walls: number[] = [];
+  const skopeo: number[] = [];
+  let peakRss = 0;
+  let baselineRss = 0;
+  for (let r = 0; r < settings.rounds; r++) {
+    const order = r % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours'];
+    for (const who of order) {
+      const dest = path.join(work, `${who}-${image.tag}-${r}`);
+      if (who === 'ours') {
+        const report = await runOurs({ cache: dest, refs: [image.ref], concurrency: settings.concurrency });
+        const failed = report.results.find((x) => x.status !== 'pulled');
+        if (failed) throw new Error(`our pull of ${image.ref}: ${failed.status} ${failed.error ?? ''}`);
+        ours.push(report.seconds);
+        walls.push(report.wallSeconds);
+        peakRss = Math.max(peakRss, report.maxRssBytes, report.vmHwmBytes);
+        baselineRss = report.baselineRssBytes;
+      } else {
+        skopeo.push(await runSkopeo(image.ref, dest, image.tag));
+      }
+      await rm(dest, { recursive: true, force: true });
+    }
+    console.log(
+      `  ${image.label} round ${r + 1}: ours ${rate(image.bytes, ours.at(-1)!).toFixed(0)} MB/s (${ours.at(-1)!.toFixed(2)} s; child wall ${walls.at(-1)!.toFixed(2)} s), ` +
+        `skopeo ${rate(image.bytes, skopeo.at(-1)!).toFixed(0)} MB/s (${skopeo.at(-1)!.toFixed(2)} s)`,
+    );
+  }
+  const o = median(ours);
+  const s = median(skopeo);
+  return { image, ours: o, skopeo: s, ratio: s / o, wallRatio: s / median(walls), peakRss, baselineRss };
+}
+
+interface ResumeResult {
+  fetched: number;
+  size: number;
+  ratio: number;
+  detail: string;
+}
+
+/** Cut the blob's first body at 50%; `nextRun`: retries off, a second run resumes; else in-run retry. */
+async function resumeAfterCut(
+  registry: Registry,
+  image: BenchImage,
+  work: string,
+  settings: Settings,
+  nextRun: boolean,
+): Promise<ResumeResult> {
+  const layer = image.layers[0]!;
+  const cutAt = Math.floor(layer.size / 2);
+  const proxy = await (await harness()).startFaultProxy(registry.url);
+  const isBlobGet = (method: string, url: string) =>
+    method === 'GET' && url.includes(`/blobs/${layer.digest}`);
+  let gets = 0;
+  proxy.rule = (req) =>
+    isBlobGet(req.method, req.url) && ++gets === 1 ? { cutAfterBytes: cutAt } : undefined;
+  const cache = path.join(work, `resume-${nextRun ? 'next' : 'in'}`);
+  const ref = image.ref.replace(registry.host, proxy.host);
+  try {
+    const request = { cache, refs: [ref], concurrency: settings.concurrency };
+    const runs = [await runOurs(nextRun ? { ...request, maxAttempts: 1 } : request)];
+    if (nextRun) {
+      if (runs[0]!.results[0]!.status !== 'failed')
+        throw new Error('resume bench: the cut run did not fail; it should, with retries off');
+      runs.push(await runOurs(request));
+    }
+    const last = runs.at(-1)!.results[0]!;
+    if (last.status !== 'pulled')
+      throw new Error(`resume bench: final run ${last.status}: ${last.error ?? ''}`);
+    const blobGets = proxy.requests.filter((r) => isBlobGet(r.method, r.url));
+    const fetched = blobGets.reduce((n, r) => n + r.bytesSent, 0);
+    const detail = blobGets
+      .map((r) => `${r.status}${r.range ? ` ${r.range}` : ''}: ${mb(r.bytesSent)} MB`)
+      .join(', ');
+    return { fetched, size: layer.size, ratio: fetched / layer.size, detail };
+  } finally {
+    await proxy.stop();
+    await rm(cache, { recursive: true, force: true });
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  const settings = parse(args);
+  const { makeTempDir, removeTempDir, startRegistry } = await harness();
+  const work = await makeTempDir('bench-pull');
+  const registry = await startRegistry();
+  try {
+    childScript = await compileChild(work);
+    const images = await buildAndPush(registry, path.join(work, 'source'), settings);
+    console.log(
+      `registry ${registry.host}, ${settings.rounds} round(s) per image, who goes first alternates; ` +
+        `ours: --concurrency ${settings.concurrency}, timed around pullImages in a child on plain node (start-up excluded; the child's wall time is shown too)`,
+    );
+    const results: Comparison[] = [];
+    for (const image of images) results.push(await compare(image, work, settings));
+    const inRun = await resumeAfterCut(registry, images[0]!, work, settings, false);
+    const nextRun = await resumeAfterCut(registry, images[0]!, work, settings, true);
+
+    const [a, b] = results as [Comparison, Comparison];
+    const peak = Math.max(a.peakRss, b.peakRss);
+    const goals = [
+      a.ratio >= GOAL_SINGLE,
+      b.ratio >= GOAL_LAYERS,
+      peak < GOAL_RSS_BYTES,
+      nextRun.ratio <= GOAL_RESUME,
+      inRun.ratio <= GOAL_RESUME,
+    ];
+    console.log(`\npull bench${settings.small ? ' (--small)' : ''}: medians of ${settings.rounds}`);
+    for (const [c, goal] of [
+      [a, GOAL_SINGLE],
+      [b, GOAL_LAYERS],
+    ] as const) {
+      console.log(
+        `  ${c.image.label.padEnd(14)} ${mb(c.image.bytes).padStart(7)} MB  ours ${rate(c.image.bytes, c.ours).toFixed(0).padStart(5)} MB/s  ` +
+          `skopeo ${rate(c.image.bytes, c.skopeo).toFixed(0).padStart(5)} MB/s  ratio ${c.ratio.toFixed(2)}  goal ≥ ${goal.toFixed(1)}  ${pass(c.ratio >= goal)}  (with node start-up: ${c.wallRatio.toFixed(2)})`,
+      );
+    }
+    console.log(
+      `  peak RSS ${mb(peak)} MB (child before the pull: ${mb(a.baselineRss)} MB)  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peak < GOAL_RSS_BYTES)}`,
+    );
+    console.log(
+      `  (c) resume, next run: ${mb(nextRun.fetched)} MB fetched for a ${mb(nextRun.size)} MB blob = ${nextRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(nextRun.ratio <= GOAL_RESUME)}  [${nextRun.detail}]`,
+    );
+    console.log(
+      `  (c) resume, same run (retry layer): ${inRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(inRun.ratio <= GOAL_RESUME)}  [${inRun.detail}]`,
+    );
+    return goals.every(Boolean) ? 0 : 1;
+  } finally {
+    await registry.stop();
+    if (settings.keep) console.log(`kept ${work}`);
+    else await removeTempDir(work);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child: one pullImages call, timed, with its own peak RSS.
+
+async function child(request: ChildRequest): Promise<void> {
+  const { Layout } = await import('../src/layout/layout.js');
+  const { parseReference } = await import('../src/oci/reference.js');
+  const { pullImages } = await import('../src/pull/pull.js');
+  const { createRegistryClient } = await import('../src/registry/index.js');
+  const client = createRegistryClient({
+    dockerConfigDir: false,
+    env: {},
+    ...(request.maxAttempts !== undefined ? { retry: { maxAttempts: request.maxAttempts } } : {}),
+  });
+  const baselineRssBytes = process.memoryUsage().rss;
+  const start = performance.now();
+  let results;
+  try {
+    results = await pullImages(Layout.at(request.cache), client, request.refs.map(parseReference), {
+      platforms: 'all',
+      concurrency: request.concurrency,
+    });
+  } finally {
+    await client.close();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  let vmHwmBytes = 0;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    vmHwmBytes = m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    // no /proc
+  }
+  const report: ChildReport = {
+    seconds,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    vmHwmBytes,
+    baselineRssBytes,
+    results: results.map((r) => ({
+      name: r.name,
+      status: r.status,
+      bytes: r.bytes,
+      ...(r.error ? { error: r.error } : {}),
+    })),
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+// Compiled, this file is the child (see compileChild).
+if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE && process.argv[2] === '--child') {
+  await child(JSON.parse(process.argv[3] ?? '') as ChildRequest);
+}

@@ -322,9 +322,17 @@ describe('a blob redirected to another host', () => {
   beforeAll(async () => {
     const bytes = await readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
     cdn = await startStaticServer((req, res) => {
-      if (req.url !== '/cdn/blob?sig=s3cr3t') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
-      res.end(bytes);
+      if (req.url === '/cdn/blob?sig=s3cr3t') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+        return void res.end(bytes);
+      }
+      if (req.url === '/cdn/longer') {
+        // Chunked, so no Content-Length gives it away: the body itself runs past the size.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(bytes);
+        return void res.end(Buffer.from('and then some'));
+      }
+      res.writeHead(404).end();
     });
   });
 
@@ -350,5 +358,19 @@ describe('a blob redirected to another host', () => {
     expect(cdn.requests[0]).toMatchObject({ method: 'GET', authorization: false });
     expect(JSON.stringify(cdn.requests[0]!.headers)).not.toContain(USER.password);
     await expectBlobIntact(cache);
+  });
+
+  it('a body that runs past the declared size without a Content-Length is cut off: error, nothing kept', async () => {
+    const proxy = await proxyWith({ redirectTo: `${cdn.url}/cdn/longer` });
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, noRetry);
+    expect(r.status).toBe('failed');
+    expect(r.error).toBe(
+      `blob ${proxy.host}/test/img@${big.digest}: the registry sent more than the ${big.size} bytes its descriptor declares`,
+    );
+    expect(cdn.requests.filter((q) => q.url === '/cdn/longer')).toHaveLength(2); // fetched again once
+    expect(await exists(blobPath(cache, big.digest))).toBe(false);
+    expect(await exists(`${blobPath(cache, big.digest)}.download`)).toBe(false);
+    await expectNothingCorrupt(cache);
   });
 });

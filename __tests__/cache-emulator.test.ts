@@ -12,7 +12,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-// eslint-disable-next-line no-restricted-imports -- this suite exists to drive the real library
 import * as cache from '@actions/cache';
 // A dependency of @actions/cache (pinned by it), imported to drive its block upload directly.
 import { BlobClient } from '@azure/storage-blob';

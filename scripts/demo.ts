@@ -7,7 +7,7 @@
 //   an interrupted pull cuts a blob, and a plain cache step saves the cache as it is;
 //   run 2: restore → the cut blob is found and removed → re-pulled → saved under a new key;
 //   run 3: hit → nothing pulled → nothing saved.
-import { readFile, truncate } from 'node:fs/promises';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cachePaths } from '../src/action/cache-service.js';
 import {
@@ -86,6 +86,13 @@ async function runJob(lab: ActionLab, title: string): Promise<JobResult> {
   const job = await lab.runner.job({ inputs: INPUTS });
   showStep(job.main);
   showStep(job.post);
+  // OCG_DEMO_SUMMARIES=DIR keeps each job summary's HTML (docs/job-summary.png is made from run 2's).
+  const keep = process.env.OCG_DEMO_SUMMARIES;
+  if (keep)
+    await writeFile(
+      path.join(keep, `${title.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.html`),
+      job.main.summary,
+    );
   return job;
 }
 

@@ -22,7 +22,6 @@
  * node: `node <work>/build/bench/pull.js --child '<json>'`. The goals are judged on the time
  * around the pullImages call; the ratio including node's start-up is printed beside it.
  */
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createHash, randomFillSync } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -34,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { Registry } from '../__tests__/harness/index.js';
+import { collect } from './collect.js';
 
 /** The test harness (registry, fault proxy, temp dirs): loaded by the parent only, not the child. */
 const harness = () => import('../__tests__/harness/index.js');
@@ -214,24 +214,6 @@ async function buildAndPush(
 
 // ---------------------------------------------------------------------------------------------
 // Running the contenders
-
-function collect(
-  command: string,
-  args: string[],
-): Promise<{ stdout: string; stderr: string; code: number | null; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ stdout, stderr, code, seconds: (performance.now() - start) / 1000 }),
-    );
-  });
-}
 
 interface ChildRequest {
   cache: string;

@@ -7,7 +7,6 @@
  *   openssl: find … -print0 | xargs -0 -P <cores> -n 8 openssl dgst -sha256.
  * Goals: ours ≥ 0.85 × openssl throughput, ours peak RSS < 150 MB. Exit 1 when one fails.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildReport, ChildRequest } from './verify-child.js';
+import { collect } from './collect.js';
 
 export const summary = 'hash a ≥ 1 GiB OCI layout: our hash pool vs openssl dgst in parallel';
 
@@ -125,27 +125,6 @@ async function warmCache(root: string): Promise<number> {
     }
   }
   return bytes;
-}
-
-function collect(
-  command: string,
-  args: string[],
-): Promise<{ stdout: string; stderr: string; code: number | null; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (/\r/.test(d) && process.stderr.isTTY) process.stderr.write(d);
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ stdout, stderr, code, seconds: (performance.now() - start) / 1000 }),
-    );
-  });
 }
 
 async function runOurs(settings: Settings, layoutDir: string): Promise<ChildReport> {

@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+
+export interface Collected {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  seconds: number;
+}
+
+/** Runs a command to its end, timing it; a child's live `\r` progress line is passed to a terminal. */
+export function collect(command: string, args: string[]): Promise<Collected> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/\r/.test(d) && process.stderr.isTTY) process.stderr.write(d);
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ stdout, stderr, code, seconds: (performance.now() - start) / 1000 }),
+    );
+  });
+}

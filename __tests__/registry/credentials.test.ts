@@ -77,6 +77,20 @@ describe('docker config.json', () => {
     expect(() => parseDockerConfig('[]', 'x')).toThrow(AuthError);
   });
 
+  it('never quotes the file in a parse error (V8 would show the text around the fault)', () => {
+    const secret = b64('user:hunter2-password');
+    for (const text of [`{"auths":{"x":{"auth":${secret}}}}`, `{"auths":{"x":{"auth":"${secret}"}},}`]) {
+      let message = '';
+      try {
+        parseDockerConfig(text, 'cfg');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^cannot parse docker config cfg: not valid JSON/);
+      expect(message).not.toContain(secret.slice(0, 8));
+    }
+  });
+
   it.each([
     [{ auth: b64('user:pa:ss') }, { username: 'user', password: 'pa:ss' }],
     [

@@ -53,7 +53,11 @@ export function parseDockerConfig(text: string, where: string): DockerConfig {
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new AuthError(`cannot parse docker config ${where}: ${(err as Error).message}`);
+    // Not err.message: V8 quotes the text around the error, which may be an `auth` value.
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1];
+    throw new AuthError(
+      `cannot parse docker config ${where}: not valid JSON${at ? ` (at position ${at})` : ''}; fix or remove it`,
+    );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new AuthError(`cannot parse docker config ${where}: not a JSON object`);

@@ -150,7 +150,12 @@ function describeTransferError(
   );
 }
 
-/** A blob already under its final name is reused only after hashing proves it. */
+/**
+ * A blob already under its final name is reused only after hashing proves it. Only a file
+ * proven wrong (it hashes to another digest) is deleted. A valid blob of another size than
+ * the descriptor declares (the descriptor is what is wrong), or a file longer than declared
+ * (not hashed to its end), is kept: a download renames over it only bytes that match.
+ */
 export async function isPresentAndValid(
   layout: Layout,
   descriptor: Descriptor,
@@ -161,14 +166,12 @@ export async function isPresentAndValid(
   const result = await hashFileInline(path, digestAlgorithm(descriptor.digest), {
     maxBytes: descriptor.size,
   });
-  if (!result.ok) {
-    if (result.code === 'TOO_LARGE') await unlink(path).catch(() => {});
+  if (!result.ok) return false;
+  if (result.hex !== digestHex(descriptor.digest)) {
+    await unlink(path).catch(() => {}); // proven wrong: it must not stay under this name
     return false;
   }
-  if (result.hex === digestHex(descriptor.digest) && result.size === descriptor.size) {
-    valid.add(descriptor.digest);
-    return true;
-  }
-  await unlink(path).catch(() => {}); // proven wrong: it must not stay under this name
-  return false;
+  if (result.size !== descriptor.size) return false;
+  valid.add(descriptor.digest);
+  return true;
 }

@@ -1,14 +1,17 @@
 // What a pull does with a file already under a blob's final name: reuse it when it is what the
 // descriptor says, delete it only when its content is proven wrong, never delete a valid blob.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Layout } from '../../src/layout/layout.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
+import { parseReference } from '../../src/oci/reference.js';
 import { isPresentAndValid } from '../../src/pull/download.js';
+import { pullImages } from '../../src/pull/pull.js';
+import { createRegistryClient } from '../../src/registry/index.js';
 
 let dir: string;
 let layout: Layout;
@@ -52,5 +55,26 @@ describe('isPresentAndValid', () => {
     expect(await isPresentAndValid(layout, { ...desc, size: desc.size + delta }, valid)).toBe(false);
     expect(valid.has(desc.digest)).toBe(false);
     expect(await readFile(layout.blobPath(desc.digest), 'utf8')).toBe('a valid blob of some length');
+  });
+});
+
+describe('pullImages', () => {
+  it('refuses a cache whose blobs/sha256 is a symbolic link, before reading or writing through it', async () => {
+    const outside = path.join(dir, 'outside');
+    await mkdir(outside);
+    await rm(layout.blobDir('sha256'), { recursive: true });
+    await symlink(outside, layout.blobDir('sha256'));
+    const client = createRegistryClient({ dockerConfigDir: false, retry: { maxAttempts: 1 } });
+    try {
+      await expect(
+        pullImages(layout, client, [parseReference('127.0.0.1:9/x/y:1')], {
+          platforms: 'all',
+          concurrency: 1,
+        }),
+      ).rejects.toThrow(/blobs\/sha256 is a symbolic link: refusing to use it .*validate --repair/);
+    } finally {
+      await client.close();
+    }
+    expect(await readdir(outside)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GuardError } from '../errors.js';
@@ -143,6 +143,25 @@ export class Layout {
     }
     if (!(await stat(this.indexPath).catch(() => undefined))) {
       await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    }
+  }
+
+  /**
+   * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
+   * directory: reading, writing or deleting blobs through it could reach outside the cache.
+   */
+  async checkDirectories(): Promise<void> {
+    for (const [dir, fix] of [
+      [this.blobsDir, 'run oci-cache-guard validate --repair'],
+      [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
+      [this.path(LOCKS_DIR), 'remove it'],
+    ] as const) {
+      const s = await lstat(dir).catch(() => undefined);
+      if (s && !s.isDirectory()) {
+        throw new GuardError(
+          `${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`,
+        );
+      }
     }
   }
 

@@ -59,6 +59,7 @@ export async function pullImages(
   options: PullOptions,
 ): Promise<PullResult[]> {
   await layout.init();
+  await layout.checkDirectories();
   const valid: ValidSet = options.valid ?? new Set();
   const limit = limiter(options.concurrency);
   const progress = { bytes: 0, total: 0 };

@@ -213,6 +213,11 @@ async function fetchManifest(
     throw new GuardError(
       `manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`,
     );
+  if (valid.has(desc.digest)) {
+    // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
+    const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
+    if (bytes?.length === desc.size) return bytes;
+  }
   const cached = await hashFileInline(layout.blobPath(desc.digest), digestAlgorithm(desc.digest), {
     maxBytes: desc.size,
     keepBytes: true,

@@ -141,9 +141,7 @@ export class Layout {
     if (!(await stat(this.layoutFilePath).catch(() => undefined))) {
       await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
     }
-    if (!(await stat(this.indexPath).catch(() => undefined))) {
-      await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
-    }
+    if (!(await stat(this.indexPath).catch(() => undefined))) await this.writeEmptyIndex();
   }
 
   /**
@@ -182,6 +180,11 @@ export class Layout {
 
   async writeIndex(doc: IndexDocument): Promise<void> {
     await writeFileAtomic(this.indexPath, serializeIndex(doc));
+  }
+
+  /** An index.json with no entries, as init and repair start one. */
+  async writeEmptyIndex(): Promise<void> {
+    await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
   }
 
   /** Moves an unparseable index.json aside (never deleted) and returns the new name. */

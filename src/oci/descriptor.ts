@@ -1,6 +1,6 @@
 import { GuardError } from '../errors.js';
 import { parseDigest, type Digest } from './digest.js';
-import { isIndexMediaType, isManifestMediaType, MediaType } from './mediatypes.js';
+import { isIndexMediaType, isManifestMediaType } from './mediatypes.js';
 import { normalizePlatform, type Platform } from './platform.js';
 
 export interface Descriptor {
@@ -122,9 +122,4 @@ export function parseManifest(bytes: Uint8Array | string, where = 'manifest'): I
   const annotations = stringMap(v.annotations, where);
   if (annotations) m.annotations = annotations;
   return m;
-}
-
-/** The descriptor to write for an index.json of our own making. */
-export function emptyIndex(): ImageIndex {
-  return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
 }

@@ -2,7 +2,6 @@ import { lstat, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../layout/atomic.js';
 import { INDEX_FILE, OCI_LAYOUT_CONTENT, type Layout } from '../layout/layout.js';
-import { MediaType } from '../oci/mediatypes.js';
 import type { Finding, Report } from './findings.js';
 import type { ScanResult } from './scan.js';
 import { verifyLayout, type Verification, type VerifyOptions } from './verify.js';
@@ -65,7 +64,7 @@ async function repairIndex(
   const indexFinding = findings.find((f) => f.kind === 'index' && f.path === INDEX_FILE && !f.images);
   if (v.index.state === 'corrupt') {
     const aside = await layout.moveIndexAside();
-    await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    await layout.writeEmptyIndex();
     if (indexFinding) {
       indexFinding.action = 'moved';
       indexFinding.detail += ` (moved to ${path.basename(aside)}, started an empty one)`;
@@ -73,7 +72,7 @@ async function repairIndex(
     return;
   }
   if (v.index.state === 'missing') {
-    await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
+    await layout.writeEmptyIndex();
     if (indexFinding) indexFinding.action = 'recreated';
     return;
   }

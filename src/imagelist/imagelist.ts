@@ -120,8 +120,3 @@ export function uniqueImages(lists: ImageRequest[][]): ImageRequest[] {
   for (const r of lists.flat()) if (!seen.has(r.reference.name)) seen.set(r.reference.name, r);
   return [...seen.values()];
 }
-
-/** The origin as `file:line` for messages. */
-export function describeOrigin(origin: Origin): string {
-  return where(origin);
-}

@@ -19,9 +19,6 @@ export const LOCK_FILE = '.oci-cache-guard.lock';
 export const LOCKS_DIR = '.oci-cache-guard.locks';
 /** `<hex>.download`: a partial download of ours, resumed by the next pull. */
 export const PARTIAL_SUFFIX = '.download';
-/** linuxkit's fcntl lock file and buildkit-style ingest dir: never saved. */
-export const LINUXKIT_LOCK_FILE = '.lock';
-export const INGEST_DIR = 'ingest';
 
 export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 

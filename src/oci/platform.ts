@@ -6,9 +6,6 @@ export interface Platform {
   variant?: string;
 }
 
-/** buildkit marks attestation manifests with this platform. */
-export const UNKNOWN_PLATFORM: Platform = { os: 'unknown', architecture: 'unknown' };
-
 /** Parses `os/arch[/variant]`; throws a UsageError naming the value otherwise. */
 export function parsePlatform(value: string): Platform {
   const parts = value.trim().split('/');
@@ -78,6 +75,7 @@ export function platformSatisfies(have: Platform, want: Platform): boolean {
   return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
 
+/** unknown/unknown: the platform buildkit gives attestation manifests. */
 export function isUnknownPlatform(p: Platform | undefined): boolean {
   return p?.os === 'unknown' && p.architecture === 'unknown';
 }

@@ -104,9 +104,3 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
   }
   return challenges;
 }
-
-/** Formats a challenge back, for messages (`Bearer realm="…",service="…"`). */
-export function formatChallenge(ch: Challenge): string {
-  const params = Object.entries(ch.params).map(([k, v]) => `${k}="${v.replace(/["\\]/g, '\\$&')}"`);
-  return `${ch.scheme}${params.length ? ` ${params.join(',')}` : ''}`;
-}

@@ -5,7 +5,7 @@ import type { ImageRequest } from '../imagelist/imagelist.js';
 import { shortDigest } from '../oci/digest.js';
 import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
-import type { Finding, Report } from '../verify/findings.js';
+import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
 import { formatBytes, formatDuration } from '../cli/progress.js';
 import { Outputs } from './constants.js';
@@ -22,10 +22,6 @@ export interface RunReport {
   rateLimit?: RateLimit;
 }
 
-function isBad(f: Finding): boolean {
-  return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
-}
-
 /** "blob sha256:ab12… of docker.io/linuxkit/kernel:5.10.76 truncated: 1104 of 5678 bytes — removed, re-pulling" */
 export function describeForAnnotation(f: Finding, pulled: Set<string>): string {
   if (!f.digest) return describeFinding(f);
@@ -38,7 +34,7 @@ export function describeForAnnotation(f: Finding, pulled: Set<string>): string {
 export function annotate(run: RunReport, images: ImageRequest[]): void {
   const pulled = new Set(run.pulls.filter((p) => p.status === 'pulled').map((p) => p.name));
   for (const f of run.verification?.findings ?? [])
-    if (isBad(f)) core.warning(describeForAnnotation(f, pulled));
+    if (isDamage(f)) core.warning(describeForAnnotation(f, pulled));
   for (const p of run.pulls) {
     if (p.status !== 'failed') continue;
     const origin = images.find((i) => i.reference.name === p.name)?.origin;
@@ -107,7 +103,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
       ...rows,
     ]);
   }
-  const bad = (run.verification?.findings ?? []).filter(isBad);
+  const bad = (run.verification?.findings ?? []).filter(isDamage);
   if (bad.length) {
     s.addHeading('Cache problems found', 4).addTable([
       [

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { Layout } from '../layout/layout.js';
 import { checkLayout, layoutFingerprint, pruneUnreferenced } from '../verify/index.js';
 import { describeFinding } from '../verify/index.js';
-import { isProblem } from '../verify/findings.js';
+import { isDamage, isProblem } from '../verify/findings.js';
 import { save } from './cache-service.js';
 import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
@@ -36,9 +36,7 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
   const report = await core.group('verify the cache again before saving', () =>
     checkLayout(layout, { mode: 'full', platforms: [], repair: true, logger: actionLogger }),
   );
-  for (const f of report.findings)
-    if (f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index')
-      core.warning(`after the build: ${describeFinding(f)}`);
+  for (const f of report.findings.filter(isDamage)) core.warning(`after the build: ${describeFinding(f)}`);
   if (!report.ok) {
     core.warning(
       `cache ${layout.root} still has ${report.findings.filter(isProblem).length} problems after repair: not saving it`,

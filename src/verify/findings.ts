@@ -55,6 +55,11 @@ export function isProblem(f: Finding): boolean {
   return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
 }
 
+/** Something in the cache was wrong, not merely absent: what the Action warns about. */
+export function isDamage(f: Finding): boolean {
+  return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
+}
+
 /**
  * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
  * bytes, say) are written as JSON escapes, so a report line never breaks.

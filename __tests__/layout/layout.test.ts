@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DigestMismatchError, GuardError } from '../../src/errors.js';
 import { BlobWriter } from '../../src/layout/blob-writer.js';
 import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
-import { acquireLock } from '../../src/layout/lock.js';
+import { acquireLock, breakStale } from '../../src/layout/lock.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 
@@ -111,6 +111,53 @@ describe('lock', () => {
     await writeFile(path.join(dir, LOCK_FILE), `${deadPid}\n${(await import('node:os')).hostname()}\nx\n`);
     const lock = await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 1000 });
     expect((await readFile(path.join(dir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(String(process.pid));
+    await lock.release();
+  });
+
+  it('lets exactly one of several waiters take over a stale lock, one holder at a time', async () => {
+    const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const os = await import('node:os');
+    await writeFile(path.join(dir, LOCK_FILE), `${child.stdout.trim()}\n${os.hostname()}\nx\n`);
+    const log = path.join(dir, 'holders.log');
+    const script = `
+      import { appendFile } from 'node:fs/promises';
+      import { acquireLock } from ${JSON.stringify(path.resolve('src/layout/lock.ts'))};
+      for (let i = 0; i < 3; i++) {
+        const lock = await acquireLock(process.argv[2], { pollMs: 1 });
+        await appendFile(process.argv[3], 'in ' + process.pid + '\\n');
+        await new Promise((r) => setTimeout(r, 20));
+        await appendFile(process.argv[3], 'out ' + process.pid + '\\n');
+        await lock.release();
+      }`;
+    const file = path.join(dir, '..', `holder-${path.basename(dir)}.mts`);
+    await writeFile(file, script);
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    await Promise.all([1, 2, 3, 4].map(() => run(tsx, [file, path.join(dir, LOCK_FILE), log])));
+    await rm(file);
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(24);
+    // Never two holders: every "in" is followed by the same process's "out".
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i]).toMatch(/^in \d+$/);
+      expect(lines[i + 1]).toBe(lines[i]!.replace('in', 'out'));
+    }
+  });
+
+  it('a waiter that judged a lock stale never removes the live lock another waiter took since', async () => {
+    const lockPath = path.join(dir, LOCK_FILE);
+    const stale = `999999999\n${(await import('node:os')).hostname()}\nx\n`;
+    const live = await acquireLock(lockPath); // another waiter broke the stale lock and took it
+    expect(await breakStale(lockPath, stale, 'me')).toBe(false);
+    expect(await readFile(lockPath, 'utf8')).toMatch(new RegExp(`^${process.pid}\n`));
+    await live.release();
+    await writeFile(lockPath, stale);
+    expect(await breakStale(lockPath, stale, 'me')).toBe(true);
+    expect(await stat(lockPath).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('treats a lock file that is not ours (garbage, empty) as stale', async () => {
+    await writeFile(path.join(dir, LOCK_FILE), '');
+    const lock = await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 1000 });
     await lock.release();
   });
 

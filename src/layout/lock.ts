@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockTimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -29,28 +30,74 @@ function isAlive(pid: number): boolean {
 }
 
 /** The holder recorded in a lock file is gone (same host, process no longer exists). */
-function isStale(content: string): boolean {
+export function isStale(content: string): boolean {
   const [pid, host] = content.split('\n');
   const n = Number(pid);
   if (!Number.isInteger(n) || n <= 0) return true; // not a lock of ours: garbage left behind
   return host === hostname() && !isAlive(n);
 }
 
+/** The content of a lock file of ours: pid, host, time. */
+export function lockContent(): string {
+  return `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n`;
+}
+
 /**
- * An exclusive lock between processes: a file created with O_EXCL holding our pid and host.
+ * Creates `path` holding `content`, atomically and only if it does not exist: the content is
+ * written to a temp file first and hard-linked into place, so nobody ever reads a lock file
+ * half written. Returns false when `path` exists.
+ */
+export async function createExclusive(path: string, content: string): Promise<boolean> {
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, content, { flag: 'wx', mode: 0o644 });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
+const BREAK_STALE_MS = 30_000;
+
+/**
+ * Removes a lock whose holder is gone. Breakers serialise on `<lock>.break`, and remove the
+ * lock only if it still holds what they judged stale, so a waiter can never remove the live
+ * lock another waiter has just taken.
+ */
+export async function breakStale(lockPath: string, stale: string, me: string): Promise<boolean> {
+  const breaker = `${lockPath}.break`;
+  if (!(await createExclusive(breaker, me))) {
+    const s = await stat(breaker).catch(() => undefined);
+    if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS) await unlink(breaker).catch(() => {});
+    return false;
+  }
+  try {
+    const now = await readFile(lockPath, 'utf8').catch(() => undefined);
+    if (now !== stale) return false;
+    await unlink(lockPath);
+    return true;
+  } finally {
+    await unlink(breaker).catch(() => {});
+  }
+}
+
+/**
+ * An exclusive lock between processes: a file created atomically holding our pid and host.
  * A lock left by a killed process on this host is taken over; any other holder is waited for.
  */
 export async function acquireLock(lockPath: string, options: Partial<LockOptions> = {}): Promise<Lock> {
   const opts = { ...DEFAULTS, ...options };
-  const me = `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n`;
+  const me = lockContent();
   const deadline = Date.now() + opts.timeoutMs;
   let wait = opts.pollMs;
   let told = false;
   for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx', 0o644);
-      await fh.writeFile(me);
-      await fh.close();
+    if (await createExclusive(lockPath, me)) {
       return {
         async release() {
           // Only remove the lock if it is still ours.
@@ -58,22 +105,14 @@ export async function acquireLock(lockPath: string, options: Partial<LockOptions
           if (now === me) await unlink(lockPath).catch(() => {});
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = await readFile(lockPath, 'utf8').catch(() => undefined);
-    if (holder === undefined) continue; // released between our open and read
-    if (holder !== '' && isStale(holder)) {
-      // Move it aside atomically so only one waiter takes a stale lock over.
-      const aside = `${lockPath}.stale-${process.pid}`;
-      try {
-        await rename(lockPath, aside);
-        await unlink(aside);
+    if (holder === undefined) continue; // released between our attempt and our read
+    if (isStale(holder)) {
+      if (await breakStale(lockPath, holder, me)) {
         opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
-      } catch {
-        /* someone else took it over first */
+        continue;
       }
-      continue;
     }
     if (Date.now() >= deadline) {
       const pid = holder.split('\n')[0] || 'unknown';

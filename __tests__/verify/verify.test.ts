@@ -15,6 +15,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Layout } from '../../src/layout/layout.js';
@@ -777,5 +778,43 @@ describe('prune', () => {
       /index\.json is missing/,
     );
     expect((await blobsOnDisk(c.dir)).digests).toEqual(c.blobs);
+  });
+});
+
+describe('prune while a pull is running', () => {
+  it('keeps unreferenced blobs and partials while a live pull is registered, and prunes them after', async () => {
+    const cache = await makeCache();
+    try {
+      const layout = Layout.at(cache.dir);
+      const orphan = Buffer.from('a blob a running pull has just put in place');
+      const hex = createHash('sha256').update(orphan).digest('hex');
+      await writeFile(path.join(cache.dir, 'blobs', 'sha256', hex), orphan);
+      const running = await layout.registerPull();
+      const during = await pruneUnreferenced(layout, { dryRun: false });
+      expect(during.removed).toEqual([]);
+      expect(during.note).toBe('1 pull is running: unreferenced blobs and partial downloads kept');
+      await running.release();
+      const after = await pruneUnreferenced(layout, { dryRun: false });
+      expect(after.removed.map((f) => f.digest)).toEqual([`sha256:${hex}`]);
+    } finally {
+      await cache.remove();
+    }
+  });
+
+  it('ignores the marker of a pull that was killed', async () => {
+    const cache = await makeCache();
+    try {
+      const layout = Layout.at(cache.dir);
+      const { execFileSync } = await import('node:child_process');
+      const deadPid = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+        encoding: 'utf8',
+      }).trim();
+      const locks = path.join(cache.dir, '.oci-cache-guard.locks');
+      await mkdir(locks, { recursive: true });
+      await writeFile(path.join(locks, 'pull-dead'), `${deadPid}\n${hostname()}\nx\n`);
+      expect(await layout.runningPulls()).toBe(0);
+    } finally {
+      await cache.remove();
+    }
   });
 });

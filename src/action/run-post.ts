@@ -47,6 +47,7 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
     const pruned = await pruneUnreferenced(layout, { dryRun: false, logger: actionLogger });
     if (pruned.removed.length)
       core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
+    if (pruned.note) core.info(`prune: ${pruned.note}`);
   }
   const fingerprint = await layoutFingerprint(layout);
   const restored = state.get(State.RestoredFingerprint);

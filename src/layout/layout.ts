@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GuardError } from '../errors.js';
@@ -8,7 +19,15 @@ import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/
 import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { writeFileAtomic } from './atomic.js';
-import { acquireLock, withLock, type Lock, type LockOptions } from './lock.js';
+import {
+  acquireLock,
+  createExclusive,
+  isStale,
+  lockContent,
+  withLock,
+  type Lock,
+  type LockOptions,
+} from './lock.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const INDEX_FILE = 'index.json';
@@ -225,6 +244,32 @@ export class Layout {
   /** Exclusive lock on the layout for index.json changes, repair and prune. */
   withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
     return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
+  }
+
+  /**
+   * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
+   * until its index.json entry is written last, so prune keeps unreferenced blobs and partial
+   * downloads while any pull is running.
+   */
+  async registerPull(): Promise<Lock> {
+    await mkdir(this.path(LOCKS_DIR), { recursive: true });
+    const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await createExclusive(marker, lockContent());
+    return { release: () => unlink(marker).catch(() => {}) };
+  }
+
+  /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
+  async runningPulls(): Promise<number> {
+    const dir = this.path(LOCKS_DIR);
+    let running = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith('pull-')) continue;
+      const content = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
+      if (content === undefined) continue;
+      if (isStale(content)) await unlink(path.join(dir, name)).catch(() => {});
+      else running++;
+    }
+    return running;
   }
 
   /** Lock for downloading one blob, so two processes never write the same partial file. */

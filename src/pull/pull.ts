@@ -63,7 +63,14 @@ export async function pullImages(
   const valid: ValidSet = options.valid ?? new Set();
   const limit = limiter(options.concurrency);
   const progress = { bytes: 0, total: 0 };
-  return Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })));
+  const running = await layout.registerPull();
+  try {
+    return await Promise.all(
+      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })),
+    );
+  } finally {
+    await running.release();
+  }
 }
 
 interface RunContext extends PullOptions {

@@ -10,14 +10,17 @@ export interface PruneResult {
   removed: Finding[];
   bytes: number;
   dryRun: boolean;
+  /** Set when something prunable was kept on purpose (a pull is running). */
+  note?: string;
 }
 
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
- * downloads and strays, under the cache lock. A partial whose download is running (its blob
- * lock is held) is left alone. Blobs of any index.json entry are kept, even a broken one.
+ * downloads and strays, under the cache lock. While a pull is running, its blobs are not
+ * referenced yet (the entry is written last), so unreferenced blobs and partials are kept.
+ * Blobs of any index.json entry are kept, even a broken one.
  */
 export async function pruneLayout(
   layout: Layout,
@@ -31,13 +34,14 @@ export async function pruneLayout(
         `${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`,
       );
     }
+    const pulls = await layout.runningPulls();
+    const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
     const removed: Finding[] = [];
     let bytes = 0;
     for (const f of report.findings) {
-      if (!PRUNABLE.has(f.kind)) continue;
+      if (!prunable.has(f.kind)) continue;
       const p = path.join(layout.root, f.path);
       if (!p.startsWith(layout.blobsDir + path.sep)) continue;
-      if (f.kind === 'partial' && f.digest && (await downloadRunning(layout, f))) continue;
       const s = await lstat(p).catch(() => undefined);
       if (!s) continue;
       if (!options.dryRun) {
@@ -47,16 +51,10 @@ export async function pruneLayout(
       bytes += s.isDirectory() ? 0 : s.size;
       removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
     }
-    return { removed, bytes, dryRun: options.dryRun };
+    const note =
+      pulls > 0
+        ? `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`
+        : undefined;
+    return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
   });
-}
-
-async function downloadRunning(layout: Layout, f: Finding): Promise<boolean> {
-  try {
-    const lock = await layout.lockBlob(f.digest!, { timeoutMs: 0 });
-    await lock.release();
-    return false;
-  } catch {
-    return true;
-  }
 }

@@ -27,6 +27,7 @@ export async function pruneCommand(argv: string[], ctx: CliContext): Promise<num
   }
   for (const f of result.removed)
     ctx.out(`  ${describeFinding(f, result.dryRun ? 'would be removed' : 'removed')}`);
+  if (result.note) ctx.out(`  ${result.note}`);
   const verb = result.dryRun ? 'would delete' : 'deleted';
   ctx.out(
     `${verb} ${result.removed.length} file${result.removed.length === 1 ? '' : 's'}, ${formatBytes(result.bytes)} ${result.dryRun ? 'to free' : 'freed'}`,

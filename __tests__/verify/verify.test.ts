@@ -818,3 +818,20 @@ describe('prune while a pull is running', () => {
     }
   });
 });
+
+describe('sha512 blobs', () => {
+  it('names the algorithm the blob uses when its content does not match its name', async () => {
+    const cache = await makeCache();
+    try {
+      const name = 'f'.repeat(128);
+      await mkdir(path.join(cache.dir, 'blobs', 'sha512'), { recursive: true });
+      await writeFile(path.join(cache.dir, 'blobs', 'sha512', name), 'not what the name says');
+      const report = await checkLayout(Layout.at(cache.dir), { mode: 'full', platforms: [], repair: false });
+      const f = report.findings.find((x) => x.digest === `sha512:${name}`);
+      expect(f).toMatchObject({ kind: 'corrupt', path: `blobs/sha512/${name}` });
+      expect(f!.detail).toMatch(/^content does not match its name \(hashes to sha512:[0-9a-f]{12}…\)$/);
+    } finally {
+      await cache.remove();
+    }
+  });
+});

@@ -12,6 +12,7 @@ import {
 } from '../imagelist/imagelist.js';
 import { parsePlatform, parseWantedPlatform, formatPlatform, type Platform } from '../oci/platform.js';
 import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
+import { redactUrl } from '../registry/errors.js';
 import type { StaticCredential } from '../registry/options.js';
 import type { VerifyMode } from '../verify/findings.js';
 import { Inputs } from './constants.js';
@@ -124,7 +125,16 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     ...(linuxkit ? { linuxkit } : {}),
   };
   core.debug(
-    `settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`,
+    `settings: ${JSON.stringify({
+      ...settings,
+      credentials: Object.keys(credentials),
+      images: settings.images.map((i) => i.reference.name),
+      // A mirror or download URL may carry user:password.
+      mirrors: Object.fromEntries(
+        Object.entries(settings.mirrors).map(([r, urls]) => [r, urls.map(redactUrl)]),
+      ),
+      ...(linuxkit ? { linuxkit: { ...linuxkit, downloadUrl: redactUrl(linuxkit.downloadUrl) } } : {}),
+    })}`,
   );
   return Object.freeze(settings);
 }

@@ -122,7 +122,7 @@ export class BlobWriter {
       throw new DigestMismatchError(
         this.position !== size
           ? `blob ${shortDigest(digest)} truncated: ${this.position} of ${size} bytes`
-          : `blob ${shortDigest(digest)} digest mismatch: got sha256:${hex.slice(0, 12)}…`,
+          : `blob ${shortDigest(digest)} digest mismatch: got ${digestAlgorithm(digest)}:${hex.slice(0, 12)}…`,
       );
     }
     await this.fh.sync();

@@ -1,7 +1,7 @@
 import type { Layout, IndexRead } from '../layout/layout.js';
 import { INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
 import type { Logger } from '../log.js';
-import { shortDigest } from '../oci/digest.js';
+import { digestAlgorithm, shortDigest } from '../oci/digest.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import {
@@ -127,7 +127,7 @@ export async function verifyLayout(
             kind: 'corrupt',
             digest: blob.digest,
             path,
-            detail: `content does not match its name (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`,
+            detail: `content does not match its name (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`,
             action: 'kept',
           }
         : {

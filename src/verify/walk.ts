@@ -154,7 +154,7 @@ export class GraphWalker {
         'corrupt',
         blob.size !== desc.size
           ? sizeDetail(blob.size, desc.size)
-          : `same size, content differs (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`,
+          : `same size, content differs (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`,
       );
       return 'corrupt';
     }

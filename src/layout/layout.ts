@@ -7,6 +7,7 @@ import {
   readdir,
   readFile,
   rename,
+  rm,
   stat,
   unlink,
   type FileHandle,
@@ -279,6 +280,25 @@ export class Layout {
       what: `download of ${digest}`,
       ...options,
     });
+  }
+
+  /**
+   * Deletes what a finding names under blobs/ (its path relative to the root): a file, a
+   * symlink itself, or a directory (rm never follows symlinks inside it). Anything outside
+   * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
+   */
+  async removeFromBlobs(relative: string, options: { dryRun?: boolean } = {}): Promise<number | undefined> {
+    const p = path.resolve(this.root, relative);
+    if (!p.startsWith(this.blobsDir + path.sep)) {
+      throw new GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
+    }
+    const s = await lstat(p).catch(() => undefined);
+    if (!s) return undefined;
+    if (!options.dryRun) {
+      if (s.isDirectory()) await rm(p, { recursive: true, force: true });
+      else await unlink(p);
+    }
+    return s.isDirectory() ? 0 : s.size;
   }
 
   /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */

@@ -1,5 +1,3 @@
-import { lstat, rm, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import { GuardError } from '../errors.js';
 import type { Layout } from '../layout/layout.js';
 import type { Finding } from './findings.js';
@@ -40,15 +38,10 @@ export async function pruneLayout(
     let bytes = 0;
     for (const f of report.findings) {
       if (!prunable.has(f.kind)) continue;
-      const p = path.join(layout.root, f.path);
-      if (!p.startsWith(layout.blobsDir + path.sep)) continue;
-      const s = await lstat(p).catch(() => undefined);
-      if (!s) continue;
-      if (!options.dryRun) {
-        if (s.isDirectory()) await rm(p, { recursive: true, force: true });
-        else await unlink(p);
-      }
-      bytes += s.isDirectory() ? 0 : s.size;
+      if (!f.path.startsWith('blobs/')) continue;
+      const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
+      if (freed === undefined) continue;
+      bytes += freed;
       removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
     }
     const note =

@@ -1,4 +1,3 @@
-import { lstat, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../layout/atomic.js';
 import { INDEX_FILE, OCI_LAYOUT_CONTENT, type Layout } from '../layout/layout.js';
@@ -34,7 +33,8 @@ export async function repairLayout(
         f.kind === 'stray' ||
         (f.kind === 'corrupt' && f.digest && scan.blobs.get(f.digest)?.hashOk === false)
       ) {
-        if (await removeInside(layout, path.join(layout.root, f.path))) f.action = 'removed';
+        await layout.removeFromBlobs(f.path);
+        f.action = 'removed';
       }
     }
     const after = afterRemoval(scan, findings, layout);
@@ -101,18 +101,6 @@ async function repairIndex(
     for (const f of findings)
       if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE) f.action = 'removed';
   }
-}
-
-/** Deletes a file, symlink (the link itself) or directory that lies inside the cache. */
-async function removeInside(layout: Layout, p: string): Promise<boolean> {
-  const resolved = path.resolve(p);
-  if (!resolved.startsWith(path.join(layout.root, 'blobs') + path.sep)) return false;
-  const s = await lstat(resolved).catch(() => undefined);
-  if (!s) return true;
-  // rm never follows symlinks, at the top or inside a directory.
-  if (s.isDirectory()) await rm(resolved, { recursive: true, force: true });
-  else await unlink(resolved);
-  return true;
 }
 
 function afterRemoval(scan: ScanResult, findings: Finding[], layout: Layout): ScanResult {

@@ -39254,6 +39254,8 @@ const VERSION = '0.1.0';
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:os"
@@ -39299,7 +39301,7 @@ function shortDigest(digest) {
 }
 
 ;// CONCATENATED MODULE: ./lib/oci/mediatypes.js
-const mediatypes_MediaType = {
+const MediaType = {
     OciIndex: 'application/vnd.oci.image.index.v1+json',
     OciManifest: 'application/vnd.oci.image.manifest.v1+json',
     OciConfig: 'application/vnd.oci.image.config.v1+json',
@@ -39310,13 +39312,13 @@ const mediatypes_MediaType = {
     DockerConfig: 'application/vnd.docker.container.image.v1+json',
 };
 function isIndexMediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.OciIndex || mediaType === mediatypes_MediaType.DockerManifestList;
+    return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 function isManifestMediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.OciManifest || mediaType === mediatypes_MediaType.DockerManifest;
+    return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
 }
 function isSchema1MediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.DockerManifestSchema1 || mediaType === mediatypes_MediaType.DockerManifestSchema1Signed;
+    return mediaType === MediaType.DockerManifestSchema1 || mediaType === MediaType.DockerManifestSchema1Signed;
 }
 /** Manifests and indexes are JSON documents we parse; cap what we are willing to read. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -39330,8 +39332,6 @@ const Annotation = {
 
 ;// CONCATENATED MODULE: ./lib/oci/platform.js
 
-/** buildkit marks attestation manifests with this platform. */
-const UNKNOWN_PLATFORM = { os: 'unknown', architecture: 'unknown' };
 /** Parses `os/arch[/variant]`; throws a UsageError naming the value otherwise. */
 function parsePlatform(value) {
     const parts = value.trim().split('/');
@@ -39389,6 +39389,7 @@ function platformSatisfies(have, want) {
     const b = normalizePlatform(want);
     return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
+/** unknown/unknown: the platform buildkit gives attestation manifests. */
 function isUnknownPlatform(p) {
     return p?.os === 'unknown' && p.architecture === 'unknown';
 }
@@ -39508,13 +39509,7 @@ function parseManifest(bytes, where = 'manifest') {
         m.annotations = annotations;
     return m;
 }
-/** The descriptor to write for an index.json of our own making. */
-function emptyIndex() {
-    return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-}
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/layout/atomic.js
 
 
@@ -39564,6 +39559,7 @@ async function writeFileAtomic(target, data) {
 
 
 
+
 const DEFAULTS = { timeoutMs: 10 * 60_000, pollMs: 20, what: 'cache' };
 function isAlive(pid) {
     try {
@@ -39582,21 +39578,69 @@ function isStale(content) {
         return true; // not a lock of ours: garbage left behind
     return host === (0,external_node_os_namespaceObject.hostname)() && !isAlive(n);
 }
+/** The content of a lock file of ours: pid, host, time. */
+function lockContent() {
+    return `${process.pid}\n${(0,external_node_os_namespaceObject.hostname)()}\n${new Date().toISOString()}\n`;
+}
 /**
- * An exclusive lock between processes: a file created with O_EXCL holding our pid and host.
+ * Creates `path` holding `content`, atomically and only if it does not exist: the content is
+ * written to a temp file first and hard-linked into place, so nobody ever reads a lock file
+ * half written. Returns false when `path` exists.
+ */
+async function createExclusive(path, content) {
+    const tmp = `${path}.${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    await (0,promises_.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
+    try {
+        await (0,promises_.link)(tmp, path);
+        return true;
+    }
+    catch (err) {
+        if (err.code === 'EEXIST')
+            return false;
+        throw err;
+    }
+    finally {
+        await (0,promises_.unlink)(tmp).catch(() => { });
+    }
+}
+/** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
+const BREAK_STALE_MS = 30_000;
+/**
+ * Removes a lock whose holder is gone. Breakers serialise on `<lock>.break`, and remove the
+ * lock only if it still holds what they judged stale, so a waiter can never remove the live
+ * lock another waiter has just taken.
+ */
+async function breakStale(lockPath, stale, me) {
+    const breaker = `${lockPath}.break`;
+    if (!(await createExclusive(breaker, me))) {
+        const s = await (0,promises_.stat)(breaker).catch(() => undefined);
+        if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS)
+            await (0,promises_.unlink)(breaker).catch(() => { });
+        return false;
+    }
+    try {
+        const now = await (0,promises_.readFile)(lockPath, 'utf8').catch(() => undefined);
+        if (now !== stale)
+            return false;
+        await (0,promises_.unlink)(lockPath);
+        return true;
+    }
+    finally {
+        await (0,promises_.unlink)(breaker).catch(() => { });
+    }
+}
+/**
+ * An exclusive lock between processes: a file created atomically holding our pid and host.
  * A lock left by a killed process on this host is taken over; any other holder is waited for.
  */
 async function acquireLock(lockPath, options = {}) {
     const opts = { ...DEFAULTS, ...options };
-    const me = `${process.pid}\n${(0,external_node_os_namespaceObject.hostname)()}\n${new Date().toISOString()}\n`;
+    const me = lockContent();
     const deadline = Date.now() + opts.timeoutMs;
     let wait = opts.pollMs;
     let told = false;
     for (;;) {
-        try {
-            const fh = await (0,promises_.open)(lockPath, 'wx', 0o644);
-            await fh.writeFile(me);
-            await fh.close();
+        if (await createExclusive(lockPath, me)) {
             return {
                 async release() {
                     // Only remove the lock if it is still ours.
@@ -39606,25 +39650,14 @@ async function acquireLock(lockPath, options = {}) {
                 },
             };
         }
-        catch (err) {
-            if (err.code !== 'EEXIST')
-                throw err;
-        }
         const holder = await (0,promises_.readFile)(lockPath, 'utf8').catch(() => undefined);
         if (holder === undefined)
-            continue; // released between our open and read
-        if (holder !== '' && isStale(holder)) {
-            // Move it aside atomically so only one waiter takes a stale lock over.
-            const aside = `${lockPath}.stale-${process.pid}`;
-            try {
-                await (0,promises_.rename)(lockPath, aside);
-                await (0,promises_.unlink)(aside);
+            continue; // released between our attempt and our read
+        if (isStale(holder)) {
+            if (await breakStale(lockPath, holder, me)) {
                 opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
+                continue;
             }
-            catch {
-                /* someone else took it over first */
-            }
-            continue;
         }
         if (Date.now() >= deadline) {
             const pid = holder.split('\n')[0] || 'unknown';
@@ -39659,6 +39692,7 @@ async function withLock(lockPath, fn, options = {}) {
 
 
 
+
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const BLOBS_DIR = 'blobs';
@@ -39668,9 +39702,6 @@ const LOCK_FILE = '.oci-cache-guard.lock';
 const LOCKS_DIR = '.oci-cache-guard.locks';
 /** `<hex>.download`: a partial download of ours, resumed by the next pull. */
 const PARTIAL_SUFFIX = '.download';
-/** linuxkit's fcntl lock file and buildkit-style ingest dir: never saved. */
-const LINUXKIT_LOCK_FILE = '.lock';
-const INGEST_DIR = 'ingest';
 const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 /** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
 function defaultCacheDir(env = process.env) {
@@ -39758,8 +39789,23 @@ class Layout {
         if (!(await (0,promises_.stat)(this.layoutFilePath).catch(() => undefined))) {
             await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
         }
-        if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined))) {
-            await this.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined)))
+            await this.writeEmptyIndex();
+    }
+    /**
+     * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
+     * directory: reading, writing or deleting blobs through it could reach outside the cache.
+     */
+    async checkDirectories() {
+        for (const [dir, fix] of [
+            [this.blobsDir, 'run oci-cache-guard validate --repair'],
+            [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
+            [this.path(LOCKS_DIR), 'remove it'],
+        ]) {
+            const s = await (0,promises_.lstat)(dir).catch(() => undefined);
+            if (s && !s.isDirectory()) {
+                throw new GuardError(`${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`);
+            }
         }
     }
     async readIndex() {
@@ -39781,6 +39827,10 @@ class Layout {
     }
     async writeIndex(doc) {
         await writeFileAtomic(this.indexPath, serializeIndex(doc));
+    }
+    /** An index.json with no entries, as init and repair start one. */
+    async writeEmptyIndex() {
+        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
     }
     /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
     async moveIndexAside(now = new Date()) {
@@ -39820,6 +39870,34 @@ class Layout {
     withLock(fn, options) {
         return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
     }
+    /**
+     * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
+     * until its index.json entry is written last, so prune keeps unreferenced blobs and partial
+     * downloads while any pull is running.
+     */
+    async registerPull() {
+        await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
+        const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        await createExclusive(marker, lockContent());
+        return { release: () => (0,promises_.unlink)(marker).catch(() => { }) };
+    }
+    /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
+    async runningPulls() {
+        const dir = this.path(LOCKS_DIR);
+        let running = 0;
+        for (const name of await (0,promises_.readdir)(dir).catch(() => [])) {
+            if (!name.startsWith('pull-'))
+                continue;
+            const content = await (0,promises_.readFile)(external_node_path_.join(dir, name), 'utf8').catch(() => undefined);
+            if (content === undefined)
+                continue;
+            if (isStale(content))
+                await (0,promises_.unlink)(external_node_path_.join(dir, name)).catch(() => { });
+            else
+                running++;
+        }
+        return running;
+    }
     /** Lock for downloading one blob, so two processes never write the same partial file. */
     async lockBlob(digest, options) {
         await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
@@ -39827,6 +39905,27 @@ class Layout {
             what: `download of ${digest}`,
             ...options,
         });
+    }
+    /**
+     * Deletes what a finding names under blobs/ (its path relative to the root): a file, a
+     * symlink itself, or a directory (rm never follows symlinks inside it). Anything outside
+     * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
+     */
+    async removeFromBlobs(relative, options = {}) {
+        const p = external_node_path_.resolve(this.root, relative);
+        if (!p.startsWith(this.blobsDir + external_node_path_.sep)) {
+            throw new GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
+        }
+        const s = await (0,promises_.lstat)(p).catch(() => undefined);
+        if (!s)
+            return undefined;
+        if (!options.dryRun) {
+            if (s.isDirectory())
+                await (0,promises_.rm)(p, { recursive: true, force: true });
+            else
+                await (0,promises_.unlink)(p);
+        }
+        return s.isDirectory() ? 0 : s.size;
     }
     /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
     async openBlob(digest) {
@@ -40442,6 +40541,10 @@ const PROBLEM_KINDS = new Set(['corrupt', 'missing', 'stray', 'index']);
 function isProblem(f) {
     return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
 }
+/** Something in the cache was wrong, not merely absent: what the Action warns about. */
+function isDamage(f) {
+    return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
+}
 /**
  * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
  * bytes, say) are written as JSON escapes, so a report line never breaks.
@@ -40728,7 +40831,7 @@ class GraphWalker {
         if (blob.hashOk === false) {
             record('corrupt', blob.size !== desc.size
                 ? sizeDetail(blob.size, desc.size)
-                : `same size, content differs (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`);
+                : `same size, content differs (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`);
             return 'corrupt';
         }
         if (blob.size !== desc.size) {
@@ -40898,7 +41001,7 @@ async function verifyLayout(layout, options, scan) {
                 kind: 'corrupt',
                 digest: blob.digest,
                 path,
-                detail: `content does not match its name (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`,
+                detail: `content does not match its name (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`,
                 action: 'kept',
             }
             : {
@@ -40966,13 +41069,12 @@ function describeFinding(f, action = f.action) {
 ;// CONCATENATED MODULE: ./lib/verify/prune.js
 
 
-
-
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
- * downloads and strays, under the cache lock. A partial whose download is running (its blob
- * lock is held) is left alone. Blobs of any index.json entry are kept, even a broken one.
+ * downloads and strays, under the cache lock. While a pull is running, its blobs are not
+ * referenced yet (the entry is written last), so unreferenced blobs and partials are kept.
+ * Blobs of any index.json entry are kept, even a broken one.
  */
 async function pruneLayout(layout, options) {
     return layout.withLock(async () => {
@@ -40981,45 +41083,29 @@ async function pruneLayout(layout, options) {
         if (index.state !== 'ok') {
             throw new GuardError(`${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`);
         }
+        const pulls = await layout.runningPulls();
+        const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
         const removed = [];
         let bytes = 0;
         for (const f of report.findings) {
-            if (!PRUNABLE.has(f.kind))
+            if (!prunable.has(f.kind))
                 continue;
-            const p = external_node_path_.join(layout.root, f.path);
-            if (!p.startsWith(layout.blobsDir + external_node_path_.sep))
+            if (!f.path.startsWith('blobs/'))
                 continue;
-            if (f.kind === 'partial' && f.digest && (await downloadRunning(layout, f)))
+            const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
+            if (freed === undefined)
                 continue;
-            const s = await (0,promises_.lstat)(p).catch(() => undefined);
-            if (!s)
-                continue;
-            if (!options.dryRun) {
-                if (s.isDirectory())
-                    await (0,promises_.rm)(p, { recursive: true, force: true });
-                else
-                    await (0,promises_.unlink)(p);
-            }
-            bytes += s.isDirectory() ? 0 : s.size;
+            bytes += freed;
             removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
         }
-        return { removed, bytes, dryRun: options.dryRun };
+        const note = pulls > 0
+            ? `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`
+            : undefined;
+        return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
     });
-}
-async function downloadRunning(layout, f) {
-    try {
-        const lock = await layout.lockBlob(f.digest, { timeoutMs: 0 });
-        await lock.release();
-        return false;
-    }
-    catch {
-        return true;
-    }
 }
 
 ;// CONCATENATED MODULE: ./lib/verify/repair.js
-
-
 
 
 
@@ -41046,8 +41132,8 @@ async function repairLayout(layout, verification, options) {
         for (const f of findings) {
             if (f.kind === 'stray' ||
                 (f.kind === 'corrupt' && f.digest && scan.blobs.get(f.digest)?.hashOk === false)) {
-                if (await removeInside(layout, external_node_path_.join(layout.root, f.path)))
-                    f.action = 'removed';
+                await layout.removeFromBlobs(f.path);
+                f.action = 'removed';
             }
         }
         const after = afterRemoval(scan, findings, layout);
@@ -41069,7 +41155,7 @@ async function repairIndex(layout, v, findings, done) {
     const indexFinding = findings.find((f) => f.kind === 'index' && f.path === INDEX_FILE && !f.images);
     if (v.index.state === 'corrupt') {
         const aside = await layout.moveIndexAside();
-        await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        await layout.writeEmptyIndex();
         if (indexFinding) {
             indexFinding.action = 'moved';
             indexFinding.detail += ` (moved to ${external_node_path_.basename(aside)}, started an empty one)`;
@@ -41077,7 +41163,7 @@ async function repairIndex(layout, v, findings, done) {
         return;
     }
     if (v.index.state === 'missing') {
-        await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        await layout.writeEmptyIndex();
         if (indexFinding)
             indexFinding.action = 'recreated';
         return;
@@ -41111,21 +41197,6 @@ async function repairIndex(layout, v, findings, done) {
             if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE)
                 f.action = 'removed';
     }
-}
-/** Deletes a file, symlink (the link itself) or directory that lies inside the cache. */
-async function removeInside(layout, p) {
-    const resolved = external_node_path_.resolve(p);
-    if (!resolved.startsWith(external_node_path_.join(layout.root, 'blobs') + external_node_path_.sep))
-        return false;
-    const s = await (0,promises_.lstat)(resolved).catch(() => undefined);
-    if (!s)
-        return true;
-    // rm never follows symlinks, at the top or inside a directory.
-    if (s.isDirectory())
-        await (0,promises_.rm)(resolved, { recursive: true, force: true });
-    else
-        await (0,promises_.unlink)(resolved);
-    return true;
 }
 function afterRemoval(scan, findings, layout) {
     const removed = new Set(findings.filter((f) => f.action === 'removed').map((f) => external_node_path_.join(layout.root, f.path)));
@@ -41304,6 +41375,8 @@ async function pruneCommand(argv, ctx) {
     }
     for (const f of result.removed)
         ctx.out(`  ${describeFinding(f, result.dryRun ? 'would be removed' : 'removed')}`);
+    if (result.note)
+        ctx.out(`  ${result.note}`);
     const verb = result.dryRun ? 'would delete' : 'deleted';
     ctx.out(`${verb} ${result.removed.length} file${result.removed.length === 1 ? '' : 's'}, ${formatBytes(result.bytes)} ${result.dryRun ? 'to free' : 'freed'}`);
     return 0;
@@ -41561,7 +41634,7 @@ class BlobWriter {
             await this.discard();
             throw new DigestMismatchError(this.position !== size
                 ? `blob ${shortDigest(digest)} truncated: ${this.position} of ${size} bytes`
-                : `blob ${shortDigest(digest)} digest mismatch: got sha256:${hex.slice(0, 12)}…`);
+                : `blob ${shortDigest(digest)} digest mismatch: got ${digestAlgorithm(digest)}:${hex.slice(0, 12)}…`);
         }
         await this.fh.sync();
         await this.fh.close();
@@ -41879,7 +41952,12 @@ function describeTransferError(err, repo, descriptor, written, signal) {
             : (e.message ?? String(err));
     return new RegistryError(`blob ${repo.registry}/${repo.repository}@${descriptor.digest}: ${why} after ${written} of ${descriptor.size} bytes; the next pull resumes from there`, { temporary: true, cause: err });
 }
-/** A blob already under its final name is reused only after hashing proves it. */
+/**
+ * A blob already under its final name is reused only after hashing proves it. Only a file
+ * proven wrong (it hashes to another digest) is deleted. A valid blob of another size than
+ * the descriptor declares (the descriptor is what is wrong), or a file longer than declared
+ * (not hashed to its end), is kept: a download renames over it only bytes that match.
+ */
 async function isPresentAndValid(layout, descriptor, valid) {
     if (valid.has(descriptor.digest))
         return true;
@@ -41887,17 +41965,16 @@ async function isPresentAndValid(layout, descriptor, valid) {
     const result = await hashFileInline(path, digestAlgorithm(descriptor.digest), {
         maxBytes: descriptor.size,
     });
-    if (!result.ok) {
-        if (result.code === 'TOO_LARGE')
-            await (0,promises_.unlink)(path).catch(() => { });
+    if (!result.ok)
+        return false;
+    if (result.hex !== digestHex(descriptor.digest)) {
+        await (0,promises_.unlink)(path).catch(() => { }); // proven wrong: it must not stay under this name
         return false;
     }
-    if (result.hex === digestHex(descriptor.digest) && result.size === descriptor.size) {
-        valid.add(descriptor.digest);
-        return true;
-    }
-    await (0,promises_.unlink)(path).catch(() => { }); // proven wrong: it must not stay under this name
-    return false;
+    if (result.size !== descriptor.size)
+        return false;
+    valid.add(descriptor.digest);
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/limit.js
@@ -41983,10 +42060,17 @@ function describePlatforms(index) {
  */
 async function pullImages(layout, client, refs, options) {
     await layout.init();
+    await layout.checkDirectories();
     const valid = options.valid ?? new Set();
     const limit = limiter(options.concurrency);
     const progress = { bytes: 0, total: 0 };
-    return Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })));
+    const running = await layout.registerPull();
+    try {
+        return await Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })));
+    }
+    finally {
+        await running.release();
+    }
 }
 async function pullOne(layout, client, ref, ctx) {
     const started = Date.now();
@@ -42101,6 +42185,12 @@ async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, isR
 async function fetchManifest(layout, client, ref, desc, valid) {
     if (desc.size > MAX_MANIFEST_BYTES)
         throw new GuardError(`manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`);
+    if (valid.has(desc.digest)) {
+        // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
+        const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
+        if (bytes?.length === desc.size)
+            return bytes;
+    }
     const cached = await hashFileInline(layout.blobPath(desc.digest), digestAlgorithm(desc.digest), {
         maxBytes: desc.size,
         keepBytes: true,
@@ -42288,11 +42378,6 @@ function parseWwwAuthenticate(header) {
         c.pos = afterScheme;
     }
     return challenges;
-}
-/** Formats a challenge back, for messages (`Bearer realm="…",service="…"`). */
-function formatChallenge(ch) {
-    const params = Object.entries(ch.params).map(([k, v]) => `${k}="${v.replace(/["\\]/g, '\\$&')}"`);
-    return `${ch.scheme}${params.length ? ` ${params.join(',')}` : ''}`;
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -42781,7 +42866,9 @@ function parseDockerConfig(text, where) {
         v = JSON.parse(text);
     }
     catch (err) {
-        throw new AuthError(`cannot parse docker config ${where}: ${err.message}`);
+        // Not err.message: V8 quotes the text around the error, which may be an `auth` value.
+        const at = /at position (\d+)/.exec(err.message)?.[1];
+        throw new AuthError(`cannot parse docker config ${where}: not valid JSON${at ? ` (at position ${at})` : ''}; fix or remove it`);
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         throw new AuthError(`cannot parse docker config ${where}: not a JSON object`);
@@ -43376,10 +43463,10 @@ class Secrets {
 
 /** What we accept for manifests; schema 1 is deliberately absent. */
 const MANIFEST_ACCEPT = [
-    mediatypes_MediaType.OciIndex,
-    mediatypes_MediaType.OciManifest,
-    mediatypes_MediaType.DockerManifestList,
-    mediatypes_MediaType.DockerManifest,
+    MediaType.OciIndex,
+    MediaType.OciManifest,
+    MediaType.DockerManifestList,
+    MediaType.DockerManifest,
 ].join(', ');
 function hash(algorithm, bytes) {
     return makeDigest(algorithm, (0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex'));
@@ -43419,9 +43506,9 @@ function manifestMediaType(contentType, doc, subject) {
     }
     if (declared === undefined && (contentType === undefined || /json/.test(contentType))) {
         if (Array.isArray(doc.manifests))
-            return mediatypes_MediaType.OciIndex;
+            return MediaType.OciIndex;
         if (typeof doc.config === 'object' && doc.config !== null)
-            return mediatypes_MediaType.OciManifest;
+            return MediaType.OciManifest;
     }
     throw new UnsupportedManifestError(`unsupported: ${subject} has media type ${declared ?? contentType ?? 'none'}, not an image index or manifest`);
 }

@@ -47425,6 +47425,8 @@ function errors_errorMessage(err) {
     return String(err);
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -47472,7 +47474,7 @@ function shortDigest(digest) {
 }
 
 ;// CONCATENATED MODULE: ./lib/oci/mediatypes.js
-const mediatypes_MediaType = {
+const MediaType = {
     OciIndex: 'application/vnd.oci.image.index.v1+json',
     OciManifest: 'application/vnd.oci.image.manifest.v1+json',
     OciConfig: 'application/vnd.oci.image.config.v1+json',
@@ -47483,13 +47485,13 @@ const mediatypes_MediaType = {
     DockerConfig: 'application/vnd.docker.container.image.v1+json',
 };
 function isIndexMediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.OciIndex || mediaType === mediatypes_MediaType.DockerManifestList;
+    return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 function isManifestMediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.OciManifest || mediaType === mediatypes_MediaType.DockerManifest;
+    return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
 }
 function isSchema1MediaType(mediaType) {
-    return mediaType === mediatypes_MediaType.DockerManifestSchema1 || mediaType === mediatypes_MediaType.DockerManifestSchema1Signed;
+    return mediaType === MediaType.DockerManifestSchema1 || mediaType === MediaType.DockerManifestSchema1Signed;
 }
 /** Manifests and indexes are JSON documents we parse; cap what we are willing to read. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -47503,8 +47505,6 @@ const Annotation = {
 
 ;// CONCATENATED MODULE: ./lib/oci/platform.js
 
-/** buildkit marks attestation manifests with this platform. */
-const UNKNOWN_PLATFORM = { os: 'unknown', architecture: 'unknown' };
 /** Parses `os/arch[/variant]`; throws a UsageError naming the value otherwise. */
 function parsePlatform(value) {
     const parts = value.trim().split('/');
@@ -47562,6 +47562,7 @@ function platformSatisfies(have, want) {
     const b = normalizePlatform(want);
     return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
+/** unknown/unknown: the platform buildkit gives attestation manifests. */
 function isUnknownPlatform(p) {
     return p?.os === 'unknown' && p.architecture === 'unknown';
 }
@@ -47681,13 +47682,7 @@ function parseManifest(bytes, where = 'manifest') {
         m.annotations = annotations;
     return m;
 }
-/** The descriptor to write for an index.json of our own making. */
-function emptyIndex() {
-    return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-}
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/layout/atomic.js
 
 
@@ -47737,6 +47732,7 @@ async function writeFileAtomic(target, data) {
 
 
 
+
 const DEFAULTS = { timeoutMs: 10 * 60_000, pollMs: 20, what: 'cache' };
 function isAlive(pid) {
     try {
@@ -47755,21 +47751,69 @@ function isStale(content) {
         return true; // not a lock of ours: garbage left behind
     return host === (0,external_node_os_namespaceObject.hostname)() && !isAlive(n);
 }
+/** The content of a lock file of ours: pid, host, time. */
+function lockContent() {
+    return `${process.pid}\n${(0,external_node_os_namespaceObject.hostname)()}\n${new Date().toISOString()}\n`;
+}
 /**
- * An exclusive lock between processes: a file created with O_EXCL holding our pid and host.
+ * Creates `path` holding `content`, atomically and only if it does not exist: the content is
+ * written to a temp file first and hard-linked into place, so nobody ever reads a lock file
+ * half written. Returns false when `path` exists.
+ */
+async function createExclusive(path, content) {
+    const tmp = `${path}.${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    await (0,promises_namespaceObject.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
+    try {
+        await (0,promises_namespaceObject.link)(tmp, path);
+        return true;
+    }
+    catch (err) {
+        if (err.code === 'EEXIST')
+            return false;
+        throw err;
+    }
+    finally {
+        await (0,promises_namespaceObject.unlink)(tmp).catch(() => { });
+    }
+}
+/** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
+const BREAK_STALE_MS = 30_000;
+/**
+ * Removes a lock whose holder is gone. Breakers serialise on `<lock>.break`, and remove the
+ * lock only if it still holds what they judged stale, so a waiter can never remove the live
+ * lock another waiter has just taken.
+ */
+async function breakStale(lockPath, stale, me) {
+    const breaker = `${lockPath}.break`;
+    if (!(await createExclusive(breaker, me))) {
+        const s = await (0,promises_namespaceObject.stat)(breaker).catch(() => undefined);
+        if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS)
+            await (0,promises_namespaceObject.unlink)(breaker).catch(() => { });
+        return false;
+    }
+    try {
+        const now = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8').catch(() => undefined);
+        if (now !== stale)
+            return false;
+        await (0,promises_namespaceObject.unlink)(lockPath);
+        return true;
+    }
+    finally {
+        await (0,promises_namespaceObject.unlink)(breaker).catch(() => { });
+    }
+}
+/**
+ * An exclusive lock between processes: a file created atomically holding our pid and host.
  * A lock left by a killed process on this host is taken over; any other holder is waited for.
  */
 async function acquireLock(lockPath, options = {}) {
     const opts = { ...DEFAULTS, ...options };
-    const me = `${process.pid}\n${(0,external_node_os_namespaceObject.hostname)()}\n${new Date().toISOString()}\n`;
+    const me = lockContent();
     const deadline = Date.now() + opts.timeoutMs;
     let wait = opts.pollMs;
     let told = false;
     for (;;) {
-        try {
-            const fh = await (0,promises_namespaceObject.open)(lockPath, 'wx', 0o644);
-            await fh.writeFile(me);
-            await fh.close();
+        if (await createExclusive(lockPath, me)) {
             return {
                 async release() {
                     // Only remove the lock if it is still ours.
@@ -47779,25 +47823,14 @@ async function acquireLock(lockPath, options = {}) {
                 },
             };
         }
-        catch (err) {
-            if (err.code !== 'EEXIST')
-                throw err;
-        }
         const holder = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8').catch(() => undefined);
         if (holder === undefined)
-            continue; // released between our open and read
-        if (holder !== '' && isStale(holder)) {
-            // Move it aside atomically so only one waiter takes a stale lock over.
-            const aside = `${lockPath}.stale-${process.pid}`;
-            try {
-                await (0,promises_namespaceObject.rename)(lockPath, aside);
-                await (0,promises_namespaceObject.unlink)(aside);
+            continue; // released between our attempt and our read
+        if (isStale(holder)) {
+            if (await breakStale(lockPath, holder, me)) {
                 opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
+                continue;
             }
-            catch {
-                /* someone else took it over first */
-            }
-            continue;
         }
         if (Date.now() >= deadline) {
             const pid = holder.split('\n')[0] || 'unknown';
@@ -47832,6 +47865,7 @@ async function withLock(lockPath, fn, options = {}) {
 
 
 
+
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const BLOBS_DIR = 'blobs';
@@ -47841,9 +47875,6 @@ const LOCK_FILE = '.oci-cache-guard.lock';
 const LOCKS_DIR = '.oci-cache-guard.locks';
 /** `<hex>.download`: a partial download of ours, resumed by the next pull. */
 const PARTIAL_SUFFIX = '.download';
-/** linuxkit's fcntl lock file and buildkit-style ingest dir: never saved. */
-const LINUXKIT_LOCK_FILE = '.lock';
-const INGEST_DIR = 'ingest';
 const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 /** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
 function defaultCacheDir(env = process.env) {
@@ -47931,8 +47962,23 @@ class Layout {
         if (!(await (0,promises_namespaceObject.stat)(this.layoutFilePath).catch(() => undefined))) {
             await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
         }
-        if (!(await (0,promises_namespaceObject.stat)(this.indexPath).catch(() => undefined))) {
-            await this.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        if (!(await (0,promises_namespaceObject.stat)(this.indexPath).catch(() => undefined)))
+            await this.writeEmptyIndex();
+    }
+    /**
+     * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
+     * directory: reading, writing or deleting blobs through it could reach outside the cache.
+     */
+    async checkDirectories() {
+        for (const [dir, fix] of [
+            [this.blobsDir, 'run oci-cache-guard validate --repair'],
+            [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
+            [this.path(LOCKS_DIR), 'remove it'],
+        ]) {
+            const s = await (0,promises_namespaceObject.lstat)(dir).catch(() => undefined);
+            if (s && !s.isDirectory()) {
+                throw new errors_GuardError(`${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`);
+            }
         }
     }
     async readIndex() {
@@ -47954,6 +48000,10 @@ class Layout {
     }
     async writeIndex(doc) {
         await writeFileAtomic(this.indexPath, serializeIndex(doc));
+    }
+    /** An index.json with no entries, as init and repair start one. */
+    async writeEmptyIndex() {
+        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: MediaType.OciIndex }, entries: [] });
     }
     /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
     async moveIndexAside(now = new Date()) {
@@ -47993,6 +48043,34 @@ class Layout {
     withLock(fn, options) {
         return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
     }
+    /**
+     * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
+     * until its index.json entry is written last, so prune keeps unreferenced blobs and partial
+     * downloads while any pull is running.
+     */
+    async registerPull() {
+        await (0,promises_namespaceObject.mkdir)(this.path(LOCKS_DIR), { recursive: true });
+        const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        await createExclusive(marker, lockContent());
+        return { release: () => (0,promises_namespaceObject.unlink)(marker).catch(() => { }) };
+    }
+    /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
+    async runningPulls() {
+        const dir = this.path(LOCKS_DIR);
+        let running = 0;
+        for (const name of await (0,promises_namespaceObject.readdir)(dir).catch(() => [])) {
+            if (!name.startsWith('pull-'))
+                continue;
+            const content = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, name), 'utf8').catch(() => undefined);
+            if (content === undefined)
+                continue;
+            if (isStale(content))
+                await (0,promises_namespaceObject.unlink)(external_node_path_namespaceObject.join(dir, name)).catch(() => { });
+            else
+                running++;
+        }
+        return running;
+    }
     /** Lock for downloading one blob, so two processes never write the same partial file. */
     async lockBlob(digest, options) {
         await (0,promises_namespaceObject.mkdir)(this.path(LOCKS_DIR), { recursive: true });
@@ -48000,6 +48078,27 @@ class Layout {
             what: `download of ${digest}`,
             ...options,
         });
+    }
+    /**
+     * Deletes what a finding names under blobs/ (its path relative to the root): a file, a
+     * symlink itself, or a directory (rm never follows symlinks inside it). Anything outside
+     * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
+     */
+    async removeFromBlobs(relative, options = {}) {
+        const p = external_node_path_namespaceObject.resolve(this.root, relative);
+        if (!p.startsWith(this.blobsDir + external_node_path_namespaceObject.sep)) {
+            throw new errors_GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
+        }
+        const s = await (0,promises_namespaceObject.lstat)(p).catch(() => undefined);
+        if (!s)
+            return undefined;
+        if (!options.dryRun) {
+            if (s.isDirectory())
+                await (0,promises_namespaceObject.rm)(p, { recursive: true, force: true });
+            else
+                await (0,promises_namespaceObject.unlink)(p);
+        }
+        return s.isDirectory() ? 0 : s.size;
     }
     /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
     async openBlob(digest) {
@@ -48504,6 +48603,10 @@ const PROBLEM_KINDS = new Set(['corrupt', 'missing', 'stray', 'index']);
 function isProblem(f) {
     return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
 }
+/** Something in the cache was wrong, not merely absent: what the Action warns about. */
+function isDamage(f) {
+    return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
+}
 /**
  * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
  * bytes, say) are written as JSON escapes, so a report line never breaks.
@@ -48790,7 +48893,7 @@ class GraphWalker {
         if (blob.hashOk === false) {
             record('corrupt', blob.size !== desc.size
                 ? sizeDetail(blob.size, desc.size)
-                : `same size, content differs (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`);
+                : `same size, content differs (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`);
             return 'corrupt';
         }
         if (blob.size !== desc.size) {
@@ -48960,7 +49063,7 @@ async function verifyLayout(layout, options, scan) {
                 kind: 'corrupt',
                 digest: blob.digest,
                 path,
-                detail: `content does not match its name (hashes to sha256:${blob.actualHex?.slice(0, 12)}…)`,
+                detail: `content does not match its name (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`,
                 action: 'kept',
             }
             : {
@@ -49028,13 +49131,12 @@ function describeFinding(f, action = f.action) {
 ;// CONCATENATED MODULE: ./lib/verify/prune.js
 
 
-
-
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
- * downloads and strays, under the cache lock. A partial whose download is running (its blob
- * lock is held) is left alone. Blobs of any index.json entry are kept, even a broken one.
+ * downloads and strays, under the cache lock. While a pull is running, its blobs are not
+ * referenced yet (the entry is written last), so unreferenced blobs and partials are kept.
+ * Blobs of any index.json entry are kept, even a broken one.
  */
 async function pruneLayout(layout, options) {
     return layout.withLock(async () => {
@@ -49043,45 +49145,29 @@ async function pruneLayout(layout, options) {
         if (index.state !== 'ok') {
             throw new errors_GuardError(`${layout.indexPath} is ${index.state === 'missing' ? 'missing' : 'unparseable'}: nothing pruned; run oci-cache-guard validate --repair first`);
         }
+        const pulls = await layout.runningPulls();
+        const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
         const removed = [];
         let bytes = 0;
         for (const f of report.findings) {
-            if (!PRUNABLE.has(f.kind))
+            if (!prunable.has(f.kind))
                 continue;
-            const p = external_node_path_namespaceObject.join(layout.root, f.path);
-            if (!p.startsWith(layout.blobsDir + external_node_path_namespaceObject.sep))
+            if (!f.path.startsWith('blobs/'))
                 continue;
-            if (f.kind === 'partial' && f.digest && (await downloadRunning(layout, f)))
+            const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
+            if (freed === undefined)
                 continue;
-            const s = await (0,promises_namespaceObject.lstat)(p).catch(() => undefined);
-            if (!s)
-                continue;
-            if (!options.dryRun) {
-                if (s.isDirectory())
-                    await (0,promises_namespaceObject.rm)(p, { recursive: true, force: true });
-                else
-                    await (0,promises_namespaceObject.unlink)(p);
-            }
-            bytes += s.isDirectory() ? 0 : s.size;
+            bytes += freed;
             removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
         }
-        return { removed, bytes, dryRun: options.dryRun };
+        const note = pulls > 0
+            ? `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`
+            : undefined;
+        return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
     });
-}
-async function downloadRunning(layout, f) {
-    try {
-        const lock = await layout.lockBlob(f.digest, { timeoutMs: 0 });
-        await lock.release();
-        return false;
-    }
-    catch {
-        return true;
-    }
 }
 
 ;// CONCATENATED MODULE: ./lib/verify/repair.js
-
-
 
 
 
@@ -49108,8 +49194,8 @@ async function repairLayout(layout, verification, options) {
         for (const f of findings) {
             if (f.kind === 'stray' ||
                 (f.kind === 'corrupt' && f.digest && scan.blobs.get(f.digest)?.hashOk === false)) {
-                if (await removeInside(layout, external_node_path_namespaceObject.join(layout.root, f.path)))
-                    f.action = 'removed';
+                await layout.removeFromBlobs(f.path);
+                f.action = 'removed';
             }
         }
         const after = afterRemoval(scan, findings, layout);
@@ -49131,7 +49217,7 @@ async function repairIndex(layout, v, findings, done) {
     const indexFinding = findings.find((f) => f.kind === 'index' && f.path === INDEX_FILE && !f.images);
     if (v.index.state === 'corrupt') {
         const aside = await layout.moveIndexAside();
-        await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        await layout.writeEmptyIndex();
         if (indexFinding) {
             indexFinding.action = 'moved';
             indexFinding.detail += ` (moved to ${external_node_path_namespaceObject.basename(aside)}, started an empty one)`;
@@ -49139,7 +49225,7 @@ async function repairIndex(layout, v, findings, done) {
         return;
     }
     if (v.index.state === 'missing') {
-        await layout.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes_MediaType.OciIndex }, entries: [] });
+        await layout.writeEmptyIndex();
         if (indexFinding)
             indexFinding.action = 'recreated';
         return;
@@ -49173,21 +49259,6 @@ async function repairIndex(layout, v, findings, done) {
             if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE)
                 f.action = 'removed';
     }
-}
-/** Deletes a file, symlink (the link itself) or directory that lies inside the cache. */
-async function removeInside(layout, p) {
-    const resolved = external_node_path_namespaceObject.resolve(p);
-    if (!resolved.startsWith(external_node_path_namespaceObject.join(layout.root, 'blobs') + external_node_path_namespaceObject.sep))
-        return false;
-    const s = await (0,promises_namespaceObject.lstat)(resolved).catch(() => undefined);
-    if (!s)
-        return true;
-    // rm never follows symlinks, at the top or inside a directory.
-    if (s.isDirectory())
-        await (0,promises_namespaceObject.rm)(resolved, { recursive: true, force: true });
-    else
-        await (0,promises_namespaceObject.unlink)(resolved);
-    return true;
 }
 function afterRemoval(scan, findings, layout) {
     const removed = new Set(findings.filter((f) => f.action === 'removed').map((f) => external_node_path_namespaceObject.join(layout.root, f.path)));
@@ -106283,10 +106354,6 @@ function uniqueImages(lists) {
             seen.set(r.reference.name, r);
     return [...seen.values()];
 }
-/** The origin as `file:line` for messages. */
-function describeOrigin(origin) {
-    return imagelist_where(origin);
-}
 
 ;// CONCATENATED MODULE: ./lib/registry/credentials-input.js
 
@@ -106323,6 +106390,183 @@ function parseMirrors(entries, source) {
         (out[entry.slice(0, eq).trim()] ??= []).push(entry.slice(eq + 1).trim());
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/errors.js
+
+/** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
+const OCI_ERROR_CODES = (/* unused pure expression or super */ null && ([
+    'BLOB_UNKNOWN',
+    'BLOB_UPLOAD_INVALID',
+    'BLOB_UPLOAD_UNKNOWN',
+    'DIGEST_INVALID',
+    'MANIFEST_BLOB_UNKNOWN',
+    'MANIFEST_INVALID',
+    'MANIFEST_UNKNOWN',
+    'MANIFEST_UNVERIFIED',
+    'NAME_INVALID',
+    'NAME_UNKNOWN',
+    'SIZE_INVALID',
+    'TAG_INVALID',
+    'UNAUTHORIZED',
+    'DENIED',
+    'UNSUPPORTED',
+    'TOOMANYREQUESTS',
+    'RANGE_INVALID',
+    'PAGINATION_NUMBER_INVALID',
+    'UNAVAILABLE',
+    'UNKNOWN',
+]));
+const CODE_TEXT = {
+    NAME_UNKNOWN: 'repository unknown',
+    TOOMANYREQUESTS: 'too many requests',
+    UNAVAILABLE: 'registry unavailable',
+};
+/** `manifest unknown` for MANIFEST_UNKNOWN. */
+function codeText(code) {
+    return CODE_TEXT[code] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+/** Error bodies are read up to this many bytes, then cut. */
+const MAX_ERROR_BODY_BYTES = (/* unused pure expression or super */ null && (64 * 1024));
+/** The status codes a retry may cure. */
+function isTemporaryStatus(status) {
+    return (status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504);
+}
+/** A registry answered with an error (or could not be reached). One-line message naming the image. */
+class RegistryError extends errors_GuardError {
+    name = 'RegistryError';
+    status;
+    code;
+    /** True when trying again later may succeed (429, 5xx, network). */
+    temporary;
+    url;
+    body;
+    constructor(message, details = {}) {
+        super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+        this.status = details.status;
+        this.code = details.code;
+        this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
+        this.url = details.url;
+        this.body = details.body;
+    }
+}
+/** A manifest bigger than we are willing to read. */
+class ManifestTooLargeError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'ManifestTooLargeError';
+}
+/** A manifest we will not handle: Docker schema 1, or a media type that is not an image. */
+class UnsupportedManifestError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'UnsupportedManifestError';
+}
+/** A request our transport policy refuses: plain HTTP, a redirect downgrade, too many hops. */
+class errors_TransportPolicyError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'TransportPolicyError';
+}
+/** Credentials, helpers and token servers. */
+class AuthError extends (/* unused pure expression or super */ null && (GuardError)) {
+    name = 'AuthError';
+}
+/** The `errors` array of an OCI error body; empty when the body is something else. */
+function parseOciErrors(body) {
+    try {
+        const v = JSON.parse(body);
+        if (typeof v !== 'object' || v === null || !Array.isArray(v.errors))
+            return [];
+        return (v.errors ?? []).flatMap((e) => {
+            if (typeof e !== 'object' || e === null)
+                return [];
+            const { code, message } = e;
+            if (typeof code !== 'string')
+                return [];
+            return [{ code, ...(typeof message === 'string' ? { message } : {}) }];
+        });
+    }
+    catch {
+        return [];
+    }
+}
+function asCode(code) {
+    const upper = code?.toUpperCase();
+    return OCI_ERROR_CODES.includes(upper ?? '') ? upper : undefined;
+}
+function codeForStatus(status) {
+    if (status === 401)
+        return 'UNAUTHORIZED';
+    if (status === 403)
+        return 'DENIED';
+    if (status === 429)
+        return 'TOOMANYREQUESTS';
+    if (status === 502 || status === 503 || status === 504)
+        return 'UNAVAILABLE';
+    return undefined;
+}
+/**
+ * Closes a response body we will not read (further). An undici body destroyed before its end
+ * emits an 'error' (aborted); nobody is listening for it, so it is swallowed here.
+ */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
+/** Reads at most `cap` bytes of a body as text, then discards the rest. */
+async function readCapped(body, cap = MAX_ERROR_BODY_BYTES) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of body) {
+            if (size < cap)
+                chunks.push(chunk.subarray(0, cap - size));
+            size += chunk.length;
+            if (size >= cap)
+                break;
+        }
+    }
+    catch {
+        // an error body that fails halfway still tells us the status
+    }
+    finally {
+        discard(body);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** Drops user info and the values of query parameters (signed object-storage URLs carry secrets there). */
+function errors_redactUrl(url) {
+    let u;
+    try {
+        u = new URL(String(url));
+    }
+    catch {
+        return '<invalid URL>';
+    }
+    u.username = '';
+    u.password = '';
+    for (const key of [...new Set(u.searchParams.keys())]) {
+        if (key !== 'scope' && key !== 'service')
+            u.searchParams.set(key, 'REDACTED');
+    }
+    return u.toString().replaceAll('REDACTED', '…');
+}
+/**
+ * The error for an unsuccessful response: `manifest unknown: 127.0.0.1:5000/test/img:nope`.
+ * `subject` names what was asked for; `hint` adds what we know (e.g. which credentials were used).
+ */
+function errorFromResponse(args) {
+    const entries = parseOciErrors(args.body);
+    const first = entries[0];
+    const code = asCode(first?.code) ?? codeForStatus(args.status);
+    const text = code && code !== 'UNKNOWN' ? codeText(code) : `HTTP ${args.status}`;
+    const extras = [];
+    const serverMessage = first?.message?.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (serverMessage && serverMessage.toLowerCase() !== text)
+        extras.push(serverMessage);
+    if (args.hint)
+        extras.push(args.hint);
+    return new RegistryError(`${text}: ${args.subject}${extras.length ? ` (${extras.join('; ')})` : ''}`, {
+        status: args.status,
+        ...(code ? { code } : {}),
+        url: errors_redactUrl(args.url),
+        body: args.body,
+    });
 }
 
 // EXTERNAL MODULE: external "child_process"
@@ -107121,183 +107365,6 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
-;// CONCATENATED MODULE: ./lib/registry/errors.js
-
-/** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
-const OCI_ERROR_CODES = (/* unused pure expression or super */ null && ([
-    'BLOB_UNKNOWN',
-    'BLOB_UPLOAD_INVALID',
-    'BLOB_UPLOAD_UNKNOWN',
-    'DIGEST_INVALID',
-    'MANIFEST_BLOB_UNKNOWN',
-    'MANIFEST_INVALID',
-    'MANIFEST_UNKNOWN',
-    'MANIFEST_UNVERIFIED',
-    'NAME_INVALID',
-    'NAME_UNKNOWN',
-    'SIZE_INVALID',
-    'TAG_INVALID',
-    'UNAUTHORIZED',
-    'DENIED',
-    'UNSUPPORTED',
-    'TOOMANYREQUESTS',
-    'RANGE_INVALID',
-    'PAGINATION_NUMBER_INVALID',
-    'UNAVAILABLE',
-    'UNKNOWN',
-]));
-const CODE_TEXT = {
-    NAME_UNKNOWN: 'repository unknown',
-    TOOMANYREQUESTS: 'too many requests',
-    UNAVAILABLE: 'registry unavailable',
-};
-/** `manifest unknown` for MANIFEST_UNKNOWN. */
-function codeText(code) {
-    return CODE_TEXT[code] ?? code.toLowerCase().replaceAll('_', ' ');
-}
-/** Error bodies are read up to this many bytes, then cut. */
-const MAX_ERROR_BODY_BYTES = (/* unused pure expression or super */ null && (64 * 1024));
-/** The status codes a retry may cure. */
-function isTemporaryStatus(status) {
-    return (status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504);
-}
-/** A registry answered with an error (or could not be reached). One-line message naming the image. */
-class RegistryError extends errors_GuardError {
-    name = 'RegistryError';
-    status;
-    code;
-    /** True when trying again later may succeed (429, 5xx, network). */
-    temporary;
-    url;
-    body;
-    constructor(message, details = {}) {
-        super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
-        this.status = details.status;
-        this.code = details.code;
-        this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
-        this.url = details.url;
-        this.body = details.body;
-    }
-}
-/** A manifest bigger than we are willing to read. */
-class ManifestTooLargeError extends (/* unused pure expression or super */ null && (GuardError)) {
-    name = 'ManifestTooLargeError';
-}
-/** A manifest we will not handle: Docker schema 1, or a media type that is not an image. */
-class UnsupportedManifestError extends (/* unused pure expression or super */ null && (GuardError)) {
-    name = 'UnsupportedManifestError';
-}
-/** A request our transport policy refuses: plain HTTP, a redirect downgrade, too many hops. */
-class errors_TransportPolicyError extends (/* unused pure expression or super */ null && (GuardError)) {
-    name = 'TransportPolicyError';
-}
-/** Credentials, helpers and token servers. */
-class AuthError extends (/* unused pure expression or super */ null && (GuardError)) {
-    name = 'AuthError';
-}
-/** The `errors` array of an OCI error body; empty when the body is something else. */
-function parseOciErrors(body) {
-    try {
-        const v = JSON.parse(body);
-        if (typeof v !== 'object' || v === null || !Array.isArray(v.errors))
-            return [];
-        return (v.errors ?? []).flatMap((e) => {
-            if (typeof e !== 'object' || e === null)
-                return [];
-            const { code, message } = e;
-            if (typeof code !== 'string')
-                return [];
-            return [{ code, ...(typeof message === 'string' ? { message } : {}) }];
-        });
-    }
-    catch {
-        return [];
-    }
-}
-function asCode(code) {
-    const upper = code?.toUpperCase();
-    return OCI_ERROR_CODES.includes(upper ?? '') ? upper : undefined;
-}
-function codeForStatus(status) {
-    if (status === 401)
-        return 'UNAUTHORIZED';
-    if (status === 403)
-        return 'DENIED';
-    if (status === 429)
-        return 'TOOMANYREQUESTS';
-    if (status === 502 || status === 503 || status === 504)
-        return 'UNAVAILABLE';
-    return undefined;
-}
-/**
- * Closes a response body we will not read (further). An undici body destroyed before its end
- * emits an 'error' (aborted); nobody is listening for it, so it is swallowed here.
- */
-function discard(body) {
-    body.on('error', () => { });
-    body.destroy();
-}
-/** Reads at most `cap` bytes of a body as text, then discards the rest. */
-async function readCapped(body, cap = MAX_ERROR_BODY_BYTES) {
-    const chunks = [];
-    let size = 0;
-    try {
-        for await (const chunk of body) {
-            if (size < cap)
-                chunks.push(chunk.subarray(0, cap - size));
-            size += chunk.length;
-            if (size >= cap)
-                break;
-        }
-    }
-    catch {
-        // an error body that fails halfway still tells us the status
-    }
-    finally {
-        discard(body);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/** Drops user info and the values of query parameters (signed object-storage URLs carry secrets there). */
-function errors_redactUrl(url) {
-    let u;
-    try {
-        u = new URL(String(url));
-    }
-    catch {
-        return '<invalid URL>';
-    }
-    u.username = '';
-    u.password = '';
-    for (const key of [...new Set(u.searchParams.keys())]) {
-        if (key !== 'scope' && key !== 'service')
-            u.searchParams.set(key, 'REDACTED');
-    }
-    return u.toString().replaceAll('REDACTED', '…');
-}
-/**
- * The error for an unsuccessful response: `manifest unknown: 127.0.0.1:5000/test/img:nope`.
- * `subject` names what was asked for; `hint` adds what we know (e.g. which credentials were used).
- */
-function errorFromResponse(args) {
-    const entries = parseOciErrors(args.body);
-    const first = entries[0];
-    const code = asCode(first?.code) ?? codeForStatus(args.status);
-    const text = code && code !== 'UNKNOWN' ? codeText(code) : `HTTP ${args.status}`;
-    const extras = [];
-    const serverMessage = first?.message?.replace(/\s+/g, ' ').trim().slice(0, 200);
-    if (serverMessage && serverMessage.toLowerCase() !== text)
-        extras.push(serverMessage);
-    if (args.hint)
-        extras.push(args.hint);
-    return new RegistryError(`${text}: ${args.subject}${extras.length ? ` (${extras.join('; ')})` : ''}`, {
-        status: args.status,
-        ...(code ? { code } : {}),
-        url: errors_redactUrl(args.url),
-        body: args.body,
-    });
-}
-
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./lib/registry/policy.js
@@ -107612,6 +107679,7 @@ function exportLinuxkitCache(settings) {
 
 
 
+
 function choice(name, allowed, fallback) {
     const value = lib_core/* getInput */.V4(name).trim() || fallback;
     if (!allowed.includes(value)) {
@@ -107690,7 +107758,14 @@ async function getSettings() {
         mirrors: parseMirrors(lines(constants/* Inputs */.G0.RegistryMirrors), `input ${constants/* Inputs */.G0.RegistryMirrors}`),
         ...(linuxkit ? { linuxkit } : {}),
     };
-    lib_core/* debug */.Yz(`settings: ${JSON.stringify({ ...settings, credentials: Object.keys(credentials), images: settings.images.map((i) => i.reference.name) })}`);
+    lib_core/* debug */.Yz(`settings: ${JSON.stringify({
+        ...settings,
+        credentials: Object.keys(credentials),
+        images: settings.images.map((i) => i.reference.name),
+        // A mirror or download URL may carry user:password.
+        mirrors: Object.fromEntries(Object.entries(settings.mirrors).map(([r, urls]) => [r, urls.map(errors_redactUrl)])),
+        ...(linuxkit ? { linuxkit: { ...linuxkit, downloadUrl: errors_redactUrl(linuxkit.downloadUrl) } } : {}),
+    })}`);
     return Object.freeze(settings);
 }
 function wantedPlatform(value) {
@@ -107819,9 +107894,8 @@ async function verifyAndSave(settings, state) {
     if (settings.prune === 'unlisted')
         await dropUnlisted(layout, settings);
     const report = await lib_core/* group */.Os('verify the cache again before saving', () => checkLayout(layout, { mode: 'full', platforms: [], repair: true, logger: actionLogger }));
-    for (const f of report.findings)
-        if (f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index')
-            lib_core/* warning */.$e(`after the build: ${describeFinding(f)}`);
+    for (const f of report.findings.filter(isDamage))
+        lib_core/* warning */.$e(`after the build: ${describeFinding(f)}`);
     if (!report.ok) {
         lib_core/* warning */.$e(`cache ${layout.root} still has ${report.findings.filter(isProblem).length} problems after repair: not saving it`);
         return 'not saved: the cache is not consistent';
@@ -107830,6 +107904,8 @@ async function verifyAndSave(settings, state) {
         const pruned = await pruneUnreferenced(layout, { dryRun: false, logger: actionLogger });
         if (pruned.removed.length)
             lib_core/* info */.pq(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
+        if (pruned.note)
+            lib_core/* info */.pq(`prune: ${pruned.note}`);
     }
     const fingerprint = await layoutFingerprint(layout);
     const restored = state.get(constants/* State */.Uw.RestoredFingerprint);

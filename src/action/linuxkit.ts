@@ -1,13 +1,12 @@
 import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, GuardError, UsageError, errorMessage } from '../errors.js';
 import type { ImageRequest } from '../imagelist/imagelist.js';
 import { redactUrl } from '../registry/errors.js';
 import { isLoopbackHost } from '../registry/policy.js';
+import { hashFileInline } from '../verify/hash-pool.js';
 import { Inputs, Outputs } from './constants.js';
 
 /** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */
@@ -135,11 +134,11 @@ export function linuxkitUrl(settings: LinuxkitSettings, asset: LinuxkitAsset): s
   return `${settings.downloadUrl}/v${settings.version}/${asset.name}`;
 }
 
-/** sha256 hex of a file, streamed. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** sha256 hex of a file, streamed (the verifier's reader: a symlink or non-file is refused). */
+async function sha256File(file: string): Promise<string> {
+  const result = await hashFileInline(file, 'sha256');
+  if (!result.ok) throw new GuardError(result.message);
+  return result.hex;
 }
 
 /**

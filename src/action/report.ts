@@ -7,7 +7,7 @@ import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration } from '../cli/progress.js';
+import { formatBytes, formatDuration } from '../format.js';
 import { Outputs } from './constants.js';
 
 /** What the main step did: written as JSON (the `report` output), outputs and the job summary. */

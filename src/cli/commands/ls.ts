@@ -1,6 +1,6 @@
 import { openExistingCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand } from '../args.js';
-import { formatBytes } from '../progress.js';
+import { formatBytes } from '../../format.js';
 import { checkLayout, type ImageStatus } from '../../verify/index.js';
 import { shortDigest } from '../../oci/digest.js';
 import type { CliContext } from '../context.js';

@@ -9,7 +9,8 @@ import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-inpu
 import { createRegistryClient } from '../../registry/index.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
 import type { CliContext } from '../context.js';
-import { createProgress, formatBytes, formatDuration } from '../progress.js';
+import { formatBytes, formatDuration } from '../../format.js';
+import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
 

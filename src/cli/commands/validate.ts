@@ -1,6 +1,7 @@
 import { openExistingCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parseMode, parsePlatforms } from '../args.js';
-import { createProgress, formatBytes, formatDuration } from '../progress.js';
+import { formatBytes, formatDuration } from '../../format.js';
+import { createProgress } from '../progress.js';
 import { checkLayout, describeFinding, type Report } from '../../verify/index.js';
 import { isProblem } from '../../verify/findings.js';
 import type { CliContext } from '../context.js';

@@ -39193,7 +39193,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1961);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5819);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 
@@ -39202,7 +39202,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1961:
+/***/ 5819:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40027,7 +40027,8 @@ function parsePlatforms(values) {
     return (values ?? []).map((v) => parseWantedPlatform(v));
 }
 
-;// CONCATENATED MODULE: ./lib/cli/progress.js
+;// CONCATENATED MODULE: ./lib/format.js
+/** Sizes and durations as people read them, for the CLI, the job summary and the report. */
 function formatBytes(n) {
     const units = ['B', 'kB', 'MB', 'GB', 'TB'];
     let i = 0;
@@ -40045,42 +40046,6 @@ function formatDuration(ms) {
     if (s < 60)
         return `${s.toFixed(1)} s`;
     return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-}
-function createProgress(options) {
-    const stream = options.stream ?? process.stderr;
-    const tty = Boolean(stream.isTTY);
-    const start = Date.now();
-    const quietMs = options.quietMs ?? 1000;
-    const intervalMs = options.intervalMs ?? (tty ? 100 : 5000);
-    const fmt = options.unit === 'count' ? String : formatBytes;
-    let last = 0;
-    let drawn = false;
-    if (options.enabled === false)
-        return { update() { }, done() { } };
-    return {
-        update(done, total, extra) {
-            const now = Date.now();
-            if (now - start < quietMs || now - last < intervalMs)
-                return;
-            last = now;
-            const secs = (now - start) / 1000;
-            const rate = done / secs;
-            const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : '';
-            const eta = total > done && rate > 0 ? `, ETA ${formatDuration(((total - done) / rate) * 1000)}` : '';
-            const speed = options.unit === 'count' ? '' : `, ${formatBytes(rate)}/s`;
-            const line = `${options.label}: ${fmt(done)} of ${fmt(total)}${pct}${speed}${eta}${extra ? ` ${extra}` : ''}`;
-            if (tty) {
-                stream.write(`\r\x1b[K${line}`);
-                drawn = true;
-            }
-            else
-                stream.write(`${line}\n`);
-        },
-        done() {
-            if (drawn)
-                stream.write('\r\x1b[K');
-        },
-    };
 }
 
 // EXTERNAL MODULE: external "node:worker_threads"
@@ -43727,7 +43692,47 @@ function createRegistryClient(input = {}) {
 
 
 
+;// CONCATENATED MODULE: ./lib/cli/progress.js
+
+function createProgress(options) {
+    const stream = options.stream ?? process.stderr;
+    const tty = Boolean(stream.isTTY);
+    const start = Date.now();
+    const quietMs = options.quietMs ?? 1000;
+    const intervalMs = options.intervalMs ?? (tty ? 100 : 5000);
+    const fmt = options.unit === 'count' ? String : formatBytes;
+    let last = 0;
+    let drawn = false;
+    if (options.enabled === false)
+        return { update() { }, done() { } };
+    return {
+        update(done, total, extra) {
+            const now = Date.now();
+            if (now - start < quietMs || now - last < intervalMs)
+                return;
+            last = now;
+            const secs = (now - start) / 1000;
+            const rate = done / secs;
+            const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : '';
+            const eta = total > done && rate > 0 ? `, ETA ${formatDuration(((total - done) / rate) * 1000)}` : '';
+            const speed = options.unit === 'count' ? '' : `, ${formatBytes(rate)}/s`;
+            const line = `${options.label}: ${fmt(done)} of ${fmt(total)}${pct}${speed}${eta}${extra ? ` ${extra}` : ''}`;
+            if (tty) {
+                stream.write(`\r\x1b[K${line}`);
+                drawn = true;
+            }
+            else
+                stream.write(`${line}\n`);
+        },
+        done() {
+            if (drawn)
+                stream.write('\r\x1b[K');
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/cli/commands/pull.js
+
 
 
 
@@ -43823,6 +43828,7 @@ function describeResult(r) {
 }
 
 ;// CONCATENATED MODULE: ./lib/cli/commands/validate.js
+
 
 
 

@@ -51407,7 +51407,7 @@ function fromError(path, err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return failure(path, 'IO', detail, errno);
 }
-async function hashFileInline(path, algorithm, options = {}) {
+async function hash_pool_hashFileInline(path, algorithm, options = {}) {
     const alg = checkAlgorithm(algorithm);
     const maxBytes = checkMaxBytes(options.maxBytes);
     if (options.keepBytes && maxBytes === null) {
@@ -110355,7 +110355,6 @@ function sameOrigin(a, b) {
 
 
 
-
 /** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */
 const LINUXKIT_RELEASES = 'https://github.com/linuxkit/linuxkit/releases/download';
 /** The env variable `linuxkit build` reads for its cache directory (its `--cache` flag wins). */
@@ -110426,12 +110425,12 @@ function linuxkitAsset(env = process.env) {
 function linuxkitUrl(settings, asset) {
     return `${settings.downloadUrl}/v${settings.version}/${asset.name}`;
 }
-/** sha256 hex of a file, streamed. */
+/** sha256 hex of a file, streamed (the verifier's reader: a symlink or non-file is refused). */
 async function sha256File(file) {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file))
-        hash.update(chunk);
-    return hash.digest('hex');
+    const result = await hashFileInline(file, 'sha256');
+    if (!result.ok)
+        throw new GuardError(result.message);
+    return result.hex;
 }
 /**
  * Puts linuxkit `settings.version` on PATH: from the runner's tool cache when a copy is

@@ -80,21 +80,22 @@ async function repairIndex(
   // Re-read under the lock: another process may have added entries since we verified.
   const current = await layout.readIndex();
   if (current.state !== 'ok') return;
-  const bad = [...v.badEntries].map((i) => ({
-    entry: v.index.state === 'ok' ? v.index.doc.entries[i] : undefined,
-    why: v.entryProblems.get(i),
-  }));
-  const isBad = (raw: unknown) => bad.find((b) => JSON.stringify(b.entry?.raw) === JSON.stringify(raw));
-  const keep = current.doc.entries.filter((e) => !isBad(e.raw));
-  await layout.writeIndex({ fields: current.doc.fields, entries: keep });
+  // Entries are matched by their content, not their position: the file may have changed.
+  const entries = v.index.state === 'ok' ? v.index.doc.entries : [];
+  const bad = new Map([...v.badEntries].map(([i, why]) => [JSON.stringify(entries[i]?.raw), why]));
+  const whyBad = (raw: unknown) => bad.get(JSON.stringify(raw));
+  await layout.writeIndex({
+    fields: current.doc.fields,
+    entries: current.doc.entries.filter((e) => !whyBad(e.raw)),
+  });
   for (const e of current.doc.entries) {
-    const b = isBad(e.raw);
-    if (!b) continue;
+    const why = whyBad(e.raw);
+    if (!why) continue;
     const name = e.name ?? '(unnamed entry)';
     done.push({
       kind: 'index',
       path: INDEX_FILE,
-      detail: `entry ${name}: ${b.why}; the next pull fetches it again`,
+      detail: `entry ${name}: ${why}; the next pull fetches it again`,
       action: 'removed',
       images: [name],
     });

@@ -30,10 +30,8 @@ export interface Verification {
   report: Report;
   scan: ScanResult;
   index: IndexRead;
-  /** index.json entries (by position in the file as read) that linuxkit must not use. */
-  badEntries: Set<number>;
-  /** Why each bad entry is bad, for the message when it is removed. */
-  entryProblems: Map<number, string>;
+  /** index.json entries linuxkit must not use (by position in the file as read), and why. */
+  badEntries: Map<number, string>;
   layoutFile: 'ok' | 'missing' | 'invalid';
 }
 
@@ -71,8 +69,7 @@ export async function verifyLayout(
 
   const walker = new GraphWalker(layout, scan, options.hasher);
   const images: ImageStatus[] = [];
-  const badEntries = new Set<number>();
-  const entryProblems = new Map<number, string>();
+  const badEntries = new Map<number, string>();
   const entries = index.state === 'ok' ? index.doc.entries : [];
   for (const [i, entry] of entries.entries()) {
     const name = entry.name ?? `(unnamed entry ${i})`;
@@ -84,19 +81,17 @@ export async function verifyLayout(
         action: 'kept',
         images: [name],
       });
-      badEntries.add(i);
-      entryProblems.set(i, 'invalid entry');
+      badEntries.set(i, 'invalid entry');
       images.push({ name, platforms: {}, size: 0, problem: entry.error ?? 'invalid entry' });
       continue;
     }
     const { status, bad } = await walker.walkImage(name, entry.descriptor);
     images.push(status);
     if (bad) {
-      badEntries.add(i);
       const broken = Object.entries(status.platforms)
         .filter(([, s]) => s === 'broken')
         .map(([p]) => p);
-      entryProblems.set(i, status.problem ?? `platform ${broken.join(', ')} broken`);
+      badEntries.set(i, status.problem ?? `platform ${broken.join(', ')} broken`);
     }
     if (isIndexMediaType(entry.descriptor.mediaType)) {
       for (const want of options.platforms) {
@@ -170,7 +165,7 @@ export async function verifyLayout(
     images,
   };
   options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
-  return { report, scan, index, badEntries, entryProblems, layoutFile };
+  return { report, scan, index, badEntries, layoutFile };
 }
 
 async function checkLayoutFile(layout: Layout): Promise<'ok' | 'missing' | 'invalid'> {

@@ -7,12 +7,12 @@ import { readdir, readFile, truncate, unlink, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCachePerTest } from '../harness/cache-per-test.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import {
   FIXTURE_NAMES,
-  makeCache,
   type Desc,
   type FixtureCache,
   type FixtureImage,
@@ -129,21 +129,7 @@ function expectReportShape(v: unknown): void {
 
 // ---------------------------------------------------------------------------------------------
 
-let cache: FixtureCache;
-
-beforeAll(async () => {
-  // One fixture build for this file; every test then works on its own copy.
-  await (await makeCache()).remove();
-});
-
-afterEach(async () => {
-  await cache?.remove();
-});
-
-async function fresh(): Promise<FixtureCache> {
-  cache = await makeCache();
-  return cache;
-}
+const fresh = useCachePerTest();
 
 describe('validate', () => {
   it('a pristine cache: the images table and "cache is consistent", exit 0', async () => {

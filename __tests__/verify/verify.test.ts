@@ -15,16 +15,18 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCachePerTest } from '../harness/cache-per-test.js';
 import { Layout } from '../../src/layout/layout.js';
 import { parsePlatform } from '../../src/oci/platform.js';
 import { isProblem } from '../../src/verify/findings.js';
 import { checkLayout, pruneUnreferenced, type Finding, type Report } from '../../src/verify/index.js';
 import {
   FIXTURE_NAMES,
-  makeCache,
   makeTempDir,
   MT,
   removeTempDir,
@@ -44,6 +46,7 @@ const hexOf = (digest: string): string => digest.slice('sha256:'.length);
 const rel = (digest: string): string => `blobs/sha256/${hexOf(digest)}`;
 const short = (digest: string): string => `${digest.slice(0, 'sha256:'.length + 12)}…`;
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+const execFileAsync = promisify(execFile);
 const fileOf = (cache: FixtureCache, digest: string): string => path.join(cache.dir, rel(digest));
 
 function check(
@@ -168,22 +171,7 @@ async function expectRepaired(
 
 // ---------------------------------------------------------------------------------------------
 
-let cache: FixtureCache;
-
-beforeAll(async () => {
-  // Builds the fixture once for this file (push and pull through a real registry); every
-  // test below then gets its own copy from makeCache().
-  await (await makeCache()).remove();
-});
-
-afterEach(async () => {
-  await cache?.remove();
-});
-
-async function fresh(): Promise<FixtureCache> {
-  cache = await makeCache();
-  return cache;
-}
+const fresh = useCachePerTest();
 
 describe('a pristine cache', () => {
   it('is consistent: every blob checked, every platform complete, nothing to report', async () => {
@@ -783,55 +771,39 @@ describe('prune', () => {
 
 describe('prune while a pull is running', () => {
   it('keeps unreferenced blobs and partials while a live pull is registered, and prunes them after', async () => {
-    const cache = await makeCache();
-    try {
-      const layout = Layout.at(cache.dir);
-      const orphan = Buffer.from('a blob a running pull has just put in place');
-      const hex = createHash('sha256').update(orphan).digest('hex');
-      await writeFile(path.join(cache.dir, 'blobs', 'sha256', hex), orphan);
-      const running = await layout.registerPull();
-      const during = await pruneUnreferenced(layout, { dryRun: false });
-      expect(during.removed).toEqual([]);
-      expect(during.note).toBe('1 pull is running: unreferenced blobs and partial downloads kept');
-      await running.release();
-      const after = await pruneUnreferenced(layout, { dryRun: false });
-      expect(after.removed.map((f) => f.digest)).toEqual([`sha256:${hex}`]);
-    } finally {
-      await cache.remove();
-    }
+    const c = await fresh();
+    const layout = Layout.at(c.dir);
+    const orphan = Buffer.from('a blob a running pull has just put in place');
+    await writeFile(path.join(c.dir, 'blobs', 'sha256', sha256(orphan)), orphan);
+    const running = await layout.registerPull();
+    const during = await pruneUnreferenced(layout, { dryRun: false });
+    expect(during.removed).toEqual([]);
+    expect(during.note).toBe('1 pull is running: unreferenced blobs and partial downloads kept');
+    await running.release();
+    const after = await pruneUnreferenced(layout, { dryRun: false });
+    expect(after.removed.map((f) => f.digest)).toEqual([`sha256:${sha256(orphan)}`]);
   });
 
-  it('ignores the marker of a pull that was killed', async () => {
-    const cache = await makeCache();
-    try {
-      const layout = Layout.at(cache.dir);
-      const { execFileSync } = await import('node:child_process');
-      const deadPid = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], {
-        encoding: 'utf8',
-      }).trim();
-      const locks = path.join(cache.dir, '.oci-cache-guard.locks');
-      await mkdir(locks, { recursive: true });
-      await writeFile(path.join(locks, 'pull-dead'), `${deadPid}\n${hostname()}\nx\n`);
-      expect(await layout.runningPulls()).toBe(0);
-    } finally {
-      await cache.remove();
-    }
+  it('ignores, and removes, the marker of a pull that was killed', async () => {
+    const c = await fresh();
+    const deadPid = (await execFileAsync(process.execPath, ['-e', 'console.log(process.pid)'])).stdout.trim();
+    const marker = path.join(c.dir, '.oci-cache-guard.locks', 'pull-dead');
+    await mkdir(path.dirname(marker), { recursive: true });
+    await writeFile(marker, `${deadPid}\n${hostname()}\nx\n`);
+    expect(await Layout.at(c.dir).runningPulls()).toBe(0);
+    await expect(lstat(marker)).rejects.toThrow(/ENOENT/);
   });
 });
 
 describe('sha512 blobs', () => {
   it('names the algorithm the blob uses when its content does not match its name', async () => {
-    const cache = await makeCache();
-    try {
-      const name = 'f'.repeat(128);
-      await mkdir(path.join(cache.dir, 'blobs', 'sha512'), { recursive: true });
-      await writeFile(path.join(cache.dir, 'blobs', 'sha512', name), 'not what the name says');
-      const report = await checkLayout(Layout.at(cache.dir), { mode: 'full', platforms: [], repair: false });
-      const f = report.findings.find((x) => x.digest === `sha512:${name}`);
-      expect(f).toMatchObject({ kind: 'corrupt', path: `blobs/sha512/${name}` });
-      expect(f!.detail).toMatch(/^content does not match its name \(hashes to sha512:[0-9a-f]{12}…\)$/);
-    } finally {
-      await cache.remove();
-    }
+    const c = await fresh();
+    const name = 'f'.repeat(128);
+    await mkdir(path.join(c.dir, 'blobs', 'sha512'), { recursive: true });
+    await writeFile(path.join(c.dir, 'blobs', 'sha512', name), 'not what the name says');
+    const report = await check(c);
+    const f = report.findings.find((x) => x.digest === `sha512:${name}`);
+    expect(f).toMatchObject({ kind: 'corrupt', path: `blobs/sha512/${name}` });
+    expect(f!.detail).toMatch(/^content does not match its name \(hashes to sha512:[0-9a-f]{12}…\)$/);
   });
 });

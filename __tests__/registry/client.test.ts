@@ -21,6 +21,7 @@ import {
   sha256,
   type Harness,
 } from './mock.js';
+import { failure } from './failure.js';
 
 const R = 'https://registry.example';
 const LOCAL = 'http://127.0.0.1:5000';
@@ -37,15 +38,6 @@ const layerDesc = {
   size: LAYER.length,
 };
 const repo = { registry: 'registry.example', repository: 'team/app' };
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('resolve', () => {
   it('returns the descriptor as served and checks both digests', async () => {

@@ -32,6 +32,7 @@ import {
   type RegistryClient,
   type RegistryClientInput,
 } from '../../src/registry/index.js';
+import { failure } from './failure.js';
 
 const USER = { user: 'ci-user', password: 'pw-Integration-42' };
 const BIG = 300_000;
@@ -61,15 +62,6 @@ async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

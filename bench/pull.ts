@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { Registry } from '../__tests__/harness/index.js';
-import { collect } from './collect.js';
+import { collect, mb, median, rate } from './common.js';
 
 /** The test harness (registry, fault proxy, temp dirs): loaded by the parent only, not the child. */
 const harness = () => import('../__tests__/harness/index.js');
@@ -85,13 +85,6 @@ function parse(args: string[]): Settings {
   };
 }
 
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
-const rate = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildReport, ChildRequest } from './verify-child.js';
-import { collect } from './collect.js';
+import { collect, mb, median, rate } from './common.js';
 
 export const summary = 'hash a ≥ 1 GiB OCI layout: our hash pool vs openssl dgst in parallel';
 
@@ -63,14 +63,6 @@ function parse(args: string[]): Settings {
     keep: values.keep,
   };
 }
-
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
-const rate = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /** Writes `size` random bytes under a temp name, hashing while writing, then renames to its digest. */
 function writeRandomBlob(dir: string, size: number, buffer: Buffer): void {

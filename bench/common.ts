@@ -1,3 +1,4 @@
+// What both benches share: running a contender as a child, and the numbers they print.
 import { spawn } from 'node:child_process';
 
 export interface Collected {
@@ -25,3 +26,13 @@ export function collect(command: string, args: string[]): Promise<Collected> {
     );
   });
 }
+
+/** Megabytes (10^6 bytes), one decimal. */
+export const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+/** MB per second. */
+export const rate = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};

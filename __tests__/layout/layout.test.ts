@@ -155,9 +155,13 @@ describe('lock', () => {
     expect(await stat(lockPath).catch(() => undefined)).toBeUndefined();
   });
 
-  it('treats a lock file that is not ours (garbage, empty) as stale', async () => {
-    await writeFile(path.join(dir, LOCK_FILE), '');
+  it.each([
+    ['empty', ''],
+    ['garbage', 'not a pid\n'],
+  ])('treats a lock file that is not ours (%s) as stale and takes it', async (_what, content) => {
+    await writeFile(path.join(dir, LOCK_FILE), content);
     const lock = await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 1000 });
+    expect((await readFile(path.join(dir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(String(process.pid));
     await lock.release();
   });
 

@@ -49008,8 +49008,7 @@ async function verifyLayout(layout, options, scan) {
         findings.push({ kind: 'index', path: INDEX_FILE, detail: index.detail, action: 'kept' });
     const walker = new GraphWalker(layout, scan, options.hasher);
     const images = [];
-    const badEntries = new Set();
-    const entryProblems = new Map();
+    const badEntries = new Map();
     const entries = index.state === 'ok' ? index.doc.entries : [];
     for (const [i, entry] of entries.entries()) {
         const name = entry.name ?? `(unnamed entry ${i})`;
@@ -49021,19 +49020,17 @@ async function verifyLayout(layout, options, scan) {
                 action: 'kept',
                 images: [name],
             });
-            badEntries.add(i);
-            entryProblems.set(i, 'invalid entry');
+            badEntries.set(i, 'invalid entry');
             images.push({ name, platforms: {}, size: 0, problem: entry.error ?? 'invalid entry' });
             continue;
         }
         const { status, bad } = await walker.walkImage(name, entry.descriptor);
         images.push(status);
         if (bad) {
-            badEntries.add(i);
             const broken = Object.entries(status.platforms)
                 .filter(([, s]) => s === 'broken')
                 .map(([p]) => p);
-            entryProblems.set(i, status.problem ?? `platform ${broken.join(', ')} broken`);
+            badEntries.set(i, status.problem ?? `platform ${broken.join(', ')} broken`);
         }
         if (isIndexMediaType(entry.descriptor.mediaType)) {
             for (const want of options.platforms) {
@@ -49103,7 +49100,7 @@ async function verifyLayout(layout, options, scan) {
         images,
     };
     options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
-    return { report, scan, index, badEntries, entryProblems, layoutFile };
+    return { report, scan, index, badEntries, layoutFile };
 }
 async function checkLayoutFile(layout) {
     try {
@@ -49236,22 +49233,23 @@ async function repairIndex(layout, v, findings, done) {
     const current = await layout.readIndex();
     if (current.state !== 'ok')
         return;
-    const bad = [...v.badEntries].map((i) => ({
-        entry: v.index.state === 'ok' ? v.index.doc.entries[i] : undefined,
-        why: v.entryProblems.get(i),
-    }));
-    const isBad = (raw) => bad.find((b) => JSON.stringify(b.entry?.raw) === JSON.stringify(raw));
-    const keep = current.doc.entries.filter((e) => !isBad(e.raw));
-    await layout.writeIndex({ fields: current.doc.fields, entries: keep });
+    // Entries are matched by their content, not their position: the file may have changed.
+    const entries = v.index.state === 'ok' ? v.index.doc.entries : [];
+    const bad = new Map([...v.badEntries].map(([i, why]) => [JSON.stringify(entries[i]?.raw), why]));
+    const whyBad = (raw) => bad.get(JSON.stringify(raw));
+    await layout.writeIndex({
+        fields: current.doc.fields,
+        entries: current.doc.entries.filter((e) => !whyBad(e.raw)),
+    });
     for (const e of current.doc.entries) {
-        const b = isBad(e.raw);
-        if (!b)
+        const why = whyBad(e.raw);
+        if (!why)
             continue;
         const name = e.name ?? '(unnamed entry)';
         done.push({
             kind: 'index',
             path: INDEX_FILE,
-            detail: `entry ${name}: ${b.why}; the next pull fetches it again`,
+            detail: `entry ${name}: ${why}; the next pull fetches it again`,
             action: 'removed',
             images: [name],
         });

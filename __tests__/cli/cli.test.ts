@@ -11,12 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { useCachePerTest } from '../harness/cache-per-test.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
-import {
-  FIXTURE_NAMES,
-  type Desc,
-  type FixtureCache,
-  type FixtureImage,
-} from '../harness/index.js';
+import { FIXTURE_NAMES, type Desc, type FixtureCache, type FixtureImage } from '../harness/index.js';
 
 const { multi: MULTI, single: SINGLE, docker: DOCKER } = FIXTURE_NAMES;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -321,6 +321,23 @@ describe('through the fault proxy (real sockets)', () => {
     expect(reasons).toEqual(['UND_ERR_BODY_TIMEOUT']);
   });
 
+  it('retries a body that keeps stalling only until the stalls add up to the silence budget', async () => {
+    const layer = desc(image.layers[1]!);
+    proxy.requests.length = 0;
+    proxy.rule = (req) => (req.url === layerPath() ? { stallAfterBytes: 20_000 } : undefined);
+    const reasons: string[] = [];
+    const c = client({
+      timeouts: { bodyIdleMs: 300, unansweredMs: 1000 },
+      retry: { maxAttempts: 10, baseDelayMs: 1, onRetry: (e) => reasons.push(e.reason) },
+    });
+    const b = await c.blob(parseReference(`${proxy.host}/test/img`), layer);
+    const err = await failure(readAll(b.body));
+    expect((err as Error & { code?: string }).code).toBe('UND_ERR_BODY_TIMEOUT');
+    // stalls of 300, 600 and 900 ms were retried; the fourth reached 1200 ms: no retry
+    expect(reasons).toEqual(['UND_ERR_BODY_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+    expect(proxy.requests.filter((r) => r.url === layerPath())).toHaveLength(4);
+  });
+
   it('follows a blob redirect to a second loopback host without Authorization', async () => {
     const layer = desc(image.config);
     const content = await readAll((await client().blob(parseReference(`${anon.host}/test/img`), layer)).body);

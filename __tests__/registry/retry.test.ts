@@ -78,6 +78,27 @@ describe('retry decisions', () => {
   });
 });
 
+describe('retrying timeouts within the silence budget', () => {
+  const timeout = (code: string) => Object.assign(new Error('timeout'), { code });
+  const silence = { budgetMs: 1000, timeoutMs: { UND_ERR_HEADERS_TIMEOUT: 400, UND_ERR_BODY_TIMEOUT: 400 } };
+  const o = opts({ silence, baseDelayMs: 10, maxAttempts: 10 });
+
+  it('retries a timeout while the timeouts so far and the next wait stay under the budget', () => {
+    expect(retryDelay(timeout('UND_ERR_HEADERS_TIMEOUT'), 1, 1000, o, 400)).toBeDefined();
+    expect(retryDelay(timeout('UND_ERR_BODY_TIMEOUT'), 2, 1000, o, 800)).toBeDefined();
+    expect(retryDelay(timeout('UND_ERR_HEADERS_TIMEOUT'), 3, 1000, o, 1200)).toBeUndefined();
+    // 990 ms of silence plus a 10 ms wait (attempt 2: ceiling 20, random 0.5) reaches the budget
+    expect(retryDelay(timeout('UND_ERR_HEADERS_TIMEOUT'), 2, 1000, o, 990)).toBeUndefined();
+  });
+
+  it('leaves other failures to the attempt and time budgets', () => {
+    expect(retryDelay(timeout('ECONNRESET'), 3, 1000, o, 5000)?.reason).toBe('ECONNRESET');
+    expect(retryDelay(status(503), 3, 1000, o, 5000)?.reason).toBe('HTTP 503');
+    // without a budget a timeout is retried like any network error
+    expect(retryDelay(timeout('UND_ERR_HEADERS_TIMEOUT'), 3, 1000, opts(), 5000)).toBeDefined();
+  });
+});
+
 describe('retry through the client (MockAgent, injected sleep)', () => {
   it('retries 503 three times, then succeeds', async () => {
     h = mockClient({ retry: { random: () => 1 - Number.EPSILON, baseDelayMs: 100 } });

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { errors as undiciErrors, request } from 'undici';
+import { formatDuration } from '../format.js';
 import type { Logger } from '../log.js';
 import { DOCKER_HUB, registryApiHost } from '../oci/reference.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
@@ -117,6 +118,17 @@ function networkMessage(err: Error & { code?: string }, timeouts: RegistryClient
   }
 }
 
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** True for a failure that is a timeout (a RegistryError wrapping one included). */
+function isTimeout(err: unknown): boolean {
+  let e = err as (Error & { code?: string }) | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (e.code && TIMEOUT_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 export interface SendInit {
   method: 'GET' | 'HEAD';
   /** Path below the endpoint base, starting with `/v2/`. */
@@ -150,6 +162,14 @@ export class Transport {
     this.#http = createDispatcher({
       retry: {
         ...opts.retry,
+        silence: {
+          budgetMs: opts.timeouts.unansweredMs,
+          timeoutMs: {
+            UND_ERR_CONNECT_TIMEOUT: opts.timeouts.connectMs,
+            UND_ERR_HEADERS_TIMEOUT: opts.timeouts.headersMs,
+            UND_ERR_BODY_TIMEOUT: opts.timeouts.bodyIdleMs,
+          },
+        },
         onRetry: (e) => {
           opts.retry.onRetry?.(e);
           this.#log.info(
@@ -234,16 +254,18 @@ export class Transport {
     return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
   }
 
-  /** The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. */
+  /**
+   * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
+   * verdict is kept, a failure too: every image of a registry that does not answer shares one
+   * wait instead of each paying its own.
+   */
   registryEndpoint(registry: string): Promise<Endpoint> {
     const host = registryApiHost(registry);
     const key = `registry ${host}`;
     let p = this.#endpoints.get(key);
     if (!p) {
-      p = this.#discover(host, registryKey(registry));
+      p = this.#firstContact(host, (signal) => this.#discover(host, registryKey(registry), signal));
       this.#endpoints.set(key, p);
-      // a failed ping may succeed later (the pull module retries); do not remember failures
-      p.catch(() => this.#endpoints.delete(key));
     }
     return p;
   }
@@ -254,25 +276,57 @@ export class Transport {
     let p = this.#endpoints.get(key);
     if (!p) {
       const base = new URL(mirror.endsWith('/') ? mirror : `${mirror}/`);
-      p = (async () => {
+      p = this.#firstContact(base.host, async (signal) => {
         checkUrl(base, this.#policy);
-        return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {});
-      })();
+        return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
+      });
       this.#endpoints.set(key, p);
     }
     return p;
   }
 
-  async #discover(host: string, credentialKey: string): Promise<Endpoint> {
-    const https = new URL(`https://${host}/`);
-    if (!plainHttpAllowed(host, this.#policy)) return this.#ping(https, credentialKey, host, {});
+  /**
+   * A first contact with `host`, bounded by timeouts.unansweredMs whatever the schemes and retries
+   * it takes; after timeouts.noticeMs without an answer, says what it is waiting for.
+   */
+  async #firstContact(host: string, ping: (signal: AbortSignal) => Promise<Endpoint>): Promise<Endpoint> {
+    const { unansweredMs, noticeMs } = this.#opts.timeouts;
+    const started = Date.now();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), unansweredMs);
+    const notice = setTimeout(
+      () => this.#log.info(`waiting for ${host} to answer (up to ${formatDuration(unansweredMs)})…`),
+      noticeMs,
+    );
     try {
-      // loopback or named insecure: HTTPS when it answers at all, else plain HTTP
-      return await this.#ping(https, credentialKey, host, { maxAttempts: 1 });
+      return await ping(deadline.signal);
+    } catch (err) {
+      if (!deadline.signal.aborted && !isTimeout(err)) throw err;
+      throw new RegistryError(
+        `${host} did not answer within ${formatDuration(Date.now() - started)}: check that a registry is serving at ${host} and that nothing in between holds the connection`,
+        { temporary: true, cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(notice);
+    }
+  }
+
+  /**
+   * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
+   * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
+   * with silence means a port that answers nothing: plain HTTP gets only what is left of the
+   * same deadline.
+   */
+  async #discover(host: string, credentialKey: string, signal: AbortSignal): Promise<Endpoint> {
+    const https = new URL(`https://${host}/`);
+    if (!plainHttpAllowed(host, this.#policy)) return this.#ping(https, credentialKey, host, {}, signal);
+    try {
+      return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
     } catch (err) {
       if (!(err instanceof RegistryError) || err.status !== undefined) throw err;
       this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
-      return this.#ping(new URL(`http://${host}/`), credentialKey, host, {});
+      return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
     }
   }
 
@@ -281,9 +335,10 @@ export class Transport {
     credentialKey: string,
     label: string,
     retry: Partial<RetryOptions>,
+    signal: AbortSignal,
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
-    const res = await this.raw({ method: 'GET', url, retry, subject: base.host });
+    const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
     const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
     const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
     if (res.statusCode !== 200 && res.statusCode !== 401) {

@@ -14,13 +14,34 @@ export type StaticCredential =
   | { registryToken: string };
 
 export interface Timeouts {
-  /** TCP + TLS connect. */
+  /** TCP connect plus the TLS handshake. */
   connectMs: number;
   /** From the request to the end of the response headers. */
   headersMs: number;
   /** Longest silence between two chunks of a body. */
   bodyIdleMs: number;
+  /**
+   * The most time spent on a registry that says nothing: its first contact (the `/v2/` ping,
+   * HTTPS then plain HTTP where allowed, retries included) ends by then, and no request
+   * retries a timeout once the timeouts it sat through add up to this.
+   */
+  unansweredMs: number;
+  /** After this long without an answer from a registry, say what we are waiting for. */
+  noticeMs: number;
 }
+
+/**
+ * Ten seconds of silence is already far beyond a working registry (a handshake or a first
+ * byte takes a few round trips), and leaves room for one retry within the 20 s after which
+ * a registry that never answers is reported as such.
+ */
+export const TIMEOUT_DEFAULTS: Readonly<Timeouts> = Object.freeze({
+  connectMs: 10_000,
+  headersMs: 10_000,
+  bodyIdleMs: 10_000,
+  unansweredMs: 20_000,
+  noticeMs: 3_000,
+});
 
 export interface RegistryClientOptions {
   /** Per registry (`ghcr.io`, `127.0.0.1:5000`, `docker.io`): explicit credentials, consulted first. */
@@ -66,7 +87,7 @@ export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
   logger: silentLogger,
   onSecret: undefined,
   retry: RETRY_DEFAULTS,
-  timeouts: Object.freeze({ connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 }),
+  timeouts: TIMEOUT_DEFAULTS,
   maxRedirects: 10,
   maxManifestBytes: MAX_MANIFEST_BYTES,
   credentialHelperTimeoutMs: 30_000,
@@ -105,6 +126,8 @@ export function resolveOptions(input: RegistryClientInput = {}): RegistryClientO
   positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
   positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
   positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
+  positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
+  positive('timeouts.noticeMs', opts.timeouts.noticeMs);
   positive('maxRedirects', opts.maxRedirects);
   positive('maxManifestBytes', opts.maxManifestBytes, 1);
 

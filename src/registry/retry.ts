@@ -2,7 +2,8 @@
  * Retry policy, applied once, as an undici interceptor around undici's own RetryHandler (which also
  * resumes a body cut mid-way with a Range request when the server allows it). We decide whether and
  * when to retry: network errors, 408/429/5xx; exponential backoff with full jitter; Retry-After
- * honoured; bounded in attempts and in total time. Only GET and HEAD are retried.
+ * honoured; bounded in attempts, in total time, and for timeouts in the silence sat through
+ * (SilenceBudget). Only GET and HEAD are retried.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { RetryHandler, type Dispatcher } from 'undici';
@@ -25,6 +26,16 @@ export interface RetryOptions {
   now: () => number;
   /** Told before each wait. */
   onRetry?: (event: RetryEvent) => void;
+  /** Bounds the retries of timeouts; without it a timeout is retried like any network error. */
+  silence?: SilenceBudget;
+}
+
+/** How much silence one request may sit through before a timeout is no longer retried. */
+export interface SilenceBudget {
+  /** A timeout is retried only while the timeouts so far plus the next wait stay under this. */
+  budgetMs: number;
+  /** The length of each timeout, by undici error code (`UND_ERR_HEADERS_TIMEOUT`…). */
+  timeoutMs: Readonly<Partial<Record<string, number>>>;
 }
 
 export interface RetryEvent {
@@ -103,13 +114,15 @@ export function retryReason(err: ErrorLike): string | undefined {
 
 /**
  * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
- * undefined for "give up". Exported so tests can check the arithmetic without waiting.
+ * undefined for "give up". `silentMs` is the length of the timeouts this request has hit, this
+ * failure's included. Exported so tests can check the arithmetic without waiting.
  */
 export function retryDelay(
   err: ErrorLike,
   attempt: number,
   startedAt: number,
   opts: RetryOptions,
+  silentMs = 0,
 ): { delayMs: number; reason: string; retryAfterMs?: number } | undefined {
   const reason = retryReason(err);
   if (!reason || attempt >= opts.maxAttempts) return undefined;
@@ -124,6 +137,8 @@ export function retryDelay(
     delayMs = backoffDelay(attempt, opts);
   }
   if (now + delayMs - startedAt > opts.maxElapsedMs) return undefined;
+  if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
+    return undefined;
   return { delayMs, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
@@ -143,6 +158,7 @@ export function retryInterceptor(base: RetryOptions): Dispatcher.DispatcherCompo
     // The time budget runs from the first failure: a long download that breaks late still gets its retries.
     let firstFailureAt: number | undefined;
     let attempt = 0;
+    let silentMs = 0;
     const url = `${String(opts.origin ?? '')}${opts.path}`;
     return dispatch(
       opts,
@@ -155,7 +171,8 @@ export function retryInterceptor(base: RetryOptions): Dispatcher.DispatcherCompo
             retry(err, _context, callback) {
               attempt += 1;
               firstFailureAt ??= policy.now();
-              const decision = retryDelay(err as ErrorLike, attempt, firstFailureAt, policy);
+              silentMs += policy.silence?.timeoutMs[retryReason(err as ErrorLike) ?? ''] ?? 0;
+              const decision = retryDelay(err as ErrorLike, attempt, firstFailureAt, policy, silentMs);
               if (!decision) {
                 callback(err);
                 return;

@@ -2,7 +2,7 @@
 // corrupted, throttled, stalled, oversized and hostile answers. The library API is used so that
 // retries and timeouts can be set short; every assertion about the wire reads the proxy's log.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -186,6 +186,55 @@ describe('a connection cut mid-blob', () => {
     expect(r.status, r.error).toBe('pulled');
     expect(blobGets(proxy).map((g) => g.range)).toEqual(['bytes=1000-', undefined]);
     await expectBlobIntact(cache);
+  });
+});
+
+describe('a partial that already has every byte (killed before the rename) or more', () => {
+  const bigBytes = () => readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
+  const partialOf = (cache: string) => `${blobPath(cache, big.digest)}.download`;
+
+  it('the reported steps: pull, move the layer to <hex>.download, validate --repair, pull: renamed, not fetched', async () => {
+    const proxy = await proxyWith(undefined);
+    const cache = freshCache();
+    expect((await pullVia(proxy, cache)).status).toBe('pulled');
+    await rename(blobPath(cache, big.digest), partialOf(cache));
+    await checkLayout(Layout.at(cache), { mode: 'full', platforms: [], repair: true });
+    proxy.requests.length = 0;
+    const again = await pullVia(proxy, cache, noRetry);
+    expect(again.status, again.error).toBe('pulled');
+    expect(again.resumedBytes).toBe(big.size);
+    expect(blobGets(proxy)).toEqual([]);
+    await expectBlobIntact(cache);
+    expect(await exists(partialOf(cache))).toBe(false);
+    await expectNothingCorrupt(cache);
+  });
+
+  it('full size with a wrong byte: discarded and fetched again from zero', async () => {
+    const proxy = await proxyWith(undefined);
+    const cache = freshCache();
+    await Layout.at(cache).init();
+    const wrong = await bigBytes();
+    wrong[12_345]! ^= 0xff;
+    await writeFile(partialOf(cache), wrong);
+    const r = await pullVia(proxy, cache, noRetry);
+    expect(r.status, r.error).toBe('pulled');
+    expect(r.resumedBytes).toBe(0);
+    expect(blobGets(proxy).map((g) => g.range)).toEqual([undefined]);
+    await expectBlobIntact(cache);
+    expect(await exists(partialOf(cache))).toBe(false);
+  });
+
+  it('longer than the blob: discarded and fetched again from zero', async () => {
+    const proxy = await proxyWith(undefined);
+    const cache = freshCache();
+    await Layout.at(cache).init();
+    await writeFile(partialOf(cache), Buffer.concat([await bigBytes(), Buffer.from('trailing junk')]));
+    const r = await pullVia(proxy, cache, noRetry);
+    expect(r.status, r.error).toBe('pulled');
+    expect(r.resumedBytes).toBe(0);
+    expect(blobGets(proxy).map((g) => g.range)).toEqual([undefined]);
+    await expectBlobIntact(cache);
+    expect(await exists(partialOf(cache))).toBe(false);
   });
 });
 

@@ -75,6 +75,14 @@ export class BlobWriter {
     return new BlobWriter(descriptor, fh, hash, partial, final, offset);
   }
 
+  /**
+   * True when the resumed partial already holds all `descriptor.size` bytes (a run killed after
+   * the last byte, before the rename): nothing is left to fetch, commit() decides.
+   */
+  get complete(): boolean {
+    return this.position === this.descriptor.size;
+  }
+
   /** Bytes written so far, including the resumed prefix. */
   get written(): number {
     return this.position;

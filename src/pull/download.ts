@@ -58,6 +58,12 @@ export async function ensureBlob(
     for (let attempt = 0; ; attempt++) {
       let writer = await BlobWriter.open(layout, descriptor, { resume: attempt === 0 });
       try {
+        if (writer.complete) {
+          // Every byte is here already: renamed when it matches, else (DigestMismatchError) fetched again.
+          await writer.commit();
+          options.valid.add(descriptor.digest);
+          return { fetched: 0, cached: false, resumed: writer.offset };
+        }
         const response = await client.blob(repo, descriptor, {
           ...(writer.offset > 0 ? { offset: writer.offset } : {}),
           ...(options.signal ? { signal: options.signal } : {}),

@@ -26,7 +26,7 @@ import {
   type TokenServer,
 } from '../harness/index.js';
 import { Layout } from '../../src/layout/layout.js';
-import { hostPlatform } from '../../src/oci/platform.js';
+import { hostPlatform, parsePlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullOptions, type PullResult } from '../../src/pull/pull.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
@@ -48,6 +48,8 @@ let tokenReg: Registry;
 let multi: BuiltIndex;
 let dockerList: BuiltIndex;
 let single: BuiltImage;
+/** A single-platform linux/arm64 image (no index), whatever the host. */
+let arm64Only: BuiltImage;
 
 beforeAll(async () => {
   work = await makeTempDir('pull-it');
@@ -59,16 +61,18 @@ beforeAll(async () => {
     startRegistry({ auth: { token: tokens } }),
   ]);
   const platforms = [{ architecture: HOST_ARCH }, { architecture: OTHER_ARCH }];
-  [multi, dockerList, single] = await Promise.all([
+  [multi, dockerList, single, arm64Only] = await Promise.all([
     buildMultiArchIndex(path.join(src, 'multi'), { tag: '1', platforms }),
     buildMultiArchIndex(path.join(src, 'docker'), { tag: 'docker', format: 'docker', platforms }),
     buildImage(path.join(src, 'single'), { tag: 'single', layers: [3000, 700] }),
+    buildImage(path.join(src, 'arm64'), { tag: 'arm64', architecture: 'arm64', layers: [2000, 900] }),
   ]);
   [anon, basic, tokenReg] = await registries;
   await Promise.all([
     pushFixture(path.join(src, 'multi'), '1', anon, { repo: 'test/img' }),
     pushFixture(path.join(src, 'docker'), 'docker', anon, { repo: 'test/img' }),
     pushFixture(path.join(src, 'single'), 'single', anon, { repo: 'test/img' }),
+    pushFixture(path.join(src, 'arm64'), 'arm64', anon, { repo: 'test/img' }),
     pushFixture(path.join(src, 'single'), 'single', basic, { repo: 'test/private' }),
     pushFixture(path.join(src, 'single'), 'single', tokenReg, { repo: 'test/private' }),
   ]);
@@ -255,6 +259,56 @@ describe('pull from an anonymous registry', () => {
     const [r] = await pull(cache, [ref]);
     expect(r).toMatchObject({ status: 'failed' });
     expect(r!.error).toBe(`manifest unknown: ${ref}`);
+  });
+});
+
+describe('a single-platform image (no index) is held to the wanted platforms', () => {
+  const name = () => `${anon.host}/test/img:arm64`;
+  const amd64 = { os: 'linux', architecture: 'amd64' };
+  const arm64 = { os: 'linux', architecture: 'arm64' };
+
+  it('another platform: one line naming the image, what it is and what was wanted; no entry, no layer fetched', async () => {
+    const cache = freshCache();
+    const [r] = await pull(cache, [name()], { platforms: [amd64] });
+    expect(r).toMatchObject({ status: 'failed' });
+    expect(r!.error).toBe(`${name()} has no linux/amd64 image (it is a single-platform linux/arm64 image)`);
+    expect((await indexJson(cache)).manifests).toEqual([]);
+    // the config told us before any layer was asked for
+    expect(await blobsIn(cache)).toEqual(sorted([arm64Only.manifest.digest, arm64Only.config.digest]));
+  });
+
+  it('its own platform, variant spelled out or not (arm64 is arm64/v8): pulled', async () => {
+    for (const platforms of [[arm64], [parsePlatform('linux/arm64/v8')]]) {
+      const cache = freshCache();
+      const [r] = await pull(cache, [name()], { platforms });
+      expect(r!.status, r!.error).toBe('pulled');
+      expect((await indexJson(cache)).manifests.map((m) => m.digest)).toEqual([arm64Only.manifest.digest]);
+    }
+  });
+
+  it('its platform and another: the other is named; --platform all takes it as it is', async () => {
+    const [r] = await pull(freshCache(), [name()], { platforms: [arm64, amd64] });
+    expect(r!.error).toBe(`${name()} has no linux/amd64 image (it is a single-platform linux/arm64 image)`);
+    expectPulled(await pull(freshCache(), [name()], { platforms: 'all' }));
+  });
+
+  it('cached for its platform, asked for another: the same error, the entry left as it was', async () => {
+    const cache = freshCache();
+    expectPulled(await pull(cache, [name()], { platforms: [arm64] }));
+    const before = await readFile(path.join(cache, 'index.json'), 'utf8');
+    const [r] = await pull(cache, [name()], { platforms: [amd64] });
+    expect(r!.error).toBe(`${name()} has no linux/amd64 image (it is a single-platform linux/arm64 image)`);
+    expect(await readFile(path.join(cache, 'index.json'), 'utf8')).toBe(before);
+  });
+
+  it('the CLI: one line on stderr, exit 1, nothing said about pulling it', async () => {
+    const cache = freshCache();
+    const r = await cli(['pull', '--cache', cache, '--platform', 'linux/amd64', name()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `oci-cache-guard pull: ${name()} has no linux/amd64 image (it is a single-platform linux/arm64 image)`,
+    );
+    expect(r.stdout.trim()).toBe(`${name()}: failed`);
   });
 });
 

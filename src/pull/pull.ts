@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, type Digest } from '../oci/digest.js';
 import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js';
 import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
-import { formatPlatform } from '../oci/platform.js';
+import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { hashFileInline } from '../verify/hash-pool.js';
@@ -109,27 +109,31 @@ async function pullOne(
     const blobs: Descriptor[] = [];
     await collect(layout, client, ref, root, bytes, ctx, blobs, result, true);
     ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
+    const fetchBlob = (b: Descriptor) =>
+      ctx.limit(async () => {
+        const r = await ensureBlob(layout, client, ref, b, {
+          valid: ctx.valid,
+          onBytes: (n) => {
+            result.bytes += n;
+            ctx.progress.bytes += n;
+            ctx.onProgress?.(ctx.progress);
+          },
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        if (r.cached) result.cachedBlobs++;
+        else result.fetchedBlobs++;
+        result.resumedBytes += r.resumed;
+      });
     const seen = new Set<string>();
-    await Promise.all(
-      blobs
-        .filter((b) => !seen.has(b.digest) && seen.add(b.digest))
-        .map((b) =>
-          ctx.limit(async () => {
-            const r = await ensureBlob(layout, client, ref, b, {
-              valid: ctx.valid,
-              onBytes: (n) => {
-                result.bytes += n;
-                ctx.progress.bytes += n;
-                ctx.onProgress?.(ctx.progress);
-              },
-              ...(ctx.signal ? { signal: ctx.signal } : {}),
-            });
-            if (r.cached) result.cachedBlobs++;
-            else result.fetchedBlobs++;
-            result.resumedBytes += r.resumed;
-          }),
-        ),
-    );
+    const single = singlePlatformConfig(root, bytes, ctx.platforms);
+    if (single) {
+      // The config first: an image built for another platform costs no layer download.
+      seen.add(single.config.digest);
+      await fetchBlob(single.config);
+      const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
+      if (mismatch) throw new GuardError(mismatch);
+    }
+    await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
     await layout.setEntry(root, ref.name);
     if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
   } catch (err) {
@@ -163,6 +167,8 @@ async function completeInCache(
     const blobs: Descriptor[] = [];
     await collect(layout, undefined, ref, root, bytes, ctx, blobs, result, true);
     for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    const single = singlePlatformConfig(root, bytes, ctx.platforms);
+    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
     result.digest = root.digest;
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
     return true;
@@ -261,4 +267,46 @@ async function storeManifest(
   } finally {
     await lock.release();
   }
+}
+
+/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
+function singlePlatformConfig(
+  root: Descriptor,
+  bytes: Buffer,
+  wanted: PlatformSelection,
+): { config: Descriptor; wanted: Platform[] } | undefined {
+  if (wanted === 'all' || isIndexMediaType(root.mediaType)) return undefined;
+  return { config: parseManifest(bytes, `manifest ${root.digest}`).config, wanted };
+}
+
+/**
+ * A single-platform image says its platform in its config, where an index says it beside each
+ * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
+ * error when one is not, undefined when all are or the config names no platform (an artifact).
+ */
+async function platformMismatch(
+  layout: Layout,
+  ref: Reference,
+  config: Descriptor,
+  wanted: Platform[],
+): Promise<string | undefined> {
+  if (config.size > MAX_MANIFEST_BYTES) return undefined;
+  let doc: { os?: unknown; architecture?: unknown; variant?: unknown } | null;
+  try {
+    doc = JSON.parse(
+      (await layout.readBlob(config.digest, MAX_MANIFEST_BYTES)).toString('utf8'),
+    ) as typeof doc;
+  } catch {
+    return undefined;
+  }
+  const { os, architecture, variant } = doc ?? {};
+  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture) return undefined;
+  const have = normalizePlatform({
+    os,
+    architecture,
+    ...(typeof variant === 'string' && variant ? { variant } : {}),
+  });
+  const missing = wanted.filter((w) => !platformSatisfies(have, w));
+  if (missing.length === 0) return undefined;
+  return `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it is a single-platform ${formatPlatform(have)} image)`;
 }

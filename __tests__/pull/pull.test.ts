@@ -2,7 +2,7 @@
 // platform, the index.json entry (name exactly as linuxkit looks it up, descriptor as served),
 // auth, what skopeo and umoci make of the result, and the CLI's one-line failure.
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ import { hostPlatform, parsePlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullOptions, type PullResult } from '../../src/pull/pull.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
-import { checkLayout } from '../../src/verify/index.js';
+import { checkLayout, checkLayoutDetailed } from '../../src/verify/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USER = { user: 'puller', password: 'pw-Pull-7' };
@@ -309,6 +309,54 @@ describe('a single-platform image (no index) is held to the wanted platforms', (
       `oci-cache-guard pull: ${name()} has no linux/amd64 image (it is a single-platform linux/arm64 image)`,
     );
     expect(r.stdout.trim()).toBe(`${name()}: failed`);
+  });
+});
+
+describe('after the verifier, as the Action runs them: what it accepted is not hashed again', () => {
+  const images = () => [`${anon.host}/test/img:1`, `${anon.host}/test/img:single`];
+  const hashed = (results: PullResult[]) => results.reduce((n, r) => n + r.hashedBlobs, 0);
+
+  async function warmCache(): Promise<string> {
+    const cache = freshCache();
+    expectPulled(await pull(cache, images()));
+    return cache;
+  }
+
+  async function verifyThenPull(cache: string, mode: 'full' | 'size'): Promise<PullResult[]> {
+    const checked = await checkLayoutDetailed(Layout.at(cache), { mode, platforms: [], repair: true });
+    expect(checked.report.ok).toBe(true);
+    const results = await pull(cache, images(), { valid: checked.valid, validMode: checked.report.mode });
+    for (const r of results) expect(r.status, r.error).toBe('cached');
+    return results;
+  }
+
+  it('without the verifier pull hashes every config and layer; after it, in either mode, none', async () => {
+    const cache = await warmCache();
+    const alone = await pull(cache, images());
+    const host = platformOf(multi, HOST_ARCH);
+    const configsAndLayers = sorted([
+      host.config.digest,
+      ...host.layers.map((l) => l.digest),
+      ...host.attestations.flatMap((a) => [a.config.digest, ...a.layers.map((l) => l.digest)]),
+      single.config.digest,
+      ...single.layers.map((l) => l.digest),
+    ]);
+    expect(hashed(alone)).toBe(configsAndLayers.length);
+    expect(hashed(await verifyThenPull(cache, 'full'))).toBe(0);
+    expect(hashed(await verifyThenPull(cache, 'size'))).toBe(0);
+  });
+
+  it('the trade of size mode, as documented: a same-size damaged layer passes both; full mode catches it', async () => {
+    const cache = await warmCache();
+    const layer = path.join(cache, 'blobs', 'sha256', single.layers[0]!.digest.slice(7));
+    const bytes = await readFile(layer);
+    bytes[10]! ^= 0xff;
+    await writeFile(layer, bytes);
+    await verifyThenPull(cache, 'size');
+    const full = await checkLayoutDetailed(Layout.at(cache), { mode: 'full', platforms: [], repair: false });
+    expect(full.report.findings.map((f) => [f.kind, f.digest])).toEqual([
+      ['corrupt', single.layers[0]!.digest],
+    ]);
   });
 });
 

@@ -117,6 +117,7 @@ async function restoreVerifyPull(
           platforms: settings.platforms,
           concurrency: settings.concurrency,
           valid: checked.valid,
+          validMode: checked.report.mode,
           logger: actionLogger,
         },
       ),

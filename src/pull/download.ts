@@ -24,6 +24,8 @@ export interface DownloadResult {
   fetched: number;
   /** True when the blob was already in the cache and valid. */
   cached: boolean;
+  /** True when we hashed the cached blob to know (it was not known valid in this run). */
+  hashed?: boolean;
   /** Bytes of an earlier partial download reused through a Range request. */
   resumed: number;
 }
@@ -51,8 +53,9 @@ export async function ensureBlob(
   if (options.valid.has(descriptor.digest)) return { fetched: 0, cached: true, resumed: 0 };
   const lock = await layout.lockBlob(descriptor.digest);
   try {
+    const hashed = !options.valid.has(descriptor.digest);
     if (await isPresentAndValid(layout, descriptor, options.valid))
-      return { fetched: 0, cached: true, resumed: 0 };
+      return { fetched: 0, cached: true, resumed: 0, hashed };
     let fetched = 0;
     let resumed = 0;
     for (let attempt = 0; ; attempt++) {

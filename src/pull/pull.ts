@@ -7,6 +7,7 @@ import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js
 import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
+import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient } from '../registry/client.js';
 import { hashFileInline } from '../verify/hash-pool.js';
 import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
@@ -17,8 +18,12 @@ export interface PullOptions {
   platforms: PlatformSelection;
   /** Parallel blob downloads across all images. */
   concurrency: number;
-  /** Blobs already verified in this run (by the verifier): not hashed again. */
+  /**
+   * Blobs the verifier accepted in this run: trusted, not hashed again. Accepted by `validMode`:
+   * hashed (`full`), or by size alone (`size`: the trade that mode makes, pull included).
+   */
   valid?: ValidSet;
+  validMode?: VerifyMode;
   logger?: Logger;
   /** Bytes received, as they arrive; `total` grows as manifests reveal layers. */
   onProgress?: (p: { bytes: number; total: number }) => void;
@@ -40,6 +45,8 @@ export interface PullResult {
   cachedBlobs: number;
   /** Bytes of earlier partial downloads reused through Range requests. */
   resumedBytes: number;
+  /** Config and layer blobs found in the cache that this pull hashed (what the verifier accepted is not). */
+  hashedBlobs: number;
   /** Layers with `urls` (non-distributable), recorded and not fetched. */
   skipped: Digest[];
   ms: number;
@@ -61,6 +68,10 @@ export async function pullImages(
   await layout.init();
   await layout.checkDirectories();
   const valid: ValidSet = options.valid ?? new Set();
+  if (options.valid)
+    options.logger?.debug(
+      `pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`,
+    );
   const limit = limiter(options.concurrency);
   const progress = { bytes: 0, total: 0 };
   const running = await layout.registerPull();
@@ -94,6 +105,7 @@ async function pullOne(
     fetchedBlobs: 0,
     cachedBlobs: 0,
     resumedBytes: 0,
+    hashedBlobs: 0,
     skipped: [],
     ms: 0,
   };
@@ -122,6 +134,7 @@ async function pullOne(
         });
         if (r.cached) result.cachedBlobs++;
         else result.fetchedBlobs++;
+        if (r.hashed) result.hashedBlobs++;
         result.resumedBytes += r.resumed;
       });
     const seen = new Set<string>();
@@ -166,7 +179,10 @@ async function completeInCache(
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
     await collect(layout, undefined, ref, root, bytes, ctx, blobs, result, true);
-    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    for (const blob of blobs) {
+      if (!ctx.valid.has(blob.digest)) result.hashedBlobs++;
+      if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    }
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
     result.digest = root.digest;

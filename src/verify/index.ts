@@ -20,7 +20,11 @@ export interface CheckOptions {
 
 export interface CheckResult {
   report: Report;
-  /** Blobs hashed and found valid (full mode), for the pull to reuse without hashing again. */
+  /**
+   * Blobs the check accepted, for the pull to reuse without hashing again: hashed and found
+   * valid (mode `full`), or referenced with the size their descriptors declare and nothing
+   * found against them (mode `size`: the size is all that was checked; see report.mode).
+   */
   valid: Set<Digest>;
 }
 
@@ -44,9 +48,12 @@ export async function checkLayoutDetailed(layout: Layout, options: CheckOptions)
       ? await repairLayout(layout, verification, verifyOptions)
       : verification.report;
     const removed = new Set(report.findings.filter((f) => f.action === 'removed').map((f) => f.digest));
+    const named = new Set(report.findings.map((f) => f.digest));
     const valid = new Set<Digest>();
     for (const blob of verification.scan.blobs.values()) {
-      if (blob.hashOk && !removed.has(blob.digest)) valid.add(blob.digest);
+      if (removed.has(blob.digest)) continue;
+      const bySize = options.mode === 'size' && blob.hashOk === undefined && !named.has(blob.digest);
+      if (blob.hashOk || bySize) valid.add(blob.digest);
     }
     return { report, valid };
   } finally {

@@ -1,18 +1,56 @@
-/** Sizes and durations as people read them, for the CLI, the job summary and the report. */
+/** Sizes, rates and durations as people read them, for the CLI, the job summary and the report. */
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+
+/** "512 B", "1.2 kB", "205 kB", "17.2 MB": whole bytes, then three significant digits at most. */
 export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  if (!Number.isFinite(n) || n < 0) return '? B';
   let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
+  let v = Math.round(n);
+  // Round before choosing the unit, so 999.96 kB reads "1.0 MB", not "1000.0 kB".
+  while (i < UNITS.length - 1 && roundFor(v) >= 1000) {
     v /= 1000;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+  return `${i === 0 ? v : v.toFixed(v >= 99.95 ? 0 : 1)} ${UNITS[i]}`;
 }
 
+function roundFor(v: number): number {
+  return v >= 99.95 ? Math.round(v) : Math.round(v * 10) / 10;
+}
+
+/** "52 B/s", "24.8 MB/s". */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** "840 ms", "12.3 s", "4m05s", "1h02m". */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * Text from a cache or a registry (an index.json name, a file name, an error body), safe to
+ * print on a terminal: control characters (C0, DEL, C1), line and paragraph separators and
+ * bidirectional overrides are written as escapes (`\u001b`, `\n`), so a name can neither send
+ * terminal escape sequences nor break or reorder a line. Printable text is unchanged.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const json = JSON.stringify(c).slice(1, -1);
+    return json.startsWith('\\') ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `message`, prefixed with `subject: ` unless it already names one of `names`. */
+export function naming(subject: string, message: string, names: string[] = [subject]): string {
+  return names.some((n) => n && message.includes(n)) ? message : `${subject}: ${message}`;
 }

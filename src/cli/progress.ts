@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../format.js';
+import { formatBytes, formatDuration, formatRate } from '../format.js';
 
 /**
  * Progress on stderr for long runs: a live line on a terminal, a plain line every few seconds
@@ -38,7 +38,7 @@ export function createProgress(options: ProgressOptions): Progress {
       const rate = done / secs;
       const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : '';
       const eta = total > done && rate > 0 ? `, ETA ${formatDuration(((total - done) / rate) * 1000)}` : '';
-      const speed = options.unit === 'count' ? '' : `, ${formatBytes(rate)}/s`;
+      const speed = options.unit === 'count' ? '' : `, ${formatRate(rate)}`;
       const line = `${options.label}: ${fmt(done)} of ${fmt(total)}${pct}${speed}${eta}${extra ? ` ${extra}` : ''}`;
       if (tty) {
         stream.write(`\r\x1b[K${line}`);

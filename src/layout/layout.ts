@@ -114,7 +114,9 @@ export class Layout {
 
   private path(...parts: string[]): string {
     const p = path.join(this.root, ...parts);
-    if (p !== this.root && !p.startsWith(this.root + path.sep)) {
+    // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
+    const rel = path.relative(this.root, p);
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new GuardError(
         `refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`,
       );

@@ -68,6 +68,19 @@ function lines(name: Inputs): string[] {
     .filter(Boolean);
 }
 
+/** action.yml's default for `path`: linuxkit's own cache. */
+export const DEFAULT_CACHE_PATH = '~/.linuxkit/cache';
+
+/**
+ * The cache directory: the `path` input, or, when it is left at its default, `$LINUXKIT_CACHE`
+ * if set, as linuxkit and the CLI do (`~` expanded, relative to the workspace).
+ */
+export function cachePath(input: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = input.trim();
+  const atDefault = value === '' || value === DEFAULT_CACHE_PATH;
+  return path.resolve(expandHome(atDefault ? env.LINUXKIT_CACHE || DEFAULT_CACHE_PATH : value));
+}
+
 export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : p;
 }
@@ -79,7 +92,6 @@ export function runnerPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
 }
 
 export async function getSettings(): Promise<Readonly<Settings>> {
-  const cachePath = path.resolve(expandHome(core.getInput(Inputs.Path).trim() || '~/.linuxkit/cache'));
   const platformInput = lines(Inputs.Platforms);
   const platforms = platformInput.length ? platformInput.map(wantedPlatform) : [runnerPlatform()];
   const patterns = core.getInput(Inputs.LinuxkitFiles).trim();
@@ -107,7 +119,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     downloadUrl: core.getInput(Inputs.LinuxkitDownloadUrl),
   });
   const settings: Settings = {
-    path: cachePath,
+    path: cachePath(core.getInput(Inputs.Path)),
     images: uniqueImages(lists),
     linuxkitFiles,
     platforms: uniquePlatforms(platforms),
@@ -166,7 +178,7 @@ async function matchFiles(patterns: string): Promise<string[]> {
         input: Inputs.LinuxkitFiles,
       });
     }
-    files.push(...found.map((f) => path.relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), f) || f));
+    for (const f of found) files.push(path.relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), f) || f);
   }
   return [...new Set(files)];
 }

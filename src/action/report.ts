@@ -7,7 +7,7 @@ import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { formatBytes, formatDuration, naming } from '../format.js';
 import { Outputs } from './constants.js';
 
 /** What the main step did: written as JSON (the `report` output), outputs and the job summary. */
@@ -46,8 +46,13 @@ export function annotate(run: RunReport, images: ImageRequest[]): void {
           title: 'image not cached',
         }
       : { title: 'image not cached' };
-    core.error(`${p.reference}: ${p.error}`, props);
+    core.error(pullFailure(p), props);
   }
+}
+
+/** "REF: why", naming the image once: most errors from the registry client already name it. */
+export function pullFailure(p: PullResult): string {
+  return naming(p.reference, p.error ?? 'failed', [p.reference, p.name]);
 }
 
 export async function writeOutputs(run: RunReport, verified: boolean): Promise<string> {
@@ -73,8 +78,16 @@ export async function writeOutputs(run: RunReport, verified: boolean): Promise<s
   return file;
 }
 
+/**
+ * Text for the job summary, which core.summary writes as raw HTML (table cells, list items):
+ * names and details come from the cache and registries, so everything is escaped.
+ */
+export function html(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export async function writeSummary(run: RunReport, title: string): Promise<void> {
-  const s = core.summary.addHeading(title, 3);
+  const s = core.summary.addHeading(html(title), 3);
   // core.summary writes an empty cell as an opening tag alone, which breaks the table.
   const platforms = run.platforms.join(', ') || '—';
   const rows = run.pulls.map((p) => {
@@ -89,7 +102,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
             ? '🔧 repaired, pulled'
             : '⬇️ pulled'
           : '✅ cached';
-    return [p.name, platforms, state, formatBytes(p.bytes), formatDuration(p.ms)];
+    return [p.name, platforms, state, formatBytes(p.bytes), formatDuration(p.ms)].map(html);
   });
   if (rows.length) {
     s.addTable([
@@ -111,7 +124,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
         { data: 'Problem', header: true },
         { data: 'Action', header: true },
       ],
-      ...bad.map((f) => [f.digest ? shortDigest(f.digest) : f.path, f.detail, f.action]),
+      ...bad.map((f) => [f.digest ? shortDigest(f.digest) : f.path, f.detail, f.action].map(html)),
     ]);
   }
   const v = run.verification;
@@ -125,6 +138,6 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
   ];
   if (run.rateLimit)
     facts.push(`Docker Hub pulls left: ${run.rateLimit.remaining} of ${run.rateLimit.limit}`);
-  s.addList(facts);
+  s.addList(facts.map(html));
   await s.write();
 }

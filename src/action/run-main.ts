@@ -13,7 +13,7 @@ import { getSettings, type Settings } from './inputs.js';
 import { cacheKeys, damagedFingerprint } from './keys.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
-import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { annotate, pullFailure, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { ActionState, type StateStore } from './state.js';
 
 /**
@@ -127,7 +127,7 @@ async function restoreVerifyPull(
     await client.close();
   }
   run.timings.pullMs = Date.now() - started;
-  for (const p of run.pulls) core.info(`${p.name}: ${p.status}${p.error ? `: ${p.error}` : ''}`);
+  for (const p of run.pulls) core.info(p.error ? `failed: ${pullFailure(p)}` : `${p.name}: ${p.status}`);
   annotate(run, settings.images);
   const failed = run.pulls.filter((p) => p.status === 'failed');
   await finish(run, true, state);

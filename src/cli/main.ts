@@ -1,4 +1,5 @@
 import { GuardError, UsageError, errorMessage } from '../errors.js';
+import { printable } from '../format.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { lsCommand, LS_HELP } from './commands/ls.js';
@@ -6,6 +7,8 @@ import { pruneCommand, PRUNE_HELP } from './commands/prune.js';
 import { pullCommand, PULL_HELP } from './commands/pull.js';
 import { validateCommand, VALIDATE_HELP } from './commands/validate.js';
 import type { CliContext } from './context.js';
+import { watchInterrupts } from './interrupt.js';
+import { describeWriteError, guardedOutput } from './output.js';
 
 type Command = { run: (argv: string[], ctx: CliContext) => Promise<number>; help: string; summary: string };
 
@@ -45,25 +48,39 @@ function usage(): string {
   ].join('\n');
 }
 
-export function consoleContext(verbose: boolean): CliContext {
+/** The context of the real process: guarded stdout, stderr, Ctrl-C handling. */
+export function consoleContext(argv: string[]): CliContext {
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  // stderr is where problems are told: if it is closed too, there is nobody left to tell.
+  process.stderr.on('error', () => {});
+  const output = guardedOutput(process.stdout);
+  const interrupts = watchInterrupts(argv[0] ?? '', process.stderr);
   const logger: Logger = {
-    debug: (m) => verbose && process.stderr.write(`debug: ${m}\n`),
-    info: (m) => process.stderr.write(`${m}\n`),
-    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    debug: (m) => verbose && process.stderr.write(`debug: ${printable(m)}\n`),
+    info: (m) => process.stderr.write(`${printable(m)}\n`),
+    warn: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
   };
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => output.line(line),
     stderr: process.stderr,
     logger,
     env: process.env,
+    usingCache: (root) => interrupts.usingCache(root),
+    end: () => output.end(),
   };
 }
 
 /** Runs one CLI invocation and returns its exit status; never throws. */
-export async function runCli(
-  argv: string[],
-  ctx: CliContext = consoleContext(argv.includes('--verbose') || argv.includes('-v')),
-): Promise<number> {
+export async function runCli(argv: string[], ctx: CliContext = consoleContext(argv)): Promise<number> {
+  const code = await dispatch(argv, ctx);
+  const failure = await ctx.end?.();
+  if (!failure) return code;
+  const prefix = argv[0] && argv[0] in COMMANDS ? `oci-cache-guard ${argv[0]}` : 'oci-cache-guard';
+  ctx.stderr.write(`${prefix}: cannot write the output to stdout: ${describeWriteError(failure)}\n`);
+  return EXIT.problems;
+}
+
+async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
@@ -85,9 +102,9 @@ export async function runCli(
   try {
     return await command.run(rest, ctx);
   } catch (err) {
-    ctx.stderr.write(`oci-cache-guard ${name}: ${errorMessage(err)}\n`);
+    ctx.stderr.write(`oci-cache-guard ${name}: ${printable(errorMessage(err))}\n`);
     if (verbose && err instanceof Error) {
-      if (err.cause) ctx.stderr.write(`  caused by: ${errorMessage(err.cause)}\n`);
+      if (err.cause) ctx.stderr.write(`  caused by: ${printable(errorMessage(err.cause))}\n`);
       if (!(err instanceof GuardError)) ctx.stderr.write(`${err.stack}\n`);
     }
     return err instanceof UsageError ? EXIT.usage : EXIT.problems;

@@ -1,6 +1,6 @@
-import { openExistingCache } from '../cache.js';
+import { openCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand } from '../args.js';
-import { formatBytes } from '../../format.js';
+import { formatBytes, printable } from '../../format.js';
 import { checkLayout, type ImageStatus } from '../../verify/index.js';
 import { shortDigest } from '../../oci/digest.js';
 import type { CliContext } from '../context.js';
@@ -15,7 +15,7 @@ export async function lsCommand(argv: string[], ctx: CliContext): Promise<number
   const { values } = parseCommand('ls', argv, COMMON_OPTIONS);
   if (values.help) return (ctx.out(LS_HELP), 0);
   const settings = commonSettings(values, ctx.env);
-  const layout = await openExistingCache(settings.cache);
+  const layout = await openCache(settings.cache, ctx);
   const report = await checkLayout(layout, {
     mode: 'size',
     platforms: [],
@@ -23,28 +23,36 @@ export async function lsCommand(argv: string[], ctx: CliContext): Promise<number
     logger: ctx.logger,
   });
   for (const f of report.findings.filter((f) => f.kind === 'index')) {
-    ctx.stderr.write(`warning: ${f.path} ${f.detail}: run oci-cache-guard validate --repair\n`);
+    ctx.stderr.write(
+      `warning: ${printable(`${f.path} ${f.detail}`)}: run oci-cache-guard validate --repair\n`,
+    );
   }
   if (settings.json) ctx.out(JSON.stringify(report.images, null, 2));
-  else if (report.images.length === 0) ctx.out(`no images in ${layout.root}`);
+  else if (report.images.length === 0) ctx.out(`no images in ${printable(layout.root)}`);
   else printImages(report.images, ctx);
   return 0;
 }
 
+/** The images table; names come from index.json, so every cell is made printable. */
 export function printImages(images: ImageStatus[], ctx: CliContext): void {
   if (images.length === 0) return;
-  const rows = images.map((img) => [
-    img.name,
-    img.digest ? shortDigest(img.digest) : '-',
-    img.problem ??
-      (Object.entries(img.platforms)
-        .map(([p, s]) => `${p} ${s}`)
-        .join(', ') ||
-        '-'),
-    formatBytes(img.size),
-  ]);
   const header = ['IMAGE', 'DIGEST', 'PLATFORMS', 'SIZE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [header, ...rows])
-    ctx.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  const rows = images.map((img) =>
+    [
+      img.name,
+      img.digest ? shortDigest(img.digest) : '-',
+      img.problem ??
+        (Object.entries(img.platforms)
+          .map(([p, s]) => `${p} ${s}`)
+          .join(', ') ||
+          '-'),
+      formatBytes(img.size),
+    ].map(printable),
+  );
+  // A loop, not Math.max(...rows): a spread of a million rows overflows the call stack.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  ctx.out(line(header));
+  for (const r of rows) ctx.out(line(r));
 }

@@ -1,5 +1,4 @@
 import { UsageError } from '../../errors.js';
-import { Layout } from '../../layout/layout.js';
 import { shortDigest } from '../../oci/digest.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
@@ -8,8 +7,9 @@ import type { PlatformSelection } from '../../pull/plan.js';
 import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-input.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
+import { openCache } from '../cache.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration } from '../../format.js';
+import { formatBytes, formatDuration, naming, printable } from '../../format.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -51,6 +51,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   if (positionals.length === 0)
     throw new UsageError('pull: name at least one image reference (see oci-cache-guard pull --help)');
   const settings = commonSettings(values, ctx.env);
+  const layout = await openCache(settings.cache, ctx, { create: true });
   const refs = positionals.map((p) => parseReference(p));
   const platforms: PlatformSelection = values.platform?.includes('all')
     ? 'all'
@@ -74,7 +75,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   const progress = createProgress({ label: 'pulling', stream: ctx.stderr });
   let results: PullResult[];
   try {
-    results = await pullImages(Layout.at(settings.cache), client, refs, {
+    results = await pullImages(layout, client, refs, {
       platforms: Array.isArray(platforms) && platforms.length === 0 ? [hostPlatform()] : platforms,
       concurrency,
       logger: ctx.logger,
@@ -86,9 +87,12 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     await client.close();
   }
   if (settings.json) ctx.out(JSON.stringify({ results, rateLimit: client.rateLimit ?? null }, null, 2));
-  else for (const r of results) ctx.out(describeResult(r));
+  else for (const r of results) ctx.out(printable(describeResult(r)));
   for (const r of results)
-    if (r.status === 'failed' && !settings.json) ctx.stderr.write(`oci-cache-guard pull: ${r.error}\n`);
+    if (r.status === 'failed' && !settings.json)
+      ctx.stderr.write(
+        `oci-cache-guard pull: ${printable(naming(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`,
+      );
   return results.every((r) => r.status !== 'failed') ? 0 : 1;
 }
 

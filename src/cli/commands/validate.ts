@@ -1,10 +1,11 @@
-import { openExistingCache } from '../cache.js';
+import { openCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parseMode, parsePlatforms } from '../args.js';
-import { formatBytes, formatDuration } from '../../format.js';
+import { formatBytes, formatDuration, printable } from '../../format.js';
 import { createProgress } from '../progress.js';
-import { checkLayout, describeFinding, type Report } from '../../verify/index.js';
+import { checkLayout, type Finding, type Report } from '../../verify/index.js';
 import { isProblem } from '../../verify/findings.js';
 import type { CliContext } from '../context.js';
+import { findingLine } from '../findings.js';
 import { printImages } from './ls.js';
 
 export const VALIDATE_HELP = `Usage: oci-cache-guard validate [--repair] [--mode full|size] [--platform OS/ARCH]... [--json] [--cache DIR]
@@ -36,7 +37,7 @@ export async function validateCommand(argv: string[], ctx: CliContext): Promise<
   const settings = commonSettings(values, ctx.env);
   const mode = parseMode(values.mode);
   const platforms = parsePlatforms(values.platform);
-  const layout = await openExistingCache(settings.cache);
+  const layout = await openCache(settings.cache, ctx);
   const started = Date.now();
   const progress = createProgress({
     label: 'hashing',
@@ -66,14 +67,16 @@ function printReport(
   opts: { verbose: boolean; repaired: boolean; ms: number },
   ctx: CliContext,
 ): void {
-  const shown = report.findings.filter(
-    (f) => opts.verbose || (f.kind !== 'unreferenced' && f.kind !== 'partial'),
-  );
-  ctx.out(`${report.cache} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
-  for (const f of shown) ctx.out(`  ${describeFinding(f)}`);
-  const quiet = report.findings.filter((f) => !shown.includes(f));
+  const shown: Finding[] = [];
+  const quiet = { unreferenced: [] as Finding[], partial: [] as Finding[] };
+  for (const f of report.findings) {
+    if (!opts.verbose && (f.kind === 'unreferenced' || f.kind === 'partial')) quiet[f.kind].push(f);
+    else shown.push(f);
+  }
+  ctx.out(`${printable(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
+  for (const f of shown) ctx.out(`  ${findingLine(f)}`);
   for (const kind of ['unreferenced', 'partial'] as const) {
-    const list = quiet.filter((f) => f.kind === kind);
+    const list = quiet[kind];
     if (list.length === 0) continue;
     const bytes = list.reduce((sum, f) => sum + (Number(/(\d+) bytes/.exec(f.detail)?.[1]) || 0), 0);
     const what = kind === 'unreferenced' ? 'unreferenced blob' : 'partial download';

@@ -36,6 +36,13 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** Characters that can drive a terminal or reorder a line; C0 controls are also JSON's to escape. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /**
  * Text from a cache or a registry (an index.json name, a file name, an error body), safe to
  * print on a terminal: control characters (C0, DEL, C1), line and paragraph separators and
@@ -43,11 +50,15 @@ export function formatDuration(ms: number): string {
  * terminal escape sequences nor break or reorder a line. Printable text is unchanged.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return text.replace(UNPRINTABLE, (c) => {
     const json = JSON.stringify(c).slice(1, -1);
-    return json.startsWith('\\') ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    return json.startsWith('\\') ? json : unicodeEscape(c);
   });
+}
+
+/** JSON.stringify, indented, with the characters it leaves raw that a terminal would act on escaped too. */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
 }
 
 /** `message`, prefixed with `subject: ` unless it already names one of `names`. */

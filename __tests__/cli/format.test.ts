@@ -2,7 +2,14 @@
 // names from a cache (item 15) and naming an image once in an error (item 20).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatRate, naming, printable } from '../../src/format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  naming,
+  printable,
+  printableJson,
+} from '../../src/format.js';
 
 const UNIT = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 } as const;
 
@@ -85,6 +92,21 @@ describe('printable', () => {
         const out = printable(s);
         expect(unsafe.test(out)).toBe(false);
         if (!unsafe.test(s)) expect(out).toBe(s);
+      }),
+    );
+  });
+});
+
+describe('printableJson', () => {
+  it('any value: parses back to itself, and no character a terminal acts on is left raw', () => {
+    // eslint-disable-next-line no-control-regex
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (value, name) => {
+        const doc = { name, value };
+        const text = printableJson(doc);
+        expect(unsafe.test(text)).toBe(false);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)));
       }),
     );
   });

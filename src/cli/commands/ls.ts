@@ -1,6 +1,6 @@
 import { openCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand } from '../args.js';
-import { formatBytes, printable } from '../../format.js';
+import { formatBytes, printable, printableJson } from '../../format.js';
 import { checkLayout, type ImageStatus } from '../../verify/index.js';
 import { shortDigest } from '../../oci/digest.js';
 import type { CliContext } from '../context.js';
@@ -27,7 +27,7 @@ export async function lsCommand(argv: string[], ctx: CliContext): Promise<number
       `warning: ${printable(`${f.path} ${f.detail}`)}: run oci-cache-guard validate --repair\n`,
     );
   }
-  if (settings.json) ctx.out(JSON.stringify(report.images, null, 2));
+  if (settings.json) ctx.out(printableJson(report.images));
   else if (report.images.length === 0) ctx.out(`no images in ${printable(layout.root)}`);
   else printImages(report.images, ctx);
   return 0;

@@ -1,6 +1,6 @@
 import { openCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand } from '../args.js';
-import { formatBytes, printable } from '../../format.js';
+import { formatBytes, printable, printableJson } from '../../format.js';
 import { pruneUnreferenced } from '../../verify/index.js';
 import type { PruneResult } from '../../verify/prune.js';
 import type { CliContext } from '../context.js';
@@ -25,7 +25,7 @@ export async function pruneCommand(argv: string[], ctx: CliContext): Promise<num
   const layout = await openCache(settings.cache, ctx);
   const result = await pruneUnreferenced(layout, { dryRun: values['dry-run'], logger: ctx.logger });
   if (settings.json) {
-    ctx.out(JSON.stringify(pruneJson(result), null, 2));
+    ctx.out(printableJson(pruneJson(result)));
     return 0;
   }
   for (const f of result.removed)

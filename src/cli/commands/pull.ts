@@ -9,7 +9,7 @@ import { createRegistryClient } from '../../registry/index.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
 import { openCache } from '../cache.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration, naming, printable } from '../../format.js';
+import { formatBytes, formatDuration, naming, printable, printableJson } from '../../format.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -86,7 +86,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     progress.done();
     await client.close();
   }
-  if (settings.json) ctx.out(JSON.stringify({ results, rateLimit: client.rateLimit ?? null }, null, 2));
+  if (settings.json) ctx.out(printableJson({ results, rateLimit: client.rateLimit ?? null }));
   else for (const r of results) ctx.out(printable(describeResult(r)));
   for (const r of results)
     if (r.status === 'failed' && !settings.json)

@@ -1,6 +1,6 @@
 import { openCache } from '../cache.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parseMode, parsePlatforms } from '../args.js';
-import { formatBytes, formatDuration, printable } from '../../format.js';
+import { formatBytes, formatDuration, printable, printableJson } from '../../format.js';
 import { createProgress } from '../progress.js';
 import { checkLayout, type Finding, type Report } from '../../verify/index.js';
 import { isProblem } from '../../verify/findings.js';
@@ -52,7 +52,7 @@ export async function validateCommand(argv: string[], ctx: CliContext): Promise<
     onProgress: (p) => progress.update(p.bytes, p.totalBytes, `(${p.files}/${p.totalFiles} blobs)`),
   });
   progress.done();
-  if (settings.json) ctx.out(JSON.stringify(report, null, 2));
+  if (settings.json) ctx.out(printableJson(report));
   else
     printReport(
       report,
@@ -62,7 +62,7 @@ export async function validateCommand(argv: string[], ctx: CliContext): Promise<
   return report.ok ? 0 : 1;
 }
 
-function printReport(
+export function printReport(
   report: Report,
   opts: { verbose: boolean; repaired: boolean; ms: number },
   ctx: CliContext,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { printable } from '../format.js';
@@ -17,11 +17,13 @@ export interface InterruptWatch {
 
 const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 
-export function watchInterrupts(command: string, stderr: NodeJS.WritableStream): InterruptWatch {
+export function watchInterrupts(command: string, stderr: NodeJS.WriteStream): InterruptWatch {
   let cache: string | undefined;
   const handler = (signal: keyof typeof SIGNALS): void => {
     if (cache) releaseLocksOf(process.pid, cache);
-    stderr.write(`oci-cache-guard ${command}: ${interruptedLine(cache)}\n`);
+    // On a terminal, start from a clean line: the live progress line has no newline.
+    const clear = stderr.isTTY ? '\r\x1b[K' : '';
+    stderr.write(`${clear}oci-cache-guard ${command}: ${interruptedLine(cache)}\n`);
     process.exit(SIGNALS[signal]);
   };
   for (const s of Object.keys(SIGNALS)) process.once(s, handler);
@@ -51,23 +53,35 @@ function partialDownloads(cache: string): number {
 /**
  * Deletes the lock files (`pid\nhost\n…`, see layout/lock.ts) that `pid` on this host holds in
  * `cache`: the cache lock, per-blob download locks and the running-pull marker. Synchronous,
- * so nothing else runs between the release and the exit. Returns how many were released.
+ * so nothing else runs between the release and the exit.
  */
-export function releaseLocksOf(pid: number, cache: string): number {
+export function releaseLocksOf(pid: number, cache: string): void {
   const mine = `${pid}\n${hostname()}\n`;
   const locksDir = path.join(cache, LOCKS_DIR);
   const files = [path.join(cache, LOCK_FILE), ...listSync(locksDir).map((name) => path.join(locksDir, name))];
-  let released = 0;
   for (const file of files) {
+    if (startOf(file, mine.length) !== mine) continue;
     try {
-      if (!readFileSync(file, 'utf8').startsWith(mine)) continue;
       unlinkSync(file);
-      released++;
     } catch {
-      // gone already, or not ours to read: nothing to release
+      // Left behind, the next run finds its holder dead and takes it over.
     }
   }
-  return released;
+}
+
+/** The first bytes of a regular file; never follows a symlink or blocks on a FIFO planted there. */
+function startOf(file: string, bytes: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(bytes);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, bytes, 0));
+  } catch {
+    return undefined; // gone already, or not ours to read: nothing to release
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function listSync(dir: string): string[] {

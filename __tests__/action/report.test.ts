@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cachePath, getSettings } from '../../src/action/inputs.js';
+import { actionLogger } from '../../src/action/logger.js';
 import { annotate, pullFailure, writeSummary, type RunReport } from '../../src/action/report.js';
 import type { PullResult } from '../../src/pull/pull.js';
 
@@ -125,6 +126,20 @@ describe('a failed image is named once', () => {
     const errors = lines.filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.split(ref)).toHaveLength(2);
+  });
+});
+
+describe('the job log', () => {
+  it('a name with a newline cannot start a workflow command line, nor send escape sequences', () => {
+    let written = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+    actionLogger.info('entry registry.invalid/x:1\n::error::pwned\x1b[2J: unusable');
+    expect(written.split(/\r?\n/).filter(Boolean)).toEqual([
+      'entry registry.invalid/x:1\\n::error::pwned\\u001b[2J: unusable',
+    ]);
   });
 });
 

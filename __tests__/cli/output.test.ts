@@ -45,6 +45,22 @@ describe('guardedOutput', () => {
     expect(writes).toBeLessThan(lines.length / 10);
   });
 
+  it('flush() hands the lines batched so far to the stream at once (stderr calls it first)', () => {
+    const received: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        received.push(chunk.toString());
+        done();
+      },
+    });
+    const out = guardedOutput(stream);
+    out.line('one');
+    out.line('two');
+    expect(received).toEqual([]);
+    out.flush();
+    expect(received).toEqual(['one\ntwo\n']);
+  });
+
   it('a closed pipe (EPIPE) ends the writing quietly: no failure, later lines dropped', async () => {
     let calls = 0;
     const stream = new Writable({

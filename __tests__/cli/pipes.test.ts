@@ -4,16 +4,18 @@
 //   command would have had, nothing on stderr, and the work done (prune deletes everything);
 // - `> /dev/full`: one line on stderr naming the problem, exit 1, no stack trace.
 // Outputs are several times the 64 KiB a pipe buffers, so the reader's close is always felt.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../harness/index.js';
 import { manyNames, writeLayout, type GeneratedLayout } from './layouts.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const execFileP = promisify(execFile);
 /** ~80 bytes per `ls` line: ~160 KB of output. */
 const ENTRIES = 2000;
 /** ~100 bytes per `prune` line: ~150 KB. */
@@ -122,6 +124,27 @@ describe('a reader that closes after the first line: quiet, with the status the 
       const r = await runCli(argv, 'start');
       expect(r, argv.join(' ')).toMatchObject({ code: 0, signal: null, stderr: '' });
     }
+  });
+});
+
+describe('stdout and stderr into one file (`2>&1`)', () => {
+  it('keep their order: the results on stdout, then the failure on stderr', async () => {
+    const c = await layout();
+    const { stdout } = await execFileP(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" --import tsx src/cli/index.ts pull --platform linux/amd64 --cache "${c.dir}" registry.invalid/many/img:1 127.0.0.1:1/x/y:1 2>&1`,
+      ],
+      { cwd: REPO_ROOT, env: { ...process.env, DOCKER_CONFIG: path.join(work, 'no-docker-config') } },
+    ).catch((err: { stdout: string }) => err);
+    const lines = stdout.split('\n').filter((l) => !l.startsWith('retrying '));
+    expect(lines).toEqual([
+      expect.stringMatching(/^registry\.invalid\/many\/img:1 sha256:[0-9a-f]{12}…: cached /),
+      '127.0.0.1:1/x/y:1: failed',
+      expect.stringMatching(/^oci-cache-guard pull: 127\.0\.0\.1:1\/x\/y:1: cannot reach 127\.0\.0\.1:1: /),
+      '',
+    ]);
   });
 });
 

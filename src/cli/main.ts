@@ -8,7 +8,7 @@ import { pullCommand, PULL_HELP } from './commands/pull.js';
 import { validateCommand, VALIDATE_HELP } from './commands/validate.js';
 import type { CliContext } from './context.js';
 import { watchInterrupts } from './interrupt.js';
-import { describeWriteError, guardedOutput } from './output.js';
+import { describeWriteError, guardedOutput, type Output } from './output.js';
 
 type Command = { run: (argv: string[], ctx: CliContext) => Promise<number>; help: string; summary: string };
 
@@ -55,19 +55,38 @@ export function consoleContext(argv: string[]): CliContext {
   process.stderr.on('error', () => {});
   const output = guardedOutput(process.stdout);
   const interrupts = watchInterrupts(argv[0] ?? '', process.stderr);
+  const stderr = flushingFirst(process.stderr, output);
   const logger: Logger = {
-    debug: (m) => verbose && process.stderr.write(`debug: ${printable(m)}\n`),
-    info: (m) => process.stderr.write(`${printable(m)}\n`),
-    warn: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
+    debug: (m) => verbose && stderr.write(`debug: ${printable(m)}\n`),
+    info: (m) => stderr.write(`${printable(m)}\n`),
+    warn: (m) => stderr.write(`warning: ${printable(m)}\n`),
   };
   return {
     out: (line) => output.line(line),
-    stderr: process.stderr,
+    stderr,
     logger,
     env: process.env,
     usingCache: (root) => interrupts.usingCache(root),
     end: () => output.end(),
   };
+}
+
+/**
+ * stderr that lets the lines stdout has batched out first, so the two streams keep their
+ * order on a terminal and in `> log 2>&1`.
+ */
+function flushingFirst(stream: NodeJS.WriteStream, output: Output): NodeJS.WriteStream {
+  const write = (...args: unknown[]): boolean => {
+    output.flush();
+    return (stream.write as (...a: unknown[]) => boolean).apply(stream, args);
+  };
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === 'write') return write;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Runs one CLI invocation and returns its exit status; never throws. */

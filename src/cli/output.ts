@@ -8,6 +8,8 @@
  */
 export interface Output {
   line(text: string): void;
+  /** Writes the lines batched so far now (unless the stream asked to drain). */
+  flush(): void;
   /** Writes what is left; resolves with the failure to report, if any (never a closed pipe). */
   end(): Promise<Error | undefined>;
 }
@@ -41,6 +43,7 @@ export function guardedOutput(stream: NodeJS.WritableStream): Output {
   });
 
   return {
+    flush,
     line(text) {
       if (stopped) return;
       buffer += `${text}\n`;

@@ -217,7 +217,8 @@ describe('item 4: text output of 200 000 entries (no spread of large arrays into
     const c = await fresh(manyNames(COUNT));
     for (const command of ['ls', 'validate']) {
       const r = await cli([command, '--cache', c.dir]);
-      expect(r.err, command).toBe('');
+      // stderr may hold progress lines (a slow walk); never an error.
+      expect(r.err, command).not.toMatch(/call stack|Error|^\s+at /m);
       expect(r.code, command).toBe(0);
       expect(
         r.out.filter((l) => l.startsWith('registry.invalid/many/img:')),

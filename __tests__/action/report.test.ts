@@ -35,6 +35,7 @@ function pull(over: Partial<PullResult>): PullResult {
     fetchedBlobs: 1,
     cachedBlobs: 0,
     resumedBytes: 0,
+    hashedBlobs: 0,
     skipped: [],
     ms: 52,
     ...over,

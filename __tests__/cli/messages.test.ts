@@ -108,6 +108,16 @@ describe('item 17: an option without its value says so, naming the option', () =
   });
 });
 
+describe('commands are looked up by their own names', () => {
+  it('toString and constructor are unknown commands, exit 2', async () => {
+    for (const name of ['toString', 'constructor']) {
+      const r = await cli([name]);
+      expect(r.code).toBe(2);
+      expectOneLine(r.err, new RegExp(`^oci-cache-guard: unknown command "${name}"`));
+    }
+  });
+});
+
 describe('item 18: one check of --cache for every command', () => {
   const commands = [['validate'], ['ls'], ['prune'], ['pull', 'registry.invalid/a/b:1']];
 

@@ -31,6 +31,11 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** Own keys only: `toString` is not a command. */
+function commandNamed(name: string | undefined): Command | undefined {
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 function usage(): string {
@@ -94,7 +99,7 @@ export async function runCli(argv: string[], ctx: CliContext = consoleContext(ar
   const code = await dispatch(argv, ctx);
   const failure = await ctx.end?.();
   if (!failure) return code;
-  const prefix = argv[0] && argv[0] in COMMANDS ? `oci-cache-guard ${argv[0]}` : 'oci-cache-guard';
+  const prefix = commandNamed(argv[0]) ? `oci-cache-guard ${argv[0]}` : 'oci-cache-guard';
   ctx.stderr.write(`${prefix}: cannot write the output to stdout: ${describeWriteError(failure)}\n`);
   return EXIT.problems;
 }
@@ -102,7 +107,7 @@ export async function runCli(argv: string[], ctx: CliContext = consoleContext(ar
 async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    const topic = name === 'help' ? commandNamed(rest[0]) : undefined;
     ctx.out(topic ? topic.help : usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
@@ -110,7 +115,7 @@ async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(VERSION);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) {
     ctx.stderr.write(
       `oci-cache-guard: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`,

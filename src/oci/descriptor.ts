@@ -77,20 +77,23 @@ export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
   return d;
 }
 
-function parseJson(bytes: Uint8Array | string, where: string): Record<string, unknown> {
-  let v: unknown;
+/** JSON.parse with the error a document deserves. */
+function parseJson(bytes: Uint8Array | string, where: string): unknown {
   try {
-    v = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+    return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
   } catch (err) {
     throw new InvalidDocumentError(`${where}: not valid JSON (${(err as Error).message})`);
   }
-  if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
-  return v;
 }
 
 /** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
 export function parseIndex(bytes: Uint8Array | string, where = 'index'): ImageIndex {
-  const v = parseJson(bytes, where);
+  return indexFromJson(parseJson(bytes, where), where);
+}
+
+/** An index from an already parsed JSON value: one blob's JSON can be read as either kind. */
+export function indexFromJson(v: unknown, where = 'index'): ImageIndex {
+  if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
   if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
   if (!Array.isArray(v.manifests)) throw new InvalidDocumentError(`${where}: manifests must be an array`);
   if (typeof v.mediaType === 'string' && !isIndexMediaType(v.mediaType)) {
@@ -106,7 +109,12 @@ export function parseIndex(bytes: Uint8Array | string, where = 'index'): ImageIn
 
 /** Parses an OCI image manifest or a Docker schema 2 manifest. */
 export function parseManifest(bytes: Uint8Array | string, where = 'manifest'): ImageManifest {
-  const v = parseJson(bytes, where);
+  return manifestFromJson(parseJson(bytes, where), where);
+}
+
+/** A manifest from an already parsed JSON value. */
+export function manifestFromJson(v: unknown, where = 'manifest'): ImageManifest {
+  if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
   if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
   if (typeof v.mediaType === 'string' && !isManifestMediaType(v.mediaType)) {
     throw new InvalidDocumentError(`${where}: mediaType ${v.mediaType} is not an image manifest`);

@@ -2,6 +2,7 @@ import type { Layout, IndexRead } from '../layout/layout.js';
 import { INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, shortDigest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import {
@@ -36,6 +37,7 @@ export interface Verification {
 }
 
 const FINDING_ORDER = ['index', 'corrupt', 'missing', 'stray', 'partial', 'unreferenced'];
+const unnamed = (i: number) => `(unnamed entry ${i})`;
 
 /**
  * Checks a layout: scans blobs/ (hashing them in `full` mode), walks every index.json entry,
@@ -71,8 +73,17 @@ export async function verifyLayout(
   const images: ImageStatus[] = [];
   const badEntries = new Map<number, string>();
   const entries = index.state === 'ok' ? index.doc.entries : [];
+  const roots: { name: string; root: Descriptor }[] = [];
+  const rootOf: number[] = [];
   for (const [i, entry] of entries.entries()) {
-    const name = entry.name ?? `(unnamed entry ${i})`;
+    if (!entry.descriptor) continue;
+    roots.push({ name: entry.name ?? unnamed(i), root: entry.descriptor });
+    rootOf.push(i);
+  }
+  const walked = await walker.walk(roots);
+  let next = 0;
+  for (const [i, entry] of entries.entries()) {
+    const name = entry.name ?? unnamed(i);
     if (!entry.descriptor) {
       findings.push({
         kind: 'index',
@@ -85,7 +96,7 @@ export async function verifyLayout(
       images.push({ name, platforms: {}, size: 0, problem: entry.error ?? 'invalid entry' });
       continue;
     }
-    const { status, bad } = await walker.walkImage(name, entry.descriptor);
+    const { status, bad } = walked[next++]!;
     images.push(status);
     if (bad) {
       const broken = Object.entries(status.platforms)
@@ -98,6 +109,11 @@ export async function verifyLayout(
         const key = formatPlatform(want);
         const state = status.platforms[key];
         if (state === 'complete' || state === 'broken' || status.problem) continue;
+        // Listed but not cached: linuxkit would take the entry as cached (its index lists the
+        // platform) and then fail to build, so repair removes it and the next pull fetches it.
+        // Not offered at all: no pull can fix that; the entry stays.
+        if (state === 'absent' && !badEntries.has(i))
+          badEntries.set(i, `platform ${key} is not in the cache`);
         findings.push({
           kind: 'missing',
           path: INDEX_FILE,
@@ -111,10 +127,10 @@ export async function verifyLayout(
       }
     }
   }
-  findings.push(...walker.findings.values());
+  for (const f of walker.findings.values()) findings.push(f);
 
   for (const blob of scan.blobs.values()) {
-    if (walker.reachable.has(blob.digest) || walker.findings.has(`blob:${blob.digest}`)) continue;
+    if (walker.referenced.has(blob.digest)) continue;
     const path = layout.relative(blob.path);
     findings.push(
       blob.hashOk === false

@@ -234,7 +234,7 @@ describe('validate', () => {
     expect(fixed.images.map((i: { name: string }) => i.name)).toEqual([SINGLE, DOCKER]);
   });
 
-  it('--platform linux/arm64 with arm64 absent: a missing finding and exit 1; absent alone is fine', async () => {
+  it('--platform linux/arm64 with arm64 absent: a missing finding and exit 1, --repair drops the entry; absent alone is fine', async () => {
     const c = await fresh();
     const arm64 = c.images.multi.platforms.find((p) => p.platform.architecture === 'arm64')!;
     await unlink(fileOf(c, arm64.manifest.digest));
@@ -252,12 +252,15 @@ describe('validate', () => {
     expect(wanted.out).toContainEqual(
       expect.stringMatching(new RegExp(`^${MULTI} .* linux/amd64 complete, linux/arm64 absent `)),
     );
-    // Repair cannot pull: still exit 1, and nothing deleted.
+    // Repair removes the entry (linuxkit would take it as cached, then fail) and deletes nothing.
     const files = await blobFiles(c);
     const repair = await cli(['validate', '--repair', '--cache', c.dir, '--platform', 'linux/arm64']);
-    expect(repair.code).toBe(1);
+    expect(repair.code).toBe(0);
+    expect(repair.out).toContain(
+      `  index.json entry ${MULTI}: platform linux/arm64 is not in the cache; the next pull fetches it again — removed`,
+    );
     expect(await blobFiles(c)).toEqual(files);
-    expect((await cli(['validate', '--cache', c.dir, '--platform', 'linux/amd64'])).code).toBe(0);
+    expect((await cli(['validate', '--cache', c.dir, '--platform', 'linux/arm64'])).code).toBe(0);
   });
 
   it('--mode size finds a truncation but not a same-size flip', async () => {

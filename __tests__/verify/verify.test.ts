@@ -618,7 +618,7 @@ describe('platforms', () => {
     expect(unreferenced(report)).toEqual([arm64.config, ...arm64.layers].map((d) => d.digest).sort());
   });
 
-  it('--platform linux/arm64 with arm64 absent: a failing missing finding, repair cannot fix it', async () => {
+  it('--platform linux/arm64 with arm64 listed but not cached: missing; repair removes the entry so the next pull fetches it', async () => {
     const c = await withoutArm64();
     const missing: Finding = {
       kind: 'missing',
@@ -631,11 +631,35 @@ describe('platforms', () => {
     expect(report.ok).toBe(false);
     expect(notUnreferenced(report)).toEqual([missing]);
 
+    // linuxkit would take the entry as cached (its index lists linux/arm64) and then fail.
     const repaired = await check(c, { platforms: ['linux/arm64'], repair: true });
-    expect(repaired.ok).toBe(false);
-    expect(notUnreferenced(repaired)).toEqual([missing]);
-    // Nothing was deleted and the entry stays: the platform is simply not pulled yet.
+    expect(repaired.ok).toBe(true);
+    expect(notUnreferenced(repaired)).toEqual([
+      entryRemoved(MULTI, 'platform linux/arm64 is not in the cache'),
+      { ...missing, action: 'removed' },
+    ]);
+    // Only the entry went: every blob stays, for the next pull to reuse.
     expect((await blobsOnDisk(c.dir)).digests).toHaveLength(c.blobs.length - 1);
+    expect((await indexEntries(c.dir)).map(nameOf)).toEqual([SINGLE, DOCKER]);
+    expect((await check(c, { platforms: ['linux/arm64'] })).ok).toBe(true);
+  });
+
+  it('--platform an image does not offer at all: missing and kept, repair cannot fix it (no pull could)', async () => {
+    const c = await fresh();
+    const missing: Finding = {
+      kind: 'missing',
+      path: 'index.json',
+      detail: `${MULTI} has no linux/s390x image`,
+      action: 'kept',
+      images: [MULTI],
+    };
+    const repaired = await check(c, { platforms: ['linux/s390x'], repair: true });
+    expect(repaired.ok).toBe(false);
+    expect(notUnreferenced(repaired)).toEqual([
+      missing,
+      { ...missing, detail: `${DOCKER} has no linux/s390x image`, images: [DOCKER] },
+    ]);
+    expect((await blobsOnDisk(c.dir)).digests).toEqual(c.blobs);
     expect((await indexEntries(c.dir)).map(nameOf)).toEqual(ALL_ENTRIES);
     // linux/amd64 is complete in every multi-platform image: no finding.
     expect((await check(c, { platforms: ['linux/amd64'] })).ok).toBe(true);

@@ -15,26 +15,35 @@ export interface IndexSelection {
   unavailable: Platform[];
 }
 
-/** Picks what to pull from an index for the wanted platforms. */
+/** Picks what to pull from an index for the wanted platforms; a descriptor listed again is picked once. */
 export function selectFromIndex(index: ImageIndex, wanted: PlatformSelection): IndexSelection {
+  const picked = new Set<string>();
+  const once = (m: Descriptor): boolean => {
+    const key = `${m.mediaType} ${m.digest}`;
+    if (picked.has(key)) return false;
+    picked.add(key);
+    return true;
+  };
   const candidates = index.manifests.filter((m) => !isAttestation(m));
+  const nested = candidates.filter((m) => isIndexMediaType(m.mediaType));
   const manifests: Descriptor[] = [];
   const unavailable: Platform[] = [];
-  if (wanted === 'all') manifests.push(...candidates);
-  else {
+  if (wanted === 'all') {
+    for (const m of candidates) if (once(m)) manifests.push(m);
+  } else {
     for (const platform of wanted) {
       const match = candidates.find((m) => m.platform && platformSatisfies(m.platform, platform));
       if (match) {
-        if (!manifests.includes(match)) manifests.push(match);
-      } else if (!candidates.some((m) => isIndexMediaType(m.mediaType))) unavailable.push(platform);
+        if (once(match)) manifests.push(match);
+      } else if (nested.length === 0) unavailable.push(platform);
     }
     // Nested indexes carry no platform of their own: follow them all.
-    for (const m of candidates)
-      if (isIndexMediaType(m.mediaType) && !manifests.includes(m)) manifests.push(m);
+    for (const m of nested) if (once(m)) manifests.push(m);
   }
   const chosen = new Set(manifests.map((m) => m.digest));
   const attestations = index.manifests.filter(
-    (m) => isAttestation(m) && chosen.has(m.annotations?.[Annotation.DockerReferenceDigest] as never),
+    (m) =>
+      isAttestation(m) && chosen.has(m.annotations?.[Annotation.DockerReferenceDigest] as never) && once(m),
   );
   return { manifests, attestations, unavailable };
 }

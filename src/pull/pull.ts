@@ -10,6 +10,7 @@ import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient } from '../registry/client.js';
 import { hashFileInline } from '../verify/hash-pool.js';
+import { describeCycle } from '../verify/walk.js';
 import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
 import { limiter } from './limit.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
@@ -119,7 +120,7 @@ async function pullOne(
     result.digest = root.digest;
     await storeManifest(layout, root, bytes, ctx.valid);
     const blobs: Descriptor[] = [];
-    await collect(layout, client, ref, root, bytes, ctx, blobs, result, true);
+    await collect(layout, client, ref, root, bytes, ctx, blobs, result);
     ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
     const fetchBlob = (b: Descriptor) =>
       ctx.limit(async () => {
@@ -178,7 +179,7 @@ async function completeInCache(
   try {
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
-    await collect(layout, undefined, ref, root, bytes, ctx, blobs, result, true);
+    await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
     for (const blob of blobs) {
       if (!ctx.valid.has(blob.digest)) result.hashedBlobs++;
       if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
@@ -196,6 +197,12 @@ async function completeInCache(
   }
 }
 
+/** One image's walk: manifests already collected (each once, however shared), indexes above this one. */
+interface ClosureWalk {
+  seen: Set<string>;
+  path: Digest[];
+}
+
 /** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
 async function collect(
   layout: Layout,
@@ -206,19 +213,30 @@ async function collect(
   ctx: RunContext,
   blobs: Descriptor[],
   result: PullResult,
-  isRoot: boolean,
+  walk: ClosureWalk = { seen: new Set(), path: [] },
 ): Promise<void> {
   if (isIndexMediaType(desc.mediaType)) {
     const index = parseIndex(bytes, `index ${desc.digest}`);
-    const selection = selectFromIndex(index, isRoot ? ctx.platforms : 'all');
+    const selection = selectFromIndex(index, walk.path.length === 0 ? ctx.platforms : 'all');
     if (selection.unavailable.length > 0) {
       throw new GuardError(
         `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`,
       );
     }
-    for (const child of [...selection.manifests, ...selection.attestations]) {
-      const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
-      await collect(layout, client, ref, child, childBytes, ctx, blobs, result, false);
+    walk.path.push(desc.digest);
+    try {
+      for (const child of [...selection.manifests, ...selection.attestations]) {
+        const isIndex = isIndexMediaType(child.mediaType);
+        const above = isIndex ? walk.path.indexOf(child.digest) : -1;
+        if (above >= 0) throw new GuardError(`${ref.name}: ${describeCycle(walk.path.slice(above))}`);
+        const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
+        if (walk.seen.has(key)) continue;
+        walk.seen.add(key);
+        const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
+        await collect(layout, client, ref, child, childBytes, ctx, blobs, result, walk);
+      }
+    } finally {
+      walk.path.pop();
     }
     return;
   }

@@ -41,16 +41,13 @@ export async function repairLayout(
     const again = await verifyLayout(layout, options, after);
     // A missing blob that nothing references any more (its entries were removed) is settled:
     // the reference is what was removed, so that `ok` agrees with the findings.
-    const still = new Set(again.report.findings.map((f) => `${f.kind}:${f.path}`));
+    const still = new Set(again.report.findings.map(sameFinding));
     for (const f of findings)
-      if (f.kind === 'missing' && f.action === 'kept' && !still.has(`missing:${f.path}`))
-        f.action = 'removed';
+      if (f.kind === 'missing' && f.action === 'kept' && !still.has(sameFinding(f))) f.action = 'removed';
     // Keep what we did; add anything the second walk sees that the first did not (blobs of
     // removed entries are now unreferenced).
-    const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));
-    const fresh = again.report.findings.filter(
-      (f) => !seen.has(`${f.kind}:${f.path}`) && f.kind !== 'unreferenced',
-    );
+    const seen = new Set(findings.map(sameFinding));
+    const fresh = again.report.findings.filter((f) => !seen.has(sameFinding(f)) && f.kind !== 'unreferenced');
     return { ...again.report, findings: [...done, ...findings, ...fresh] };
   });
 }
@@ -88,6 +85,16 @@ async function repairIndex(
     fields: current.doc.fields,
     entries: current.doc.entries.filter((e) => !whyBad(e.raw)),
   });
+  // Findings about index.json entries, by name: a million entries must not mean a million scans.
+  const aboutEntry = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.kind !== 'index' || f.path !== INDEX_FILE) continue;
+    for (const name of f.images ?? []) {
+      const list = aboutEntry.get(name);
+      if (list) list.push(f);
+      else aboutEntry.set(name, [f]);
+    }
+  }
   for (const e of current.doc.entries) {
     const why = whyBad(e.raw);
     if (!why) continue;
@@ -99,9 +106,13 @@ async function repairIndex(
       action: 'removed',
       images: [name],
     });
-    for (const f of findings)
-      if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE) f.action = 'removed';
+    for (const f of aboutEntry.get(name) ?? []) f.action = 'removed';
   }
+}
+
+/** Findings about index.json are told apart by their words; a blob's by its path. */
+function sameFinding(f: Finding): string {
+  return `${f.kind}:${f.path}${f.path === INDEX_FILE ? `:${f.detail}` : ''}`;
 }
 
 function afterRemoval(scan: ScanResult, findings: Finding[], layout: Layout): ScanResult {

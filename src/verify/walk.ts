@@ -296,9 +296,7 @@ export class GraphWalker {
    */
   private async cycle(digest: Digest): Promise<Cycle> {
     const members = this.path.slice(this.onPath.get(digest));
-    const via = members.slice(1).map(shortDigest);
-    const shown = via.length > 4 ? [...via.slice(0, 2), `… ${via.length - 3} more …`, via.at(-1)!] : via;
-    const detail = `index cycle: ${shortDigest(digest)} lists itself${shown.length ? ` via ${shown.join(' → ')}` : ''}`;
+    const detail = describeCycle(members);
     for (const member of members) {
       const blob = this.scan.blobs.get(member);
       if (!blob || blob.hashOk !== undefined) continue;
@@ -553,6 +551,13 @@ function raise(platforms: Map<string, PlatformStatus>, key: string, status: Plat
 
 function roleOf(d: Descriptor): 'index' | 'manifest' {
   return isIndexMediaType(d.mediaType) ? 'index' : 'manifest';
+}
+
+/** "index cycle: sha256:ab… lists itself via sha256:cd… → sha256:ef…", from the index listed again down. */
+export function describeCycle(members: readonly Digest[]): string {
+  const via = members.slice(1).map(shortDigest);
+  const shown = via.length > 4 ? [via[0], via[1], `… ${via.length - 3} more …`, via[via.length - 1]] : via;
+  return `index cycle: ${shortDigest(members[0]!)} lists itself${shown.length ? ` via ${shown.join(' → ')}` : ''}`;
 }
 
 /** A buildkit attestation manifest: platform unknown/unknown, pointing at the manifest it describes. */

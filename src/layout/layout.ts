@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import {
@@ -37,6 +38,11 @@ export const BLOBS_DIR = 'blobs';
 export const LOCK_FILE = '.oci-cache-guard.lock';
 /** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
 export const LOCKS_DIR = '.oci-cache-guard.locks';
+/**
+ * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
+ * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
+ */
+const MAX_INDEX_BYTES = bufferConstants.MAX_STRING_LENGTH;
 /** `<hex>.download`: a partial download of ours, resumed by the next pull. */
 export const PARTIAL_SUFFIX = '.download';
 
@@ -185,7 +191,7 @@ export class Layout {
   async readIndex(): Promise<IndexRead> {
     let text: string;
     try {
-      text = await this.readSmallFile(this.indexPath);
+      text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
       return { state: 'corrupt', detail: (err as Error).message };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../layout/atomic.js';
-import { INDEX_FILE, OCI_LAYOUT_CONTENT, type Layout } from '../layout/layout.js';
+import { INDEX_FILE, OCI_LAYOUT_CONTENT, type IndexEntry, type Layout } from '../layout/layout.js';
 import type { Finding, Report } from './findings.js';
 import type { ScanResult } from './scan.js';
 import { verifyLayout, type Verification, type VerifyOptions } from './verify.js';
@@ -80,10 +80,12 @@ async function repairIndex(
   // Entries are matched by their content, not their position: the file may have changed.
   const entries = v.index.state === 'ok' ? v.index.doc.entries : [];
   const bad = new Map([...v.badEntries].map(([i, why]) => [JSON.stringify(entries[i]?.raw), why]));
-  const whyBad = (raw: unknown) => bad.get(JSON.stringify(raw));
+  // Equal entries have equal names: only those named like a bad one are compared in full.
+  const badNames = new Set([...v.badEntries.keys()].map((i) => entries[i]?.name));
+  const whyBad = (e: IndexEntry) => (badNames.has(e.name) ? bad.get(JSON.stringify(e.raw)) : undefined);
   await layout.writeIndex({
     fields: current.doc.fields,
-    entries: current.doc.entries.filter((e) => !whyBad(e.raw)),
+    entries: current.doc.entries.filter((e) => !whyBad(e)),
   });
   // Findings about index.json entries, by name: a million entries must not mean a million scans.
   const aboutEntry = new Map<string, Finding[]>();
@@ -96,7 +98,7 @@ async function repairIndex(
     }
   }
   for (const e of current.doc.entries) {
-    const why = whyBad(e.raw);
+    const why = whyBad(e);
     if (!why) continue;
     const name = e.name ?? '(unnamed entry)';
     done.push({

@@ -49,8 +49,11 @@ interface Node {
   role: 'index' | 'manifest';
   /** Every descriptor it needs to be whole. */
   edges: Edge[];
-  /** Index: each platform it lists, with the manifest and attestation edges that make it complete (none: not cached). */
-  platforms: { key: string; edges?: Edge[] }[];
+  /**
+   * Index: each platform it lists, with its manifest and the attestations describing that
+   * manifest (one list per manifest, shared by every listing of it); no manifest: not cached.
+   */
+  platforms: { key: string; manifest?: Edge; attestations?: Edge[] }[];
   /** Index: attestations present whose subject is not; named when broken. */
   orphans: Edge[];
   /** Root manifest: os/architecture/variant from its config (null: none readable). */
@@ -244,7 +247,8 @@ export class GraphWalker {
         else attestationsOf.set(subject, [d]);
       }
     }
-    const subjects = new Set<string>();
+    // Present platform manifests, each with its attestations' edges (followed once per index).
+    const subjects = new Map<string, Edge[]>();
     for (const child of children) {
       if (isIndexMediaType(child.mediaType)) {
         const edge = await this.follow(child, 'index', here);
@@ -257,12 +261,19 @@ export class GraphWalker {
         node.platforms.push({ key });
         continue;
       }
-      subjects.add(child.digest);
-      const slot = [await this.follow(child, 'manifest', here)];
-      for (const att of attestationsOf.get(child.digest) ?? [])
-        slot.push(await this.follow(att, roleOf(att), here));
-      for (const edge of slot) node.edges.push(edge);
-      node.platforms.push({ key, edges: slot });
+      const manifest = await this.follow(child, 'manifest', here);
+      node.edges.push(manifest);
+      let attestations = subjects.get(child.digest);
+      if (!attestations) {
+        attestations = [];
+        subjects.set(child.digest, attestations);
+        for (const att of attestationsOf.get(child.digest) ?? []) {
+          const edge = await this.follow(att, roleOf(att), here);
+          attestations.push(edge);
+          node.edges.push(edge);
+        }
+      }
+      node.platforms.push({ key, manifest, attestations });
     }
     // Attestations whose platform is not cached: walked only when present, so that what we
     // keep is whole; a broken one makes the entry unusable.
@@ -506,13 +517,18 @@ export class GraphWalker {
       if (seen & bit) continue;
       visited.set(node, seen | bit);
       if (merge) {
-        for (const slot of node.platforms) {
-          const status = !slot.edges
-            ? 'absent'
-            : slot.edges.every((e) => this.edgeOk(e))
-              ? 'complete'
-              : 'broken';
-          raise(platforms, slot.key, status);
+        const whole = new Map<Edge[], boolean>();
+        for (const { key, manifest, attestations = [] } of node.platforms) {
+          if (!manifest) {
+            raise(platforms, key, 'absent');
+            continue;
+          }
+          if (!whole.has(attestations))
+            whole.set(
+              attestations,
+              attestations.every((e) => this.edgeOk(e)),
+            );
+          raise(platforms, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
         }
       }
       for (const orphan of node.orphans)

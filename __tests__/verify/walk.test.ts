@@ -164,6 +164,23 @@ describe('1. indexes nested 12 deep, each listing its child 10 times (10^12 path
   );
 });
 
+describe('1. depth', () => {
+  it(
+    'a chain of 5000 nested indexes is walked and judged without running out of stack',
+    { timeout: 60_000 },
+    async () => {
+      const layout = await newLayout();
+      const leaf = { ...(await layout.image('amd64')), platform: AMD64 };
+      const top = await nestedIndexes(layout, leaf, 5000, 1);
+      await layout.writeIndexJson([named(top, 'example.com/chain:1')]);
+      const v = await verify(layout.dir, { mode: 'size', platforms: ['linux/amd64'] });
+      expect(v.report.findings).toEqual([]);
+      expect(v.report.images[0]!.platforms).toEqual({ 'linux/amd64': 'complete' });
+      expect(v.work.nodes).toBe(5001);
+    },
+  );
+});
+
 describe('2. index cycles', () => {
   const NAME = 'example.com/cycle:1';
 
@@ -234,6 +251,38 @@ describe('2. index cycles', () => {
     expect(await layoutFingerprint(Layout.at(layout.dir))).toMatch(/^[0-9a-f]{16}$/);
     expect(await blobsOnDisk(layout.dir)).toEqual([self.digest]);
   });
+
+  it(
+    '2000 indexes in a chain, each also listing the top (forged): 2000 cycles, each blob hashed at most once',
+    { timeout: 60_000 },
+    async () => {
+      const layout = await newLayout();
+      const top = { mediaType: MT.ociIndex, digest: fakeDigest('top'), size: 4096 };
+      let child: Desc = { ...(await layout.image('amd64')), platform: AMD64 };
+      const chain: Desc[] = [];
+      for (let i = 0; i < 2000; i++) chain.unshift((child = await layout.index([child, top])));
+      await layout.forge(
+        top.digest,
+        JSON.stringify({ schemaVersion: 2, manifests: [chain[0]] }).padEnd(top.size, ' '),
+      );
+      await layout.writeIndexJson([named(top, NAME)]);
+      const hasher = countingHasher();
+      const v = await verify(layout.dir, { mode: 'size', hasher });
+      expect([...hasher.counts.values()].every((n) => n === 1)).toBe(true);
+      expect(hasher.total()).toBeLessThanOrEqual(2001);
+      expect(v.report.findings.filter((f) => f.kind !== 'unreferenced')).toMatchObject([
+        {
+          kind: 'corrupt',
+          digest: top.digest,
+          detail: expect.stringMatching(
+            new RegExp(
+              `^index cycle: ${short(top.digest)} lists itself via ${short(chain[0]!.digest)} → ${short(chain[1]!.digest)} → … 1997 more … → ${short(chain[1999]!.digest)}; same size, content differs`,
+            ),
+          ),
+        },
+      ]);
+    },
+  );
 
   it('A lists B, B lists A (B forged): B is found out and deleted, A (valid) kept; the entry goes', async () => {
     const layout = await newLayout();

@@ -201,6 +201,7 @@ async function completeInCache(
 interface ClosureWalk {
   seen: Set<string>;
   path: Digest[];
+  onPath: Map<Digest, number>;
 }
 
 /** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
@@ -213,7 +214,7 @@ async function collect(
   ctx: RunContext,
   blobs: Descriptor[],
   result: PullResult,
-  walk: ClosureWalk = { seen: new Set(), path: [] },
+  walk: ClosureWalk = { seen: new Set(), path: [], onPath: new Map() },
 ): Promise<void> {
   if (isIndexMediaType(desc.mediaType)) {
     const index = parseIndex(bytes, `index ${desc.digest}`);
@@ -223,12 +224,13 @@ async function collect(
         `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`,
       );
     }
+    walk.onPath.set(desc.digest, walk.path.length);
     walk.path.push(desc.digest);
     try {
       for (const child of [...selection.manifests, ...selection.attestations]) {
         const isIndex = isIndexMediaType(child.mediaType);
-        const above = isIndex ? walk.path.indexOf(child.digest) : -1;
-        if (above >= 0) throw new GuardError(`${ref.name}: ${describeCycle(walk.path.slice(above))}`);
+        const above = isIndex ? walk.onPath.get(child.digest) : undefined;
+        if (above !== undefined) throw new GuardError(`${ref.name}: ${describeCycle(walk.path, above)}`);
         const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
         if (walk.seen.has(key)) continue;
         walk.seen.add(key);
@@ -237,6 +239,7 @@ async function collect(
       }
     } finally {
       walk.path.pop();
+      walk.onPath.delete(desc.digest);
     }
     return;
   }

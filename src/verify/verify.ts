@@ -78,11 +78,9 @@ export async function verifyLayout(
   const badEntries = new Map<number, string>();
   const entries = index.state === 'ok' ? index.doc.entries : [];
   const roots: { name: string; root: Descriptor }[] = [];
-  const rootOf: number[] = [];
   for (const [i, entry] of entries.entries()) {
     if (!entry.descriptor) continue;
     roots.push({ name: entry.name ?? unnamed(i), root: entry.descriptor });
-    rootOf.push(i);
   }
   const walked = await walker.walk(roots);
   let next = 0;

@@ -29,8 +29,6 @@ interface Check {
 
 /** An index that lists an index being walked above it. */
 interface Cycle {
-  /** The indexes on the cycle, from the one listed again down to the one listing it. */
-  members: Digest[];
   key: string;
   detail: string;
 }
@@ -73,8 +71,6 @@ export interface WalkWork {
   edges: number;
   /** Indexes and manifests walked: once per (digest, role). */
   nodes: number;
-  /** Blobs hashed by the walk itself (`size` mode: only to tell a wrong blob from a wrong descriptor). */
-  hashed: number;
 }
 
 interface Summary {
@@ -101,7 +97,7 @@ export class GraphWalker {
   readonly findings = new Map<string, Finding>();
   /** Digests that descriptors reached from index.json name: prune keeps these. */
   readonly referenced = new Set<Digest>();
-  readonly work: WalkWork = { documents: 0, checks: 0, edges: 0, nodes: 0, hashed: 0 };
+  readonly work: WalkWork = { documents: 0, checks: 0, edges: 0, nodes: 0 };
 
   private readonly candidates = new Map<string, Finding>();
   private readonly names = new Map<string, Set<string>>();
@@ -112,6 +108,8 @@ export class GraphWalker {
   /** Indexes being walked, in order, with their position: a cycle closes on one of them. */
   private readonly path: Digest[] = [];
   private readonly onPath = new Map<Digest, number>();
+  /** Every index on the path from this position down has been hashed (so cycles hash each once). */
+  private hashedFrom = 0;
   /** Why a blob was hashed when it was (a cycle), for the words of its finding. */
   private readonly suspicions = new Map<Digest, string>();
   private readonly okNodes = new Map<Node, boolean>();
@@ -216,11 +214,13 @@ export class GraphWalker {
     else {
       this.onPath.set(digest, this.path.length);
       this.path.push(digest);
+      if (this.scan.blobs.get(digest)?.hashOk === undefined) this.hashedFrom = this.path.length;
       try {
         node = await this.indexNode(digest, view as ImageIndex);
       } finally {
         this.path.pop();
         this.onPath.delete(digest);
+        this.hashedFrom = Math.min(this.hashedFrom, this.path.length);
       }
     }
     this.nodes.set(key, node);
@@ -306,18 +306,20 @@ export class GraphWalker {
    * the cycle cannot be what its name says: in `size` mode, hash them to find it.
    */
   private async cycle(digest: Digest): Promise<Cycle> {
-    const members = this.path.slice(this.onPath.get(digest));
-    const detail = describeCycle(members);
-    for (const member of members) {
-      const blob = this.scan.blobs.get(member);
+    const from = this.onPath.get(digest)!;
+    const detail = describeCycle(this.path, from);
+    for (let i = Math.min(this.hashedFrom, this.path.length) - 1; i >= from; i--) {
+      const blob = this.scan.blobs.get(this.path[i]!);
       if (!blob || blob.hashOk !== undefined) continue;
-      this.suspicions.set(member, detail);
+      this.suspicions.set(blob.digest, detail);
       await this.hashOnce(blob);
       if (provenWrong(blob)) this.wrongBytes(blob);
     }
+    this.hashedFrom = Math.min(this.hashedFrom, from);
+    // Judged as a cycle only where no wrong blob on it is met first, walking from an entry.
     const key = `cycle ${digest}`;
     this.candidate(key, 'corrupt', digest, detail);
-    return { members, key, detail };
+    return { key, detail };
   }
 
   /** The blob's JSON, parsed once, read as an index or a manifest (each once). */
@@ -363,7 +365,6 @@ export class GraphWalker {
   /** In `size` mode, a blob is hashed before we call it wrong: only proven-wrong blobs are deleted. */
   private async hashOnce(blob: BlobFile): Promise<void> {
     if (blob.hashOk !== undefined) return;
-    this.work.hashed++;
     const [outcome] = await this.hasher.hashFiles([
       { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size },
     ]);
@@ -427,8 +428,7 @@ export class GraphWalker {
   private edgeVerdict(edge: Edge): Verdict {
     const verdict = this.verdict(edge.check);
     if (!verdict.ok || !edge.cycle) return verdict;
-    const wrong = edge.cycle.members.find((d) => this.scan.blobs.get(d)?.hashOk === false);
-    return { ok: false, kind: 'corrupt', key: wrong ? `blob ${wrong}` : edge.cycle.key };
+    return { ok: false, kind: 'corrupt', key: edge.cycle.key };
   }
 
   private edgeOk(edge: Edge): boolean {
@@ -569,11 +569,18 @@ function roleOf(d: Descriptor): 'index' | 'manifest' {
   return isIndexMediaType(d.mediaType) ? 'index' : 'manifest';
 }
 
-/** "index cycle: sha256:ab… lists itself via sha256:cd… → sha256:ef…", from the index listed again down. */
-export function describeCycle(members: readonly Digest[]): string {
-  const via = members.slice(1).map(shortDigest);
-  const shown = via.length > 4 ? [via[0], via[1], `… ${via.length - 3} more …`, via[via.length - 1]] : via;
-  return `index cycle: ${shortDigest(members[0]!)} lists itself${shown.length ? ` via ${shown.join(' → ')}` : ''}`;
+/**
+ * "index cycle: sha256:ab… lists itself via sha256:cd… → sha256:ef…": the cycle on `path` from
+ * `from` (the index listed again) to its end (the one listing it). Reads a few digests, whatever its length.
+ */
+export function describeCycle(path: readonly Digest[], from = 0): string {
+  const via = path.length - from - 1;
+  const at = (i: number) => shortDigest(path[from + 1 + i]!);
+  const shown =
+    via > 4
+      ? [at(0), at(1), `… ${via - 3} more …`, at(via - 1)]
+      : Array.from({ length: via }, (_, i) => at(i));
+  return `index cycle: ${shortDigest(path[from]!)} lists itself${shown.length ? ` via ${shown.join(' → ')}` : ''}`;
 }
 
 /** A buildkit attestation manifest: platform unknown/unknown, pointing at the manifest it describes. */

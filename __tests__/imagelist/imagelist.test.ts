@@ -7,6 +7,7 @@ import {
   imagesFromLinuxkitFile,
   imagesFromLinuxkitYaml,
   imagesFromText,
+  MAX_YAML_ALIASES,
   uniqueImages,
 } from '../../src/imagelist/imagelist.js';
 
@@ -75,6 +76,86 @@ describe('linuxkit files', () => {
     await writeFile(path.join(dir, 'ok.yml'), LINUXKIT);
     expect(await imagesFromLinuxkitFile(path.join(dir, 'ok.yml'))).toHaveLength(6);
     await rm(dir, { recursive: true });
+  });
+});
+
+describe('linuxkit files with YAML aliases', () => {
+  it('follows an anchored image (as linuxkit does), reporting the line where it is used', () => {
+    const yaml = `kernel:
+  image: &k linuxkit/kernel:6.6.13
+init:
+  - &init linuxkit/init:v1
+services:
+  - name: a
+    image: *k
+  - &svc
+    name: b
+    image: linuxkit/getty:v1.0.0
+onboot: [*svc, {name: c, image: *init}]
+`;
+    const found = imagesFromLinuxkitYaml(yaml, 'lk.yml');
+    expect(found.map((r) => [r.reference.name, r.origin.line])).toEqual([
+      ['docker.io/linuxkit/kernel:6.6.13', 2],
+      ['docker.io/linuxkit/init:v1', 4],
+      ['docker.io/linuxkit/getty:v1.0.0', 10],
+      ['docker.io/linuxkit/init:v1', 11],
+      ['docker.io/linuxkit/kernel:6.6.13', 7],
+      ['docker.io/linuxkit/getty:v1.0.0', 10],
+    ]);
+  });
+
+  it('follows merge keys and aliased sections, and a map that merges itself ends', () => {
+    const yaml = `x: &base {image: linuxkit/base:1, net: host}
+list: &list
+  - name: s
+    <<: *base
+services: *list
+onshutdown:
+  - &self {name: t, <<: *self}
+`;
+    // The anchor of &self is the map itself: the alias resolves to it, and yaml's toJS builds a
+    // cycle. The walk must end and find no image there.
+    expect(imagesFromLinuxkitYaml(yaml, 'm.yml').map((r) => [r.reference.name, r.origin.line])).toEqual([
+      ['docker.io/linuxkit/base:1', 4],
+    ]);
+  });
+
+  it('still rejects an alias to a non-string, naming the line it is used on', () => {
+    expect(() => imagesFromLinuxkitYaml('x: &n 42\nservices:\n  - image: *n\n', 'n.yml')).toThrow(
+      'n.yml:3:12: services[0].image must be an image reference string',
+    );
+  });
+
+  it('refuses an alias bomb in one line naming the file, without expanding it', () => {
+    // Nine levels of nine aliases each: 9^9 (387 420 489) strings once expanded.
+    let yaml = 'l0: &l0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 9; i++)
+      yaml += `l${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]\n`;
+    yaml += 'kernel:\n  image: linuxkit/kernel:6.6.13\n';
+    let message = '';
+    try {
+      imagesFromLinuxkitYaml(yaml, 'bomb.yml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ImageListError);
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      `bomb.yml: refusing it: its YAML aliases expand past ${MAX_YAML_ALIASES} uses (an alias bomb?)`,
+    );
+  });
+
+  it('refuses an alias to an anchor that does not exist', () => {
+    expect(() => imagesFromLinuxkitYaml('services:\n  - image: *nope\n', 'u.yml')).toThrow(
+      /^u\.yml: not valid YAML: Unresolved alias/,
+    );
+  });
+
+  it('accepts a file that uses one anchor many times, below the limit', () => {
+    const uses = Array.from({ length: 200 }, (_, i) => `  - {name: s${i}, image: *k}`).join('\n');
+    const yaml = `kernel:\n  image: &k linuxkit/kernel:6.6.13\nservices:\n${uses}\n`;
+    expect(imagesFromLinuxkitYaml(yaml, 'many.yml')).toHaveLength(201);
   });
 });
 

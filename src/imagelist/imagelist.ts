@@ -1,5 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type YAMLMap,
+} from 'yaml';
 import { UsageError } from '../errors.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 
@@ -71,6 +81,13 @@ export async function imagesFromLinuxkitFile(path: string): Promise<ImageRequest
   return imagesFromLinuxkitYaml(text, path);
 }
 
+/**
+ * Alias uses a linuxkit file may make, counted as the `yaml` library counts them (each use
+ * times the aliases inside what it names). Files written by hand use a handful; a "billion
+ * laughs" document needs far more, and is refused before anything expands it.
+ */
+export const MAX_YAML_ALIASES = 1000;
+
 export function imagesFromLinuxkitYaml(text: string, file: string): ImageRequest[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -83,35 +100,96 @@ export function imagesFromLinuxkitYaml(text: string, file: string): ImageRequest
       origin,
     );
   }
-  if (!isMap(doc.contents)) {
+  checkAliases(doc, file);
+  const contents = deref(doc, doc.contents);
+  if (!isMap(contents)) {
     throw new ImageListError(
       `${file}: not a linuxkit file (expected a mapping with kernel, init, onboot, services)`,
       { file },
     );
   }
   const out: ImageRequest[] = [];
-  const take = (node: unknown, what: string) => {
-    if (node === undefined || node === null) return;
-    const n = node as Node;
-    const pos = n.range ? lineCounter.linePos(n.range[0]) : undefined;
+  /** `at` is where the value is used (its line is the one reported): an alias, a merge, the value. */
+  const take = (found: Found | undefined, what: string) => {
+    if (found === undefined || found.node === null) return;
+    const pos = found.at.range ? lineCounter.linePos(found.at.range[0]) : undefined;
     const origin: Origin = { file, ...(pos ? { line: pos.line, column: pos.col } : {}) };
-    if (!isScalar(n) || typeof n.value !== 'string' || n.value.trim() === '') {
+    const value = deref(doc, found.node);
+    if (!isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
       throw new ImageListError(`${where(origin)}: ${what} must be an image reference string`, origin);
     }
-    out.push(parseAt(n.value.trim(), origin));
+    out.push(parseAt(value.value.trim(), origin));
   };
-  const kernel = doc.get('kernel', true);
-  if (isMap(kernel)) take(kernel.get('image', true), 'kernel.image');
-  const init = doc.get('init', true);
-  if (isSeq(init)) init.items.forEach((item, i) => take(item, `init[${i}]`));
+  const kernel = deref(doc, lookup(doc, contents, 'kernel')?.node);
+  if (isMap(kernel)) take(lookup(doc, kernel, 'image'), 'kernel.image');
+  const init = deref(doc, lookup(doc, contents, 'init')?.node);
+  if (isSeq(init)) init.items.forEach((item, i) => take({ node: item, at: item as Node }, `init[${i}]`));
   for (const section of ['onboot', 'onshutdown', 'services']) {
-    const list = doc.get(section, true);
+    const list = deref(doc, lookup(doc, contents, section)?.node);
     if (!isSeq(list)) continue;
     list.items.forEach((item, i) => {
-      if (isMap(item)) take(item.get('image', true), `${section}[${i}].image`);
+      const entry = deref(doc, item);
+      if (isMap(entry)) take(lookup(doc, entry, 'image'), `${section}[${i}].image`);
     });
   }
   return out;
+}
+
+/**
+ * Expands every alias once, with the library's own limit, so an alias bomb or an alias to an
+ * anchor that does not exist is refused in one line; the walk below then follows aliases
+ * node by node, keeping the line where each value is used.
+ */
+function checkAliases(doc: Document, file: string): void {
+  try {
+    doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    const why = (err as Error).message;
+    throw new ImageListError(
+      /resource exhaustion/.test(why)
+        ? `${file}: refusing it: its YAML aliases expand past ${MAX_YAML_ALIASES} uses (an alias bomb?)`
+        : `${file}: not valid YAML: ${why.split('\n')[0]}`,
+      { file },
+    );
+  }
+}
+
+/** The node an alias (`*name`) stands for; any other node itself. */
+function deref(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+/** A value found in a map, and the node whose line to report for it. */
+interface Found {
+  node: unknown;
+  at: Node;
+}
+
+/**
+ * `map[key]` as linuxkit's YAML reader sees it: the key itself, else one brought in by a
+ * merge key (`<<: *base` or `<<: [*a, *b]`, the first that has it; reported at the merge).
+ * A map that merges itself (`&a {<<: *a}`) is visited once.
+ */
+function lookup(doc: Document, map: YAMLMap, key: string, seen = new Set<YAMLMap>()): Found | undefined {
+  if (seen.has(map)) return undefined;
+  seen.add(map);
+  let merged: Found | undefined;
+  for (const pair of map.items) {
+    const k = isScalar(pair.key) ? pair.key.value : pair.key;
+    if (k === key) return { node: pair.value, at: (pair.value ?? pair.key) as Node };
+    if (k === '<<' && merged === undefined) {
+      const source = deref(doc, pair.value);
+      const maps = isSeq(source) ? source.items.map((i) => deref(doc, i)) : [source];
+      for (const m of maps) {
+        const found = isMap(m) ? lookup(doc, m, key, seen) : undefined;
+        if (found) {
+          merged = { node: found.node, at: pair.value as Node };
+          break;
+        }
+      }
+    }
+  }
+  return merged;
 }
 
 /** Merges lists, one request per expanded name (the first origin wins). */

@@ -48,7 +48,8 @@ async function restoreVerifyPull(
   settings: Readonly<Settings>,
   state: StateStore,
 ): Promise<{ passed: boolean; reason: string }> {
-  const layout = Layout.at(settings.path);
+  // Before the restore writes into it: a directory that is not a cache is refused untouched.
+  const layout = await Layout.open(settings.path, { create: true });
   const keys = cacheKeys(settings);
   const [primary = keys.base, ...fallbacks] = keys.restoreKeys;
   core.info(`restoring ${layout.root} (keys: ${keys.restoreKeys.join(', ')})`);

@@ -30,8 +30,9 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
   if (!settings.save) return 'save: false, not saving the cache';
   if (state.get(State.MainCompleted) !== 'true')
     return 'the main step did not complete: not saving the cache';
-  const layout = Layout.at(settings.path);
-  if (!(await layout.exists())) return `cache ${layout.root} does not exist: nothing to save`;
+  if (!(await Layout.at(settings.path).exists()))
+    return `cache ${settings.path} does not exist: nothing to save`;
+  const layout = await Layout.open(settings.path, { create: false });
   if (settings.prune === 'unlisted') await dropUnlisted(layout, settings);
   const report = await core.group('verify the cache again before saving', () =>
     checkLayout(layout, { mode: 'full', platforms: [], repair: true, logger: actionLogger }),

@@ -23,7 +23,8 @@ export async function openCache(
   } else if (!s.isDirectory()) {
     throw new UsageError(`cache ${dir} is not a directory: pass --cache DIR`);
   }
-  const layout = Layout.at(dir);
+  // Layout.open refuses a directory that is not an OCI layout, before anything is written.
+  const layout = await Layout.open(dir, { create: options.create ?? false });
   ctx.usingCache?.(layout.root);
   return layout;
 }

@@ -15,12 +15,13 @@ import {
 } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { GuardError } from '../errors.js';
+import { GuardError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/digest.js';
 import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { writeFileAtomic } from './atomic.js';
+import { assertMayWrite } from './identify.js';
 import {
   acquireLock,
   createExclusive,
@@ -109,13 +110,39 @@ export function serializeIndex(doc: IndexDocument): string {
  */
 export class Layout {
   readonly root: string;
+  /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
+  private vetting?: Promise<unknown>;
 
   private constructor(root: string) {
     this.root = root;
   }
 
+  /** A layout at `dir`, not looked at yet: its first write checks the directory (see mayWrite). */
   static at(dir: string): Layout {
     return new Layout(path.resolve(dir));
+  }
+
+  /**
+   * Opens the cache at `dir` before anything is read or written: refuses a directory that is
+   * not an OCI layout and not empty (NotACacheError, naming what it holds), and an absent
+   * one unless `create` (the first write then creates it). Every command and the Action
+   * open their cache this way.
+   */
+  static async open(dir: string, options: { create: boolean }): Promise<Layout> {
+    if (dir === '') throw new UsageError('the cache directory is an empty string: name a directory');
+    const layout = Layout.at(dir);
+    const found = await (layout.vetting = assertMayWrite(layout.root));
+    if (found.state === 'absent' && !options.create)
+      throw new UsageError(`cache directory ${layout.root} does not exist`);
+    return layout;
+  }
+
+  /**
+   * Every method that writes, moves or deletes waits for this first, so no path (a command,
+   * the Action, a test) can initialise, repair or prune a directory that is not a cache.
+   */
+  private mayWrite(): Promise<unknown> {
+    return (this.vetting ??= assertMayWrite(this.root));
   }
 
   private path(...parts: string[]): string {
@@ -162,6 +189,7 @@ export class Layout {
 
   /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
   async init(): Promise<void> {
+    await this.mayWrite();
     await mkdir(this.blobDir('sha256'), { recursive: true });
     if (!(await stat(this.layoutFilePath).catch(() => undefined))) {
       await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
@@ -204,6 +232,7 @@ export class Layout {
   }
 
   async writeIndex(doc: IndexDocument): Promise<void> {
+    await this.mayWrite();
     await writeFileAtomic(this.indexPath, serializeIndex(doc));
   }
 
@@ -214,6 +243,7 @@ export class Layout {
 
   /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
   async moveIndexAside(now = new Date()): Promise<string> {
+    await this.mayWrite();
     const stamp = now.toISOString().replace(/[:.]/g, '-');
     const aside = this.path(`${INDEX_FILE}.corrupt-${stamp}`);
     await rename(this.indexPath, aside);
@@ -251,7 +281,8 @@ export class Layout {
   }
 
   /** Exclusive lock on the layout for index.json changes, repair and prune. */
-  withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
+  async withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
+    await this.mayWrite();
     return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
   }
 
@@ -261,6 +292,7 @@ export class Layout {
    * downloads while any pull is running.
    */
   async registerPull(): Promise<Lock> {
+    await this.mayWrite();
     await mkdir(this.path(LOCKS_DIR), { recursive: true });
     const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${randomBytes(4).toString('hex')}`);
     await createExclusive(marker, lockContent());
@@ -283,6 +315,7 @@ export class Layout {
 
   /** Lock for downloading one blob, so two processes never write the same partial file. */
   async lockBlob(digest: Digest, options?: Partial<LockOptions> & { logger?: Logger }): Promise<Lock> {
+    await this.mayWrite();
     await mkdir(this.path(LOCKS_DIR), { recursive: true });
     return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
       what: `download of ${digest}`,
@@ -296,6 +329,7 @@ export class Layout {
    * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
    */
   async removeFromBlobs(relative: string, options: { dryRun?: boolean } = {}): Promise<number | undefined> {
+    await this.mayWrite();
     const p = path.resolve(this.root, relative);
     if (!p.startsWith(this.blobsDir + path.sep)) {
       throw new GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);

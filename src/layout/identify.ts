@@ -1,0 +1,115 @@
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { HEX_LENGTH, isAlgorithm, isValidHex, type Algorithm } from '../oci/digest.js';
+
+/**
+ * What a directory is, judged before anything is written into it:
+ *
+ * - `layout`: an OCI image layout. Either its `oci-layout` is a regular file holding a JSON
+ *   object with a string `imageLayoutVersion`; or (a linuxkit cache whose `oci-layout` was
+ *   lost or cut short: linuxkit writes it in place) `index.json` is a regular file, `blobs/`
+ *   holds only digest-algorithm directories, among them `sha256/`, and those hold only regular
+ *   files named by a digest or by a writer's temp form of one (`<hex>.download`,
+ *   `<hex><digits>`). Nothing else has that shape by chance.
+ * - `empty` and `absent`: a layout may be created there.
+ * - `foreign`: anything else that is not empty. Never initialised, never repaired, never
+ *   pruned: its files are someone's, not blobs.
+ */
+export type CacheDirectory =
+  { state: 'layout' | 'empty' | 'absent' | 'not-a-directory' } | { state: 'foreign'; reason: string };
+
+/** A directory that is not an OCI layout and not empty: CLI exit 2, the Action's step fails. */
+export class NotACacheError extends UsageError {
+  override name = 'NotACacheError';
+}
+
+export async function identifyDirectory(dir: string): Promise<CacheDirectory> {
+  const s = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  if (s instanceof Error) {
+    if (s.code === 'ENOENT') return { state: 'absent' };
+    if (s.code === 'ENOTDIR') return { state: 'not-a-directory' };
+    throw s;
+  }
+  if (!s.isDirectory()) return { state: 'not-a-directory' };
+  const names = (await readdir(dir)).sort();
+  if (names.length === 0) return { state: 'empty' };
+  const layoutFile = await layoutFileProblem(dir);
+  if (layoutFile === undefined) return { state: 'layout' };
+  const shape = await linuxkitShapeProblem(dir, names);
+  if (shape === undefined) return { state: 'layout' };
+  return { state: 'foreign', reason: `${layoutFile}; ${shape}` };
+}
+
+/**
+ * Throws unless a layout may be written in `dir`: it is one, or it is empty or absent. The
+ * message names the directory, what in it makes it no cache, and what to do.
+ */
+export async function assertMayWrite(dir: string): Promise<CacheDirectory> {
+  const found = await identifyDirectory(dir);
+  if (found.state === 'not-a-directory') throw new UsageError(`cache ${dir} is not a directory`);
+  if (found.state === 'foreign') {
+    throw new NotACacheError(
+      `refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`,
+    );
+  }
+  return found;
+}
+
+/** Why `oci-layout` does not make `dir` a layout, or undefined when it does. */
+async function layoutFileProblem(dir: string): Promise<string | undefined> {
+  const file = path.join(dir, 'oci-layout');
+  const s = await lstat(file).catch(() => undefined);
+  if (!s) return 'no oci-layout file';
+  if (!s.isFile()) return `oci-layout is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a file'}`;
+  if (s.size > 4096) return 'oci-layout is not an OCI layout file';
+  try {
+    const v = JSON.parse(await readFile(file, 'utf8')) as { imageLayoutVersion?: unknown } | null;
+    if (typeof v?.imageLayoutVersion === 'string') return undefined;
+  } catch {
+    // not JSON: said below
+  }
+  return 'oci-layout has no imageLayoutVersion';
+}
+
+/** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */
+async function linuxkitShapeProblem(dir: string, names: string[]): Promise<string | undefined> {
+  const blobs = path.join(dir, 'blobs');
+  const top = await lstat(blobs).catch(() => undefined);
+  if (!top?.isDirectory()) return `it holds ${sample(names)}`;
+  const foreign: string[] = [];
+  const algorithms: Algorithm[] = [];
+  for (const name of (await readdir(blobs)).sort()) {
+    const s = await lstat(path.join(blobs, name));
+    if (isAlgorithm(name) && s.isDirectory()) algorithms.push(name);
+    else foreign.push(name);
+  }
+  for (const algorithm of algorithms) {
+    const algDir = path.join(blobs, algorithm);
+    for (const name of (await readdir(algDir)).sort()) {
+      const s = await lstat(path.join(algDir, name));
+      if (!s.isFile() || !isBlobName(algorithm, name)) foreign.push(`${algorithm}/${name}`);
+    }
+  }
+  if (foreign.length > 0) return `blobs/ holds ${sample(foreign)}, which are not blobs`;
+  if (!algorithms.includes('sha256')) return 'no blobs/sha256 directory';
+  const index = await lstat(path.join(dir, 'index.json')).catch(() => undefined);
+  if (!index?.isFile()) return 'no index.json';
+  return undefined;
+}
+
+/** A blob's name, or the temp name a writer gives one: ours `<hex>.download`, go-containerregistry's `<hex><digits>`. */
+function isBlobName(algorithm: Algorithm, name: string): boolean {
+  const length = HEX_LENGTH[algorithm];
+  const rest = name.slice(length);
+  return (
+    isValidHex(algorithm, name.slice(0, length)) &&
+    (rest === '' || rest === '.download' /* PARTIAL_SUFFIX */ || /^\d+$/.test(rest))
+  );
+}
+
+/** "a, b, c and 4 more" */
+function sample(names: string[]): string {
+  const shown = names.slice(0, 3).map((n) => JSON.stringify(n).slice(1, -1));
+  return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
+}

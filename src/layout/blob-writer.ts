@@ -6,7 +6,7 @@ import { DigestMismatchError } from '../errors.js';
 import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { syncDir } from './atomic.js';
-import type { Layout } from './layout.js';
+import { cannotWrite, type Layout } from './layout.js';
 
 const PREFIX_READ_BYTES = 4 * 1024 * 1024;
 /** Buffers per writev() call: Linux's IOV_MAX. */
@@ -60,7 +60,9 @@ export class BlobWriter {
     if (resumeFrom === 0) await unlink(partial).catch(() => {});
     // O_NOFOLLOW: a symlink planted at the partial name is never written through.
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
-    const fh = await open(partial, flags, 0o644);
+    const fh = await open(partial, flags, 0o644).catch((err: unknown) => {
+      throw cannotWrite(err);
+    });
     let offset = 0;
     if (resumeFrom > 0) {
       const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));

@@ -145,6 +145,16 @@ export class Layout {
     return (this.vetting ??= assertMayWrite(this.root));
   }
 
+  /** Runs a write once the directory is vetted; a write the permissions refuse becomes one line. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    await this.mayWrite();
+    try {
+      return await write();
+    } catch (err) {
+      throw cannotWrite(err);
+    }
+  }
+
   private path(...parts: string[]): string {
     const p = path.join(this.root, ...parts);
     // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
@@ -189,12 +199,13 @@ export class Layout {
 
   /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
   async init(): Promise<void> {
-    await this.mayWrite();
-    await mkdir(this.blobDir('sha256'), { recursive: true });
-    if (!(await stat(this.layoutFilePath).catch(() => undefined))) {
-      await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
-    }
-    if (!(await stat(this.indexPath).catch(() => undefined))) await this.writeEmptyIndex();
+    await this.writing(async () => {
+      await mkdir(this.blobDir('sha256'), { recursive: true });
+      if (!(await stat(this.layoutFilePath).catch(() => undefined))) {
+        await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
+      }
+      if (!(await stat(this.indexPath).catch(() => undefined))) await this.writeEmptyIndex();
+    });
   }
 
   /**
@@ -232,8 +243,7 @@ export class Layout {
   }
 
   async writeIndex(doc: IndexDocument): Promise<void> {
-    await this.mayWrite();
-    await writeFileAtomic(this.indexPath, serializeIndex(doc));
+    await this.writing(() => writeFileAtomic(this.indexPath, serializeIndex(doc)));
   }
 
   /** An index.json with no entries, as init and repair start one. */
@@ -243,10 +253,9 @@ export class Layout {
 
   /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
   async moveIndexAside(now = new Date()): Promise<string> {
-    await this.mayWrite();
     const stamp = now.toISOString().replace(/[:.]/g, '-');
     const aside = this.path(`${INDEX_FILE}.corrupt-${stamp}`);
-    await rename(this.indexPath, aside);
+    await this.writing(() => rename(this.indexPath, aside));
     return aside;
   }
 
@@ -281,9 +290,8 @@ export class Layout {
   }
 
   /** Exclusive lock on the layout for index.json changes, repair and prune. */
-  async withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
-    await this.mayWrite();
-    return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
+  withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
+    return this.writing(() => withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options }));
   }
 
   /**
@@ -292,10 +300,18 @@ export class Layout {
    * downloads while any pull is running.
    */
   async registerPull(): Promise<Lock> {
-    await this.mayWrite();
-    await mkdir(this.path(LOCKS_DIR), { recursive: true });
     const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await createExclusive(marker, lockContent());
+    try {
+      await this.writing(async () => {
+        await mkdir(this.path(LOCKS_DIR), { recursive: true });
+        await createExclusive(marker, lockContent());
+      });
+    } catch (err) {
+      // A cache this process may not write to: a pull of images it already holds needs no
+      // marker, and one that must write fails on its first write with a line that says why.
+      if (err instanceof CannotWriteError) return { release: async () => {} };
+      throw err;
+    }
     return { release: () => unlink(marker).catch(() => {}) };
   }
 
@@ -314,12 +330,13 @@ export class Layout {
   }
 
   /** Lock for downloading one blob, so two processes never write the same partial file. */
-  async lockBlob(digest: Digest, options?: Partial<LockOptions> & { logger?: Logger }): Promise<Lock> {
-    await this.mayWrite();
-    await mkdir(this.path(LOCKS_DIR), { recursive: true });
-    return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
-      what: `download of ${digest}`,
-      ...options,
+  lockBlob(digest: Digest, options?: Partial<LockOptions> & { logger?: Logger }): Promise<Lock> {
+    return this.writing(async () => {
+      await mkdir(this.path(LOCKS_DIR), { recursive: true });
+      return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
+        what: `download of ${digest}`,
+        ...options,
+      });
     });
   }
 
@@ -329,18 +346,19 @@ export class Layout {
    * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
    */
   async removeFromBlobs(relative: string, options: { dryRun?: boolean } = {}): Promise<number | undefined> {
-    await this.mayWrite();
     const p = path.resolve(this.root, relative);
     if (!p.startsWith(this.blobsDir + path.sep)) {
       throw new GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
     }
-    const s = await lstat(p).catch(() => undefined);
-    if (!s) return undefined;
-    if (!options.dryRun) {
-      if (s.isDirectory()) await rm(p, { recursive: true, force: true });
-      else await unlink(p);
-    }
-    return s.isDirectory() ? 0 : s.size;
+    return this.writing(async () => {
+      const s = await lstat(p).catch(() => undefined);
+      if (!s) return undefined;
+      if (!options.dryRun) {
+        if (s.isDirectory()) await rm(p, { recursive: true, force: true });
+        else await unlink(p);
+      }
+      return s.isDirectory() ? 0 : s.size;
+    });
   }
 
   /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
@@ -386,4 +404,23 @@ export async function openRegularNoFollow(p: string): Promise<FileHandle> {
     throw err;
   }
   return fh;
+}
+
+/** A write the file system refuses (permissions, a read-only mount). */
+export class CannotWriteError extends GuardError {
+  override name = 'CannotWriteError';
+}
+
+/**
+ * EACCES, EPERM or EROFS as one line naming the directory that refused the write (the parent
+ * of what was created, renamed or deleted); any other error unchanged.
+ */
+export function cannotWrite(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '') || !e.path) return err;
+  const why = e.code === 'EROFS' ? 'read-only file system' : 'permission denied';
+  return new CannotWriteError(
+    `cannot write to ${path.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`,
+    { cause: err },
+  );
 }

@@ -24,7 +24,9 @@ export async function pruneLayout(
   layout: Layout,
   options: VerifyOptions & { dryRun: boolean },
 ): Promise<PruneResult> {
-  return layout.withLock(async () => {
+  // A dry run deletes nothing: without the lock it works on a cache it may not write to.
+  const locked = <T>(fn: () => Promise<T>) => (options.dryRun ? fn() : layout.withLock(fn));
+  return locked(async () => {
     const { report, index } = await verifyLayout(layout, options);
     // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
     if (index.state !== 'ok') {

@@ -17,6 +17,8 @@ export async function repairLayout(
   verification: Verification,
   options: VerifyOptions,
 ): Promise<Report> {
+  // Nothing to change: no lock and no write, so a read-only cache passes validate --repair.
+  if (verification.report.ok && verification.badEntries.size === 0) return verification.report;
   return layout.withLock(async () => {
     const { report, scan } = verification;
     const findings = report.findings.map((f) => ({ ...f }));

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useCachePerTest } from '../harness/cache-per-test.js';
+import { settled } from '../harness/settled.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import { FIXTURE_NAMES, type Desc, type FixtureCache, type FixtureImage } from '../harness/index.js';
@@ -181,6 +182,7 @@ describe('validate', () => {
     const blobDir = path.join(c.dir, 'blobs', 'sha256');
     await writeFile(path.join(blobDir, `${hexOf(c.bigLayer.digest)}123456`), randomBytes(64));
     await writeFile(path.join(blobDir, `${'a'.repeat(64)}.download`), randomBytes(100));
+    await settled(path.join(blobDir, `${hexOf(c.bigLayer.digest)}123456`));
 
     const r = await cli(['validate', '--json', '--cache', c.dir]);
     expect(r.code).toBe(1);
@@ -345,6 +347,7 @@ describe('prune', () => {
     await writeFile(path.join(blobDir, createHash('sha256').update(extra).digest('hex')), extra);
     await writeFile(path.join(blobDir, `${'b'.repeat(64)}.download`), randomBytes(500));
     await writeFile(path.join(blobDir, 'not-a-blob'), randomBytes(200));
+    await settled(path.join(blobDir, `${'b'.repeat(64)}.download`), path.join(blobDir, 'not-a-blob'));
   }
 
   it('--dry-run says what it would delete and deletes nothing; prune then deletes it', async () => {

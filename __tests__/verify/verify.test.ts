@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCachePerTest } from '../harness/cache-per-test.js';
+import { settled } from '../harness/settled.js';
 import { Layout } from '../../src/layout/layout.js';
 import { parsePlatform } from '../../src/oci/platform.js';
 import { isProblem } from '../../src/verify/findings.js';
@@ -482,6 +483,7 @@ describe('files that are not blobs', () => {
     const hex = sha256(content);
     const file = path.join(c.dir, 'blobs', 'sha256', `${hex}.download`);
     await writeFile(file, content.subarray(0, 1000));
+    await settled(file);
     const partial: Finding = {
       kind: 'partial',
       digest: `sha256:${hex}` as Finding['digest'],
@@ -508,6 +510,7 @@ describe('files that are not blobs', () => {
     const c = await fresh();
     const name = `${hexOf(c.bigLayer.digest)}123456`;
     await writeFile(path.join(c.dir, 'blobs', 'sha256', name), randomBytes(777));
+    await settled(path.join(c.dir, 'blobs', 'sha256', name));
     const stray: Finding = {
       kind: 'stray',
       path: `blobs/sha256/${name}`,
@@ -526,6 +529,7 @@ describe('files that are not blobs', () => {
     const c = await fresh();
     const upper = hexOf(c.bigLayer.digest).toUpperCase();
     await cp(fileOf(c, c.bigLayer.digest), path.join(c.dir, 'blobs', 'sha256', upper));
+    await settled(path.join(c.dir, 'blobs', 'sha256', upper));
     const stray: Finding = {
       kind: 'stray',
       path: `blobs/sha256/${upper}`,
@@ -741,6 +745,10 @@ describe('prune', () => {
     await writeFile(path.join(blobDir, extraHex), extra);
     await writeFile(path.join(blobDir, `${sha256('partial')}.download`), randomBytes(500));
     await writeFile(path.join(blobDir, `${hexOf(c.bigLayer.digest)}4242`), randomBytes(200));
+    await settled(
+      path.join(blobDir, `${sha256('partial')}.download`),
+      path.join(blobDir, `${hexOf(c.bigLayer.digest)}4242`),
+    );
     return { extraDigest: `sha256:${extraHex}`, files: (await readdir(blobDir)).sort() };
   }
 

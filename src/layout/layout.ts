@@ -27,6 +27,7 @@ import {
   createExclusive,
   isStale,
   lockContent,
+  waitForForeignLock,
   withLock,
   type Lock,
   type LockOptions,
@@ -37,6 +38,8 @@ export const INDEX_FILE = 'index.json';
 export const BLOBS_DIR = 'blobs';
 /** Our own lock between processes; linuxkit's `.lock` is never touched. */
 export const LOCK_FILE = '.oci-cache-guard.lock';
+/** linuxkit's lock (fcntl, held while it writes into the cache): waited for, never taken. */
+export const LINUXKIT_LOCK_FILE = '.lock';
 /** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
 export const LOCKS_DIR = '.oci-cache-guard.locks';
 /**
@@ -48,6 +51,26 @@ const MAX_INDEX_BYTES = bufferConstants.MAX_STRING_LENGTH;
 export const PARTIAL_SUFFIX = '.download';
 
 export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+
+/**
+ * A temp file, partial download or stray written to more recently than this may belong to a
+ * writer still running, and is never deleted: linuxkit where its lock cannot be seen (not
+ * Linux) or when it starts after we looked, skopeo or umoci, a pull of ours on another
+ * machine sharing the directory. A live writer touches its file whenever the network hands
+ * it bytes, so its longest silence is a stalled connection or a slow registry's first byte;
+ * clients give up on those within minutes (ours after 60 s without a byte, Go's through TCP
+ * keepalive in about two and a half). Ten minutes is well past that; the cost is only that
+ * a dead writer's file goes on a later run.
+ */
+export const WRITER_GRACE_MS = 10 * 60_000;
+
+/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
+export function mayBeLiveWrite(s: { isFile(): boolean; mtimeMs: number }, now = Date.now()): boolean {
+  return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
+}
+
+/** Why a young file is kept, as reports say it. */
+export const LIVE_WRITER_NOTE = 'kept: may belong to a live writer';
 
 /** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -289,9 +312,21 @@ export class Layout {
     }, lockOptions);
   }
 
-  /** Exclusive lock on the layout for index.json changes, repair and prune. */
-  withLock<T>(fn: () => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
-    return this.writing(() => withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options }));
+  /**
+   * Exclusive lock on the layout for index.json changes, repair and prune: ours, then, once
+   * no process holds linuxkit's own lock (it writes blobs and index.json in place while it
+   * holds it; seen through /proc/locks on Linux), `fn`. `waited` tells `fn` that linuxkit
+   * was writing, so anything read before may have changed.
+   */
+  withLock<T>(fn: (held: { waited: boolean }) => Promise<T>, options?: Partial<LockOptions>): Promise<T> {
+    const opts = { what: `cache ${this.root}`, ...options };
+    return this.writing(() =>
+      withLock(
+        this.path(LOCK_FILE),
+        async () => fn({ waited: await waitForForeignLock(this.path(LINUXKIT_LOCK_FILE), 'linuxkit', opts) }),
+        opts,
+      ),
+    );
   }
 
   /**
@@ -359,6 +394,12 @@ export class Layout {
       }
       return s.isDirectory() ? 0 : s.size;
     });
+  }
+
+  /** Whether the file a finding names (relative to the root) may belong to a live writer. */
+  async mayBelongToLiveWriter(relative: string): Promise<boolean> {
+    const s = await lstat(path.resolve(this.root, relative)).catch(() => undefined);
+    return s !== undefined && mayBeLiveWrite(s);
   }
 
   /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */

@@ -141,3 +141,57 @@ export async function withLock<T>(
     await lock.release();
   }
 }
+
+/**
+ * Processes holding a lock on `file` (POSIX fcntl as linuxkit takes, OFD or flock), as Linux
+ * lists them in /proc/locks by device and inode: [] when none (or no such file), undefined
+ * where locks cannot be seen (not Linux, /proc not mounted). An OFD lock's holder is -1.
+ */
+export async function lockHolders(file: string): Promise<number[] | undefined> {
+  const table = await readFile('/proc/locks', 'utf8').catch(() => undefined);
+  if (table === undefined) return undefined;
+  const s = await stat(file, { bigint: true }).catch(() => undefined);
+  if (!s) return [];
+  // Linux's dev_t as stat returns it; /proc/locks prints major and minor in hex.
+  const major = ((s.dev >> 8n) & 0xfffn) | ((s.dev >> 32n) & ~0xfffn);
+  const minor = (s.dev & 0xffn) | ((s.dev >> 12n) & ~0xffn);
+  const holders: number[] = [];
+  // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2148514 0 EOF"; waiters are marked "->" and skipped.
+  for (const m of table.matchAll(
+    /^\d+:\s+(->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
+  )) {
+    const [, waiter, pid, maj, min, ino] = m;
+    if (waiter || BigInt(ino!) !== s.ino) continue;
+    if (BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) holders.push(Number(pid));
+  }
+  return holders;
+}
+
+/**
+ * Waits, up to `timeoutMs`, until no process holds a lock on `file` (another program's lock,
+ * such as linuxkit's `.lock`, which we can see but not take). Returns whether it waited.
+ */
+export async function waitForForeignLock(
+  file: string,
+  owner: string,
+  options: Partial<LockOptions> = {},
+): Promise<boolean> {
+  const opts = { ...DEFAULTS, ...options };
+  const deadline = Date.now() + opts.timeoutMs;
+  let wait = opts.pollMs;
+  let waited = false;
+  for (;;) {
+    const holders = await lockHolders(file);
+    if (!holders?.length) return waited;
+    const who = holders[0]! > 0 ? `process ${holders[0]}` : 'another process';
+    if (Date.now() >= deadline) {
+      throw new LockTimeoutError(
+        `${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`,
+      );
+    }
+    if (!waited) opts.logger?.info(`waiting for ${owner}'s lock on ${file}, held by ${who}`);
+    waited = true;
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 1000);
+  }
+}

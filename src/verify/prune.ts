@@ -1,5 +1,5 @@
 import { GuardError } from '../errors.js';
-import type { Layout } from '../layout/layout.js';
+import { LIVE_WRITER_NOTE, WRITER_GRACE_MS, type Layout } from '../layout/layout.js';
 import type { Finding } from './findings.js';
 import { verifyLayout, type VerifyOptions } from './verify.js';
 
@@ -8,7 +8,7 @@ export interface PruneResult {
   removed: Finding[];
   bytes: number;
   dryRun: boolean;
-  /** Set when something prunable was kept on purpose (a pull is running). */
+  /** Set when something prunable was kept on purpose (a pull is running, a file is young). */
   note?: string;
 }
 
@@ -25,7 +25,8 @@ export async function pruneLayout(
   options: VerifyOptions & { dryRun: boolean },
 ): Promise<PruneResult> {
   // A dry run deletes nothing: without the lock it works on a cache it may not write to.
-  const locked = <T>(fn: () => Promise<T>) => (options.dryRun ? fn() : layout.withLock(fn));
+  const locked = <T>(fn: () => Promise<T>) =>
+    options.dryRun ? fn() : layout.withLock(fn, options.logger ? { logger: options.logger } : {});
   return locked(async () => {
     const { report, index } = await verifyLayout(layout, options);
     // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
@@ -38,18 +39,29 @@ export async function pruneLayout(
     const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
     const removed: Finding[] = [];
     let bytes = 0;
+    let young = 0;
     for (const f of report.findings) {
       if (!prunable.has(f.kind)) continue;
       if (!f.path.startsWith('blobs/')) continue;
+      if (f.kind !== 'unreferenced' && (await layout.mayBelongToLiveWriter(f.path))) {
+        young++;
+        continue;
+      }
       const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
       if (freed === undefined) continue;
       bytes += freed;
       removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
     }
-    const note =
-      pulls > 0
-        ? `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`
-        : undefined;
+    const notes: string[] = [];
+    if (pulls > 0)
+      notes.push(
+        `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`,
+      );
+    if (young > 0)
+      notes.push(
+        `${young} file${young === 1 ? '' : 's'} written in the last ${WRITER_GRACE_MS / 60_000} minutes ${LIVE_WRITER_NOTE}`,
+      );
+    const note = notes.join('; ');
     return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
   });
 }

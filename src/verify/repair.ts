@@ -19,7 +19,10 @@ export async function repairLayout(
 ): Promise<Report> {
   // Nothing to change: no lock and no write, so a read-only cache passes validate --repair.
   if (verification.report.ok && verification.badEntries.size === 0) return verification.report;
-  return layout.withLock(async () => {
+  const lockOptions = options.logger ? { logger: options.logger } : {};
+  return layout.withLock(async ({ waited }) => {
+    // linuxkit was writing while we waited for its lock: judge what is there now.
+    if (waited) verification = await verifyLayout(layout, options);
     const { report, scan } = verification;
     const findings = report.findings.map((f) => ({ ...f }));
     const done: Finding[] = [];
@@ -51,7 +54,7 @@ export async function repairLayout(
     const seen = new Set(findings.map(sameFinding));
     const fresh = again.report.findings.filter((f) => !seen.has(sameFinding(f)) && f.kind !== 'unreferenced');
     return { ...again.report, findings: [...done, ...findings, ...fresh] };
-  });
+  }, lockOptions);
 }
 
 async function repairIndex(

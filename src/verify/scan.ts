@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../layout/layout.js';
-import { BLOBS_DIR, PARTIAL_SUFFIX } from '../layout/layout.js';
+import { BLOBS_DIR, LIVE_WRITER_NOTE, mayBeLiveWrite, PARTIAL_SUFFIX } from '../layout/layout.js';
 import {
   digestAlgorithm,
   digestHex,
@@ -127,6 +127,12 @@ async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanR
         digest: makeDigest(algorithm, hex),
         isDirectory: false,
       });
+      continue;
+    }
+    if (!notFile && mayBeLiveWrite(s)) {
+      // Not judged yet: informational, like a partial download, and never deleted while young.
+      const detail = `${strayNameDetail(algorithm, name)}, written ${Math.round((Date.now() - s.mtimeMs) / 1000)} s ago; ${LIVE_WRITER_NOTE}`;
+      result.partials.push({ path: p, size: s.size, detail, isDirectory: false });
       continue;
     }
     stray(notFile ?? strayNameDetail(algorithm, name));

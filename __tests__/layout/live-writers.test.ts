@@ -5,7 +5,7 @@
 // base image) does.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,26 @@ describe.skipIf(skip !== '')(
         await held.release();
       }
       expect(await lockHolders(other)).toEqual([]);
+    });
+
+    it('where stat and /proc/locks disagree on the device, a holder is one that has the file open', async () => {
+      const lockFile = path.join(dir, LINUXKIT_LOCK_FILE);
+      const held = await holdFcntlLock(lockFile);
+      try {
+        const { ino } = await stat(lockFile);
+        // As on btrfs or overlayfs: the same inode listed under a device stat does not report.
+        const table = path.join(dir, 'locks-table');
+        const line = (pid: number) => `1: POSIX  ADVISORY  WRITE ${pid} ff:ee:${ino} 0 EOF\n`;
+        await writeFile(table, line(held.pid));
+        expect(await lockHolders(lockFile, table)).toEqual([held.pid]);
+        await writeFile(table, line(process.pid)); // this process has no such file open
+        expect(await lockHolders(lockFile, table)).toEqual([]);
+        await writeFile(table, `1: -> POSIX  ADVISORY  WRITE ${held.pid} ff:ee:${ino} 0 EOF\n`);
+        expect(await lockHolders(lockFile, table)).toEqual([]); // a waiter holds nothing
+      } finally {
+        await held.release();
+      }
+      expect(await lockHolders(lockFile, path.join(dir, 'no-such-table'))).toBeUndefined();
     });
 
     it('prune waits while linuxkit holds its lock, says so, then removes its dead temp file', async () => {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockTimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -146,9 +147,10 @@ export async function withLock<T>(
  * Processes holding a lock on `file` (POSIX fcntl as linuxkit takes, OFD or flock), as Linux
  * lists them in /proc/locks by device and inode: [] when none (or no such file), undefined
  * where locks cannot be seen (not Linux, /proc not mounted). An OFD lock's holder is -1.
+ * `procLocks`: another table to read, for tests.
  */
-export async function lockHolders(file: string): Promise<number[] | undefined> {
-  const table = await readFile('/proc/locks', 'utf8').catch(() => undefined);
+export async function lockHolders(file: string, procLocks = '/proc/locks'): Promise<number[] | undefined> {
+  const table = await readFile(procLocks, 'utf8').catch(() => undefined);
   if (table === undefined) return undefined;
   const s = await stat(file, { bigint: true }).catch(() => undefined);
   if (!s) return [];
@@ -160,11 +162,26 @@ export async function lockHolders(file: string): Promise<number[] | undefined> {
   for (const m of table.matchAll(
     /^\d+:\s+(->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
   )) {
-    const [, waiter, pid, maj, min, ino] = m;
+    const [, waiter, pidText, maj, min, ino] = m;
     if (waiter || BigInt(ino!) !== s.ino) continue;
-    if (BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) holders.push(Number(pid));
+    const pid = Number(pidText);
+    // Where stat's device is not the one locks are listed under (btrfs subvolumes, some
+    // overlayfs set-ups), the holder is confirmed by the file being open in it.
+    if ((BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) || (await hasOpen(pid, s)))
+      holders.push(pid);
   }
   return holders;
+}
+
+/** Whether process `pid` has the file `s` describes open (through /proc/<pid>/fd). */
+async function hasOpen(pid: number, s: BigIntStats): Promise<boolean> {
+  if (pid <= 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const t = await stat(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
+    if (t?.ino === s.ino && t.dev === s.dev) return true;
+  }
+  return false;
 }
 
 /**

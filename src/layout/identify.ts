@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { GuardError, UsageError } from '../errors.js';
 import { HEX_LENGTH, isAlgorithm, isValidHex, type Algorithm } from '../oci/digest.js';
 
 /**
@@ -32,7 +32,12 @@ export async function identifyDirectory(dir: string): Promise<CacheDirectory> {
     throw s;
   }
   if (!s.isDirectory()) return { state: 'not-a-directory' };
-  const names = (await readdir(dir)).sort();
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new GuardError(`cannot read ${dir}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, {
+      cause: err,
+    });
+  });
+  names.sort();
   if (names.length === 0) return { state: 'empty' };
   const layoutFile = await layoutFileProblem(dir);
   if (layoutFile === undefined) return { state: 'layout' };

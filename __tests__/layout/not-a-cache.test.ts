@@ -88,6 +88,33 @@ describe('what counts as an OCI layout', () => {
     expect(await identifyDirectory(path.join(dir, 'f', 'sub'))).toEqual({ state: 'not-a-directory' });
   });
 
+  it('a layout another process is creating right now counts as empty: only its scaffolding is there', async () => {
+    await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(path.join(dir, 'oci-layout.tmp-4242-abcd0123'), '{"imageLayout');
+    await writeFile(path.join(dir, '.oci-cache-guard.lock'), '4242\n');
+    await mkdir(path.join(dir, '.oci-cache-guard.locks'));
+    await writeFile(path.join(dir, '.lock'), '');
+    expect(await identifyDirectory(dir)).toEqual({ state: 'empty' });
+    // Anything beyond scaffolding is someone's: a file in blobs/sha256, a file of the user.
+    await writeFile(path.join(dir, 'blobs', 'sha256', HEX), 'x');
+    expect((await identifyDirectory(dir)).state).toBe('foreign');
+    await rm(path.join(dir, 'blobs', 'sha256', HEX));
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    expect((await identifyDirectory(dir)).state).toBe('foreign');
+  });
+
+  it('writers creating one layout, each starting while others are half way, all succeed', async () => {
+    const root = path.join(dir, 'new');
+    // Each starts a turn of the event loop after the one before, so later ones look at the
+    // directory while earlier ones are between mkdir and the rename of oci-layout.
+    const writers = Array.from({ length: 40 }, async (_, i) => {
+      for (let turn = 0; turn < i; turn++) await new Promise((r) => setImmediate(r));
+      await Layout.at(root).init();
+    });
+    await Promise.all(writers);
+    expect(await identifyDirectory(root)).toEqual({ state: 'layout' });
+  });
+
   it('a linuxkit cache whose oci-layout is lost or cut: index.json and blobs/sha256 of digest-named files', async () => {
     await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
     await writeFile(path.join(dir, 'index.json'), '{"schemaVersion": 2, "manif'); // cut short: still its shape

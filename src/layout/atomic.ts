@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
+/** What tempPathFor puts between the target's name and the unique part. */
+export const TEMP_INFIX = '.tmp-';
+
 /** A temp name beside `target`, unique to this process and call. */
 export function tempPathFor(target: string): string {
-  return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${target}${TEMP_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** fsync a directory so a rename inside it survives a crash. */

@@ -2,6 +2,15 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GuardError, UsageError } from '../errors.js';
 import { HEX_LENGTH, isAlgorithm, isValidHex, type Algorithm } from '../oci/digest.js';
+import { TEMP_INFIX } from './atomic.js';
+import {
+  BLOBS_DIR,
+  INDEX_FILE,
+  LAYOUT_FILE,
+  LINUXKIT_LOCK_FILE,
+  LOCK_FILE,
+  PARTIAL_SUFFIX,
+} from './names.js';
 
 /**
  * What a directory is, judged before anything is written into it:
@@ -38,7 +47,7 @@ export async function identifyDirectory(dir: string): Promise<CacheDirectory> {
     });
   });
   names.sort();
-  if (names.length === 0) return { state: 'empty' };
+  if (names.length === 0 || (await isBeingCreated(dir, names))) return { state: 'empty' };
   const layoutFile = await layoutFileProblem(dir);
   if (layoutFile === undefined) return { state: 'layout' };
   const shape = await linuxkitShapeProblem(dir, names);
@@ -61,9 +70,29 @@ export async function assertMayWrite(dir: string): Promise<CacheDirectory> {
   return found;
 }
 
+/**
+ * Whether `dir` holds only what creating a layout puts there before its oci-layout is in
+ * place (another process may be doing it right now): empty digest directories under blobs/,
+ * temp files of oci-layout and index.json, our locks, linuxkit's lock. Nothing anyone could
+ * lose, so it counts as empty.
+ */
+async function isBeingCreated(dir: string, names: string[]): Promise<boolean> {
+  for (const name of names) {
+    if (name.startsWith(LOCK_FILE) || name === LINUXKIT_LOCK_FILE) continue; // LOCKS_DIR too
+    if (name.startsWith(LAYOUT_FILE + TEMP_INFIX) || name.startsWith(INDEX_FILE + TEMP_INFIX)) continue;
+    if (name !== BLOBS_DIR || !(await lstat(path.join(dir, name))).isDirectory()) return false;
+    for (const algorithm of await readdir(path.join(dir, name))) {
+      const p = path.join(dir, name, algorithm);
+      if (!isAlgorithm(algorithm) || !(await lstat(p)).isDirectory() || (await readdir(p)).length > 0)
+        return false;
+    }
+  }
+  return true;
+}
+
 /** Why `oci-layout` does not make `dir` a layout, or undefined when it does. */
 async function layoutFileProblem(dir: string): Promise<string | undefined> {
-  const file = path.join(dir, 'oci-layout');
+  const file = path.join(dir, LAYOUT_FILE);
   const s = await lstat(file).catch(() => undefined);
   if (!s) return 'no oci-layout file';
   if (!s.isFile()) return `oci-layout is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a file'}`;
@@ -79,7 +108,7 @@ async function layoutFileProblem(dir: string): Promise<string | undefined> {
 
 /** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */
 async function linuxkitShapeProblem(dir: string, names: string[]): Promise<string | undefined> {
-  const blobs = path.join(dir, 'blobs');
+  const blobs = path.join(dir, BLOBS_DIR);
   const top = await lstat(blobs).catch(() => undefined);
   if (!top?.isDirectory()) return `it holds ${sample(names)}`;
   const foreign: string[] = [];
@@ -98,7 +127,7 @@ async function linuxkitShapeProblem(dir: string, names: string[]): Promise<strin
   }
   if (foreign.length > 0) return `blobs/ holds ${sample(foreign)}, which are not blobs`;
   if (!algorithms.includes('sha256')) return 'no blobs/sha256 directory';
-  const index = await lstat(path.join(dir, 'index.json')).catch(() => undefined);
+  const index = await lstat(path.join(dir, INDEX_FILE)).catch(() => undefined);
   if (!index?.isFile()) return 'no index.json';
   return undefined;
 }
@@ -109,7 +138,7 @@ function isBlobName(algorithm: Algorithm, name: string): boolean {
   const rest = name.slice(length);
   return (
     isValidHex(algorithm, name.slice(0, length)) &&
-    (rest === '' || rest === '.download' /* PARTIAL_SUFFIX */ || /^\d+$/.test(rest))
+    (rest === '' || rest === PARTIAL_SUFFIX || /^\d+$/.test(rest))
   );
 }
 

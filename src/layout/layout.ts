@@ -23,6 +23,15 @@ import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertMayWrite } from './identify.js';
 import {
+  BLOBS_DIR,
+  INDEX_FILE,
+  LAYOUT_FILE,
+  LINUXKIT_LOCK_FILE,
+  LOCK_FILE,
+  LOCKS_DIR,
+  PARTIAL_SUFFIX,
+} from './names.js';
+import {
   acquireLock,
   createExclusive,
   isStale,
@@ -33,22 +42,13 @@ import {
   type LockOptions,
 } from './lock.js';
 
-export const LAYOUT_FILE = 'oci-layout';
-export const INDEX_FILE = 'index.json';
-export const BLOBS_DIR = 'blobs';
-/** Our own lock between processes; linuxkit's `.lock` is never touched. */
-export const LOCK_FILE = '.oci-cache-guard.lock';
-/** linuxkit's lock (fcntl, held while it writes into the cache): waited for, never taken. */
-export const LINUXKIT_LOCK_FILE = '.lock';
-/** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
-export const LOCKS_DIR = '.oci-cache-guard.locks';
+export * from './names.js';
+
 /**
  * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
  * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
  */
 const MAX_INDEX_BYTES = bufferConstants.MAX_STRING_LENGTH;
-/** `<hex>.download`: a partial download of ours, resumed by the next pull. */
-export const PARTIAL_SUFFIX = '.download';
 
 export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 

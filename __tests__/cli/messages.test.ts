@@ -11,6 +11,7 @@ import { Layout } from '../../src/layout/layout.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import type { Finding, ImageStatus, Report } from '../../src/verify/index.js';
 import { makeTempDir, removeTempDir } from '../harness/index.js';
+import { settled } from '../harness/settled.js';
 import { captureContext, cli } from './capture.js';
 import { manyNames, writeLayout } from './layouts.js';
 
@@ -41,6 +42,11 @@ describe('item 15: names from the cache cannot drive the terminal', () => {
     const blobDir = path.join(c.dir, 'blobs', 'sha256');
     await writeFile(path.join(blobDir, '<img src=x onerror=alert(1)>'), 'x');
     await writeFile(path.join(blobDir, 'evil\x1b[31m\u009b2J'), 'x');
+    // Old enough to be strays, not files a live writer may still own.
+    await settled(
+      path.join(blobDir, '<img src=x onerror=alert(1)>'),
+      path.join(blobDir, 'evil\x1b[31m\u009b2J'),
+    );
 
     const ls = await cli(['ls', '--cache', c.dir]);
     expect(ls.code).toBe(0);
@@ -68,9 +74,13 @@ describe('item 16: a cache at the root directory', () => {
     const digest = parseDigest(`sha256:${'a'.repeat(64)}`);
     expect(root.indexPath).toBe('/index.json');
     expect(root.blobPath(digest)).toBe(`/blobs/sha256/${'a'.repeat(64)}`);
+    // `/` itself is no OCI layout: refused as one (item 12), never for a path "outside" it.
     const r = await cli(['ls', '--cache', '/']);
     expect(r.err).not.toMatch(/refusing path|outside the cache/);
-    expect(r.out).toEqual(['no images in /']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^oci-cache-guard ls: refusing to use \/ as a cache: it is not empty and not an OCI image layout/,
+    );
   });
 });
 

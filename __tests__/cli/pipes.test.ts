@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../harness/index.js';
+import { settled } from '../harness/settled.js';
 import { manyNames, writeLayout, type GeneratedLayout } from './layouts.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,6 +93,7 @@ describe('a reader that closes after the first line: quiet, with the status the 
     expect(ok).toMatchObject({ code: 0, signal: null, stderr: '' });
     expect(ok.read).toBe(`${c.dir} (sizes and sha256)\n`);
     await writeFile(path.join(c.dir, 'blobs', 'sha256', 'not-a-blob'), 'x');
+    await settled(path.join(c.dir, 'blobs', 'sha256', 'not-a-blob'));
     const bad = await runCli(['validate', '--cache', c.dir], 'line');
     expect(bad).toMatchObject({ code: 1, signal: null, stderr: '' });
   });

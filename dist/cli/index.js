@@ -39193,7 +39193,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5819);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7065);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 
@@ -39202,7 +39202,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5819:
+/***/ 7065:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39248,12 +39248,78 @@ function errorMessage(err) {
     return String(err);
 }
 
+;// CONCATENATED MODULE: ./lib/format.js
+/** Sizes, rates and durations as people read them, for the CLI, the job summary and the report. */
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+/** "512 B", "1.2 kB", "205 kB", "17.2 MB": whole bytes, then three significant digits at most. */
+function formatBytes(n) {
+    if (!Number.isFinite(n) || n < 0)
+        return '? B';
+    let i = 0;
+    let v = Math.round(n);
+    // Round before choosing the unit, so 999.96 kB reads "1.0 MB", not "1000.0 kB".
+    while (i < UNITS.length - 1 && roundFor(v) >= 1000) {
+        v /= 1000;
+        i++;
+    }
+    return `${i === 0 ? v : v.toFixed(v >= 99.95 ? 0 : 1)} ${UNITS[i]}`;
+}
+function roundFor(v) {
+    return v >= 99.95 ? Math.round(v) : Math.round(v * 10) / 10;
+}
+/** "52 B/s", "24.8 MB/s". */
+function formatRate(bytesPerSecond) {
+    return `${formatBytes(bytesPerSecond)}/s`;
+}
+/** "840 ms", "12.3 s", "4m05s", "1h02m". */
+function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0)
+        return '?';
+    if (Math.round(ms) < 1000)
+        return `${Math.round(ms)} ms`;
+    const tenths = Math.round(ms / 100);
+    if (tenths < 600)
+        return `${(tenths / 10).toFixed(1)} s`;
+    const s = Math.round(ms / 1000);
+    if (s < 3600)
+        return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+    const m = Math.round(s / 60);
+    return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+/** Characters that can drive a terminal or reorder a line; C0 controls are also JSON's to escape. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/**
+ * Text from a cache or a registry (an index.json name, a file name, an error body), safe to
+ * print on a terminal: control characters (C0, DEL, C1), line and paragraph separators and
+ * bidirectional overrides are written as escapes (`\u001b`, `\n`), so a name can neither send
+ * terminal escape sequences nor break or reorder a line. Printable text is unchanged.
+ */
+function printable(text) {
+    return text.replace(UNPRINTABLE, (c) => {
+        const json = JSON.stringify(c).slice(1, -1);
+        return json.startsWith('\\') ? json : unicodeEscape(c);
+    });
+}
+/** JSON.stringify, indented, with the characters it leaves raw that a terminal would act on escaped too. */
+function printableJson(value) {
+    return JSON.stringify(value, null, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+}
+/** `message`, prefixed with `subject: ` unless it already names one of `names`. */
+function naming(subject, message, names = [subject]) {
+    return names.some((n) => n && message.includes(n)) ? message : `${subject}: ${message}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/version.js
 /** Kept equal to package.json's version by a test. */
 const VERSION = '0.1.0';
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
@@ -39456,21 +39522,23 @@ function parseDescriptor(v, where = 'descriptor') {
         d.artifactType = v.artifactType;
     return d;
 }
+/** JSON.parse with the error a document deserves. */
 function parseJson(bytes, where) {
-    let v;
     try {
-        v = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+        return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
     }
     catch (err) {
         throw new InvalidDocumentError(`${where}: not valid JSON (${err.message})`);
     }
-    if (!isRecord(v))
-        throw new InvalidDocumentError(`${where}: not a JSON object`);
-    return v;
 }
 /** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
 function parseIndex(bytes, where = 'index') {
-    const v = parseJson(bytes, where);
+    return indexFromJson(parseJson(bytes, where), where);
+}
+/** An index from an already parsed JSON value: one blob's JSON can be read as either kind. */
+function indexFromJson(v, where = 'index') {
+    if (!isRecord(v))
+        throw new InvalidDocumentError(`${where}: not a JSON object`);
     if (v.schemaVersion !== 2)
         throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
     if (!Array.isArray(v.manifests))
@@ -39487,7 +39555,12 @@ function parseIndex(bytes, where = 'index') {
 }
 /** Parses an OCI image manifest or a Docker schema 2 manifest. */
 function parseManifest(bytes, where = 'manifest') {
-    const v = parseJson(bytes, where);
+    return manifestFromJson(parseJson(bytes, where), where);
+}
+/** A manifest from an already parsed JSON value. */
+function manifestFromJson(v, where = 'manifest') {
+    if (!isRecord(v))
+        throw new InvalidDocumentError(`${where}: not a JSON object`);
     if (v.schemaVersion !== 2)
         throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
     if (typeof v.mediaType === 'string' && !isManifestMediaType(v.mediaType)) {
@@ -39514,9 +39587,11 @@ function parseManifest(bytes, where = 'manifest') {
 
 
 
+/** What tempPathFor puts between the target's name and the unique part. */
+const TEMP_INFIX = '.tmp-';
 /** A temp name beside `target`, unique to this process and call. */
 function tempPathFor(target) {
-    return `${target}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    return `${target}${TEMP_INFIX}${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
 }
 /** fsync a directory so a rename inside it survives a crash. */
 async function syncDir(dir) {
@@ -39553,6 +39628,158 @@ async function writeFileAtomic(target, data) {
         throw err;
     }
     await syncDir(external_node_path_.dirname(target));
+}
+
+;// CONCATENATED MODULE: ./lib/layout/names.js
+/** The names of what a layout holds, and of what we and linuxkit keep beside it. */
+const LAYOUT_FILE = 'oci-layout';
+const INDEX_FILE = 'index.json';
+const BLOBS_DIR = 'blobs';
+/** Our own lock between processes; linuxkit's `.lock` is never touched. */
+const LOCK_FILE = '.oci-cache-guard.lock';
+/** linuxkit's lock (fcntl, held while it writes into the cache): waited for, never taken. */
+const LINUXKIT_LOCK_FILE = '.lock';
+/** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
+const LOCKS_DIR = '.oci-cache-guard.locks';
+/** `<hex>.download`: a partial download of ours, resumed by the next pull. */
+const PARTIAL_SUFFIX = '.download';
+
+;// CONCATENATED MODULE: ./lib/layout/identify.js
+
+
+
+
+
+
+/** A directory that is not an OCI layout and not empty: CLI exit 2, the Action's step fails. */
+class NotACacheError extends UsageError {
+    name = 'NotACacheError';
+}
+async function identifyDirectory(dir) {
+    const s = await (0,promises_.stat)(dir).catch((err) => err);
+    if (s instanceof Error) {
+        if (s.code === 'ENOENT')
+            return { state: 'absent' };
+        if (s.code === 'ENOTDIR')
+            return { state: 'not-a-directory' };
+        throw s;
+    }
+    if (!s.isDirectory())
+        return { state: 'not-a-directory' };
+    const names = await (0,promises_.readdir)(dir).catch((err) => {
+        throw new GuardError(`cannot read ${dir}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, {
+            cause: err,
+        });
+    });
+    names.sort();
+    if (names.length === 0 || (await isBeingCreated(dir, names)))
+        return { state: 'empty' };
+    const layoutFile = await layoutFileProblem(dir);
+    if (layoutFile === undefined)
+        return { state: 'layout' };
+    const shape = await linuxkitShapeProblem(dir, names);
+    if (shape === undefined)
+        return { state: 'layout' };
+    return { state: 'foreign', reason: `${layoutFile}; ${shape}` };
+}
+/**
+ * Throws unless a layout may be written in `dir`: it is one, or it is empty or absent. The
+ * message names the directory, what in it makes it no cache, and what to do.
+ */
+async function assertMayWrite(dir) {
+    const found = await identifyDirectory(dir);
+    if (found.state === 'not-a-directory')
+        throw new UsageError(`cache ${dir} is not a directory`);
+    if (found.state === 'foreign') {
+        throw new NotACacheError(`refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`);
+    }
+    return found;
+}
+/**
+ * Whether `dir` holds only what creating a layout puts there before its oci-layout is in
+ * place (another process may be doing it right now): empty digest directories under blobs/,
+ * temp files of oci-layout and index.json, our locks, linuxkit's lock. Nothing anyone could
+ * lose, so it counts as empty.
+ */
+async function isBeingCreated(dir, names) {
+    for (const name of names) {
+        if (name.startsWith(LOCK_FILE) || name === LINUXKIT_LOCK_FILE)
+            continue; // LOCKS_DIR too
+        if (name.startsWith(LAYOUT_FILE + TEMP_INFIX) || name.startsWith(INDEX_FILE + TEMP_INFIX))
+            continue;
+        if (name !== BLOBS_DIR || !(await (0,promises_.lstat)(external_node_path_.join(dir, name))).isDirectory())
+            return false;
+        for (const algorithm of await (0,promises_.readdir)(external_node_path_.join(dir, name))) {
+            const p = external_node_path_.join(dir, name, algorithm);
+            if (!digest_isAlgorithm(algorithm) || !(await (0,promises_.lstat)(p)).isDirectory() || (await (0,promises_.readdir)(p)).length > 0)
+                return false;
+        }
+    }
+    return true;
+}
+/** Why `oci-layout` does not make `dir` a layout, or undefined when it does. */
+async function layoutFileProblem(dir) {
+    const file = external_node_path_.join(dir, LAYOUT_FILE);
+    const s = await (0,promises_.lstat)(file).catch(() => undefined);
+    if (!s)
+        return 'no oci-layout file';
+    if (!s.isFile())
+        return `oci-layout is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a file'}`;
+    if (s.size > 4096)
+        return 'oci-layout is not an OCI layout file';
+    try {
+        const v = JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
+        if (typeof v?.imageLayoutVersion === 'string')
+            return undefined;
+    }
+    catch {
+        // not JSON: said below
+    }
+    return 'oci-layout has no imageLayoutVersion';
+}
+/** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */
+async function linuxkitShapeProblem(dir, names) {
+    const blobs = external_node_path_.join(dir, BLOBS_DIR);
+    const top = await (0,promises_.lstat)(blobs).catch(() => undefined);
+    if (!top?.isDirectory())
+        return `it holds ${sample(names)}`;
+    const foreign = [];
+    const algorithms = [];
+    for (const name of (await (0,promises_.readdir)(blobs)).sort()) {
+        const s = await (0,promises_.lstat)(external_node_path_.join(blobs, name));
+        if (digest_isAlgorithm(name) && s.isDirectory())
+            algorithms.push(name);
+        else
+            foreign.push(name);
+    }
+    for (const algorithm of algorithms) {
+        const algDir = external_node_path_.join(blobs, algorithm);
+        for (const name of (await (0,promises_.readdir)(algDir)).sort()) {
+            const s = await (0,promises_.lstat)(external_node_path_.join(algDir, name));
+            if (!s.isFile() || !isBlobName(algorithm, name))
+                foreign.push(`${algorithm}/${name}`);
+        }
+    }
+    if (foreign.length > 0)
+        return `blobs/ holds ${sample(foreign)}, which are not blobs`;
+    if (!algorithms.includes('sha256'))
+        return 'no blobs/sha256 directory';
+    const index = await (0,promises_.lstat)(external_node_path_.join(dir, INDEX_FILE)).catch(() => undefined);
+    if (!index?.isFile())
+        return 'no index.json';
+    return undefined;
+}
+/** A blob's name, or the temp name a writer gives one: ours `<hex>.download`, go-containerregistry's `<hex><digits>`. */
+function isBlobName(algorithm, name) {
+    const length = HEX_LENGTH[algorithm];
+    const rest = name.slice(length);
+    return (digest_isValidHex(algorithm, name.slice(0, length)) &&
+        (rest === '' || rest === PARTIAL_SUFFIX || /^\d+$/.test(rest)));
+}
+/** "a, b, c and 4 more" */
+function sample(names) {
+    const shown = names.slice(0, 3).map((n) => JSON.stringify(n).slice(1, -1));
+    return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
 }
 
 ;// CONCATENATED MODULE: ./lib/layout/lock.js
@@ -39680,6 +39907,72 @@ async function withLock(lockPath, fn, options = {}) {
         await lock.release();
     }
 }
+/**
+ * Processes holding a lock on `file` (POSIX fcntl as linuxkit takes, OFD or flock), as Linux
+ * lists them in /proc/locks by device and inode: [] when none (or no such file), undefined
+ * where locks cannot be seen (not Linux, /proc not mounted). An OFD lock's holder is -1.
+ * `procLocks`: another table to read, for tests.
+ */
+async function lockHolders(file, procLocks = '/proc/locks') {
+    const table = await (0,promises_.readFile)(procLocks, 'utf8').catch(() => undefined);
+    if (table === undefined)
+        return undefined;
+    const s = await (0,promises_.stat)(file, { bigint: true }).catch(() => undefined);
+    if (!s)
+        return [];
+    // Linux's dev_t as stat returns it; /proc/locks prints major and minor in hex.
+    const major = ((s.dev >> 8n) & 0xfffn) | ((s.dev >> 32n) & ~0xfffn);
+    const minor = (s.dev & 0xffn) | ((s.dev >> 12n) & ~0xffn);
+    const holders = [];
+    // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2148514 0 EOF"; waiters are marked "->" and skipped.
+    for (const m of table.matchAll(/^\d+:\s+(->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
+        const [, waiter, pidText, maj, min, ino] = m;
+        if (waiter || BigInt(ino) !== s.ino)
+            continue;
+        const pid = Number(pidText);
+        // Where stat's device is not the one locks are listed under (btrfs subvolumes, some
+        // overlayfs set-ups), the holder is confirmed by the file being open in it.
+        if ((BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) || (await hasOpen(pid, s)))
+            holders.push(pid);
+    }
+    return holders;
+}
+/** Whether process `pid` has the file `s` describes open (through /proc/<pid>/fd). */
+async function hasOpen(pid, s) {
+    if (pid <= 0)
+        return false;
+    const fds = await (0,promises_.readdir)(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+        const t = await (0,promises_.stat)(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
+        if (t?.ino === s.ino && t.dev === s.dev)
+            return true;
+    }
+    return false;
+}
+/**
+ * Waits, up to `timeoutMs`, until no process holds a lock on `file` (another program's lock,
+ * such as linuxkit's `.lock`, which we can see but not take). Returns whether it waited.
+ */
+async function waitForForeignLock(file, owner, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const deadline = Date.now() + opts.timeoutMs;
+    let wait = opts.pollMs;
+    let waited = false;
+    for (;;) {
+        const holders = await lockHolders(file);
+        if (!holders?.length)
+            return waited;
+        const who = holders[0] > 0 ? `process ${holders[0]}` : 'another process';
+        if (Date.now() >= deadline) {
+            throw new LockTimeoutError(`${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`);
+        }
+        if (!waited)
+            opts.logger?.info(`waiting for ${owner}'s lock on ${file}, held by ${who}`);
+        waited = true;
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 1000);
+    }
+}
 
 ;// CONCATENATED MODULE: ./lib/layout/layout.js
 
@@ -39693,16 +39986,33 @@ async function withLock(lockPath, fn, options = {}) {
 
 
 
-const LAYOUT_FILE = 'oci-layout';
-const INDEX_FILE = 'index.json';
-const BLOBS_DIR = 'blobs';
-/** Our own lock between processes; linuxkit's `.lock` is never touched. */
-const LOCK_FILE = '.oci-cache-guard.lock';
-/** Per-blob download locks live here, outside blobs/ so the scan never sees them. */
-const LOCKS_DIR = '.oci-cache-guard.locks';
-/** `<hex>.download`: a partial download of ours, resumed by the next pull. */
-const PARTIAL_SUFFIX = '.download';
+
+
+
+
+/**
+ * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
+ * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
+ */
+const MAX_INDEX_BYTES = external_node_buffer_.constants.MAX_STRING_LENGTH;
 const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+/**
+ * A temp file, partial download or stray written to more recently than this may belong to a
+ * writer still running, and is never deleted: linuxkit where its lock cannot be seen (not
+ * Linux) or when it starts after we looked, skopeo or umoci, a pull of ours on another
+ * machine sharing the directory. A live writer touches its file whenever the network hands
+ * it bytes, so its longest silence is a stalled connection or a slow registry's first byte;
+ * clients give up on those within minutes (ours after 60 s without a byte, Go's through TCP
+ * keepalive in about two and a half). Ten minutes is well past that; the cost is only that
+ * a dead writer's file goes on a later run.
+ */
+const WRITER_GRACE_MS = 10 * 60_000;
+/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
+function mayBeLiveWrite(s, now = Date.now()) {
+    return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
+}
+/** Why a young file is kept, as reports say it. */
+const LIVE_WRITER_NOTE = 'kept: may belong to a live writer';
 /** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
 function defaultCacheDir(env = process.env) {
     return env.LINUXKIT_CACHE || external_node_path_.join((0,external_node_os_namespaceObject.homedir)(), '.linuxkit', 'cache');
@@ -39745,15 +40055,52 @@ function serializeIndex(doc) {
  */
 class Layout {
     root;
+    /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
+    vetting;
     constructor(root) {
         this.root = root;
     }
+    /** A layout at `dir`, not looked at yet: its first write checks the directory (see mayWrite). */
     static at(dir) {
         return new Layout(external_node_path_.resolve(dir));
     }
+    /**
+     * Opens the cache at `dir` before anything is read or written: refuses a directory that is
+     * not an OCI layout and not empty (NotACacheError, naming what it holds), and an absent
+     * one unless `create` (the first write then creates it). Every command and the Action
+     * open their cache this way.
+     */
+    static async open(dir, options) {
+        if (dir === '')
+            throw new UsageError('the cache directory is an empty string: name a directory');
+        const layout = Layout.at(dir);
+        const found = await (layout.vetting = assertMayWrite(layout.root));
+        if (found.state === 'absent' && !options.create)
+            throw new UsageError(`cache directory ${layout.root} does not exist`);
+        return layout;
+    }
+    /**
+     * Every method that writes, moves or deletes waits for this first, so no path (a command,
+     * the Action, a test) can initialise, repair or prune a directory that is not a cache.
+     */
+    mayWrite() {
+        return (this.vetting ??= assertMayWrite(this.root));
+    }
+    /** Runs a write once the directory is vetted; a write the permissions refuse becomes one line. */
+    async writing(write) {
+        await this.mayWrite();
+        try {
+            return await write();
+        }
+        catch (err) {
+            throw cannotWrite(err);
+        }
+    }
     path(...parts) {
         const p = external_node_path_.join(this.root, ...parts);
-        if (p !== this.root && !p.startsWith(this.root + external_node_path_.sep)) {
+        // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
+        const rel = external_node_path_.relative(this.root, p);
+        if (rel === '..' || rel.startsWith(`..${external_node_path_.sep}`) || external_node_path_.isAbsolute(rel)) {
             throw new GuardError(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
         }
         return p;
@@ -39785,12 +40132,14 @@ class Layout {
     }
     /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
     async init() {
-        await (0,promises_.mkdir)(this.blobDir('sha256'), { recursive: true });
-        if (!(await (0,promises_.stat)(this.layoutFilePath).catch(() => undefined))) {
-            await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
-        }
-        if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined)))
-            await this.writeEmptyIndex();
+        await this.writing(async () => {
+            await (0,promises_.mkdir)(this.blobDir('sha256'), { recursive: true });
+            if (!(await (0,promises_.stat)(this.layoutFilePath).catch(() => undefined))) {
+                await writeFileAtomic(this.layoutFilePath, OCI_LAYOUT_CONTENT);
+            }
+            if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined)))
+                await this.writeEmptyIndex();
+        });
     }
     /**
      * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
@@ -39811,7 +40160,7 @@ class Layout {
     async readIndex() {
         let text;
         try {
-            text = await this.readSmallFile(this.indexPath);
+            text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
         }
         catch (err) {
             if (err.code === 'ENOENT')
@@ -39826,7 +40175,7 @@ class Layout {
         }
     }
     async writeIndex(doc) {
-        await writeFileAtomic(this.indexPath, serializeIndex(doc));
+        await this.writing(() => writeFileAtomic(this.indexPath, serializeIndex(doc)));
     }
     /** An index.json with no entries, as init and repair start one. */
     async writeEmptyIndex() {
@@ -39836,7 +40185,7 @@ class Layout {
     async moveIndexAside(now = new Date()) {
         const stamp = now.toISOString().replace(/[:.]/g, '-');
         const aside = this.path(`${INDEX_FILE}.corrupt-${stamp}`);
-        await (0,promises_.rename)(this.indexPath, aside);
+        await this.writing(() => (0,promises_.rename)(this.indexPath, aside));
         return aside;
     }
     /**
@@ -39866,9 +40215,15 @@ class Layout {
             await this.writeIndex({ fields: read.doc.fields, entries });
         }, lockOptions);
     }
-    /** Exclusive lock on the layout for index.json changes, repair and prune. */
+    /**
+     * Exclusive lock on the layout for index.json changes, repair and prune: ours, then, once
+     * no process holds linuxkit's own lock (it writes blobs and index.json in place while it
+     * holds it; seen through /proc/locks on Linux), `fn`. `waited` tells `fn` that linuxkit
+     * was writing, so anything read before may have changed.
+     */
     withLock(fn, options) {
-        return withLock(this.path(LOCK_FILE), fn, { what: `cache ${this.root}`, ...options });
+        const opts = { what: `cache ${this.root}`, ...options };
+        return this.writing(() => withLock(this.path(LOCK_FILE), async () => fn({ waited: await waitForForeignLock(this.path(LINUXKIT_LOCK_FILE), 'linuxkit', opts) }), opts));
     }
     /**
      * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
@@ -39876,9 +40231,20 @@ class Layout {
      * downloads while any pull is running.
      */
     async registerPull() {
-        await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
         const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        await createExclusive(marker, lockContent());
+        try {
+            await this.writing(async () => {
+                await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
+                await createExclusive(marker, lockContent());
+            });
+        }
+        catch (err) {
+            // A cache this process may not write to: a pull of images it already holds needs no
+            // marker, and one that must write fails on its first write with a line that says why.
+            if (err instanceof CannotWriteError)
+                return { release: async () => { } };
+            throw err;
+        }
         return { release: () => (0,promises_.unlink)(marker).catch(() => { }) };
     }
     /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
@@ -39899,11 +40265,13 @@ class Layout {
         return running;
     }
     /** Lock for downloading one blob, so two processes never write the same partial file. */
-    async lockBlob(digest, options) {
-        await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
-        return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
-            what: `download of ${digest}`,
-            ...options,
+    lockBlob(digest, options) {
+        return this.writing(async () => {
+            await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
+            return acquireLock(this.path(LOCKS_DIR, `${digestAlgorithm(digest)}-${digestHex(digest)}`), {
+                what: `download of ${digest}`,
+                ...options,
+            });
         });
     }
     /**
@@ -39916,16 +40284,23 @@ class Layout {
         if (!p.startsWith(this.blobsDir + external_node_path_.sep)) {
             throw new GuardError(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
         }
-        const s = await (0,promises_.lstat)(p).catch(() => undefined);
-        if (!s)
-            return undefined;
-        if (!options.dryRun) {
-            if (s.isDirectory())
-                await (0,promises_.rm)(p, { recursive: true, force: true });
-            else
-                await (0,promises_.unlink)(p);
-        }
-        return s.isDirectory() ? 0 : s.size;
+        return this.writing(async () => {
+            const s = await (0,promises_.lstat)(p).catch(() => undefined);
+            if (!s)
+                return undefined;
+            if (!options.dryRun) {
+                if (s.isDirectory())
+                    await (0,promises_.rm)(p, { recursive: true, force: true });
+                else
+                    await (0,promises_.unlink)(p);
+            }
+            return s.isDirectory() ? 0 : s.size;
+        });
+    }
+    /** Whether the file a finding names (relative to the root) may belong to a live writer. */
+    async mayBelongToLiveWriter(relative) {
+        const s = await (0,promises_.lstat)(external_node_path_.resolve(this.root, relative)).catch(() => undefined);
+        return s !== undefined && mayBeLiveWrite(s);
     }
     /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
     async openBlob(digest) {
@@ -39971,19 +40346,50 @@ async function openRegularNoFollow(p) {
     }
     return fh;
 }
+/** A write the file system refuses (permissions, a read-only mount). */
+class CannotWriteError extends GuardError {
+    name = 'CannotWriteError';
+}
+/**
+ * EACCES, EPERM or EROFS as one line naming the directory that refused the write (the parent
+ * of what was created, renamed or deleted); any other error unchanged.
+ */
+function cannotWrite(err) {
+    const e = err;
+    if (!(e instanceof Error) || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '') || !e.path)
+        return err;
+    const why = e.code === 'EROFS' ? 'read-only file system' : 'permission denied';
+    return new CannotWriteError(`cannot write to ${external_node_path_.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`, { cause: err });
+}
 
 ;// CONCATENATED MODULE: ./lib/cli/cache.js
 
 
 
-/** The layout named by --cache (or the default), which must be an existing directory. */
-async function openExistingCache(dir) {
-    const s = await (0,promises_.stat)(dir).catch(() => undefined);
-    if (!s)
-        throw new UsageError(`cache directory ${dir} does not exist: pass --cache DIR or set LINUXKIT_CACHE`);
-    if (!s.isDirectory())
+/**
+ * The layout named by --cache (or the default), checked the same way for every command: an
+ * empty name or something that is not a directory is a usage error. `create` (pull) accepts a
+ * directory that does not exist yet; the others need it to exist.
+ */
+async function openCache(dir, ctx, options = {}) {
+    if (dir.trim() === '')
+        throw new UsageError('--cache is empty: name the cache directory');
+    const s = await (0,promises_.stat)(dir).catch((err) => err);
+    if (s instanceof Error) {
+        if (s.code === 'ENOTDIR')
+            throw new UsageError(`cache ${dir} is not a directory: pass --cache DIR`);
+        if (s.code !== 'ENOENT')
+            throw new GuardError(`cannot use cache ${dir}: ${s.message}`, { cause: s });
+        if (!options.create)
+            throw new UsageError(`cache directory ${dir} does not exist: pass --cache DIR or set LINUXKIT_CACHE`);
+    }
+    else if (!s.isDirectory()) {
         throw new UsageError(`cache ${dir} is not a directory: pass --cache DIR`);
-    return Layout.at(dir);
+    }
+    // Layout.open refuses a directory that is not an OCI layout, before anything is written.
+    const layout = await Layout.open(dir, { create: options.create ?? false });
+    ctx.usingCache?.(layout.root);
+    return layout;
 }
 
 // EXTERNAL MODULE: external "node:util"
@@ -39999,16 +40405,58 @@ const COMMON_OPTIONS = {
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
 };
-/** parseArgs with one-line usage errors instead of Node's multi-line ones. */
+/**
+ * parseArgs with one-line usage errors instead of Node's multi-line ones. A value that starts
+ * with a dash (`--concurrency -1`) is taken as the value, to be judged by the option's own
+ * check; an option followed by nothing or by another option (`--cache --json`) is missing
+ * its value, and that is what the error says.
+ */
 function parseCommand(command, argv, options, allowPositionals = false) {
+    const see = `(see oci-cache-guard ${command} --help)`;
+    const args = attachDashValues(argv, options, see);
     try {
-        return (0,external_node_util_.parseArgs)({ args: argv, options, allowPositionals, strict: true });
+        return (0,external_node_util_.parseArgs)({ args, options, allowPositionals, strict: true });
     }
     catch (err) {
         const message = err.message.split('\n')[0].replace(/^TypeError \[\w+\]: /, '');
         // runCli prefixes "oci-cache-guard <command>: ".
-        throw new UsageError(`${message} (see oci-cache-guard ${command} --help)`);
+        throw new UsageError(`${message} ${see}`);
     }
+}
+function attachDashValues(argv, options, see) {
+    const byShort = new Map(Object.entries(options).flatMap(([n, o]) => (o.short ? [[o.short, n]] : [])));
+    const optionName = (token) => {
+        if (token.startsWith('--'))
+            return token.slice(2).split('=')[0];
+        return token.length === 2 && token.startsWith('-') ? byShort.get(token[1]) : undefined;
+    };
+    const isOption = (token) => {
+        if (token === '--')
+            return true;
+        if (token.startsWith('--'))
+            return optionName(token) in options;
+        return token.startsWith('-') && [...token.slice(1)].every((c) => byShort.has(c));
+    };
+    const out = [];
+    for (let i = 0; i < argv.length; i++) {
+        const token = argv[i];
+        if (token === '--')
+            return out.concat(argv.slice(i));
+        out.push(token);
+        const name = token.includes('=') ? undefined : optionName(token);
+        if (name === undefined || options[name]?.type !== 'string')
+            continue;
+        const next = argv[i + 1];
+        if (next === undefined)
+            throw new UsageError(`${token} needs a value ${see}`);
+        if (isOption(next))
+            throw new UsageError(`${token} needs a value; ${next} after it is an option ${see}`);
+        if (next.startsWith('-')) {
+            out[out.length - 1] = `--${name}=${next}`;
+            i++;
+        }
+    }
+    return out;
 }
 /** `env` is the command's (CliContext.env), for the default cache directory. */
 function commonSettings(values, env = process.env) {
@@ -40025,27 +40473,6 @@ function parseMode(value) {
 }
 function parsePlatforms(values) {
     return (values ?? []).map((v) => parseWantedPlatform(v));
-}
-
-;// CONCATENATED MODULE: ./lib/format.js
-/** Sizes and durations as people read them, for the CLI, the job summary and the report. */
-function formatBytes(n) {
-    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-    let i = 0;
-    let v = n;
-    while (v >= 1000 && i < units.length - 1) {
-        v /= 1000;
-        i++;
-    }
-    return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
 // EXTERNAL MODULE: external "node:worker_threads"
@@ -40612,6 +41039,12 @@ async function scanAlgorithmDir(algorithm, dir, result) {
             });
             continue;
         }
+        if (!notFile && mayBeLiveWrite(s)) {
+            // Not judged yet: informational, like a partial download, and never deleted while young.
+            const detail = `${strayNameDetail(algorithm, name)}, written ${Math.round((Date.now() - s.mtimeMs) / 1000)} s ago; ${LIVE_WRITER_NOTE}`;
+            result.partials.push({ path: p, size: s.size, detail, isDirectory: false });
+            continue;
+        }
         stray(notFile ?? strayNameDetail(algorithm, name));
     }
 }
@@ -40654,171 +41087,288 @@ function applyHash(result, file, outcome) {
 
 
 
+const OK = { ok: true };
 /**
- * Walks the graph from index.json entries over a scan of blobs/: checks every descriptor
- * against the blob it names, parses manifests and indexes, and tells per image and platform
- * whether linuxkit could build from it. Records findings; changes nothing.
+ * Walks the graph from index.json entries over a scan of blobs/ and tells per image and
+ * platform whether linuxkit could build from it. Records findings; changes nothing.
+ *
+ * Hostile caches shape it: each (digest, role) is walked once however many paths lead to it
+ * (nested indexes listing a child ten times are not exponential), an index listing one being
+ * walked above it is a cycle finding (never a loop), and a blob's bytes are judged once while
+ * each descriptor naming it is judged on its own (one digest may be named as a manifest and as
+ * an index). First the graph is gathered, then judged, so that a blob proven wrong late in the
+ * walk counts everywhere it is named; the judging is iterative, whatever the depth.
  */
 class GraphWalker {
     layout;
     scan;
     hasher;
+    /** Findings that some index.json entry reaches, with the entries' names. */
     findings = new Map();
-    reachable = new Set();
-    verdicts = new Map();
-    documents = new Map();
+    /** Digests that descriptors reached from index.json name: prune keeps these. */
+    referenced = new Set();
+    work = { documents: 0, checks: 0, edges: 0, nodes: 0 };
+    candidates = new Map();
+    names = new Map();
+    checks = new Map();
+    nodes = new Map();
+    json = new Map();
+    views = new Map();
+    /** Indexes being walked, in order, with their position: a cycle closes on one of them. */
+    path = [];
+    onPath = new Map();
+    /** Every index on the path from this position down has been hashed (so cycles hash each once). */
+    hashedFrom = 0;
+    /** Why a blob was hashed when it was (a cycle), for the words of its finding. */
+    suspicions = new Map();
+    okNodes = new Map();
+    summaries = new Map();
     constructor(layout, scan, hasher) {
         this.layout = layout;
         this.scan = scan;
         this.hasher = hasher;
     }
-    /** Status of one index.json entry. `bad` is true when any present part of it is wrong. */
-    async walkImage(name, root) {
-        const ctx = { name, bytes: new Set(), bad: false, problems: [] };
-        const platforms = {};
-        const rootVerdict = await this.check(root, ctx, 'index.json');
-        if (rootVerdict !== 'ok') {
-            ctx.bad = true;
-            ctx.problems.push(`${isIndexMediaType(root.mediaType) ? 'index' : 'manifest'} blob ${rootVerdict}`);
+    /** Status of each index.json entry, in order. `bad` is true when any present part of it is wrong. */
+    async walk(entries) {
+        const roots = [];
+        for (const { root } of entries) {
+            const role = isIndexMediaType(root.mediaType) ? 'index' : 'manifest';
+            const edge = await this.follow(root, role, 'index.json');
+            if (edge.node?.role === 'manifest' && edge.node.configPlatform === undefined)
+                edge.node.configPlatform = (await this.readConfigPlatform(root.digest)) ?? null;
+            roots.push(edge);
         }
-        else if (isIndexMediaType(root.mediaType)) {
-            await this.walkIndex(root, ctx, platforms);
+        const results = entries.map(({ name, root }, i) => this.summarize(name, root, roots[i]));
+        for (const [key, names] of this.names) {
+            const f = this.candidates.get(key);
+            if (f)
+                this.findings.set(key, { ...f, images: [...names] });
         }
-        else {
-            const ok = await this.walkManifest(root, ctx);
-            if (!ok)
-                ctx.bad = true;
-            const platform = (await this.configPlatform(root)) ?? root.platform;
-            platforms[platform ? formatPlatform(platform) : 'unknown'] = ok ? 'complete' : 'broken';
-        }
-        const size = [...ctx.bytes].reduce((sum, d) => sum + (this.scan.blobs.get(d)?.size ?? 0), 0);
-        return {
-            status: {
-                name,
-                digest: root.digest,
-                mediaType: root.mediaType,
-                platforms,
-                size,
-                ...(ctx.problems.length ? { problem: ctx.problems.join('; ') } : {}),
-            },
-            bad: ctx.bad,
-        };
+        return results;
     }
-    /** Platform manifests of an index (recursing into nested indexes), each with its attestations. */
-    async walkIndex(desc, ctx, platforms) {
-        const index = (await this.document(desc));
-        const attestations = index.manifests.filter(isAttestation);
-        for (const child of index.manifests) {
-            if (isAttestation(child))
+    // ---------------------------------------------------------------------------------------
+    // Gathering: each descriptor checked once, each document parsed once, each node walked once.
+    async follow(desc, role, parent) {
+        this.work.edges++;
+        const check = await this.check(desc, role, parent);
+        const edge = { check };
+        if (role === 'blob' || !this.verdict(check).ok)
+            return edge;
+        if (role === 'index' && this.onPath.has(desc.digest))
+            edge.cycle = await this.cycle(desc.digest);
+        else
+            edge.node = await this.node(desc.digest, role);
+        return edge;
+    }
+    async check(desc, role, parent) {
+        const key = `${role} ${desc.size} ${desc.digest}`;
+        const known = this.checks.get(key);
+        if (known)
+            return known;
+        this.work.checks++;
+        const check = { digest: desc.digest, role };
+        this.checks.set(key, check);
+        const blob = this.scan.blobs.get(desc.digest);
+        if (!blob) {
+            this.candidate(`blob ${desc.digest}`, 'missing', desc.digest, `missing: ${desc.size} bytes referenced by ${parent}`);
+            return check;
+        }
+        if (blob.size !== desc.size)
+            await this.hashOnce(blob);
+        if (blob.hashOk === false) {
+            this.wrongBytes(blob, blob.size !== desc.size ? sizeDetail(blob.size, desc.size) : undefined);
+            return check;
+        }
+        if (blob.size !== desc.size) {
+            // The blob is what its name says; the descriptor pointing at it is what is wrong.
+            check.problem = this.candidate(`size ${desc.size} ${desc.digest}`, 'corrupt', desc.digest, `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`);
+            return check;
+        }
+        if (role === 'blob')
+            return check;
+        const view = await this.view(desc.digest, role);
+        if (!(view instanceof Error))
+            return check;
+        await this.hashOnce(blob);
+        if (provenWrong(blob))
+            this.wrongBytes(blob, `unparseable: ${view.message} (content does not match its digest)`);
+        else
+            check.problem = this.candidate(`${role} ${desc.digest}`, 'corrupt', desc.digest, `valid blob, but not a usable ${role}: ${view.message}`);
+        return check;
+    }
+    async node(digest, role) {
+        const key = `${role} ${digest}`;
+        const known = this.nodes.get(key);
+        if (known)
+            return known;
+        this.work.nodes++;
+        // The check that led here parsed it as `role` without error.
+        const view = await this.view(digest, role);
+        let node;
+        if (role === 'manifest')
+            node = await this.manifestNode(digest, view);
+        else {
+            this.onPath.set(digest, this.path.length);
+            this.path.push(digest);
+            if (this.scan.blobs.get(digest)?.hashOk === undefined)
+                this.hashedFrom = this.path.length;
+            try {
+                node = await this.indexNode(digest, view);
+            }
+            finally {
+                this.path.pop();
+                this.onPath.delete(digest);
+                this.hashedFrom = Math.min(this.hashedFrom, this.path.length);
+            }
+        }
+        this.nodes.set(key, node);
+        return node;
+    }
+    /** Platform manifests (nested indexes merged in), each with the attestations that describe it. */
+    async indexNode(digest, index) {
+        const node = { role: 'index', edges: [], platforms: [], orphans: [] };
+        const here = `index ${shortDigest(digest)}`;
+        const children = [];
+        const attestationsOf = new Map();
+        const seen = new Set();
+        for (const d of index.manifests) {
+            // A descriptor listed again adds nothing: walking it once keeps the work linear.
+            const id = JSON.stringify(d);
+            if (seen.has(id))
                 continue;
-            if (isIndexMediaType(child.mediaType)) {
-                if ((await this.check(child, ctx, `index ${shortDigest(desc.digest)}`)) === 'ok') {
-                    await this.walkIndex(child, ctx, platforms);
-                }
+            seen.add(id);
+            if (!isAttestation(d))
+                children.push(d);
+            else {
+                const subject = d.annotations?.[Annotation.DockerReferenceDigest] ?? '';
+                const list = attestationsOf.get(subject);
+                if (list)
+                    list.push(d);
                 else
-                    ctx.bad = true;
+                    attestationsOf.set(subject, [d]);
+            }
+        }
+        // Present platform manifests, each with its attestations' edges (followed once per index).
+        const subjects = new Map();
+        for (const child of children) {
+            if (isIndexMediaType(child.mediaType)) {
+                const edge = await this.follow(child, 'index', here);
+                edge.nested = true;
+                node.edges.push(edge);
                 continue;
             }
             const key = child.platform ? formatPlatform(child.platform) : `unknown ${shortDigest(child.digest)}`;
             if (!this.scan.blobs.has(child.digest)) {
-                platforms[key] ??= 'absent';
+                node.platforms.push({ key });
                 continue;
             }
-            let ok = await this.walkManifest(child, ctx);
-            for (const att of attestations.filter((a) => a.annotations?.[Annotation.DockerReferenceDigest] === child.digest)) {
-                ok = (await this.walkManifest(att, ctx)) && ok;
+            const manifest = await this.follow(child, 'manifest', here);
+            node.edges.push(manifest);
+            let attestations = subjects.get(child.digest);
+            if (!attestations) {
+                attestations = [];
+                subjects.set(child.digest, attestations);
+                for (const att of attestationsOf.get(child.digest) ?? []) {
+                    const edge = await this.follow(att, roleOf(att), here);
+                    attestations.push(edge);
+                    node.edges.push(edge);
+                }
             }
-            if (!ok)
-                ctx.bad = true;
-            platforms[key] = ok ? 'complete' : 'broken';
+            node.platforms.push({ key, manifest, attestations });
         }
         // Attestations whose platform is not cached: walked only when present, so that what we
         // keep is whole; a broken one makes the entry unusable.
-        for (const att of attestations) {
-            const ref = att.annotations?.[Annotation.DockerReferenceDigest];
-            const subjectPresent = index.manifests.some((m) => m.digest === ref && this.scan.blobs.has(m.digest));
-            if (subjectPresent || !this.scan.blobs.has(att.digest))
+        for (const [subject, attestations] of attestationsOf) {
+            if (subjects.has(subject))
                 continue;
-            if (!(await this.walkManifest(att, ctx))) {
-                ctx.bad = true;
-                ctx.problems.push(`attestation ${shortDigest(att.digest)} broken`);
+            for (const att of attestations) {
+                if (!this.scan.blobs.has(att.digest))
+                    continue;
+                const edge = await this.follow(att, roleOf(att), here);
+                node.edges.push(edge);
+                node.orphans.push(edge);
             }
         }
+        return node;
     }
     /** A manifest, its config and layers. Absent non-distributable layers (with `urls`) are allowed. */
-    async walkManifest(desc, ctx) {
-        if ((await this.check(desc, ctx, 'index')) !== 'ok')
-            return false;
-        if (isIndexMediaType(desc.mediaType)) {
-            const nested = {};
-            await this.walkIndex(desc, ctx, nested);
-            return Object.values(nested).every((s) => s !== 'broken');
-        }
-        const manifest = (await this.document(desc));
-        let ok = (await this.check(manifest.config, ctx, `manifest ${shortDigest(desc.digest)}`)) === 'ok';
+    async manifestNode(digest, manifest) {
+        const node = { role: 'manifest', edges: [], platforms: [], orphans: [] };
+        const here = `manifest ${shortDigest(digest)}`;
+        node.edges.push(await this.follow(manifest.config, 'blob', here));
         for (const layer of manifest.layers) {
             if (layer.urls?.length && !this.scan.blobs.has(layer.digest))
                 continue;
-            ok = (await this.check(layer, ctx, `manifest ${shortDigest(desc.digest)}`)) === 'ok' && ok;
+            node.edges.push(await this.follow(layer, 'blob', here));
         }
-        return ok;
+        return node;
     }
-    /** Checks one descriptor against its blob, once per digest; parses it if it is a manifest or index. */
-    async check(desc, ctx, parent) {
-        let verdict = this.verdicts.get(desc.digest);
-        if (verdict === undefined) {
-            verdict = await this.judge(desc, parent);
-            this.verdicts.set(desc.digest, verdict);
+    /**
+     * `digest` is listed by an index walked below it. sha256 has no fixed points, so some blob on
+     * the cycle cannot be what its name says: in `size` mode, hash them to find it.
+     */
+    async cycle(digest) {
+        const from = this.onPath.get(digest);
+        const detail = describeCycle(this.path, from);
+        for (let i = Math.min(this.hashedFrom, this.path.length) - 1; i >= from; i--) {
+            const blob = this.scan.blobs.get(this.path[i]);
+            if (!blob || blob.hashOk !== undefined)
+                continue;
+            this.suspicions.set(blob.digest, detail);
+            await this.hashOnce(blob);
+            if (provenWrong(blob))
+                this.wrongBytes(blob);
         }
-        if (verdict === 'ok') {
-            this.reachable.add(desc.digest);
-            ctx.bytes.add(desc.digest);
-        }
-        else {
-            const f = this.findings.get(`blob:${desc.digest}`);
-            if (f && !f.images?.includes(ctx.name))
-                (f.images ??= []).push(ctx.name);
-        }
-        return verdict;
+        this.hashedFrom = Math.min(this.hashedFrom, from);
+        // Judged as a cycle only where no wrong blob on it is met first, walking from an entry.
+        const key = `cycle ${digest}`;
+        this.candidate(key, 'corrupt', digest, detail);
+        return { key, detail };
     }
-    async judge(desc, parent) {
-        const blob = this.scan.blobs.get(desc.digest);
-        const path = this.layout.relative(this.layout.blobPath(desc.digest));
-        const record = (kind, detail) => {
-            this.findings.set(`blob:${desc.digest}`, { kind, digest: desc.digest, path, detail, action: 'kept' });
-        };
-        if (!blob) {
-            record('missing', `missing: ${desc.size} bytes referenced by ${parent}`);
-            return 'missing';
+    /** The blob's JSON, parsed once, read as an index or a manifest (each once). */
+    async view(digest, role) {
+        const key = `${role} ${digest}`;
+        let view = this.views.get(key);
+        if (view)
+            return view;
+        const json = await this.readJson(digest);
+        try {
+            if ('syntax' in json)
+                throw new Error(`${role}: not valid JSON (${json.syntax})`);
+            if ('failure' in json)
+                throw new Error(json.failure);
+            view = role === 'index' ? indexFromJson(json.value, role) : manifestFromJson(json.value, role);
         }
-        if (blob.size !== desc.size && blob.hashOk === undefined)
-            await this.hashOne(blob);
-        if (blob.hashOk === false) {
-            record('corrupt', blob.size !== desc.size
-                ? sizeDetail(blob.size, desc.size)
-                : `same size, content differs (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`);
-            return 'corrupt';
+        catch (err) {
+            view = err instanceof Error ? err : new Error(String(err));
         }
-        if (blob.size !== desc.size) {
-            // The blob is what its name says; the descriptor pointing at it is what is wrong.
-            record('corrupt', `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`);
-            return 'corrupt';
-        }
-        if (isIndexMediaType(desc.mediaType) || isManifestMediaType(desc.mediaType)) {
-            const doc = await this.document(desc);
-            if (doc instanceof Error) {
-                if (blob.hashOk === undefined)
-                    await this.hashOne(blob);
-                record('corrupt', hashMismatch(blob)
-                    ? `unparseable: ${doc.message} (content does not match its digest)`
-                    : `valid blob, but not a usable ${isIndexMediaType(desc.mediaType) ? 'index' : 'manifest'}: ${doc.message}`);
-                return 'corrupt';
+        this.views.set(key, view);
+        return view;
+    }
+    async readJson(digest) {
+        let json = this.json.get(digest);
+        if (json)
+            return json;
+        this.work.documents++;
+        try {
+            const text = (await this.layout.readBlob(digest, MAX_MANIFEST_BYTES)).toString('utf8');
+            try {
+                json = { value: JSON.parse(text) };
+            }
+            catch (err) {
+                json = { syntax: err.message };
             }
         }
-        return 'ok';
+        catch (err) {
+            json = { failure: err instanceof Error ? err.message : String(err) };
+        }
+        this.json.set(digest, json);
+        return json;
     }
     /** In `size` mode, a blob is hashed before we call it wrong: only proven-wrong blobs are deleted. */
-    async hashOne(blob) {
+    async hashOnce(blob) {
+        if (blob.hashOk !== undefined)
+            return;
         const [outcome] = await this.hasher.hashFiles([
             { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size },
         ]);
@@ -40828,25 +41378,22 @@ class GraphWalker {
                 blob.actualHex = outcome.hex;
         }
     }
-    async document(desc) {
-        let doc = this.documents.get(desc.digest);
-        if (!doc) {
-            try {
-                const bytes = await this.layout.readBlob(desc.digest, MAX_MANIFEST_BYTES);
-                doc = isIndexMediaType(desc.mediaType)
-                    ? parseIndex(bytes, 'index')
-                    : parseManifest(bytes, 'manifest');
-            }
-            catch (err) {
-                doc = err instanceof Error ? err : new Error(String(err));
-            }
-            this.documents.set(desc.digest, doc);
+    /** The finding about a blob whose bytes do not match its name (the first words found stay). */
+    wrongBytes(blob, detail) {
+        const differs = `same size, content differs (hashes to ${digestAlgorithm(blob.digest)}:${blob.actualHex?.slice(0, 12)}…)`;
+        const why = this.suspicions.get(blob.digest);
+        this.candidate(`blob ${blob.digest}`, 'corrupt', blob.digest, detail ?? (why ? `${why}; ${differs}` : differs));
+    }
+    candidate(key, kind, digest, detail) {
+        if (!this.candidates.has(key)) {
+            const path = this.layout.relative(this.layout.blobPath(digest));
+            this.candidates.set(key, { kind, digest, path, detail, action: 'kept' });
         }
-        return doc;
+        return key;
     }
     /** os/architecture/variant from an image config, when it parses. */
-    async configPlatform(desc) {
-        const manifest = await this.document(desc);
+    async readConfigPlatform(digest) {
+        const manifest = await this.view(digest, 'manifest');
         if (manifest instanceof Error || !('config' in manifest))
             return undefined;
         try {
@@ -40864,10 +41411,171 @@ class GraphWalker {
             return undefined;
         }
     }
+    // ---------------------------------------------------------------------------------------
+    // Judging, once everything is known. Iterative: a deep chain of indexes never overflows the stack.
+    verdict(check) {
+        const blob = this.scan.blobs.get(check.digest);
+        if (!blob)
+            return { ok: false, kind: 'missing', key: `blob ${check.digest}` };
+        if (blob.hashOk === false)
+            return { ok: false, kind: 'corrupt', key: `blob ${check.digest}` };
+        if (check.problem)
+            return { ok: false, kind: 'corrupt', key: check.problem };
+        return OK;
+    }
+    edgeVerdict(edge) {
+        const verdict = this.verdict(edge.check);
+        if (!verdict.ok || !edge.cycle)
+            return verdict;
+        return { ok: false, kind: 'corrupt', key: edge.cycle.key };
+    }
+    edgeOk(edge) {
+        return this.edgeVerdict(edge).ok && (!edge.node || this.nodeOk(edge.node));
+    }
+    /** A node is whole when every edge it needs is, all the way down (post-order, no recursion). */
+    nodeOk(start) {
+        const done = this.okNodes;
+        const expanded = new Set();
+        const stack = [start];
+        while (stack.length > 0) {
+            const node = stack[stack.length - 1];
+            if (done.has(node)) {
+                stack.pop();
+                continue;
+            }
+            if (!expanded.has(node)) {
+                expanded.add(node);
+                const before = stack.length;
+                for (const edge of node.edges)
+                    if (edge.node && !done.has(edge.node) && !expanded.has(edge.node) && this.edgeVerdict(edge).ok)
+                        stack.push(edge.node);
+                if (stack.length > before)
+                    continue;
+            }
+            // An edge to a node still expanding would be a cycle; they are cut while gathering.
+            done.set(node, node.edges.every((e) => this.edgeVerdict(e).ok && (!e.node || done.get(e.node) === true)));
+            stack.pop();
+        }
+        return done.get(start) === true;
+    }
+    /** One entry's status; entries with the same root descriptor share the work. */
+    summarize(name, root, edge) {
+        const key = `${edge.check.role} ${root.size} ${root.digest} ${root.platform ? formatPlatform(root.platform) : ''}`;
+        let summary = this.summaries.get(key);
+        if (!summary) {
+            summary = this.traverse(root, edge);
+            this.summaries.set(key, summary);
+        }
+        for (const f of summary.findings) {
+            const names = this.names.get(f);
+            if (names)
+                names.add(name);
+            else
+                this.names.set(f, new Set([name]));
+        }
+        return {
+            status: {
+                name,
+                digest: root.digest,
+                mediaType: root.mediaType,
+                platforms: { ...summary.platforms },
+                size: summary.size,
+                ...(summary.problem ? { problem: summary.problem } : {}),
+            },
+            bad: summary.bad,
+        };
+    }
+    traverse(root, rootEdge) {
+        const findings = new Set();
+        const problems = new Set();
+        const present = new Set();
+        const platforms = new Map();
+        const visited = new Map();
+        const stack = [[rootEdge, true]];
+        while (stack.length > 0) {
+            const [edge, merge] = stack.pop();
+            this.referenced.add(edge.check.digest);
+            const verdict = this.edgeVerdict(edge);
+            if (!verdict.ok) {
+                findings.add(verdict.key);
+                if (edge === rootEdge)
+                    problems.add(`${edge.check.role} blob ${verdict.kind}`);
+                else if (edge.cycle)
+                    problems.add(edge.cycle.detail);
+                else if (edge.nested)
+                    problems.add(`nested index ${shortDigest(edge.check.digest)} ${verdict.kind}`);
+                continue;
+            }
+            present.add(edge.check.digest);
+            const node = edge.node;
+            if (!node)
+                continue;
+            // A node seen as a nested index counts its platforms; seen as an attestation, it does not.
+            const bit = merge ? 1 : 2;
+            const seen = visited.get(node) ?? 0;
+            if (seen & bit)
+                continue;
+            visited.set(node, seen | bit);
+            if (merge) {
+                const whole = new Map();
+                for (const { key, manifest, attestations = [] } of node.platforms) {
+                    if (!manifest) {
+                        raise(platforms, key, 'absent');
+                        continue;
+                    }
+                    if (!whole.has(attestations))
+                        whole.set(attestations, attestations.every((e) => this.edgeOk(e)));
+                    raise(platforms, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
+                }
+            }
+            for (const orphan of node.orphans)
+                if (!this.edgeOk(orphan))
+                    problems.add(`attestation ${shortDigest(orphan.check.digest)} broken`);
+            for (const child of node.edges)
+                stack.push([child, merge && child.nested === true]);
+        }
+        const bad = !this.edgeOk(rootEdge);
+        if (rootEdge.node?.role === 'manifest' && this.edgeVerdict(rootEdge).ok) {
+            const platform = rootEdge.node.configPlatform ?? root.platform;
+            platforms.set(platform ? formatPlatform(platform) : 'unknown', bad ? 'broken' : 'complete');
+        }
+        let size = 0;
+        for (const d of present)
+            size += this.scan.blobs.get(d)?.size ?? 0;
+        return {
+            platforms: Object.fromEntries(platforms),
+            size,
+            ...(problems.size ? { problem: [...problems].join('; ') } : {}),
+            findings,
+            bad,
+        };
+    }
 }
 /** Read through a function so the compiler does not carry narrowing across awaits that hash. */
-function hashMismatch(blob) {
+function provenWrong(blob) {
     return blob.hashOk === false;
+}
+const RANK = { absent: 0, complete: 1, broken: 2 };
+/** A platform listed twice is as bad as its worst listing. */
+function raise(platforms, key, status) {
+    const was = platforms.get(key);
+    if (was === undefined || RANK[status] > RANK[was])
+        platforms.set(key, status);
+}
+function roleOf(d) {
+    return isIndexMediaType(d.mediaType) ? 'index' : 'manifest';
+}
+/**
+ * "index cycle: sha256:ab… lists itself via sha256:cd… → sha256:ef…": the cycle on `path` from
+ * `from` (the index listed again) to its end (the one listing it). Reads a few digests, whatever its length.
+ */
+function describeCycle(path, from = 0) {
+    const via = path.length - from - 1;
+    const at = (i) => shortDigest(path[from + 1 + i]);
+    const shown = via > 4
+        ? [at(0), at(1), `… ${via - 3} more …`, at(via - 1)]
+        : Array.from({ length: via }, (_, i) => at(i));
+    return `index cycle: ${shortDigest(path[from])} lists itself${shown.length ? ` via ${shown.join(' → ')}` : ''}`;
 }
 /** A buildkit attestation manifest: platform unknown/unknown, pointing at the manifest it describes. */
 function isAttestation(d) {
@@ -40884,6 +41592,9 @@ function isAttestation(d) {
 
 
 const FINDING_ORDER = ['index', 'corrupt', 'missing', 'stray', 'partial', 'unreferenced'];
+const unnamed = (i) => `(unnamed entry ${i})`;
+/** localeCompare's order, without building a collator per comparison (a million findings). */
+const byPath = new Intl.Collator();
 /**
  * Checks a layout: scans blobs/ (hashing them in `full` mode), walks every index.json entry,
  * and collects every finding. Changes nothing. `scan` reuses an earlier scan (after repair).
@@ -40913,8 +41624,16 @@ async function verifyLayout(layout, options, scan) {
     const images = [];
     const badEntries = new Map();
     const entries = index.state === 'ok' ? index.doc.entries : [];
+    const roots = [];
     for (const [i, entry] of entries.entries()) {
-        const name = entry.name ?? `(unnamed entry ${i})`;
+        if (!entry.descriptor)
+            continue;
+        roots.push({ name: entry.name ?? unnamed(i), root: entry.descriptor });
+    }
+    const walked = await walker.walk(roots);
+    let next = 0;
+    for (const [i, entry] of entries.entries()) {
+        const name = entry.name ?? unnamed(i);
         if (!entry.descriptor) {
             findings.push({
                 kind: 'index',
@@ -40927,7 +41646,7 @@ async function verifyLayout(layout, options, scan) {
             images.push({ name, platforms: {}, size: 0, problem: entry.error ?? 'invalid entry' });
             continue;
         }
-        const { status, bad } = await walker.walkImage(name, entry.descriptor);
+        const { status, bad } = walked[next++];
         images.push(status);
         if (bad) {
             const broken = Object.entries(status.platforms)
@@ -40941,6 +41660,11 @@ async function verifyLayout(layout, options, scan) {
                 const state = status.platforms[key];
                 if (state === 'complete' || state === 'broken' || status.problem)
                     continue;
+                // Listed but not cached: linuxkit would take the entry as cached (its index lists the
+                // platform) and then fail to build, so repair removes it and the next pull fetches it.
+                // Not offered at all: no pull can fix that; the entry stays.
+                if (state === 'absent' && !badEntries.has(i))
+                    badEntries.set(i, `platform ${key} is not in the cache`);
                 findings.push({
                     kind: 'missing',
                     path: INDEX_FILE,
@@ -40953,9 +41677,10 @@ async function verifyLayout(layout, options, scan) {
             }
         }
     }
-    findings.push(...walker.findings.values());
+    for (const f of walker.findings.values())
+        findings.push(f);
     for (const blob of scan.blobs.values()) {
-        if (walker.reachable.has(blob.digest) || walker.findings.has(`blob:${blob.digest}`))
+        if (walker.referenced.has(blob.digest))
             continue;
         const path = layout.relative(blob.path);
         findings.push(blob.hashOk === false
@@ -40992,7 +41717,7 @@ async function verifyLayout(layout, options, scan) {
         });
     for (const f of findings)
         f.detail = oneLine(f.detail);
-    findings.sort((a, b) => FINDING_ORDER.indexOf(a.kind) - FINDING_ORDER.indexOf(b.kind) || a.path.localeCompare(b.path));
+    findings.sort((a, b) => FINDING_ORDER.indexOf(a.kind) - FINDING_ORDER.indexOf(b.kind) || byPath.compare(a.path, b.path));
     const checked = [...scan.blobs.values()];
     const report = {
         ok: !findings.some(isProblem),
@@ -41003,7 +41728,7 @@ async function verifyLayout(layout, options, scan) {
         images,
     };
     options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
-    return { report, scan, index, badEntries, layoutFile };
+    return { report, scan, index, badEntries, layoutFile, work: walker.work };
 }
 async function checkLayoutFile(layout) {
     try {
@@ -41031,6 +41756,7 @@ function describeFinding(f, action = f.action) {
 ;// CONCATENATED MODULE: ./lib/verify/prune.js
 
 
+
 const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
 /**
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
@@ -41039,7 +41765,9 @@ const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
  * Blobs of any index.json entry are kept, even a broken one.
  */
 async function pruneLayout(layout, options) {
-    return layout.withLock(async () => {
+    // A dry run deletes nothing: without the lock it works on a cache it may not write to.
+    const locked = (fn) => options.dryRun ? fn() : layout.withLock(fn, options.logger ? { logger: options.logger } : {});
+    return locked(async () => {
         const { report, index } = await verifyLayout(layout, options);
         // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
         if (index.state !== 'ok') {
@@ -41049,20 +41777,28 @@ async function pruneLayout(layout, options) {
         const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
         const removed = [];
         let bytes = 0;
+        let young = 0;
         for (const f of report.findings) {
             if (!prunable.has(f.kind))
                 continue;
             if (!f.path.startsWith('blobs/'))
                 continue;
+            if (f.kind !== 'unreferenced' && (await layout.mayBelongToLiveWriter(f.path))) {
+                young++;
+                continue;
+            }
             const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
             if (freed === undefined)
                 continue;
             bytes += freed;
             removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
         }
-        const note = pulls > 0
-            ? `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`
-            : undefined;
+        const notes = [];
+        if (pulls > 0)
+            notes.push(`${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`);
+        if (young > 0)
+            notes.push(`${young} file${young === 1 ? '' : 's'} written in the last ${WRITER_GRACE_MS / 60_000} minutes ${LIVE_WRITER_NOTE}`);
+        const note = notes.join('; ');
         return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
     });
 }
@@ -41080,7 +41816,14 @@ async function pruneLayout(layout, options) {
  * Returns the report with each finding's action, `ok` judged by walking the result again.
  */
 async function repairLayout(layout, verification, options) {
-    return layout.withLock(async () => {
+    // Nothing to change: no lock and no write, so a read-only cache passes validate --repair.
+    if (verification.report.ok && verification.badEntries.size === 0)
+        return verification.report;
+    const lockOptions = options.logger ? { logger: options.logger } : {};
+    return layout.withLock(async ({ waited }) => {
+        // linuxkit was writing while we waited for its lock: judge what is there now.
+        if (waited)
+            verification = await verifyLayout(layout, options);
         const { report, scan } = verification;
         const findings = report.findings.map((f) => ({ ...f }));
         const done = [];
@@ -41102,16 +41845,16 @@ async function repairLayout(layout, verification, options) {
         const again = await verifyLayout(layout, options, after);
         // A missing blob that nothing references any more (its entries were removed) is settled:
         // the reference is what was removed, so that `ok` agrees with the findings.
-        const still = new Set(again.report.findings.map((f) => `${f.kind}:${f.path}`));
+        const still = new Set(again.report.findings.map(sameFinding));
         for (const f of findings)
-            if (f.kind === 'missing' && f.action === 'kept' && !still.has(`missing:${f.path}`))
+            if (f.kind === 'missing' && f.action === 'kept' && !still.has(sameFinding(f)))
                 f.action = 'removed';
         // Keep what we did; add anything the second walk sees that the first did not (blobs of
         // removed entries are now unreferenced).
-        const seen = new Set(findings.map((f) => `${f.kind}:${f.path}`));
-        const fresh = again.report.findings.filter((f) => !seen.has(`${f.kind}:${f.path}`) && f.kind !== 'unreferenced');
+        const seen = new Set(findings.map(sameFinding));
+        const fresh = again.report.findings.filter((f) => !seen.has(sameFinding(f)) && f.kind !== 'unreferenced');
         return { ...again.report, findings: [...done, ...findings, ...fresh] };
-    });
+    }, lockOptions);
 }
 async function repairIndex(layout, v, findings, done) {
     const indexFinding = findings.find((f) => f.kind === 'index' && f.path === INDEX_FILE && !f.images);
@@ -41139,13 +41882,28 @@ async function repairIndex(layout, v, findings, done) {
     // Entries are matched by their content, not their position: the file may have changed.
     const entries = v.index.state === 'ok' ? v.index.doc.entries : [];
     const bad = new Map([...v.badEntries].map(([i, why]) => [JSON.stringify(entries[i]?.raw), why]));
-    const whyBad = (raw) => bad.get(JSON.stringify(raw));
+    // Equal entries have equal names: only those named like a bad one are compared in full.
+    const badNames = new Set([...v.badEntries.keys()].map((i) => entries[i]?.name));
+    const whyBad = (e) => (badNames.has(e.name) ? bad.get(JSON.stringify(e.raw)) : undefined);
     await layout.writeIndex({
         fields: current.doc.fields,
-        entries: current.doc.entries.filter((e) => !whyBad(e.raw)),
+        entries: current.doc.entries.filter((e) => !whyBad(e)),
     });
+    // Findings about index.json entries, by name: a million entries must not mean a million scans.
+    const aboutEntry = new Map();
+    for (const f of findings) {
+        if (f.kind !== 'index' || f.path !== INDEX_FILE)
+            continue;
+        for (const name of f.images ?? []) {
+            const list = aboutEntry.get(name);
+            if (list)
+                list.push(f);
+            else
+                aboutEntry.set(name, [f]);
+        }
+    }
     for (const e of current.doc.entries) {
-        const why = whyBad(e.raw);
+        const why = whyBad(e);
         if (!why)
             continue;
         const name = e.name ?? '(unnamed entry)';
@@ -41156,10 +41914,13 @@ async function repairIndex(layout, v, findings, done) {
             action: 'removed',
             images: [name],
         });
-        for (const f of findings)
-            if (f.kind === 'index' && f.images?.includes(name) && f.path === INDEX_FILE)
-                f.action = 'removed';
+        for (const f of aboutEntry.get(name) ?? [])
+            f.action = 'removed';
     }
+}
+/** Findings about index.json are told apart by their words; a blob's by its path. */
+function sameFinding(f) {
+    return `${f.kind}:${f.path}${f.path === INDEX_FILE ? `:${f.detail}` : ''}`;
 }
 function afterRemoval(scan, findings, layout) {
     const removed = new Set(findings.filter((f) => f.action === 'removed').map((f) => external_node_path_.join(layout.root, f.path)));
@@ -41195,12 +41956,13 @@ async function layoutFingerprint(layout) {
                 lines.push(`${alg}:${name} ${s.size}`);
         }
     }
-    lines.sort();
-    hash.update(lines.join('\n'));
+    // Line by line: a million entries joined into one string would approach V8's string limit.
+    const update = (all) => all.forEach((line, i) => hash.update(i === 0 ? line : `\n${line}`));
+    update(lines.sort());
     const index = await layout.readIndex();
     const entries = index.state === 'ok' ? index.doc.entries.map((e) => JSON.stringify(e.raw)).sort() : [index.state];
     hash.update('\nindex.json\n');
-    hash.update(entries.join('\n'));
+    update(entries);
     return hash.digest('hex').slice(0, 16);
 }
 
@@ -41228,9 +41990,13 @@ async function checkLayoutDetailed(layout, options) {
             ? await repairLayout(layout, verification, verifyOptions)
             : verification.report;
         const removed = new Set(report.findings.filter((f) => f.action === 'removed').map((f) => f.digest));
+        const named = new Set(report.findings.map((f) => f.digest));
         const valid = new Set();
         for (const blob of verification.scan.blobs.values()) {
-            if (blob.hashOk && !removed.has(blob.digest))
+            if (removed.has(blob.digest))
+                continue;
+            const bySize = options.mode === 'size' && blob.hashOk === undefined && !named.has(blob.digest);
+            if (blob.hashOk || bySize)
                 valid.add(blob.digest);
         }
         return { report, valid };
@@ -41273,7 +42039,7 @@ async function lsCommand(argv, ctx) {
     if (values.help)
         return (ctx.out(LS_HELP), 0);
     const settings = commonSettings(values, ctx.env);
-    const layout = await openExistingCache(settings.cache);
+    const layout = await openCache(settings.cache, ctx);
     const report = await checkLayout(layout, {
         mode: 'size',
         platforms: [],
@@ -41281,19 +42047,21 @@ async function lsCommand(argv, ctx) {
         logger: ctx.logger,
     });
     for (const f of report.findings.filter((f) => f.kind === 'index')) {
-        ctx.stderr.write(`warning: ${f.path} ${f.detail}: run oci-cache-guard validate --repair\n`);
+        ctx.stderr.write(`warning: ${printable(`${f.path} ${f.detail}`)}: run oci-cache-guard validate --repair\n`);
     }
     if (settings.json)
-        ctx.out(JSON.stringify(report.images, null, 2));
+        ctx.out(printableJson(report.images));
     else if (report.images.length === 0)
-        ctx.out(`no images in ${layout.root}`);
+        ctx.out(`no images in ${printable(layout.root)}`);
     else
         printImages(report.images, ctx);
     return 0;
 }
+/** The images table; names come from index.json, so every cell is made printable. */
 function printImages(images, ctx) {
     if (images.length === 0)
         return;
+    const header = ['IMAGE', 'DIGEST', 'PLATFORMS', 'SIZE'];
     const rows = images.map((img) => [
         img.name,
         img.digest ? shortDigest(img.digest) : '-',
@@ -41303,14 +42071,33 @@ function printImages(images, ctx) {
                 .join(', ') ||
                 '-'),
         formatBytes(img.size),
-    ]);
-    const header = ['IMAGE', 'DIGEST', 'PLATFORMS', 'SIZE'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows])
-        ctx.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+    ].map(printable));
+    // A loop, not Math.max(...rows): a spread of a million rows overflows the call stack.
+    const widths = header.map((h) => h.length);
+    for (const r of rows)
+        for (let i = 0; i < r.length; i++)
+            widths[i] = Math.max(widths[i], r[i].length);
+    const line = (r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+    ctx.out(line(header));
+    for (const r of rows)
+        ctx.out(line(r));
+}
+
+;// CONCATENATED MODULE: ./lib/cli/findings.js
+
+
+/**
+ * One finding as a report line, printable on a terminal (paths and details come from the
+ * cache). `action` overrides the finding's (prune --dry-run: "would be removed").
+ */
+function findingLine(f, action = f.action) {
+    // Repair removes the index.json entry that needs a missing blob, never the blob (it is absent).
+    const words = f.kind === 'missing' && action === 'removed' ? 'its entry removed from index.json' : action;
+    return printable(describeFinding(f, words));
 }
 
 ;// CONCATENATED MODULE: ./lib/cli/commands/prune.js
+
 
 
 
@@ -41321,7 +42108,8 @@ Deletes what no image in index.json needs: unreferenced blobs, partial downloads
 pull is resuming them right now) and strays. Blobs of every index.json entry are kept.
 
 Options:
-  --dry-run    list what would be deleted, delete nothing`;
+  --dry-run    list what would be deleted, delete nothing
+  --json       print {removed, bytes, dryRun} ({wouldRemove, bytes, dryRun} with --dry-run)`;
 async function pruneCommand(argv, ctx) {
     const { values } = parseCommand('prune', argv, {
         ...COMMON_OPTIONS,
@@ -41330,19 +42118,29 @@ async function pruneCommand(argv, ctx) {
     if (values.help)
         return (ctx.out(PRUNE_HELP), 0);
     const settings = commonSettings(values, ctx.env);
-    const layout = await openExistingCache(settings.cache);
+    const layout = await openCache(settings.cache, ctx);
     const result = await pruneUnreferenced(layout, { dryRun: values['dry-run'], logger: ctx.logger });
     if (settings.json) {
-        ctx.out(JSON.stringify(result, null, 2));
+        ctx.out(printableJson(pruneJson(result)));
         return 0;
     }
     for (const f of result.removed)
-        ctx.out(`  ${describeFinding(f, result.dryRun ? 'would be removed' : 'removed')}`);
+        ctx.out(`  ${findingLine(f, result.dryRun ? 'would be removed' : 'removed')}`);
     if (result.note)
-        ctx.out(`  ${result.note}`);
+        ctx.out(`  ${printable(result.note)}`);
     const verb = result.dryRun ? 'would delete' : 'deleted';
     ctx.out(`${verb} ${result.removed.length} file${result.removed.length === 1 ? '' : 's'}, ${formatBytes(result.bytes)} ${result.dryRun ? 'to free' : 'freed'}`);
     return 0;
+}
+/**
+ * A dry run deletes nothing: its list is called `wouldRemove`, and its findings carry no
+ * `action` (the verifier's "kept" would contradict the list's name).
+ */
+function pruneJson(result) {
+    if (!result.dryRun)
+        return result;
+    const { removed, ...rest } = result;
+    return { ...rest, wouldRemove: removed.map(({ action: _action, ...f }) => f) };
 }
 
 ;// CONCATENATED MODULE: ./lib/oci/reference.js
@@ -41499,6 +42297,7 @@ function formatReference(ref) {
 
 
 
+
 const PREFIX_READ_BYTES = 4 * 1024 * 1024;
 /** Buffers per writev() call: Linux's IOV_MAX. */
 const MAX_IOV = 1024;
@@ -41537,7 +42336,9 @@ class BlobWriter {
             await (0,promises_.unlink)(partial).catch(() => { });
         // O_NOFOLLOW: a symlink planted at the partial name is never written through.
         const flags = external_node_fs_namespaceObject.constants.O_RDWR | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_NOFOLLOW;
-        const fh = await (0,promises_.open)(partial, flags, 0o644);
+        const fh = await (0,promises_.open)(partial, flags, 0o644).catch((err) => {
+            throw cannotWrite(err);
+        });
         let offset = 0;
         if (resumeFrom > 0) {
             const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
@@ -41551,6 +42352,13 @@ class BlobWriter {
         }
         await fh.truncate(offset);
         return new BlobWriter(descriptor, fh, hash, partial, final, offset);
+    }
+    /**
+     * True when the resumed partial already holds all `descriptor.size` bytes (a run killed after
+     * the last byte, before the rename): nothing is left to fetch, commit() decides.
+     */
+    get complete() {
+        return this.position === this.descriptor.size;
     }
     /** Bytes written so far, including the resumed prefix. */
     get written() {
@@ -41818,13 +42626,20 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
         return { fetched: 0, cached: true, resumed: 0 };
     const lock = await layout.lockBlob(descriptor.digest);
     try {
+        const hashed = !options.valid.has(descriptor.digest);
         if (await isPresentAndValid(layout, descriptor, options.valid))
-            return { fetched: 0, cached: true, resumed: 0 };
+            return { fetched: 0, cached: true, resumed: 0, hashed };
         let fetched = 0;
         let resumed = 0;
         for (let attempt = 0;; attempt++) {
             let writer = await BlobWriter.open(layout, descriptor, { resume: attempt === 0 });
             try {
+                if (writer.complete) {
+                    // Every byte is here already: renamed when it matches, else (DigestMismatchError) fetched again.
+                    await writer.commit();
+                    options.valid.add(descriptor.digest);
+                    return { fetched: 0, cached: false, resumed: writer.offset };
+                }
                 const response = await client.blob(repo, descriptor, {
                     ...(writer.offset > 0 ? { offset: writer.offset } : {}),
                     ...(options.signal ? { signal: options.signal } : {}),
@@ -41971,30 +42786,42 @@ function limiter(n) {
 
 
 
-/** Picks what to pull from an index for the wanted platforms. */
+/** Picks what to pull from an index for the wanted platforms; a descriptor listed again is picked once. */
 function selectFromIndex(index, wanted) {
+    const picked = new Set();
+    const once = (m) => {
+        const key = `${m.mediaType} ${m.digest}`;
+        if (picked.has(key))
+            return false;
+        picked.add(key);
+        return true;
+    };
     const candidates = index.manifests.filter((m) => !isAttestation(m));
+    const nested = candidates.filter((m) => isIndexMediaType(m.mediaType));
     const manifests = [];
     const unavailable = [];
-    if (wanted === 'all')
-        manifests.push(...candidates);
+    if (wanted === 'all') {
+        for (const m of candidates)
+            if (once(m))
+                manifests.push(m);
+    }
     else {
         for (const platform of wanted) {
             const match = candidates.find((m) => m.platform && platformSatisfies(m.platform, platform));
             if (match) {
-                if (!manifests.includes(match))
+                if (once(match))
                     manifests.push(match);
             }
-            else if (!candidates.some((m) => isIndexMediaType(m.mediaType)))
+            else if (nested.length === 0)
                 unavailable.push(platform);
         }
         // Nested indexes carry no platform of their own: follow them all.
-        for (const m of candidates)
-            if (isIndexMediaType(m.mediaType) && !manifests.includes(m))
+        for (const m of nested)
+            if (once(m))
                 manifests.push(m);
     }
     const chosen = new Set(manifests.map((m) => m.digest));
-    const attestations = index.manifests.filter((m) => isAttestation(m) && chosen.has(m.annotations?.[Annotation.DockerReferenceDigest]));
+    const attestations = index.manifests.filter((m) => isAttestation(m) && chosen.has(m.annotations?.[Annotation.DockerReferenceDigest]) && once(m));
     return { manifests, attestations, unavailable };
 }
 function describePlatforms(index) {
@@ -42015,6 +42842,7 @@ function describePlatforms(index) {
 
 
 
+
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
  * platforms each manifest, config, layer and attestation (with its blobs). The index.json
@@ -42025,6 +42853,8 @@ async function pullImages(layout, client, refs, options) {
     await layout.init();
     await layout.checkDirectories();
     const valid = options.valid ?? new Set();
+    if (options.valid)
+        options.logger?.debug(`pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`);
     const limit = limiter(options.concurrency);
     const progress = { bytes: 0, total: 0 };
     const running = await layout.registerPull();
@@ -42045,6 +42875,7 @@ async function pullOne(layout, client, ref, ctx) {
         fetchedBlobs: 0,
         cachedBlobs: 0,
         resumedBytes: 0,
+        hashedBlobs: 0,
         skipped: [],
         ms: 0,
     };
@@ -42058,12 +42889,9 @@ async function pullOne(layout, client, ref, ctx) {
         result.digest = root.digest;
         await storeManifest(layout, root, bytes, ctx.valid);
         const blobs = [];
-        await collect(layout, client, ref, root, bytes, ctx, blobs, result, true);
+        await collect(layout, client, ref, root, bytes, ctx, blobs, result);
         ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
-        const seen = new Set();
-        await Promise.all(blobs
-            .filter((b) => !seen.has(b.digest) && seen.add(b.digest))
-            .map((b) => ctx.limit(async () => {
+        const fetchBlob = (b) => ctx.limit(async () => {
             const r = await ensureBlob(layout, client, ref, b, {
                 valid: ctx.valid,
                 onBytes: (n) => {
@@ -42077,8 +42905,21 @@ async function pullOne(layout, client, ref, ctx) {
                 result.cachedBlobs++;
             else
                 result.fetchedBlobs++;
+            if (r.hashed)
+                result.hashedBlobs++;
             result.resumedBytes += r.resumed;
-        })));
+        });
+        const seen = new Set();
+        const single = singlePlatformConfig(root, bytes, ctx.platforms);
+        if (single) {
+            // The config first: an image built for another platform costs no layer download.
+            seen.add(single.config.digest);
+            await fetchBlob(single.config);
+            const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
+            if (mismatch)
+                throw new GuardError(mismatch);
+        }
+        await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
         await layout.setEntry(root, ref.name);
         if (result.fetchedBlobs === 0 && result.bytes === 0)
             result.status = 'cached';
@@ -42106,10 +42947,16 @@ async function completeInCache(layout, ref, ctx, result) {
     try {
         const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
         const blobs = [];
-        await collect(layout, undefined, ref, root, bytes, ctx, blobs, result, true);
-        for (const blob of blobs)
+        await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
+        for (const blob of blobs) {
+            if (!ctx.valid.has(blob.digest))
+                result.hashedBlobs++;
             if (!(await isPresentAndValid(layout, blob, ctx.valid)))
                 return false;
+        }
+        const single = singlePlatformConfig(root, bytes, ctx.platforms);
+        if (single && (await platformMismatch(layout, ref, single.config, single.wanted)))
+            return false;
         result.digest = root.digest;
         result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
         return true;
@@ -42122,16 +42969,32 @@ async function completeInCache(layout, ref, ctx, result) {
     }
 }
 /** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
-async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, isRoot) {
+async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, walk = { seen: new Set(), path: [], onPath: new Map() }) {
     if (isIndexMediaType(desc.mediaType)) {
         const index = parseIndex(bytes, `index ${desc.digest}`);
-        const selection = selectFromIndex(index, isRoot ? ctx.platforms : 'all');
+        const selection = selectFromIndex(index, walk.path.length === 0 ? ctx.platforms : 'all');
         if (selection.unavailable.length > 0) {
             throw new GuardError(`${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`);
         }
-        for (const child of [...selection.manifests, ...selection.attestations]) {
-            const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
-            await collect(layout, client, ref, child, childBytes, ctx, blobs, result, false);
+        walk.onPath.set(desc.digest, walk.path.length);
+        walk.path.push(desc.digest);
+        try {
+            for (const child of [...selection.manifests, ...selection.attestations]) {
+                const isIndex = isIndexMediaType(child.mediaType);
+                const above = isIndex ? walk.onPath.get(child.digest) : undefined;
+                if (above !== undefined)
+                    throw new GuardError(`${ref.name}: ${describeCycle(walk.path, above)}`);
+                const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
+                if (walk.seen.has(key))
+                    continue;
+                walk.seen.add(key);
+                const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
+                await collect(layout, client, ref, child, childBytes, ctx, blobs, result, walk);
+            }
+        }
+        finally {
+            walk.path.pop();
+            walk.onPath.delete(desc.digest);
         }
         return;
     }
@@ -42188,6 +43051,40 @@ async function storeManifest(layout, desc, bytes, valid) {
     finally {
         await lock.release();
     }
+}
+/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
+function singlePlatformConfig(root, bytes, wanted) {
+    if (wanted === 'all' || isIndexMediaType(root.mediaType))
+        return undefined;
+    return { config: parseManifest(bytes, `manifest ${root.digest}`).config, wanted };
+}
+/**
+ * A single-platform image says its platform in its config, where an index says it beside each
+ * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
+ * error when one is not, undefined when all are or the config names no platform (an artifact).
+ */
+async function platformMismatch(layout, ref, config, wanted) {
+    if (config.size > MAX_MANIFEST_BYTES)
+        return undefined;
+    let doc;
+    try {
+        doc = JSON.parse((await layout.readBlob(config.digest, MAX_MANIFEST_BYTES)).toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const { os, architecture, variant } = doc ?? {};
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
+        return undefined;
+    const have = normalizePlatform({
+        os,
+        architecture,
+        ...(typeof variant === 'string' && variant ? { variant } : {}),
+    });
+    const missing = wanted.filter((w) => !platformSatisfies(have, w));
+    if (missing.length === 0)
+        return undefined;
+    return `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it is a single-platform ${formatPlatform(have)} image)`;
 }
 
 ;// CONCATENATED MODULE: ./lib/registry/credentials-input.js
@@ -42603,7 +43500,8 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
  * Retry policy, applied once, as an undici interceptor around undici's own RetryHandler (which also
  * resumes a body cut mid-way with a Range request when the server allows it). We decide whether and
  * when to retry: network errors, 408/429/5xx; exponential backoff with full jitter; Retry-After
- * honoured; bounded in attempts and in total time. Only GET and HEAD are retried.
+ * honoured; bounded in attempts, in total time, and for timeouts in the silence sat through
+ * (SilenceBudget). Only GET and HEAD are retried.
  */
 
 
@@ -42666,9 +43564,10 @@ function retryReason(err) {
 }
 /**
  * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
- * undefined for "give up". Exported so tests can check the arithmetic without waiting.
+ * undefined for "give up". `silentMs` is the length of the timeouts this request has hit, this
+ * failure's included. Exported so tests can check the arithmetic without waiting.
  */
-function retryDelay(err, attempt, startedAt, opts) {
+function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
     const reason = retryReason(err);
     if (!reason || attempt >= opts.maxAttempts)
         return undefined;
@@ -42685,6 +43584,8 @@ function retryDelay(err, attempt, startedAt, opts) {
     }
     if (now + delayMs - startedAt > opts.maxElapsedMs)
         return undefined;
+    if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
+        return undefined;
     return { delayMs, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 const RETRIED_METHODS = new Set(['GET', 'HEAD']);
@@ -42698,6 +43599,7 @@ function retryInterceptor(base) {
         // The time budget runs from the first failure: a long download that breaks late still gets its retries.
         let firstFailureAt;
         let attempt = 0;
+        let silentMs = 0;
         const url = `${String(opts.origin ?? '')}${opts.path}`;
         return dispatch(opts, new undici/* RetryHandler */.Z$({
             ...opts,
@@ -42707,7 +43609,8 @@ function retryInterceptor(base) {
                 retry(err, _context, callback) {
                     attempt += 1;
                     firstFailureAt ??= policy.now();
-                    const decision = retryDelay(err, attempt, firstFailureAt, policy);
+                    silentMs += policy.silence?.timeoutMs[retryReason(err) ?? ''] ?? 0;
+                    const decision = retryDelay(err, attempt, firstFailureAt, policy, silentMs);
                     if (!decision) {
                         callback(err);
                         return;
@@ -42726,6 +43629,18 @@ function retryInterceptor(base) {
 
 
 
+/**
+ * Ten seconds of silence is already far beyond a working registry (a handshake or a first
+ * byte takes a few round trips), and leaves room for one retry within the 20 s after which
+ * a registry that never answers is reported as such.
+ */
+const TIMEOUT_DEFAULTS = Object.freeze({
+    connectMs: 10_000,
+    headersMs: 10_000,
+    bodyIdleMs: 10_000,
+    unansweredMs: 20_000,
+    noticeMs: 3_000,
+});
 const options_DEFAULTS = Object.freeze({
     credentials: {},
     dockerConfigDir: undefined,
@@ -42736,7 +43651,7 @@ const options_DEFAULTS = Object.freeze({
     logger: silentLogger,
     onSecret: undefined,
     retry: RETRY_DEFAULTS,
-    timeouts: Object.freeze({ connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 }),
+    timeouts: TIMEOUT_DEFAULTS,
     maxRedirects: 10,
     maxManifestBytes: MAX_MANIFEST_BYTES,
     credentialHelperTimeoutMs: 30_000,
@@ -42772,6 +43687,8 @@ function options_resolveOptions(input = {}) {
     positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
     positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
     positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
+    positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
+    positive('timeouts.noticeMs', opts.timeouts.noticeMs);
     positive('maxRedirects', opts.maxRedirects);
     positive('maxManifestBytes', opts.maxManifestBytes, 1);
     const mirrors = {};
@@ -43113,6 +44030,7 @@ function createDispatcher(opts) {
 
 
 
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 function header(headers, name) {
     const v = headers[name];
@@ -43161,6 +44079,16 @@ function networkMessage(err, timeouts) {
         }
     }
 }
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** True for a failure that is a timeout (a RegistryError wrapping one included). */
+function isTimeout(err) {
+    let e = err;
+    for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+        if (e.code && TIMEOUT_CODES.has(e.code))
+            return true;
+    }
+    return false;
+}
 class Transport {
     #opts;
     #secrets;
@@ -43178,6 +44106,14 @@ class Transport {
         this.#http = createDispatcher({
             retry: {
                 ...opts.retry,
+                silence: {
+                    budgetMs: opts.timeouts.unansweredMs,
+                    timeoutMs: {
+                        UND_ERR_CONNECT_TIMEOUT: opts.timeouts.connectMs,
+                        UND_ERR_HEADERS_TIMEOUT: opts.timeouts.headersMs,
+                        UND_ERR_BODY_TIMEOUT: opts.timeouts.bodyIdleMs,
+                    },
+                },
                 onRetry: (e) => {
                     opts.retry.onRetry?.(e);
                     this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${opts.retry.maxAttempts})`);
@@ -43253,16 +44189,18 @@ class Transport {
         this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
         return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
     }
-    /** The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. */
+    /**
+     * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
+     * verdict is kept, a failure too: every image of a registry that does not answer shares one
+     * wait instead of each paying its own.
+     */
     registryEndpoint(registry) {
         const host = registryApiHost(registry);
         const key = `registry ${host}`;
         let p = this.#endpoints.get(key);
         if (!p) {
-            p = this.#discover(host, registryKey(registry));
+            p = this.#firstContact(host, (signal) => this.#discover(host, registryKey(registry), signal));
             this.#endpoints.set(key, p);
-            // a failed ping may succeed later (the pull module retries); do not remember failures
-            p.catch(() => this.#endpoints.delete(key));
         }
         return p;
     }
@@ -43272,32 +44210,60 @@ class Transport {
         let p = this.#endpoints.get(key);
         if (!p) {
             const base = new URL(mirror.endsWith('/') ? mirror : `${mirror}/`);
-            p = (async () => {
+            p = this.#firstContact(base.host, async (signal) => {
                 checkUrl(base, this.#policy);
-                return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {});
-            })();
+                return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
+            });
             this.#endpoints.set(key, p);
         }
         return p;
     }
-    async #discover(host, credentialKey) {
+    /**
+     * A first contact with `host`, bounded by timeouts.unansweredMs whatever the schemes and retries
+     * it takes; after timeouts.noticeMs without an answer, says what it is waiting for.
+     */
+    async #firstContact(host, ping) {
+        const { unansweredMs, noticeMs } = this.#opts.timeouts;
+        const started = Date.now();
+        const deadline = new AbortController();
+        const timer = setTimeout(() => deadline.abort(), unansweredMs);
+        const notice = setTimeout(() => this.#log.info(`waiting for ${host} to answer (up to ${formatDuration(unansweredMs)})…`), noticeMs);
+        try {
+            return await ping(deadline.signal);
+        }
+        catch (err) {
+            if (!deadline.signal.aborted && !isTimeout(err))
+                throw err;
+            throw new RegistryError(`${host} did not answer within ${formatDuration(Date.now() - started)}: check that a registry is serving at ${host} and that nothing in between holds the connection`, { temporary: true, cause: err });
+        }
+        finally {
+            clearTimeout(timer);
+            clearTimeout(notice);
+        }
+    }
+    /**
+     * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
+     * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
+     * with silence means a port that answers nothing: plain HTTP gets only what is left of the
+     * same deadline.
+     */
+    async #discover(host, credentialKey, signal) {
         const https = new URL(`https://${host}/`);
         if (!plainHttpAllowed(host, this.#policy))
-            return this.#ping(https, credentialKey, host, {});
+            return this.#ping(https, credentialKey, host, {}, signal);
         try {
-            // loopback or named insecure: HTTPS when it answers at all, else plain HTTP
-            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 });
+            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
         }
         catch (err) {
             if (!(err instanceof RegistryError) || err.status !== undefined)
                 throw err;
             this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
-            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {});
+            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
         }
     }
-    async #ping(base, credentialKey, label, retry) {
+    async #ping(base, credentialKey, label, retry, signal) {
         const url = new URL('v2/', base);
-        const res = await this.raw({ method: 'GET', url, retry, subject: base.host });
+        const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
         const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
         const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
         if (res.statusCode !== 200 && res.statusCode !== 401) {
@@ -43521,7 +44487,7 @@ function parseContentRange(v) {
  * Errors that do not say which image they are about (a registry that cannot be reached, a token
  * server that refused) get `subject: ` in front, keeping their class and details.
  */
-function naming(err, subject) {
+function client_naming(err, subject) {
     if (!(err instanceof GuardError) || err.message.includes(subject))
         return err;
     const message = `${subject}: ${err.message}`;
@@ -43559,7 +44525,7 @@ function createRegistryClient(input = {}) {
             return await fn(await transport.registryEndpoint(registry));
         }
         catch (err) {
-            throw naming(err, what);
+            throw client_naming(err, what);
         }
     }
     async function fetchManifest(ep, repo, target, subject, expected, signal) {
@@ -43713,7 +44679,7 @@ function createProgress(options) {
             const rate = done / secs;
             const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : '';
             const eta = total > done && rate > 0 ? `, ETA ${formatDuration(((total - done) / rate) * 1000)}` : '';
-            const speed = options.unit === 'count' ? '' : `, ${formatBytes(rate)}/s`;
+            const speed = options.unit === 'count' ? '' : `, ${formatRate(rate)}`;
             const line = `${options.label}: ${fmt(done)} of ${fmt(total)}${pct}${speed}${eta}${extra ? ` ${extra}` : ''}`;
             if (tty) {
                 stream.write(`\r\x1b[K${line}`);
@@ -43775,6 +44741,7 @@ async function pullCommand(argv, ctx) {
     if (positionals.length === 0)
         throw new UsageError('pull: name at least one image reference (see oci-cache-guard pull --help)');
     const settings = commonSettings(values, ctx.env);
+    const layout = await openCache(settings.cache, ctx, { create: true });
     const refs = positionals.map((p) => parseReference(p));
     const platforms = values.platform?.includes('all')
         ? 'all'
@@ -43793,7 +44760,7 @@ async function pullCommand(argv, ctx) {
     const progress = createProgress({ label: 'pulling', stream: ctx.stderr });
     let results;
     try {
-        results = await pullImages(Layout.at(settings.cache), client, refs, {
+        results = await pullImages(layout, client, refs, {
             platforms: Array.isArray(platforms) && platforms.length === 0 ? [hostPlatform()] : platforms,
             concurrency,
             logger: ctx.logger,
@@ -43806,13 +44773,13 @@ async function pullCommand(argv, ctx) {
         await client.close();
     }
     if (settings.json)
-        ctx.out(JSON.stringify({ results, rateLimit: client.rateLimit ?? null }, null, 2));
+        ctx.out(printableJson({ results, rateLimit: client.rateLimit ?? null }));
     else
         for (const r of results)
-            ctx.out(describeResult(r));
+            ctx.out(printable(describeResult(r)));
     for (const r of results)
         if (r.status === 'failed' && !settings.json)
-            ctx.stderr.write(`oci-cache-guard pull: ${r.error}\n`);
+            ctx.stderr.write(`oci-cache-guard pull: ${printable(naming(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`);
     return results.every((r) => r.status !== 'failed') ? 0 : 1;
 }
 function describeResult(r) {
@@ -43826,6 +44793,7 @@ function describeResult(r) {
 }
 
 ;// CONCATENATED MODULE: ./lib/cli/commands/validate.js
+
 
 
 
@@ -43862,7 +44830,7 @@ async function validateCommand(argv, ctx) {
     const settings = commonSettings(values, ctx.env);
     const mode = parseMode(values.mode);
     const platforms = parsePlatforms(values.platform);
-    const layout = await openExistingCache(settings.cache);
+    const layout = await openCache(settings.cache, ctx);
     const started = Date.now();
     const progress = createProgress({
         label: 'hashing',
@@ -43878,19 +44846,25 @@ async function validateCommand(argv, ctx) {
     });
     progress.done();
     if (settings.json)
-        ctx.out(JSON.stringify(report, null, 2));
+        ctx.out(printableJson(report));
     else
         printReport(report, { verbose: settings.verbose, repaired: values.repair, ms: Date.now() - started }, ctx);
     return report.ok ? 0 : 1;
 }
 function printReport(report, opts, ctx) {
-    const shown = report.findings.filter((f) => opts.verbose || (f.kind !== 'unreferenced' && f.kind !== 'partial'));
-    ctx.out(`${report.cache} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
+    const shown = [];
+    const quiet = { unreferenced: [], partial: [] };
+    for (const f of report.findings) {
+        if (!opts.verbose && (f.kind === 'unreferenced' || f.kind === 'partial'))
+            quiet[f.kind].push(f);
+        else
+            shown.push(f);
+    }
+    ctx.out(`${printable(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
     for (const f of shown)
-        ctx.out(`  ${describeFinding(f)}`);
-    const quiet = report.findings.filter((f) => !shown.includes(f));
+        ctx.out(`  ${findingLine(f)}`);
     for (const kind of ['unreferenced', 'partial']) {
-        const list = quiet.filter((f) => f.kind === kind);
+        const list = quiet[kind];
         if (list.length === 0)
             continue;
         const bytes = list.reduce((sum, f) => sum + (Number(/(\d+) bytes/.exec(f.detail)?.[1]) || 0), 0);
@@ -43911,7 +44885,157 @@ function printReport(report, opts, ctx) {
     ctx.out(summary.join(', '));
 }
 
+;// CONCATENATED MODULE: ./lib/cli/interrupt.js
+
+
+
+
+
+const SIGNALS = { SIGINT: 130, SIGTERM: 143 };
+function watchInterrupts(command, stderr) {
+    let cache;
+    const handler = (signal) => {
+        if (cache)
+            releaseLocksOf(process.pid, cache);
+        // On a terminal, start from a clean line: the live progress line has no newline.
+        const clear = stderr.isTTY ? '\r\x1b[K' : '';
+        stderr.write(`${clear}oci-cache-guard ${command}: ${interruptedLine(cache)}\n`);
+        process.exit(SIGNALS[signal]);
+    };
+    for (const s of Object.keys(SIGNALS))
+        process.once(s, handler);
+    return {
+        usingCache(root) {
+            cache = root;
+        },
+    };
+}
+/** "interrupted: 3 partial downloads kept in /c; the next pull resumes them". */
+function interruptedLine(cache) {
+    if (!cache)
+        return 'interrupted';
+    const where = printable(cache);
+    const partials = partialDownloads(cache);
+    if (partials === 0)
+        return `interrupted: every change to ${where} so far is complete (each is an atomic rename); run it again to finish`;
+    return `interrupted: ${partials} partial download${partials === 1 ? '' : 's'} kept in ${where}; the next pull resumes them`;
+}
+function partialDownloads(cache) {
+    let n = 0;
+    for (const name of listSync(external_node_path_.join(cache, BLOBS_DIR, 'sha256')))
+        if (name.endsWith(PARTIAL_SUFFIX))
+            n++;
+    return n;
+}
+/**
+ * Deletes the lock files (`pid\nhost\n…`, see layout/lock.ts) that `pid` on this host holds in
+ * `cache`: the cache lock, per-blob download locks and the running-pull marker. Synchronous,
+ * so nothing else runs between the release and the exit.
+ */
+function releaseLocksOf(pid, cache) {
+    const mine = `${pid}\n${(0,external_node_os_namespaceObject.hostname)()}\n`;
+    const locksDir = external_node_path_.join(cache, LOCKS_DIR);
+    const files = [external_node_path_.join(cache, LOCK_FILE), ...listSync(locksDir).map((name) => external_node_path_.join(locksDir, name))];
+    for (const file of files) {
+        if (startOf(file, mine.length) !== mine)
+            continue;
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)(file);
+        }
+        catch {
+            // Left behind, the next run finds its holder dead and takes it over.
+        }
+    }
+}
+/** The first bytes of a regular file; never follows a symlink or blocks on a FIFO planted there. */
+function startOf(file, bytes) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(file, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+        if (!(0,external_node_fs_namespaceObject.fstatSync)(fd).isFile())
+            return undefined;
+        const buf = Buffer.alloc(bytes);
+        return buf.toString('utf8', 0, (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, bytes, 0));
+    }
+    catch {
+        return undefined; // gone already, or not ours to read: nothing to release
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+function listSync(dir) {
+    try {
+        return (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/cli/output.js
+/** Lines are joined into writes of about this many characters (fewer system calls). */
+const CHUNK = 64 * 1024;
+function guardedOutput(stream) {
+    let buffer = '';
+    let blocked = false;
+    let scheduled = false;
+    let stopped;
+    let wake;
+    const flush = () => {
+        scheduled = false;
+        if (stopped || blocked || buffer === '')
+            return;
+        const chunk = buffer;
+        buffer = '';
+        if (!stream.write(chunk))
+            blocked = true;
+    };
+    stream.on('error', (err) => {
+        stopped ??= err.code === 'EPIPE' ? 'closed' : err;
+        buffer = '';
+        wake?.();
+    });
+    stream.on('drain', () => {
+        blocked = false;
+        flush();
+        wake?.();
+    });
+    return {
+        flush,
+        line(text) {
+            if (stopped)
+                return;
+            buffer += `${text}\n`;
+            if (buffer.length >= CHUNK)
+                flush();
+            else if (!scheduled) {
+                scheduled = true;
+                setImmediate(flush);
+            }
+        },
+        async end() {
+            flush();
+            while (!stopped && (blocked || buffer !== ''))
+                await new Promise((r) => (wake = r));
+            // A write to a file or a Linux pipe fails synchronously, but its error is emitted later.
+            await new Promise((r) => setImmediate(r));
+            return stopped instanceof Error ? stopped : undefined;
+        },
+    };
+}
+/** "no space left on device (ENOSPC)" from Node's "ENOSPC: no space left on device, write". */
+function describeWriteError(err) {
+    const code = err.code;
+    const text = /^E[A-Z]+: ([^,]+)/.exec(err.message)?.[1] ?? err.message;
+    return code && !text.includes(code) ? `${text} (${code})` : text;
+}
+
 ;// CONCATENATED MODULE: ./lib/cli/main.js
+
+
+
 
 
 
@@ -43936,6 +45060,10 @@ const COMMANDS = {
         summary: 'delete unreferenced blobs, partial downloads and strays',
     },
 };
+/** Own keys only: `toString` is not a command. */
+function commandNamed(name) {
+    return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
 const EXIT = { ok: 0, problems: 1, usage: 2 };
 function usage() {
     const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -43951,24 +45079,60 @@ function usage() {
         "Run 'oci-cache-guard <command> --help' for its options.",
     ].join('\n');
 }
-function consoleContext(verbose) {
+/** The context of the real process: guarded stdout, stderr, Ctrl-C handling. */
+function consoleContext(argv) {
+    const verbose = argv.includes('--verbose') || argv.includes('-v');
+    // stderr is where problems are told: if it is closed too, there is nobody left to tell.
+    process.stderr.on('error', () => { });
+    const output = guardedOutput(process.stdout);
+    const interrupts = watchInterrupts(argv[0] ?? '', process.stderr);
+    const stderr = flushingFirst(process.stderr, output);
     const logger = {
-        debug: (m) => verbose && process.stderr.write(`debug: ${m}\n`),
-        info: (m) => process.stderr.write(`${m}\n`),
-        warn: (m) => process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => verbose && stderr.write(`debug: ${printable(m)}\n`),
+        info: (m) => stderr.write(`${printable(m)}\n`),
+        warn: (m) => stderr.write(`warning: ${printable(m)}\n`),
     };
     return {
-        out: (line) => process.stdout.write(`${line}\n`),
-        stderr: process.stderr,
+        out: (line) => output.line(line),
+        stderr,
         logger,
         env: process.env,
+        usingCache: (root) => interrupts.usingCache(root),
+        end: () => output.end(),
     };
 }
+/**
+ * stderr that lets the lines stdout has batched out first, so the two streams keep their
+ * order on a terminal and in `> log 2>&1`.
+ */
+function flushingFirst(stream, output) {
+    const write = (...args) => {
+        output.flush();
+        return stream.write.apply(stream, args);
+    };
+    return new Proxy(stream, {
+        get(target, key) {
+            if (key === 'write')
+                return write;
+            const value = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+        },
+    });
+}
 /** Runs one CLI invocation and returns its exit status; never throws. */
-async function runCli(argv, ctx = consoleContext(argv.includes('--verbose') || argv.includes('-v'))) {
+async function runCli(argv, ctx = consoleContext(argv)) {
+    const code = await dispatch(argv, ctx);
+    const failure = await ctx.end?.();
+    if (!failure)
+        return code;
+    const prefix = commandNamed(argv[0]) ? `oci-cache-guard ${argv[0]}` : 'oci-cache-guard';
+    ctx.stderr.write(`${prefix}: cannot write the output to stdout: ${describeWriteError(failure)}\n`);
+    return EXIT.problems;
+}
+async function dispatch(argv, ctx) {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-        const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+        const topic = name === 'help' ? commandNamed(rest[0]) : undefined;
         ctx.out(topic ? topic.help : usage());
         return name === undefined ? EXIT.usage : EXIT.ok;
     }
@@ -43976,7 +45140,7 @@ async function runCli(argv, ctx = consoleContext(argv.includes('--verbose') || a
         ctx.out(VERSION);
         return EXIT.ok;
     }
-    const command = COMMANDS[name];
+    const command = commandNamed(name);
     if (!command) {
         ctx.stderr.write(`oci-cache-guard: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`);
         return EXIT.usage;
@@ -43986,10 +45150,10 @@ async function runCli(argv, ctx = consoleContext(argv.includes('--verbose') || a
         return await command.run(rest, ctx);
     }
     catch (err) {
-        ctx.stderr.write(`oci-cache-guard ${name}: ${errorMessage(err)}\n`);
+        ctx.stderr.write(`oci-cache-guard ${name}: ${printable(errorMessage(err))}\n`);
         if (verbose && err instanceof Error) {
             if (err.cause)
-                ctx.stderr.write(`  caused by: ${errorMessage(err.cause)}\n`);
+                ctx.stderr.write(`  caused by: ${printable(errorMessage(err.cause))}\n`);
             if (!(err instanceof GuardError))
                 ctx.stderr.write(`${err.stack}\n`);
         }

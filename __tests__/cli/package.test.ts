@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -160,5 +160,35 @@ describe('the packed CLI, installed with npm into an empty prefix', () => {
     const bad = await cli(['validate', '--cache', cache]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(new RegExp(`blobs/sha256/${layer.slice(0, 12)}… same size, content differs`));
+  });
+
+  it('loads the registry stack only for pull: validate, ls, prune and --help run without it', async () => {
+    // A copy of the installed bundle without the chunks that hold undici (its UND_ERR_ error codes).
+    const copy = path.join(tmp, 'no-registry');
+    await cp(path.join(prefix, 'lib', 'node_modules', 'oci-cache-guard'), copy, { recursive: true });
+    const dir = path.join(copy, 'dist', 'cli');
+    const chunks = (await readdir(dir)).filter((f) => /^\d+\.index\.js$/.test(f));
+    const registry: string[] = [];
+    for (const f of chunks)
+      if ((await readFile(path.join(dir, f), 'utf8')).includes('UND_ERR_')) registry.push(f);
+    expect(registry.length).toBeGreaterThan(0);
+    expect(registry.length).toBeLessThan(chunks.length);
+    for (const f of registry) await rm(path.join(dir, f));
+
+    const cache = path.join(tmp, 'no-registry-cache');
+    await writeLayout(cache);
+    const run = (args: string[]) =>
+      exec(process.execPath, [path.join(dir, 'index.js'), ...args], { cwd: tmp, env }).then(
+        () => 0,
+        (err: { code: number; stderr: string }) => `${err.code}: ${err.stderr}`,
+      );
+    expect(await run(['--help'])).toBe(0);
+    expect(await run(['validate', '--cache', cache])).toBe(0);
+    expect(await run(['ls', '--cache', cache])).toBe(0);
+    expect(await run(['prune', '--dry-run', '--cache', cache])).toBe(0);
+    // The check is live: pull does need what was removed.
+    expect(await run(['pull', '--cache', cache, '127.0.0.1:9/x/y:1'])).toMatch(
+      /^1: .*(Cannot find module|ERR_MODULE_NOT_FOUND)/s,
+    );
   });
 });

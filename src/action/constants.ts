@@ -42,6 +42,8 @@ export enum State {
   MatchedKey = 'matched-key',
   RestoredFingerprint = 'restored-fingerprint',
   MainCompleted = 'main-completed',
+  /** Where main left its stat snapshot of the blobs it verified (outside the cache). */
+  StatSnapshot = 'stat-snapshot',
 }
 
 /** What `actions/cache` names the env variable that limits cache use. */

@@ -9,7 +9,8 @@ import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } f
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient } from '../registry/client.js';
-import { hashFileInline } from '../verify/hash-pool.js';
+import { hashFileInline, HashPool } from '../verify/hash-pool.js';
+import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
 import { limiter } from './limit.js';
@@ -76,11 +77,14 @@ export async function pullImages(
   const limit = limiter(options.concurrency);
   const progress = { bytes: 0, total: 0 };
   const running = await layout.registerPull();
+  // Checks images already in the cache; its workers start only when a blob needs hashing.
+  const hasher = HashPool.create();
   try {
     return await Promise.all(
-      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })),
+      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress, hasher })),
     );
   } finally {
+    await hasher.close();
     await running.release();
   }
 }
@@ -89,6 +93,7 @@ interface RunContext extends PullOptions {
   valid: ValidSet;
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   progress: { bytes: number; total: number };
+  hasher: Hasher;
 }
 
 async function pullOne(
@@ -180,10 +185,8 @@ async function completeInCache(
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
     await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
-    for (const blob of blobs) {
-      if (!ctx.valid.has(blob.digest)) result.hashedBlobs++;
-      if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
-    }
+    await hashInPool(layout, blobs, ctx, result);
+    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
     result.digest = root.digest;
@@ -195,6 +198,33 @@ async function completeInCache(
       ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return false;
   }
+}
+
+/**
+ * Hashes the blobs of a cached image not yet verified in this run, all at once on the worker
+ * pool. Those that match join `valid`; isPresentAndValid then settles the others (and deletes
+ * what is proven wrong).
+ */
+async function hashInPool(
+  layout: Layout,
+  blobs: Descriptor[],
+  ctx: RunContext,
+  result: PullResult,
+): Promise<void> {
+  const todo = [...new Map(blobs.map((b) => [b.digest, b])).values()].filter((b) => !ctx.valid.has(b.digest));
+  result.hashedBlobs += todo.length;
+  if (todo.length === 0) return;
+  const items = todo.map((b) => ({
+    path: layout.blobPath(b.digest),
+    algorithm: digestAlgorithm(b.digest),
+    size: b.size,
+    maxBytes: b.size,
+  }));
+  const hashed = await ctx.hasher.hashFiles(items);
+  hashed.forEach((r, i) => {
+    const b = todo[i]!;
+    if (r.ok && r.hex === digestHex(b.digest) && r.size === b.size) ctx.valid.add(b.digest);
+  });
 }
 
 /** One image's walk: manifests already collected (each once, however shared), indexes above this one. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullToLayout } from '../harness/index.js';
+import { buildMultiArchIndex, pullToLayout, pushFixture } from '../harness/index.js';
 import { startActionLab, type ActionLab, type StepResult } from '../harness/runner.js';
 
 const exec = promisify(execFile);
@@ -133,5 +133,43 @@ describe.sequential('warm runs: post hashes only what changed since main verifie
     const post = await lab.runner.step('post', { inputs: INPUTS, state: main.state });
     expect(post.stdout).toContain(`::debug::stat snapshot ${file} does not exist: hashing every blob`);
     expect(counts(post), log(post)).toEqual({ hashed: (await listBlobs()).length, trusted: 0 });
+  });
+
+  it('refresh: head: one HEAD per image and no manifest GET; a tag pushed anew is pulled and shown updated', async () => {
+    const inputs = { ...INPUTS, refresh: 'head' };
+    await lab.runner.freshMachine();
+    let mark = lab.proxy.requests.length;
+    const unchanged = await lab.runner.job({ inputs });
+    expect(unchanged.main.code, log(unchanged.main)).toBe(0);
+    const manifests = (from: number) =>
+      lab.proxy.requests
+        .slice(from)
+        .filter((r) => r.url.includes('/manifests/'))
+        .map((r) => `${r.method} ${r.url}`)
+        .sort();
+    expect(manifests(mark)).toEqual(lab.images.map((i) => `HEAD /v2/${i.repo}/manifests/1`).sort());
+    expect(unchanged.main.outputs['pulled-images']).toBe('0');
+
+    const sysctl = lab.images[3]!;
+    const rebuilt = path.join(lab.runner.root, 'rebuilt');
+    const built = await buildMultiArchIndex(rebuilt, {
+      tag: '1',
+      platforms: [
+        { architecture: 'amd64', layers: [1100] },
+        { architecture: 'arm64', layers: [1200] },
+      ],
+    });
+    await pushFixture(rebuilt, '1', lab.registry, { repo: sysctl.repo });
+    await lab.runner.freshMachine();
+    mark = lab.proxy.requests.length;
+    const moved = await lab.runner.job({ inputs });
+    expect(moved.main.code, log(moved.main)).toBe(0);
+    expect(moved.main.outputs['pulled-images']).toBe('1');
+    const short = (d: string) => `${d.slice(0, 'sha256:'.length + 12)}…`;
+    expect(moved.main.summary).toContain(
+      `🔄 updated ${short(sysctl.built.index.digest)} → ${short(built.index.digest)}`,
+    );
+    expect(manifests(mark)).toContain(`GET /v2/${sysctl.repo}/manifests/1`);
+    expect(manifests(mark).filter((m) => m.startsWith('GET') && m.endsWith('/manifests/1'))).toHaveLength(1);
   });
 });

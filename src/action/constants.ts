@@ -13,6 +13,7 @@ export enum Inputs {
   Save = 'save',
   Prune = 'prune',
   Concurrency = 'concurrency',
+  Refresh = 'refresh',
   RegistryAuth = 'registry-auth',
   RegistryMirrors = 'registry-mirrors',
   GithubToken = 'github-token',

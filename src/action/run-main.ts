@@ -119,6 +119,7 @@ async function restoreVerifyPull(
         {
           platforms: settings.platforms,
           concurrency: settings.concurrency,
+          refresh: settings.refresh,
           valid: checked.valid,
           validMode: checked.report.mode,
           logger: actionLogger,

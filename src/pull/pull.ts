@@ -8,7 +8,7 @@ import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
-import type { RegistryClient } from '../registry/client.js';
+import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
 import { hashFileInline, HashPool } from '../verify/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
@@ -30,16 +30,27 @@ export interface PullOptions {
   /** Bytes received, as they arrive; `total` grows as manifests reveal layers. */
   onProgress?: (p: { bytes: number; total: number }) => void;
   signal?: AbortSignal;
-  /** Ask the registry even when index.json already has a complete entry of that name. */
-  refresh?: boolean;
+  /** Whether to ask the registry about an image complete in the cache (default never). */
+  refresh?: RefreshMode;
 }
+
+/**
+ * never: an image complete in the cache is used as it is (no request); head: its tag is
+ * re-resolved with one HEAD (GET when the registry sends no digest) and pulled only when it
+ * moved; always: pulled as if absent (only what is missing is fetched).
+ */
+export type RefreshMode = 'never' | 'head' | 'always';
+export const REFRESH_MODES: readonly RefreshMode[] = ['never', 'head', 'always'];
 
 export interface PullResult {
   /** The index.json name (`docker.io/library/redis`). */
   name: string;
   reference: string;
-  status: 'pulled' | 'cached' | 'failed';
+  /** updated: the cache had another image under this name (a tag that moved); see previousDigest. */
+  status: 'pulled' | 'updated' | 'cached' | 'failed';
   digest?: Digest;
+  /** For `updated`: the digest the cache had under this name. */
+  previousDigest?: Digest;
   /** Bytes received from the network. */
   bytes: number;
   /** Blobs downloaded / reused from the cache. */
@@ -116,12 +127,19 @@ async function pullOne(
     ms: 0,
   };
   try {
-    if (!ctx.refresh && (await completeInCache(layout, ref, ctx, result))) {
-      result.status = 'cached';
-      result.ms = Date.now() - started;
-      return result;
+    let resolved: ResolvedManifest | undefined;
+    if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+      const now = ctx.refresh === 'head' && !ref.digest ? await currentRoot(client, ref, ctx) : undefined;
+      if (!now || now.digest === result.digest) {
+        result.status = 'cached';
+        result.ms = Date.now() - started;
+        return result;
+      }
+      resolved = now.resolved;
     }
-    const { descriptor: root, bytes } = await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {});
+    const previous = await entryDigest(layout, ref);
+    const { descriptor: root, bytes } =
+      resolved ?? (await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {}));
     result.digest = root.digest;
     await storeManifest(layout, root, bytes, ctx.valid);
     const blobs: Descriptor[] = [];
@@ -155,6 +173,10 @@ async function pullOne(
     await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
     await layout.setEntry(root, ref.name);
     if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
+    if (previous !== undefined && previous !== root.digest) {
+      result.status = 'updated';
+      result.previousDigest = previous;
+    }
   } catch (err) {
     result.status = 'failed';
     result.error = `${errorMessage(err)}`;
@@ -165,6 +187,40 @@ async function pullOne(
 }
 
 class NotCachedError extends GuardError {}
+
+/**
+ * refresh: head: the digest the tag names now, from one HEAD; when the registry sends no
+ * Docker-Content-Digest, from a GET, whose manifest the pull then uses. Undefined (keep the
+ * cached image) when the registry cannot be asked.
+ */
+async function currentRoot(
+  client: RegistryClient,
+  ref: Reference,
+  ctx: RunContext,
+): Promise<{ digest: Digest; resolved?: ResolvedManifest } | undefined> {
+  const opts = ctx.signal ? { signal: ctx.signal } : {};
+  try {
+    const digest = await client.headDigest(ref, opts);
+    if (digest) return { digest };
+    ctx.logger?.debug(`${ref.name}: no Docker-Content-Digest on HEAD: resolving the tag with GET`);
+    const resolved = await client.resolve(ref, opts);
+    return { digest: resolved.descriptor.digest, resolved };
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err;
+    ctx.logger?.warn(
+      `${ref.name}: could not check whether its tag moved (${errorMessage(err)}): using the cached image`,
+    );
+    return undefined;
+  }
+}
+
+/** The digest of the index.json entry of that name, if any. */
+async function entryDigest(layout: Layout, ref: Reference): Promise<Digest | undefined> {
+  const read = await layout.readIndex();
+  return read.state === 'ok'
+    ? read.doc.entries.find((e) => e.name === ref.name)?.descriptor?.digest
+    : undefined;
+}
 
 /**
  * linuxkit's rule: an image whose index.json entry exists is cached. We also require every

@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { shortDigest } from '../../oci/digest.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
-import { pullImages, type PullResult } from '../../pull/pull.js';
+import { pullImages, REFRESH_MODES, type PullResult } from '../../pull/pull.js';
 import type { PlatformSelection } from '../../pull/plan.js';
 import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-input.js';
 import { createRegistryClient } from '../../registry/index.js';
@@ -24,7 +24,9 @@ Options:
   --concurrency N          parallel blob downloads (default 4)
   --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
   --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
-  --refresh                ask the registry even for images already complete in the cache
+  --refresh MODE           images already complete in the cache: never (default) use them as
+                           they are; head: ask with one HEAD whether the tag moved (not a pull
+                           on Docker Hub) and pull it only if it did; always: ask with GET
   --json                   print the results as JSON
   --cache DIR              the layout (default $LINUXKIT_CACHE, else ~/.linuxkit/cache)
 
@@ -43,7 +45,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       concurrency: { type: 'string' },
       'insecure-registry': { type: 'string', multiple: true },
       'registry-mirror': { type: 'string', multiple: true },
-      refresh: { type: 'boolean', default: false },
+      refresh: { type: 'string', default: 'never' },
     },
     true,
   );
@@ -56,6 +58,11 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   const platforms: PlatformSelection = values.platform?.includes('all')
     ? 'all'
     : parsePlatforms(values.platform);
+  const refresh = REFRESH_MODES.find((m) => m === values.refresh);
+  if (!refresh)
+    throw new UsageError(
+      `invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`,
+    );
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new UsageError(
@@ -79,7 +86,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       platforms: Array.isArray(platforms) && platforms.length === 0 ? [hostPlatform()] : platforms,
       concurrency,
       logger: ctx.logger,
-      refresh: values.refresh,
+      refresh,
       onProgress: (p) => progress.update(p.bytes, p.total),
     });
   } finally {
@@ -101,5 +108,7 @@ function describeResult(r: PullResult): string {
   const digest = r.digest ? ` ${shortDigest(r.digest)}` : '';
   if (r.status === 'cached') return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
   const resumed = r.resumedBytes > 0 ? `, ${formatBytes(r.resumedBytes)} resumed` : '';
+  if (r.status === 'updated')
+    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
   return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
 }

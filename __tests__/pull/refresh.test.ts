@@ -84,6 +84,25 @@ const calls = (requests: ProxyRecord[]) =>
       (r) => `${r.method} ${r.url.replace(`/v2/${REPO}/`, '').replace(/sha256:[0-9a-f]{64}/, 'sha256:…')}`,
     );
 
+/** runCli in-process: stdout lines, stderr text. */
+async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: string }> {
+  const out: string[] = [];
+  let err = '';
+  const ctx: CliContext = {
+    out: (line) => out.push(line),
+    stderr: new Writable({
+      write(chunk: Buffer | string, _e, done) {
+        err += chunk.toString();
+        done();
+      },
+    }) as unknown as NodeJS.WriteStream,
+    logger: { debug: () => {}, info: () => {}, warn: (m) => (err += `warning: ${m}\n`) },
+    env: {},
+  };
+  const code = await runCli(argv, ctx);
+  return { code, out, err };
+}
+
 async function entryDigest(): Promise<string | undefined> {
   const doc = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8')) as {
     manifests: { digest: string }[];
@@ -137,12 +156,13 @@ describe('refresh of an image complete in the cache', () => {
 
   it('a registry whose HEAD has no Docker-Content-Digest: one GET decides, and is reused for the pull', async () => {
     await pull('never');
-    proxy.rule = (req) => (req.method === 'HEAD' ? { dropHeaders: ['docker-content-digest'] } : undefined);
+    proxy.rule = (req) =>
+      req.method === 'HEAD' ? { rewriteHeaders: { drop: ['docker-content-digest'] } } : undefined;
     const unchanged = await pull('head');
     expect(unchanged.result.status).toBe('cached');
     expect(calls(unchanged.requests)).toEqual(['HEAD manifests/1', 'GET manifests/1']);
     expect(unchanged.requests[unchanged.requests.length - 2]?.fault).toEqual({
-      dropHeaders: ['docker-content-digest'],
+      rewriteHeaders: { drop: ['docker-content-digest'] },
     });
 
     await pushFixture(path.join(work, 'second'), '1', registry, { repo: REPO });
@@ -157,30 +177,45 @@ describe('refresh of an image complete in the cache', () => {
   it('the CLI: --refresh head says updated old → new; a bad mode is a usage error', async () => {
     await pull('never');
     await pushFixture(path.join(work, 'second'), '1', registry, { repo: REPO });
-    const out: string[] = [];
-    let err = '';
-    const ctx: CliContext = {
-      out: (line) => out.push(line),
-      stderr: new Writable({
-        write(chunk: Buffer | string, _e, done) {
-          err += chunk.toString();
-          done();
-        },
-      }) as unknown as NodeJS.WriteStream,
-      logger: { debug: () => {}, info: () => {}, warn: (m) => (err += `warning: ${m}\n`) },
-      env: {},
-    };
     const short = (d: string) => `${d.slice(0, 'sha256:'.length + 12)}…`;
     const args = ['pull', '--cache', cache, '--platform', 'linux/amd64', '--refresh'];
-    expect(await runCli([...args, 'head', ref()], ctx), err).toBe(0);
-    expect(out).toEqual([
+    const updated = await cli([...args, 'head', ref()]);
+    expect(updated.code, updated.err).toBe(0);
+    expect(updated.out).toEqual([
       expect.stringMatching(
         new RegExp(
           `^${ref()}: updated ${short(first.manifest.digest)} → ${short(second.manifest.digest)}: pulled `,
         ),
       ),
     ]);
-    expect(await runCli([...args, 'sometimes', ref()], ctx)).toBe(2);
-    expect(err).toMatch(/invalid --refresh "sometimes": expected never, head, always/);
+    const bad = await cli([...args, 'sometimes', ref()]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/invalid --refresh "sometimes": expected never, head, always/);
+  });
+
+  it("the CLI ends with Docker Hub's pull allowance when the registry sends it", async () => {
+    proxy.rule = (req) =>
+      req.url.includes('/manifests/')
+        ? {
+            rewriteHeaders: {
+              set: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600' },
+            },
+          }
+        : undefined;
+    const r = await cli(['pull', '--cache', cache, '--platform', 'linux/amd64', ref()]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toEqual([expect.stringMatching(/: pulled /), 'Docker Hub pulls left: 76 of 100 per 6 h']);
+    const json = await cli([
+      'pull',
+      '--json',
+      '--refresh',
+      'always',
+      '--cache',
+      cache,
+      '--platform',
+      'linux/amd64',
+      ref(),
+    ]);
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({ rateLimit: { remaining: 76, limit: 100 } });
   });
 });

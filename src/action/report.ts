@@ -7,7 +7,7 @@ import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration, naming } from '../format.js';
+import { formatBytes, formatDuration, formatPullsLeft, naming } from '../format.js';
 import { Outputs } from './constants.js';
 
 /** What the main step did: written as JSON (the `report` output), outputs and the job summary. */
@@ -141,8 +141,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
       : 'Not verified',
     `Downloaded ${formatBytes(run.pulls.reduce((sum, p) => sum + p.bytes, 0))}`,
   ];
-  if (run.rateLimit)
-    facts.push(`Docker Hub pulls left: ${run.rateLimit.remaining} of ${run.rateLimit.limit}`);
+  if (run.rateLimit) facts.push(formatPullsLeft(run.rateLimit));
   s.addList(facts.map(html));
   await s.write();
 }

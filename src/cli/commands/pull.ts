@@ -9,7 +9,14 @@ import { createRegistryClient } from '../../registry/index.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
 import { openCache } from '../cache.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration, naming, printable, printableJson } from '../../format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatPullsLeft,
+  naming,
+  printable,
+  printableJson,
+} from '../../format.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -100,6 +107,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       ctx.stderr.write(
         `oci-cache-guard pull: ${printable(naming(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`,
       );
+  if (client.rateLimit && !settings.json) ctx.out(formatPullsLeft(client.rateLimit));
   return results.every((r) => r.status !== 'failed') ? 0 : 1;
 }
 

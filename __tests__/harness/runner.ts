@@ -126,6 +126,8 @@ export interface Runner {
    * behaviour dist/ does not have until it is rebuilt (the lead rebuilds it when merging).
    */
   fromSource: boolean;
+  /** Run the bundles in this directory (`<entry>/index.js`, as `scripts/bundle.mjs --out` makes them) instead of dist/'s. */
+  bundleDir: string | undefined;
   /** The environment of every step, before its own files, inputs and state. */
   baseEnv(): Record<string, string>;
   /** Runs one bundle to completion. */
@@ -266,6 +268,7 @@ export async function makeRunner(env: Record<string, string> = {}): Promise<Runn
     linuxkitCache: path.join(home, '.linuxkit', 'cache'),
     env,
     fromSource: false,
+    bundleDir: undefined,
 
     async step(entry, opts = {}) {
       const spec = ENTRIES[entry];
@@ -304,7 +307,7 @@ export async function makeRunner(env: Record<string, string> = {}): Promise<Runn
         opts.node ?? process.execPath,
         runner.fromSource
           ? ['--import', TSX_LOADER, path.join(REPO_ROOT, spec.source)]
-          : [path.join(await bundleSnapshot(), path.relative('dist', spec.bundle))],
+          : [path.join(runner.bundleDir ?? (await bundleSnapshot()), path.relative('dist', spec.bundle))],
         { cwd: workspace, env: childEnv, timeoutMs: opts.timeoutMs ?? 60_000 },
       );
       const ms = Date.now() - started;
@@ -571,7 +574,8 @@ console.log('cache-id=' + id);
 process.exit(0);
 `;
 
-async function plainSave(runner: Runner, paths: string[], key: string): Promise<number> {
+/** Saves `paths` under `key` with the real `@actions/cache`, as a plain `actions/cache` step would. */
+export async function plainSave(runner: Runner, paths: string[], key: string): Promise<number> {
   const { code, stdout, stderr } = await spawnStep(
     process.execPath,
     ['--input-type=module', '-e', PLAIN_SAVE, JSON.stringify([paths, key])],

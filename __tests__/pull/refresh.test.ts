@@ -11,7 +11,8 @@ import { runCli } from '../../src/cli/main.js';
 import { Layout } from '../../src/layout/layout.js';
 import { parsePlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { pullImages, type PullResult, type RefreshMode } from '../../src/pull/pull.js';
+import { pullImages, type PullResult } from '../../src/pull/pull.js';
+import type { RefreshMode } from '../../src/pull/refresh.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { checkLayout } from '../../src/verify/index.js';
 import {

@@ -11,7 +11,7 @@ import {
   type ImageRequest,
 } from '../imagelist/imagelist.js';
 import { parsePlatform, parseWantedPlatform, formatPlatform, type Platform } from '../oci/platform.js';
-import { REFRESH_MODES, type RefreshMode } from '../pull/pull.js';
+import { REFRESH_MODES, type RefreshMode } from '../pull/refresh.js';
 import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
 import { redactUrl } from '../registry/errors.js';
 import type { StaticCredential } from '../registry/options.js';

@@ -4,7 +4,6 @@ import { Layout } from '../layout/layout.js';
 import { recheckLayout, StatSnapshot } from '../verify/index.js';
 import { describeFinding } from '../verify/index.js';
 import { isDamage, isProblem } from '../verify/findings.js';
-import { save } from './cache-service.js';
 import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
 import { cacheKeys, isDamagedFingerprint, saveKey } from './keys.js';
@@ -67,6 +66,8 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
     );
     return 'not saved: the key is taken by the damaged cache';
   }
+  // Loaded only to save: @actions/cache is most of this bundle, and a warm run saves nothing.
+  const { save } = await import('./cache-service.js');
   const outcome = await save(layout.root, key);
   if (outcome.saved) core.setOutput(Outputs.SavedKey, key);
   return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;

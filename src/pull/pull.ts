@@ -14,6 +14,7 @@ import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
 import { limiter } from './limit.js';
+import { currentRoot, type RefreshMode } from './refresh.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
 
 export interface PullOptions {
@@ -33,14 +34,6 @@ export interface PullOptions {
   /** Whether to ask the registry about an image complete in the cache (default never). */
   refresh?: RefreshMode;
 }
-
-/**
- * never: an image complete in the cache is used as it is (no request); head: its tag is
- * re-resolved with one HEAD (GET when the registry sends no digest) and pulled only when it
- * moved; always: pulled as if absent (only what is missing is fetched).
- */
-export type RefreshMode = 'never' | 'head' | 'always';
-export const REFRESH_MODES: readonly RefreshMode[] = ['never', 'head', 'always'];
 
 export interface PullResult {
   /** The index.json name (`docker.io/library/redis`). */
@@ -187,32 +180,6 @@ async function pullOne(
 }
 
 class NotCachedError extends GuardError {}
-
-/**
- * refresh: head: the digest the tag names now, from one HEAD; when the registry sends no
- * Docker-Content-Digest, from a GET, whose manifest the pull then uses. Undefined (keep the
- * cached image) when the registry cannot be asked.
- */
-async function currentRoot(
-  client: RegistryClient,
-  ref: Reference,
-  ctx: RunContext,
-): Promise<{ digest: Digest; resolved?: ResolvedManifest } | undefined> {
-  const opts = ctx.signal ? { signal: ctx.signal } : {};
-  try {
-    const digest = await client.headDigest(ref, opts);
-    if (digest) return { digest };
-    ctx.logger?.debug(`${ref.name}: no Docker-Content-Digest on HEAD: resolving the tag with GET`);
-    const resolved = await client.resolve(ref, opts);
-    return { digest: resolved.descriptor.digest, resolved };
-  } catch (err) {
-    if (ctx.signal?.aborted) throw err;
-    ctx.logger?.warn(
-      `${ref.name}: could not check whether its tag moved (${errorMessage(err)}): using the cached image`,
-    );
-    return undefined;
-  }
-}
 
 /** The digest of the index.json entry of that name, if any. */
 async function entryDigest(layout: Layout, ref: Reference): Promise<Digest | undefined> {

@@ -114,6 +114,9 @@ describe.sequential('warm runs: post hashes only what changed since main verifie
     expect(main.outputs['pulled-images']).toBe('0');
     const total = (await listBlobs()).length;
     expect(counts(post), log(post)).toEqual({ hashed: 0, trusted: total });
+    // The fingerprint post takes from its scan equals the one main took from the directory.
+    expect(post.stdout).toMatch(/cache unchanged since restore/);
+    expect(post.outputs['saved-key']).toBeUndefined();
 
     await lab.runner.freshMachine();
     const restore = await lab.runner.step('restore', { inputs: INPUTS });

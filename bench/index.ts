@@ -11,6 +11,7 @@ export interface Bench {
 const BENCHES: Record<string, () => Promise<Bench>> = {
   verify: () => import('./verify.js'),
   pull: () => import('./pull.js'),
+  warm: () => import('./warm.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -64,8 +64,8 @@ function parse(args: string[]): Settings {
   };
 }
 
-/** Writes `size` random bytes under a temp name, hashing while writing, then renames to its digest. */
-function writeRandomBlob(dir: string, size: number, buffer: Buffer): void {
+/** Writes `size` random bytes under a temp name, hashing while writing, then renames to its digest (returned). */
+export function writeRandomBlob(dir: string, size: number, buffer: Buffer): string {
   const temp = path.join(dir, `.bench-${process.pid}.tmp`);
   const fd = openSync(temp, 'wx');
   const hash = createHash('sha256');
@@ -81,7 +81,9 @@ function writeRandomBlob(dir: string, size: number, buffer: Buffer): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(temp, path.join(dir, hash.digest('hex')));
+  const hex = hash.digest('hex');
+  renameSync(temp, path.join(dir, hex));
+  return hex;
 }
 
 async function generateLayout(root: string, sizeGiB: number): Promise<void> {
@@ -134,7 +136,8 @@ async function runOurs(settings: Settings, layoutDir: string): Promise<ChildRepo
   return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildReport;
 }
 
-async function runOpenssl(layoutDir: string, cores: number, expected: Set<string>): Promise<number> {
+/** openssl dgst -sha256 over every blob, `cores` at a time; its seconds, once it confirmed every name. */
+export async function runOpenssl(layoutDir: string, cores: number, expected: Set<string>): Promise<number> {
   const script = 'find "$1" -type f -print0 | xargs -0 -P "$2" -n 8 openssl dgst -sha256';
   const out = await collect('sh', [
     '-c',

@@ -65,3 +65,10 @@ export function printableJson(value: unknown): string {
 export function naming(subject: string, message: string, names: string[] = [subject]): string {
   return names.some((n) => n && message.includes(n)) ? message : `${subject}: ${message}`;
 }
+
+/** Docker Hub's pull allowance from its RateLimit headers: "Docker Hub pulls left: 76 of 100 per 6 h". */
+export function formatPullsLeft(r: { remaining: number; limit: number; windowSeconds?: number }): string {
+  const w = r.windowSeconds;
+  const window = w ? ` per ${w % 3600 === 0 ? `${w / 3600} h` : `${w} s`}` : '';
+  return `Docker Hub pulls left: ${r.remaining} of ${r.limit}${window}`;
+}

@@ -25,6 +25,7 @@ export type Fault = FaultBase &
     | { /** Append n random bytes, with a Content-Length that covers them. */ extraBytes: number }
     | { /** Send this body (Content-Length adjusted) with upstream's status and headers plus these. */ replaceBody: Buffer; headers?: Record<string, string> }
     | { /** Answer 307 (or `redirectStatus`) with `Location: redirectTo`. */ redirectTo: string; redirectStatus?: number }
+    | { /** Forward upstream's answer with headers dropped (lower case, e.g. docker-content-digest) or set. */ rewriteHeaders: { drop?: string[]; set?: Record<string, string> } }
   ); // prettier-ignore
 
 /** What the rule sees of a request. */
@@ -170,7 +171,10 @@ export async function startFaultProxy(
     }
 
     record.status = status;
-    res.writeHead(status, headersFor(up));
+    const headers = headersFor(up, fault && 'rewriteHeaders' in fault ? fault.rewriteHeaders.set : {});
+    if (fault && 'rewriteHeaders' in fault)
+      for (const name of fault.rewriteHeaders.drop ?? []) delete headers[name];
+    res.writeHead(status, headers);
     const limit =
       fault && 'cutAfterBytes' in fault
         ? fault.cutAfterBytes

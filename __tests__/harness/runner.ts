@@ -29,6 +29,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +43,20 @@ import { startRegistry, type Registry } from './registry.js';
 /** The repository root (where action.yml and dist/ live). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Each bundle and the action.yml whose inputs it gets. */
+/** Each bundle, its entry point in src/, and the action.yml whose inputs it gets. */
 export const ENTRIES = {
-  main: { bundle: 'dist/main/index.js', actionYml: 'action.yml' },
-  post: { bundle: 'dist/post/index.js', actionYml: 'action.yml' },
-  restore: { bundle: 'dist/restore/index.js', actionYml: 'restore/action.yml' },
-  save: { bundle: 'dist/save/index.js', actionYml: 'save/action.yml' },
+  main: { bundle: 'dist/main/index.js', source: 'src/action/main.ts', actionYml: 'action.yml' },
+  post: { bundle: 'dist/post/index.js', source: 'src/action/post.ts', actionYml: 'action.yml' },
+  restore: {
+    bundle: 'dist/restore/index.js',
+    source: 'src/action/restore-only.ts',
+    actionYml: 'restore/action.yml',
+  },
+  save: { bundle: 'dist/save/index.js', source: 'src/action/save-only.ts', actionYml: 'save/action.yml' },
 } as const;
+
+/** tsx's loader, by absolute path: steps run with the workspace as their working directory. */
+const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 export type Entry = keyof typeof ENTRIES;
 
@@ -113,6 +121,13 @@ export interface Runner {
   readonly linuxkitCache: string;
   /** Environment every step gets besides the runner's own (e.g. `emulatorEnv(...)` minus dirs). */
   env: Record<string, string>;
+  /**
+   * Run the entry points from src/ through tsx instead of the committed bundles: for tests of
+   * behaviour dist/ does not have until it is rebuilt (the lead rebuilds it when merging).
+   */
+  fromSource: boolean;
+  /** Run the bundles in this directory (`<entry>/index.js`, as `scripts/bundle.mjs --out` makes them) instead of dist/'s. */
+  bundleDir: string | undefined;
   /** The environment of every step, before its own files, inputs and state. */
   baseEnv(): Record<string, string>;
   /** Runs one bundle to completion. */
@@ -252,6 +267,8 @@ export async function makeRunner(env: Record<string, string> = {}): Promise<Runn
     temp,
     linuxkitCache: path.join(home, '.linuxkit', 'cache'),
     env,
+    fromSource: false,
+    bundleDir: undefined,
 
     async step(entry, opts = {}) {
       const spec = ENTRIES[entry];
@@ -288,7 +305,9 @@ export async function makeRunner(env: Record<string, string> = {}): Promise<Runn
       const started = Date.now();
       const { code, stdout, stderr } = await spawnStep(
         opts.node ?? process.execPath,
-        [path.join(await bundleSnapshot(), path.relative('dist', spec.bundle))],
+        runner.fromSource
+          ? ['--import', TSX_LOADER, path.join(REPO_ROOT, spec.source)]
+          : [path.join(runner.bundleDir ?? (await bundleSnapshot()), path.relative('dist', spec.bundle))],
         { cwd: workspace, env: childEnv, timeoutMs: opts.timeoutMs ?? 60_000 },
       );
       const ms = Date.now() - started;
@@ -555,7 +574,8 @@ console.log('cache-id=' + id);
 process.exit(0);
 `;
 
-async function plainSave(runner: Runner, paths: string[], key: string): Promise<number> {
+/** Saves `paths` under `key` with the real `@actions/cache`, as a plain `actions/cache` step would. */
+export async function plainSave(runner: Runner, paths: string[], key: string): Promise<number> {
   const { code, stdout, stderr } = await spawnStep(
     process.execPath,
     ['--input-type=module', '-e', PLAIN_SAVE, JSON.stringify([paths, key])],

@@ -383,7 +383,7 @@ describe('pull with credentials', () => {
     const credentials = { [tokenReg.host]: { username: USER.user, password: USER.password } };
     const client = createRegistryClient({ dockerConfigDir: false, env: {}, credentials });
     const layout = Layout.at(freshCache());
-    const options: PullOptions = { platforms: [hostPlatform()], concurrency: 4, refresh: true };
+    const options: PullOptions = { platforms: [hostPlatform()], concurrency: 4, refresh: 'always' };
     const scoped = () => tokens.requests.filter((r) => r.scope === 'repository:test/private:pull');
     try {
       const before = scoped().length;

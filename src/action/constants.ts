@@ -13,6 +13,7 @@ export enum Inputs {
   Save = 'save',
   Prune = 'prune',
   Concurrency = 'concurrency',
+  Refresh = 'refresh',
   RegistryAuth = 'registry-auth',
   RegistryMirrors = 'registry-mirrors',
   GithubToken = 'github-token',
@@ -42,6 +43,8 @@ export enum State {
   MatchedKey = 'matched-key',
   RestoredFingerprint = 'restored-fingerprint',
   MainCompleted = 'main-completed',
+  /** Where main left its stat snapshot of the blobs it verified (outside the cache). */
+  StatSnapshot = 'stat-snapshot',
 }
 
 /** What `actions/cache` names the env variable that limits cache use. */

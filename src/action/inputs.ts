@@ -11,6 +11,7 @@ import {
   type ImageRequest,
 } from '../imagelist/imagelist.js';
 import { parsePlatform, parseWantedPlatform, formatPlatform, type Platform } from '../oci/platform.js';
+import { REFRESH_MODES, type RefreshMode } from '../pull/refresh.js';
 import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
 import { redactUrl } from '../registry/errors.js';
 import type { StaticCredential } from '../registry/options.js';
@@ -38,6 +39,8 @@ export interface Settings {
   save: boolean;
   prune: PruneMode;
   concurrency: number;
+  /** Whether images complete in the cache are checked against their registry (pull.ts). */
+  refresh: RefreshMode;
   credentials: Record<string, StaticCredential>;
   mirrors: Record<string, string[]>;
   /** linuxkit to install, when `linuxkit-version` is set. */
@@ -132,6 +135,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     save: bool(Inputs.Save, true),
     prune: choice(Inputs.Prune, ['unreferenced', 'unlisted', 'off'] as const, 'unreferenced'),
     concurrency,
+    refresh: choice(Inputs.Refresh, REFRESH_MODES, 'never'),
     credentials,
     mirrors: parseMirrors(lines(Inputs.RegistryMirrors), `input ${Inputs.RegistryMirrors}`),
     ...(linuxkit ? { linuxkit } : {}),

@@ -7,7 +7,7 @@ import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration, naming } from '../format.js';
+import { formatBytes, formatDuration, formatPullsLeft, naming } from '../format.js';
 import { Outputs } from './constants.js';
 
 /** What the main step did: written as JSON (the `report` output), outputs and the job summary. */
@@ -22,6 +22,9 @@ export interface RunReport {
   rateLimit?: RateLimit;
 }
 
+/** Fetched from a registry in this run: new, or a tag that moved. */
+const isPulled = (p: PullResult): boolean => p.status === 'pulled' || p.status === 'updated';
+
 /** "blob sha256:ab12… of docker.io/linuxkit/kernel:5.10.76 truncated: 1104 of 5678 bytes — removed, re-pulling" */
 export function describeForAnnotation(f: Finding, pulled: Set<string>): string {
   if (!f.digest) return describeFinding(f);
@@ -32,7 +35,7 @@ export function describeForAnnotation(f: Finding, pulled: Set<string>): string {
 
 /** Warning annotations per bad blob, error annotations on the linuxkit line of each failed image. */
 export function annotate(run: RunReport, images: ImageRequest[]): void {
-  const pulled = new Set(run.pulls.filter((p) => p.status === 'pulled').map((p) => p.name));
+  const pulled = new Set(run.pulls.filter(isPulled).map((p) => p.name));
   for (const f of run.verification?.findings ?? [])
     if (isDamage(f)) core.warning(describeForAnnotation(f, pulled));
   for (const p of run.pulls) {
@@ -72,7 +75,7 @@ export async function writeOutputs(run: RunReport, verified: boolean): Promise<s
     Outputs.RemovedBlobs,
     String(findings.filter((f) => f.action === 'removed' && f.path.startsWith('blobs/')).length),
   );
-  core.setOutput(Outputs.PulledImages, String(run.pulls.filter((p) => p.status === 'pulled').length));
+  core.setOutput(Outputs.PulledImages, String(run.pulls.filter(isPulled).length));
   core.setOutput(Outputs.BytesDownloaded, String(run.pulls.reduce((sum, p) => sum + p.bytes, 0)));
   core.setOutput(Outputs.Report, file);
   return file;
@@ -101,7 +104,9 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
           ? repaired
             ? '🔧 repaired, pulled'
             : '⬇️ pulled'
-          : '✅ cached';
+          : p.status === 'updated'
+            ? `🔄 updated ${shortDigest(p.previousDigest!)} → ${shortDigest(p.digest!)}`
+            : '✅ cached';
     return [p.name, platforms, state, formatBytes(p.bytes), formatDuration(p.ms)].map(html);
   });
   if (rows.length) {
@@ -136,8 +141,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
       : 'Not verified',
     `Downloaded ${formatBytes(run.pulls.reduce((sum, p) => sum + p.bytes, 0))}`,
   ];
-  if (run.rateLimit)
-    facts.push(`Docker Hub pulls left: ${run.rateLimit.remaining} of ${run.rateLimit.limit}`);
+  if (run.rateLimit) facts.push(formatPullsLeft(run.rateLimit));
   s.addList(facts.map(html));
   await s.write();
 }

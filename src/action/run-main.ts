@@ -1,11 +1,12 @@
 import * as core from '@actions/core';
+import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { ImageListError } from '../imagelist/imagelist.js';
 import { Layout } from '../layout/layout.js';
 import { formatPlatform } from '../oci/platform.js';
 import { pullImages } from '../pull/pull.js';
 import { createRegistryClient } from '../registry/index.js';
-import { checkLayoutDetailed, layoutFingerprint } from '../verify/index.js';
+import { checkLayoutDetailed, layoutFingerprint, StatSnapshot, type CheckResult } from '../verify/index.js';
 import { isProblem, PROBLEM_KINDS } from '../verify/findings.js';
 import { restore } from './cache-service.js';
 import { State } from './constants.js';
@@ -14,7 +15,7 @@ import { cacheKeys, damagedFingerprint } from './keys.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
 import { annotate, pullFailure, writeOutputs, writeSummary, type RunReport } from './report.js';
-import { ActionState, type StateStore } from './state.js';
+import { ActionState, statSnapshotFile, type StateStore } from './state.js';
 
 /**
  * The main step: image list → install linuxkit (when asked) → restore → verify (repair or
@@ -84,6 +85,7 @@ async function restoreVerifyPull(
       logger: actionLogger,
     }),
   );
+  await recordSnapshot(layout, checked, state);
   run.timings.verifyMs = Date.now() - started;
   run.verification = checked.report;
   if (checked.report.findings.some((f) => PROBLEM_KINDS.has(f.kind))) {
@@ -117,6 +119,7 @@ async function restoreVerifyPull(
         {
           platforms: settings.platforms,
           concurrency: settings.concurrency,
+          refresh: settings.refresh,
           valid: checked.valid,
           validMode: checked.report.mode,
           logger: actionLogger,
@@ -139,6 +142,20 @@ async function restoreVerifyPull(
     };
   }
   return { passed: true, reason: '' };
+}
+
+/** What post trusts instead of hashing again (verify/snapshot.ts). Best effort: post can hash. */
+async function recordSnapshot(layout: Layout, checked: CheckResult, state: StateStore): Promise<void> {
+  const file = statSnapshotFile(layout.root);
+  try {
+    if (!path.relative(layout.root, file).startsWith('..')) throw new Error(`${file} is inside the cache`);
+    const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid, { logger: actionLogger });
+    await snapshot.write(file);
+    state.set(State.StatSnapshot, file);
+    core.debug(`stat snapshot of ${snapshot.blobCount} verified blobs in ${file}`);
+  } catch (err) {
+    core.debug(`no stat snapshot (${errorMessage(err)}): the post step will hash every blob`);
+  }
 }
 
 async function finish(run: RunReport, verified: boolean, state: StateStore): Promise<void> {

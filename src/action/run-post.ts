@@ -1,15 +1,14 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../errors.js';
 import { Layout } from '../layout/layout.js';
-import { checkLayout, layoutFingerprint, pruneUnreferenced } from '../verify/index.js';
+import { recheckLayout, StatSnapshot } from '../verify/index.js';
 import { describeFinding } from '../verify/index.js';
 import { isDamage, isProblem } from '../verify/findings.js';
-import { save } from './cache-service.js';
 import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
 import { cacheKeys, isDamagedFingerprint, saveKey } from './keys.js';
 import { actionLogger } from './logger.js';
-import { ActionState, type StateStore } from './state.js';
+import { ActionState, statSnapshotFile, type StateStore } from './state.js';
 
 /**
  * The post step. The build may have written into the cache (linuxkit pulls what it misses,
@@ -34,9 +33,17 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
     return `cache ${settings.path} does not exist: nothing to save`;
   const layout = await Layout.open(settings.path, { create: false });
   if (settings.prune === 'unlisted') await dropUnlisted(layout, settings);
-  const report = await core.group('verify the cache again before saving', () =>
-    checkLayout(layout, { mode: 'full', platforms: [], repair: true, logger: actionLogger }),
+  const snapshotFile = state.get(State.StatSnapshot) || statSnapshotFile(layout.root);
+  const snapshot = await StatSnapshot.read(snapshotFile, layout, actionLogger);
+  const checked = await core.group('verify the cache again before saving', () =>
+    recheckLayout(layout, {
+      ...(snapshot ? { snapshot } : {}),
+      prune: settings.prune !== 'off',
+      logger: actionLogger,
+    }),
   );
+  const { report, pruned } = checked;
+  core.info(`${checked.hashed} blobs hashed, ${checked.trusted} unchanged since the main step verified them`);
   for (const f of report.findings.filter(isDamage)) core.warning(`after the build: ${describeFinding(f)}`);
   if (!report.ok) {
     core.warning(
@@ -44,13 +51,10 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
     );
     return 'not saved: the cache is not consistent';
   }
-  if (settings.prune !== 'off') {
-    const pruned = await pruneUnreferenced(layout, { dryRun: false, logger: actionLogger });
-    if (pruned.removed.length)
-      core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
-    if (pruned.note) core.info(`prune: ${pruned.note}`);
-  }
-  const fingerprint = await layoutFingerprint(layout);
+  if (pruned?.removed.length)
+    core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
+  if (pruned?.note) core.info(`prune: ${pruned.note}`);
+  const { fingerprint } = checked;
   const restored = state.get(State.RestoredFingerprint);
   if (fingerprint === restored) return `cache unchanged since restore (${fingerprint}): not saving`;
   const keys = cacheKeys(settings);
@@ -62,6 +66,8 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
     );
     return 'not saved: the key is taken by the damaged cache';
   }
+  // Loaded only to save: @actions/cache is most of this bundle, and a warm run saves nothing.
+  const { save } = await import('./cache-service.js');
   const outcome = await save(layout.root, key);
   if (outcome.saved) core.setOutput(Outputs.SavedKey, key);
   return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;

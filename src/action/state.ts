@@ -1,4 +1,7 @@
 import * as core from '@actions/core';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Outputs, State } from './constants.js';
 
 /**
@@ -41,4 +44,13 @@ export class OutputState extends MemoryState {
     const output = AS_OUTPUT[name];
     if (output) core.setOutput(output, value);
   }
+}
+
+/**
+ * Where main leaves its stat snapshot for post: the runner's temp dir (emptied after each job),
+ * one file per cache path, so the save sub-action finds it without being told.
+ */
+export function statSnapshotFile(cacheRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  const id = createHash('sha256').update(cacheRoot).digest('hex').slice(0, 16);
+  return path.join(env.RUNNER_TEMP || tmpdir(), 'oci-cache-guard', `stat-snapshot-${id}.json`);
 }

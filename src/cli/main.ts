@@ -2,31 +2,42 @@ import { GuardError, UsageError, errorMessage } from '../errors.js';
 import { printable } from '../format.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
-import { lsCommand, LS_HELP } from './commands/ls.js';
-import { pruneCommand, PRUNE_HELP } from './commands/prune.js';
-import { pullCommand, PULL_HELP } from './commands/pull.js';
-import { validateCommand, VALIDATE_HELP } from './commands/validate.js';
 import type { CliContext } from './context.js';
 import { watchInterrupts } from './interrupt.js';
 import { describeWriteError, guardedOutput, type Output } from './output.js';
 
-type Command = { run: (argv: string[], ctx: CliContext) => Promise<number>; help: string; summary: string };
+type Loaded = { run: (argv: string[], ctx: CliContext) => Promise<number>; help: string };
+type Command = { load: () => Promise<Loaded>; summary: string };
 
+// Each command's module is loaded only when it runs: validate, ls and prune never load the
+// registry stack (most of the bundle's bytes), and --help loads no command at all.
 const COMMANDS: Record<string, Command> = {
   validate: {
-    run: validateCommand,
-    help: VALIDATE_HELP,
+    load: async () => {
+      const m = await import('./commands/validate.js');
+      return { run: m.validateCommand, help: m.VALIDATE_HELP };
+    },
     summary: 'check every blob and image; --repair fixes what is wrong',
   },
   pull: {
-    run: pullCommand,
-    help: PULL_HELP,
+    load: async () => {
+      const m = await import('./commands/pull.js');
+      return { run: m.pullCommand, help: m.PULL_HELP };
+    },
     summary: 'pull images into the cache atomically, resuming interrupted downloads',
   },
-  ls: { run: lsCommand, help: LS_HELP, summary: 'list cached images, their platforms and completeness' },
+  ls: {
+    load: async () => {
+      const m = await import('./commands/ls.js');
+      return { run: m.lsCommand, help: m.LS_HELP };
+    },
+    summary: 'list cached images, their platforms and completeness',
+  },
   prune: {
-    run: pruneCommand,
-    help: PRUNE_HELP,
+    load: async () => {
+      const m = await import('./commands/prune.js');
+      return { run: m.pruneCommand, help: m.PRUNE_HELP };
+    },
     summary: 'delete unreferenced blobs, partial downloads and strays',
   },
 };
@@ -108,7 +119,7 @@ async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? commandNamed(rest[0]) : undefined;
-    ctx.out(topic ? topic.help : usage());
+    ctx.out(topic ? (await topic.load()).help : usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === 'version') {
@@ -124,7 +135,7 @@ async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
   }
   const verbose = rest.includes('--verbose') || rest.includes('-v');
   try {
-    return await command.run(rest, ctx);
+    return await (await command.load()).run(rest, ctx);
   } catch (err) {
     ctx.stderr.write(`oci-cache-guard ${name}: ${printable(errorMessage(err))}\n`);
     if (verbose && err instanceof Error) {

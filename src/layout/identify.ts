@@ -77,7 +77,8 @@ export async function assertMayWrite(dir: string): Promise<CacheDirectory> {
  * lose, so it counts as empty.
  */
 async function isBeingCreated(dir: string, names: string[]): Promise<boolean> {
-  for (const name of names) {
+  // blobs/ last: any other name settles it without listing a big blobs/sha256.
+  for (const name of [...names.filter((n) => n !== BLOBS_DIR), ...names.filter((n) => n === BLOBS_DIR)]) {
     if (name.startsWith(LOCK_FILE) || name === LINUXKIT_LOCK_FILE) continue; // LOCKS_DIR too
     if (name.startsWith(LAYOUT_FILE + TEMP_INFIX) || name.startsWith(INDEX_FILE + TEMP_INFIX)) continue;
     if (name !== BLOBS_DIR || !(await lstat(path.join(dir, name))).isDirectory()) return false;

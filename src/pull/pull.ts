@@ -8,11 +8,13 @@ import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
-import type { RegistryClient } from '../registry/client.js';
-import { hashFileInline } from '../verify/hash-pool.js';
+import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
+import { hashFileInline, HashPool } from '../verify/hash-pool.js';
+import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
 import { limiter } from './limit.js';
+import { currentRoot, type RefreshMode } from './refresh.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
 
 export interface PullOptions {
@@ -29,16 +31,19 @@ export interface PullOptions {
   /** Bytes received, as they arrive; `total` grows as manifests reveal layers. */
   onProgress?: (p: { bytes: number; total: number }) => void;
   signal?: AbortSignal;
-  /** Ask the registry even when index.json already has a complete entry of that name. */
-  refresh?: boolean;
+  /** Whether to ask the registry about an image complete in the cache (default never). */
+  refresh?: RefreshMode;
 }
 
 export interface PullResult {
   /** The index.json name (`docker.io/library/redis`). */
   name: string;
   reference: string;
-  status: 'pulled' | 'cached' | 'failed';
+  /** updated: the cache had another image under this name (a tag that moved); see previousDigest. */
+  status: 'pulled' | 'updated' | 'cached' | 'failed';
   digest?: Digest;
+  /** For `updated`: the digest the cache had under this name. */
+  previousDigest?: Digest;
   /** Bytes received from the network. */
   bytes: number;
   /** Blobs downloaded / reused from the cache. */
@@ -76,11 +81,14 @@ export async function pullImages(
   const limit = limiter(options.concurrency);
   const progress = { bytes: 0, total: 0 };
   const running = await layout.registerPull();
+  // Checks images already in the cache; its workers start only when a blob needs hashing.
+  const hasher = HashPool.create();
   try {
     return await Promise.all(
-      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress })),
+      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress, hasher })),
     );
   } finally {
+    await hasher.close();
     await running.release();
   }
 }
@@ -89,6 +97,7 @@ interface RunContext extends PullOptions {
   valid: ValidSet;
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   progress: { bytes: number; total: number };
+  hasher: Hasher;
 }
 
 async function pullOne(
@@ -111,12 +120,19 @@ async function pullOne(
     ms: 0,
   };
   try {
-    if (!ctx.refresh && (await completeInCache(layout, ref, ctx, result))) {
-      result.status = 'cached';
-      result.ms = Date.now() - started;
-      return result;
+    let resolved: ResolvedManifest | undefined;
+    if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+      const now = ctx.refresh === 'head' && !ref.digest ? await currentRoot(client, ref, ctx) : undefined;
+      if (!now || now.digest === result.digest) {
+        result.status = 'cached';
+        result.ms = Date.now() - started;
+        return result;
+      }
+      resolved = now.resolved;
     }
-    const { descriptor: root, bytes } = await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {});
+    const previous = await entryDigest(layout, ref);
+    const { descriptor: root, bytes } =
+      resolved ?? (await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {}));
     result.digest = root.digest;
     await storeManifest(layout, root, bytes, ctx.valid);
     const blobs: Descriptor[] = [];
@@ -150,6 +166,10 @@ async function pullOne(
     await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
     await layout.setEntry(root, ref.name);
     if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
+    if (previous !== undefined && previous !== root.digest) {
+      result.status = 'updated';
+      result.previousDigest = previous;
+    }
   } catch (err) {
     result.status = 'failed';
     result.error = `${errorMessage(err)}`;
@@ -160,6 +180,14 @@ async function pullOne(
 }
 
 class NotCachedError extends GuardError {}
+
+/** The digest of the index.json entry of that name, if any. */
+async function entryDigest(layout: Layout, ref: Reference): Promise<Digest | undefined> {
+  const read = await layout.readIndex();
+  return read.state === 'ok'
+    ? read.doc.entries.find((e) => e.name === ref.name)?.descriptor?.digest
+    : undefined;
+}
 
 /**
  * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
@@ -180,10 +208,8 @@ async function completeInCache(
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
     await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
-    for (const blob of blobs) {
-      if (!ctx.valid.has(blob.digest)) result.hashedBlobs++;
-      if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
-    }
+    await hashInPool(layout, blobs, ctx, result);
+    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
     result.digest = root.digest;
@@ -195,6 +221,33 @@ async function completeInCache(
       ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return false;
   }
+}
+
+/**
+ * Hashes the blobs of a cached image not yet verified in this run, all at once on the worker
+ * pool. Those that match join `valid`; isPresentAndValid then settles the others (and deletes
+ * what is proven wrong).
+ */
+async function hashInPool(
+  layout: Layout,
+  blobs: Descriptor[],
+  ctx: RunContext,
+  result: PullResult,
+): Promise<void> {
+  const todo = [...new Map(blobs.map((b) => [b.digest, b])).values()].filter((b) => !ctx.valid.has(b.digest));
+  result.hashedBlobs += todo.length;
+  if (todo.length === 0) return;
+  const items = todo.map((b) => ({
+    path: layout.blobPath(b.digest),
+    algorithm: digestAlgorithm(b.digest),
+    size: b.size,
+    maxBytes: b.size,
+  }));
+  const hashed = await ctx.hasher.hashFiles(items);
+  hashed.forEach((r, i) => {
+    const b = todo[i]!;
+    if (r.ok && r.hex === digestHex(b.digest) && r.size === b.size) ctx.valid.add(b.digest);
+  });
 }
 
 /** One image's walk: manifests already collected (each once, however shared), indexes above this one. */

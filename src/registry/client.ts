@@ -59,6 +59,11 @@ export interface RequestOptions {
 export interface RegistryClient {
   /** The root manifest or index a reference names (by digest when it has one, else its tag, else `latest`). */
   resolve(ref: Reference, opts?: RequestOptions): Promise<ResolvedManifest>;
+  /**
+   * The digest a reference names now, by HEAD (Docker Hub does not count a HEAD as a pull):
+   * its Docker-Content-Digest, or undefined when the registry sends none (then resolve()).
+   */
+  headDigest(ref: Reference, opts?: RequestOptions): Promise<Digest | undefined>;
   /** A manifest or index by descriptor: same checks as resolve(), and its size must equal descriptor.size. */
   manifest(repo: RepositoryRef, descriptor: Descriptor, opts?: RequestOptions): Promise<Buffer>;
   /** A blob body, size-capped; see BlobResponse. */
@@ -313,6 +318,27 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
       return onEndpoints(ref.registry, subject, (ep) =>
         fetchManifest(ep, ref, manifestTarget(ref), subject, { digest: ref.digest }, requestOpts.signal),
       );
+    },
+
+    async headDigest(ref, requestOpts = {}) {
+      const subject = ref.name;
+      return onEndpoints(ref.registry, subject, async (ep) => {
+        const res = await transport.send(ep, {
+          method: 'HEAD',
+          path: `/v2/${ref.repository}/manifests/${manifestTarget(ref)}`,
+          headers: { accept: MANIFEST_ACCEPT },
+          scope: `repository:${ref.repository}:pull`,
+          subject,
+          signal: requestOpts.signal,
+        });
+        if (res.statusCode !== 200) throw await transport.errorFor(ep, res, subject);
+        discard(res.body);
+        const dcd = res.headers['docker-content-digest'];
+        const served = Array.isArray(dcd) ? dcd[0] : dcd;
+        if (served === undefined || isDigest(served)) return served;
+        log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest on HEAD`);
+        return undefined;
+      });
     },
 
     async manifest(repo, descriptor, requestOpts = {}) {

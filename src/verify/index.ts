@@ -6,6 +6,7 @@ import type { Report, VerifyMode } from './findings.js';
 import { HashPool, type BatchProgress, type HashPoolOptions } from './hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
 import { repairLayout } from './repair.js';
+import type { ScanResult } from './scan.js';
 import { verifyLayout } from './verify.js';
 
 export interface CheckOptions {
@@ -26,6 +27,8 @@ export interface CheckResult {
    * found against them (mode `size`: the size is all that was checked; see report.mode).
    */
   valid: Set<Digest>;
+  /** The scan behind the report (each blob's stat and hash verdict), for a stat snapshot. */
+  scan: ScanResult;
 }
 
 /** Verify a layout and, when asked, repair it: the one call the CLI and the Action make. */
@@ -55,7 +58,7 @@ export async function checkLayoutDetailed(layout: Layout, options: CheckOptions)
       const bySize = options.mode === 'size' && blob.hashOk === undefined && !named.has(blob.digest);
       if (blob.hashOk || bySize) valid.add(blob.digest);
     }
-    return { report, valid };
+    return { report, valid, scan: verification.scan };
   } finally {
     await pool.close();
   }
@@ -82,3 +85,5 @@ export async function pruneUnreferenced(
 export type { Finding, FindingKind, ImageStatus, PlatformStatus, Report, VerifyMode } from './findings.js';
 export { describeFinding } from './verify.js';
 export { layoutFingerprint } from './fingerprint.js';
+export { recheckLayout, type RecheckResult } from './recheck.js';
+export { StatSnapshot } from './snapshot.js';

@@ -1,6 +1,7 @@
 import { GuardError } from '../errors.js';
 import { LIVE_WRITER_NOTE, WRITER_GRACE_MS, type Layout } from '../layout/layout.js';
 import type { Finding } from './findings.js';
+import type { ScanResult } from './scan.js';
 import { verifyLayout, type VerifyOptions } from './verify.js';
 
 export interface PruneResult {
@@ -18,17 +19,18 @@ const PRUNABLE = new Set(['unreferenced', 'partial', 'stray']);
  * Mark from index.json, sweep the rest: deletes valid blobs nothing references, partial
  * downloads and strays, under the cache lock. While a pull is running, its blobs are not
  * referenced yet (the entry is written last), so unreferenced blobs and partials are kept.
- * Blobs of any index.json entry are kept, even a broken one.
+ * Blobs of any index.json entry are kept, even a broken one. `scan` reuses an earlier scan.
  */
 export async function pruneLayout(
   layout: Layout,
   options: VerifyOptions & { dryRun: boolean },
+  scan?: ScanResult,
 ): Promise<PruneResult> {
   // A dry run deletes nothing: without the lock it works on a cache it may not write to.
   const locked = <T>(fn: () => Promise<T>) =>
     options.dryRun ? fn() : layout.withLock(fn, options.logger ? { logger: options.logger } : {});
   return locked(async () => {
-    const { report, index } = await verifyLayout(layout, options);
+    const { report, index } = await verifyLayout(layout, options, scan);
     // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
     if (index.state !== 'ok') {
       throw new GuardError(

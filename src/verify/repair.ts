@@ -122,7 +122,8 @@ function sameFinding(f: Finding): string {
   return `${f.kind}:${f.path}${f.path === INDEX_FILE ? `:${f.detail}` : ''}`;
 }
 
-function afterRemoval(scan: ScanResult, findings: Finding[], layout: Layout): ScanResult {
+/** The scan without the files `findings` say were removed. */
+export function afterRemoval(scan: ScanResult, findings: Finding[], layout: Layout): ScanResult {
   const removed = new Set(
     findings.filter((f) => f.action === 'removed').map((f) => path.join(layout.root, f.path)),
   );

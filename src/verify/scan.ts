@@ -22,6 +22,19 @@ export interface BlobFile {
   hashOk?: boolean;
   /** The digest its content really has, when it was hashed and differs. */
   actualHex?: string;
+  /** Its lstat when scanned, before any hashing: what a stat snapshot records (snapshot.ts). */
+  stat?: BlobStat;
+}
+
+/** The lstat fields that change when a file's content may have: nanoseconds, as bigints. */
+export interface BlobStat {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** Wall-clock time (ms) just before the lstat: a change after it has a later ctime. */
+  takenAtMs: number;
 }
 
 export interface OtherFile {
@@ -102,12 +115,14 @@ export async function scanBlobs(layout: Layout, options: ScanOptions): Promise<S
 async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanResult): Promise<void> {
   for (const name of await readdir(dir)) {
     const p = path.join(dir, name);
-    const s = await lstat(p);
+    const takenAtMs = Date.now();
+    const s = await lstat(p, { bigint: true });
+    const size = Number(s.size);
     const notFile = kindOf(s);
     const stray = (detail: string, digest?: Digest) =>
       result.strays.push({
         path: p,
-        size: s.size,
+        size,
         detail,
         isDirectory: s.isDirectory(),
         ...(digest ? { digest } : {}),
@@ -115,24 +130,29 @@ async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanR
     if (isValidHex(algorithm, name)) {
       const digest = makeDigest(algorithm, name);
       if (notFile) stray(notFile, digest);
-      else result.blobs.set(digest, { digest, path: p, size: s.size });
+      else {
+        const { dev, ino, mtimeNs, ctimeNs } = s;
+        const stat = { dev, ino, size: s.size, mtimeNs, ctimeNs, takenAtMs };
+        result.blobs.set(digest, { digest, path: p, size, stat });
+      }
       continue;
     }
     const hex = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : undefined;
     if (hex !== undefined && isValidHex(algorithm, hex) && !notFile) {
       result.partials.push({
         path: p,
-        size: s.size,
-        detail: `${s.size} bytes downloaded`,
+        size,
+        detail: `${size} bytes downloaded`,
         digest: makeDigest(algorithm, hex),
         isDirectory: false,
       });
       continue;
     }
-    if (!notFile && mayBeLiveWrite(s)) {
+    const mtimeMs = Number(s.mtimeMs);
+    if (!notFile && mayBeLiveWrite({ isFile: () => s.isFile(), mtimeMs })) {
       // Not judged yet: informational, like a partial download, and never deleted while young.
-      const detail = `${strayNameDetail(algorithm, name)}, written ${Math.round((Date.now() - s.mtimeMs) / 1000)} s ago; ${LIVE_WRITER_NOTE}`;
-      result.partials.push({ path: p, size: s.size, detail, isDirectory: false });
+      const detail = `${strayNameDetail(algorithm, name)}, written ${Math.round((Date.now() - mtimeMs) / 1000)} s ago; ${LIVE_WRITER_NOTE}`;
+      result.partials.push({ path: p, size, detail, isDirectory: false });
       continue;
     }
     stray(notFile ?? strayNameDetail(algorithm, name));

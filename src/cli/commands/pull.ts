@@ -3,13 +3,21 @@ import { shortDigest } from '../../oci/digest.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
 import { pullImages, type PullResult } from '../../pull/pull.js';
+import { REFRESH_MODES } from '../../pull/refresh.js';
 import type { PlatformSelection } from '../../pull/plan.js';
 import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-input.js';
 import { createRegistryClient } from '../../registry/index.js';
 import { COMMON_OPTIONS, commonSettings, parseCommand, parsePlatforms } from '../args.js';
 import { openCache } from '../cache.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatDuration, naming, printable, printableJson } from '../../format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatPullsLeft,
+  naming,
+  printable,
+  printableJson,
+} from '../../format.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -24,7 +32,9 @@ Options:
   --concurrency N          parallel blob downloads (default 4)
   --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
   --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
-  --refresh                ask the registry even for images already complete in the cache
+  --refresh MODE           images already complete in the cache: never (default) use them as
+                           they are; head: ask with one HEAD whether the tag moved (not a pull
+                           on Docker Hub) and pull it only if it did; always: ask with GET
   --json                   print the results as JSON
   --cache DIR              the layout (default $LINUXKIT_CACHE, else ~/.linuxkit/cache)
 
@@ -43,7 +53,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       concurrency: { type: 'string' },
       'insecure-registry': { type: 'string', multiple: true },
       'registry-mirror': { type: 'string', multiple: true },
-      refresh: { type: 'boolean', default: false },
+      refresh: { type: 'string', default: 'never' },
     },
     true,
   );
@@ -56,6 +66,11 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   const platforms: PlatformSelection = values.platform?.includes('all')
     ? 'all'
     : parsePlatforms(values.platform);
+  const refresh = REFRESH_MODES.find((m) => m === values.refresh);
+  if (!refresh)
+    throw new UsageError(
+      `invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`,
+    );
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new UsageError(
@@ -79,7 +94,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       platforms: Array.isArray(platforms) && platforms.length === 0 ? [hostPlatform()] : platforms,
       concurrency,
       logger: ctx.logger,
-      refresh: values.refresh,
+      refresh,
       onProgress: (p) => progress.update(p.bytes, p.total),
     });
   } finally {
@@ -93,6 +108,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
       ctx.stderr.write(
         `oci-cache-guard pull: ${printable(naming(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`,
       );
+  if (client.rateLimit && !settings.json) ctx.out(formatPullsLeft(client.rateLimit));
   return results.every((r) => r.status !== 'failed') ? 0 : 1;
 }
 
@@ -101,5 +117,7 @@ function describeResult(r: PullResult): string {
   const digest = r.digest ? ` ${shortDigest(r.digest)}` : '';
   if (r.status === 'cached') return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
   const resumed = r.resumedBytes > 0 ? `, ${formatBytes(r.resumedBytes)} resumed` : '';
+  if (r.status === 'updated')
+    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
   return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
 }

@@ -1,0 +1,234 @@
+/**
+ * `npm run bench -- warm [--size-gib 1] [--rounds 3] [--node PATH] [--keep]`
+ *
+ * A warm cache hit, run as a runner runs it: the current source bundled (scripts/bundle.mjs
+ * --out), the test harness's runner (one child process per step, a runner's environment) and
+ * its cache service emulator with the real `@actions/cache`. The cache is linuxkit-shaped: one
+ * image per layer (one half-size layer, the rest 8 MiB), every image listed in `images`. It is
+ * saved once; each round then starts a fresh machine and runs main (restore, verify, the pull's
+ * check) and post (verify again; nothing changed, nothing saved), and between them
+ * `openssl dgst -sha256` in parallel over the restored cache, the cost of hashing it once.
+ *
+ * Goals: post ≤ 0.5 × openssl (post must not hash again); main's overhead beyond restoring and
+ * hashing (main − restore − openssl) < 0.5 s. Also printed: the CLI's start (`--help`, and
+ * `validate` of an empty layout) against `node -e 0`, medians of interleaved runs. Exit 1 when
+ * a goal fails. Step times include node's start, as on a runner.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cachePaths } from '../src/action/cache-service.js';
+import { collect, mb, median } from './common.js';
+import { runOpenssl, writeRandomBlob } from './verify.js';
+
+/** The harness (runner, emulator): loaded when the bench runs, not when it is listed. */
+const harness = () => import('../__tests__/harness/runner.js');
+const emulatorModule = () => import('../__tests__/harness/cache-emulator.js');
+
+export const summary = 'a warm 1 GiB cache hit as the runner runs it (main, then post) vs openssl; CLI start';
+
+const MiB = 1024 * 1024;
+const SMALL_LAYER = 8 * MiB;
+const GOAL_POST_RATIO = 0.5;
+const GOAL_MAIN_OVERHEAD_S = 0.5;
+const KEY = 'oci-cache-guard-bench-warm';
+const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+interface Settings {
+  sizeGiB: number;
+  rounds: number;
+  node: string;
+  keep: boolean;
+}
+
+function parse(args: string[]): Settings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'size-gib': { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
+      node: { type: 'string', default: process.execPath },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const sizeGiB = Number(values['size-gib']);
+  const rounds = Number(values.rounds);
+  if (!(sizeGiB > 0)) throw new Error(`--size-gib ${values['size-gib']}: expected a positive number`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds ${values.rounds}: expected a whole number ≥ 1`);
+  return { sizeGiB, rounds, node: values.node, keep: values.keep };
+}
+
+/** A layout of single-layer images (config, manifest, index.json entry each); their names. */
+async function generateImages(root: string, sizeGiB: number): Promise<string[]> {
+  const blobs = path.join(root, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  const put = async (doc: unknown, mediaType: string) => {
+    const bytes = Buffer.from(JSON.stringify(doc));
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(path.join(blobs, hex), bytes);
+    return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const total = Math.round(sizeGiB * 1024) * MiB;
+  const big = Math.max(MiB, Math.round(total / 2 / MiB) * MiB);
+  const sizes = [
+    big,
+    ...Array<number>(Math.max(1, Math.round((total - big) / SMALL_LAYER))).fill(SMALL_LAYER),
+  ];
+  const buffer = Buffer.allocUnsafe(4 * MiB);
+  const names: string[] = [];
+  const manifests = [];
+  for (const [i, size] of sizes.entries()) {
+    const layer = {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: `sha256:${writeRandomBlob(blobs, size, buffer)}`,
+      size,
+    };
+    const config = await put(
+      { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } },
+      'application/vnd.oci.image.config.v1+json',
+    );
+    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+    const manifest = await put({ schemaVersion: 2, mediaType, config, layers: [layer] }, mediaType);
+    const name = `bench.invalid/warm/img-${i}:1`;
+    names.push(name);
+    manifests.push({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': name } });
+  }
+  await writeFile(path.join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(path.join(root, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  console.log(`generated ${sizes.length} images, ${mb(sizes.reduce((a, b) => a + b, 0))} MB of layers`);
+  return names;
+}
+
+/** Median wall milliseconds of each command, run `n` times each, interleaved. */
+function startTimes(n: number, commands: string[][]): number[] {
+  const times = commands.map(() => [] as number[]);
+  for (let i = 0; i < n; i++) {
+    commands.forEach(([cmd, ...args], j) => {
+      const t = performance.now();
+      const r = spawnSync(cmd!, args, { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.status}`);
+      times[j]!.push(performance.now() - t);
+    });
+  }
+  return times.map(median);
+}
+
+export async function run(args: string[]): Promise<number> {
+  const settings = parse(args);
+  const cores = availableParallelism();
+  const work = await mkdtemp(path.join(tmpdir(), 'ocg-bench-warm-'));
+  const { makeRunner, plainSave } = await harness();
+  const { emulatorEnv, startCacheEmulator } = await emulatorModule();
+  const emulator = await startCacheEmulator();
+  const runner = await makeRunner(emulatorEnv(emulator));
+  const cleanup = async () => {
+    await emulator.stop();
+    if (!settings.keep) {
+      await runner.remove();
+      await rm(work, { recursive: true, force: true });
+    }
+  };
+  try {
+    const bundles = path.join(work, 'bundles');
+    console.log('bundling the current source (main, post, cli)…');
+    const built = await collect(process.execPath, [
+      path.join(REPO, 'scripts', 'bundle.mjs'),
+      '--out',
+      bundles,
+      'main',
+      'post',
+      'cli',
+    ]);
+    if (built.code !== 0) throw new Error(`bundle failed: ${built.stderr.trim()}`);
+    runner.bundleDir = bundles;
+
+    const images = await generateImages(runner.linuxkitCache, settings.sizeGiB);
+    const names = new Set(await readdir(path.join(runner.linuxkitCache, 'blobs', 'sha256')));
+    if ((await plainSave(runner, cachePaths(runner.linuxkitCache), KEY)) < 0)
+      throw new Error('could not save the cache');
+    const inputs = { images: images.join('\n'), key: KEY };
+    const rounds: {
+      main: number;
+      restore: number;
+      verify: number;
+      pull: number;
+      post: number;
+      openssl: number;
+    }[] = [];
+    for (let r = 0; r < settings.rounds; r++) {
+      await runner.freshMachine();
+      const opts = { inputs, node: settings.node, timeoutMs: 600_000 };
+      const main = await runner.step('main', opts);
+      if (
+        main.code !== 0 ||
+        main.outputs['cache-matched-key'] !== KEY ||
+        main.outputs['pulled-images'] !== '0'
+      )
+        throw new Error(`main did not hit the cache: ${main.stdout}\n${main.stderr}`);
+      const report = JSON.parse(await readFile(main.outputs.report!, 'utf8')) as {
+        timings: { restoreMs: number; verifyMs: number; pullMs: number };
+      };
+      const openssl = await runOpenssl(runner.linuxkitCache, cores, names);
+      const post = await runner.step('post', { ...opts, state: main.state, env: main.exportedEnv });
+      const counted = /^(\d+) blobs hashed, (\d+) unchanged/m.exec(post.stdout);
+      if (post.code !== 0 || !counted) throw new Error(`post failed: ${post.stdout}\n${post.stderr}`);
+      if (counted[1] !== '0') throw new Error(`post hashed ${counted[1]} blobs of an unchanged cache`);
+      const t = report.timings;
+      rounds.push({
+        main: main.ms / 1000,
+        restore: t.restoreMs / 1000,
+        verify: t.verifyMs / 1000,
+        pull: t.pullMs / 1000,
+        post: post.ms / 1000,
+        openssl,
+      });
+      const last = rounds.at(-1)!;
+      console.log(
+        `round ${r + 1}: main ${last.main.toFixed(2)} s (restore ${last.restore.toFixed(2)}, verify ${last.verify.toFixed(2)}, pull ${last.pull.toFixed(2)}), ` +
+          `post ${last.post.toFixed(2)} s, openssl ${openssl.toFixed(2)} s`,
+      );
+    }
+
+    const m = (key: keyof (typeof rounds)[number]) => median(rounds.map((x) => x[key]));
+    const postRatio = m('post') / m('openssl');
+    const overhead = median(rounds.map((x) => x.main - x.restore - x.openssl));
+    const emptyLayout = path.join(work, 'empty');
+    await mkdir(emptyLayout);
+    await writeFile(path.join(emptyLayout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(path.join(emptyLayout, 'index.json'), '{"schemaVersion":2,"manifests":[]}');
+    const cli = path.join(bundles, 'cli', 'index.js');
+    const [bare, help, validate] = startTimes(20, [
+      [settings.node, '-e', '0'],
+      [settings.node, cli, '--help'],
+      [settings.node, cli, 'validate', '--cache', emptyLayout],
+    ]);
+
+    const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+    const sizes = await Promise.all(
+      [...names].map((n) => stat(path.join(runner.linuxkitCache, 'blobs', 'sha256', n))),
+    );
+    const bytes = mb(sizes.reduce((sum, s) => sum + s.size, 0));
+    console.log(
+      `\nwarm bench: ${names.size} blobs, ${bytes} MB, ${cores} cores, node ${spawnSync(settings.node, ['--version']).stdout.toString().trim()}, medians of ${settings.rounds}`,
+    );
+    console.log(
+      `  post   ${m('post').toFixed(2)} s vs openssl ${m('openssl').toFixed(2)} s (xargs -P ${cores}): ${postRatio.toFixed(2)}×   goal ≤ ${GOAL_POST_RATIO}×   ${pass(postRatio <= GOAL_POST_RATIO)}`,
+    );
+    console.log(
+      `  main   ${m('main').toFixed(2)} s: restore ${m('restore').toFixed(2)}, verify ${m('verify').toFixed(2)}, pull ${m('pull').toFixed(2)}; beyond restore and openssl's hashing ${overhead.toFixed(2)} s   goal < ${GOAL_MAIN_OVERHEAD_S} s   ${pass(overhead < GOAL_MAIN_OVERHEAD_S)}`,
+    );
+    console.log(
+      `  CLI start: --help ${help!.toFixed(0)} ms, validate (empty layout) ${validate!.toFixed(0)} ms; node -e 0 ${bare!.toFixed(0)} ms`,
+    );
+    return postRatio <= GOAL_POST_RATIO && overhead < GOAL_MAIN_OVERHEAD_S ? 0 : 1;
+  } finally {
+    await cleanup();
+    if (settings.keep) console.log(`kept ${work} and ${runner.root}`);
+  }
+}

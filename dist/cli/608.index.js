@@ -1,0 +1,2814 @@
+export const id = 608;
+export const ids = [608];
+export const modules = {
+
+/***/ 6608:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  PULL_HELP: () => (/* binding */ PULL_HELP),
+  pullCommand: () => (/* binding */ pullCommand)
+});
+
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __webpack_require__(452);
+// EXTERNAL MODULE: ./lib/oci/digest.js
+var oci_digest = __webpack_require__(9501);
+// EXTERNAL MODULE: ./lib/oci/platform.js
+var oci_platform = __webpack_require__(7122);
+;// CONCATENATED MODULE: ./lib/oci/reference.js
+/**
+ * Image references, expanded the way linuxkit expands them.
+ *
+ * linuxkit (src/cmd/linuxkit/util/reference.go `ReferenceExpand`, used by `linuxkit build` through
+ * moby/build/build.go and cache/pull.go `ImagePull`) does NOT use distribution's
+ * `ParseNormalizedNamed`. It splits the string on `/`:
+ *   - one part (`redis`, `redis:7`, `redis@sha256:…`)      → `docker.io/library/` + ref
+ *   - two parts whose first has no `.` / `:` and is not `localhost` (`linuxkit/kernel:6.6`)
+ *                                                          → `docker.io/` + ref
+ *   - anything else is kept exactly as written (`docker.io/redis`, `foo/bar/baz`, `ghcr.io/o/r`).
+ * No `:latest` is added for `linuxkit build` (only `linuxkit cache pull` adds one), so the cache entry
+ * that `linuxkit build` looks up for `redis` is named `docker.io/library/redis`. The name then goes
+ * through containerd's `reference.Parse(...).String()`, which gives the same string back for every
+ * reference we accept, tag and digest included.
+ *
+ * Where the bytes come from is decided by go-containerregistry's reading of that name (the first path
+ * component is a registry when it holds `.` or `:`; Docker Hub repositories without a `/` get
+ * `library/`), so `docker.io/redis` is stored as `docker.io/redis` but fetched from
+ * `docker.io` repository `library/redis`. We follow Docker in treating a leading `localhost/` as a
+ * registry too. The grammar checked is distribution's (lowercase path components, tag
+ * `[\w][\w.-]{0,127}`, name ≤ 255 characters).
+ */
+
+
+/** A reference string that cannot be parsed; the message names it and what is wrong. */
+class InvalidReferenceError extends errors/* UsageError */.eb {
+    reference;
+    problem;
+    name = 'InvalidReferenceError';
+    constructor(reference, problem) {
+        super(`invalid image reference ${JSON.stringify(reference.slice(0, 300))}: ${problem}`);
+        this.reference = reference;
+        this.problem = problem;
+    }
+}
+const DOCKER_HUB = 'docker.io';
+/** Where Docker Hub's distribution API is served. */
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/** The key docker's config.json uses for Docker Hub credentials. */
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+const DEFAULT_TAG = 'latest';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io']);
+const MAX_NAME_LENGTH = 255;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DOMAIN_LABEL = '(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])';
+const DOMAIN = new RegExp(`^(?:${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]+)?$`);
+/** linuxkit's `util.ReferenceExpand` without `ReferenceWithTag`: the name `linuxkit build` looks up. */
+function expandName(ref) {
+    const parts = ref.split('/');
+    if (parts.length === 1)
+        return `${DOCKER_HUB}/library/${ref}`;
+    const first = parts[0];
+    if (parts.length === 2 && !first.includes('.') && !first.includes(':') && first !== 'localhost') {
+        return `${DOCKER_HUB}/${ref}`;
+    }
+    return ref;
+}
+function looksLikeRegistry(component) {
+    return component.includes('.') || component.includes(':') || component === 'localhost';
+}
+/** Parses and expands an image reference; throws InvalidReferenceError naming what is wrong. */
+function parseReference(input) {
+    const fail = (problem) => {
+        throw new InvalidReferenceError(input, problem);
+    };
+    if (typeof input !== 'string' || input === '')
+        fail('empty reference');
+    if (input.includes('://'))
+        fail('a reference has no URL scheme; write host/repository[:tag]');
+    if (/\s/.test(input))
+        fail('contains whitespace');
+    const name = expandName(input);
+    let rest = name;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        const d = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (d.includes('@'))
+            fail('more than one "@"');
+        if (!(0,oci_digest/* isDigest */.Bc)(d)) {
+            fail(`digest ${JSON.stringify(d)} is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
+        }
+        digest = d;
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag)) {
+            fail(`tag ${JSON.stringify(tag)} must be 1 to 128 of A-Z a-z 0-9 _ . - and must not start with . or -`);
+        }
+    }
+    if (rest.length > MAX_NAME_LENGTH)
+        fail(`name is longer than ${MAX_NAME_LENGTH} characters`);
+    const slash = rest.indexOf('/');
+    let registry = DOCKER_HUB;
+    let repository = rest;
+    if (slash > 0 && looksLikeRegistry(rest.slice(0, slash))) {
+        registry = rest.slice(0, slash);
+        repository = rest.slice(slash + 1);
+        if (!DOMAIN.test(registry))
+            fail(`registry ${JSON.stringify(registry)} is not a valid host[:port]`);
+    }
+    if (repository === '')
+        fail('repository name is empty');
+    for (const component of repository.split('/')) {
+        if (component === '')
+            fail(`repository ${JSON.stringify(repository)} has an empty path component`);
+        if (component !== component.toLowerCase()) {
+            fail(`repository ${JSON.stringify(repository)} must be lowercase`);
+        }
+        if (!PATH_COMPONENT.test(component)) {
+            fail(`repository component ${JSON.stringify(component)} may hold only a-z 0-9 and single separators (. _ __ -) between them`);
+        }
+    }
+    if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) {
+        registry = DOCKER_HUB;
+        if (!repository.includes('/'))
+            repository = `library/${repository}`;
+    }
+    return {
+        original: input,
+        name,
+        registry,
+        repository,
+        ...(tag !== undefined ? { tag } : {}),
+        ...(digest !== undefined ? { digest } : {}),
+    };
+}
+/** What to ask the registry for: the digest when there is one, else the tag, else `latest`. */
+function manifestTarget(ref) {
+    return ref.digest ?? ref.tag ?? DEFAULT_TAG;
+}
+/** The host serving a registry's distribution API: `registry-1.docker.io` for Docker Hub. */
+function registryApiHost(registry) {
+    return DOCKER_HUB_ALIASES.has(registry.toLowerCase()) ? DOCKER_HUB_API_HOST : registry;
+}
+/** `registry/repository[:tag][@digest]` for messages, e.g. `127.0.0.1:5000/test/img:nope`. */
+function formatReference(ref) {
+    return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./lib/layout/atomic.js
+var atomic = __webpack_require__(3849);
+// EXTERNAL MODULE: ./lib/layout/layout.js + 3 modules
+var layout_layout = __webpack_require__(1688);
+;// CONCATENATED MODULE: ./lib/layout/blob-writer.js
+
+
+
+
+
+
+
+
+const PREFIX_READ_BYTES = 4 * 1024 * 1024;
+/** Buffers per writev() call: Linux's IOV_MAX. */
+const MAX_IOV = 1024;
+/**
+ * Writes one blob so that no wrong byte ever appears under its final name: bytes go to
+ * `<hex>.download` while being hashed, at most `descriptor.size` of them, and the file is
+ * renamed to `<hex>` only when size and digest match. A partial file left by an interrupted
+ * run is resumed: its bytes are hashed first and `offset` says where the download restarts.
+ * The caller holds the blob's lock (`layout.lockBlob`).
+ */
+class BlobWriter {
+    descriptor;
+    fh;
+    hash;
+    partial;
+    final;
+    /** Bytes already on disk when opened (resume point). */
+    offset;
+    position;
+    constructor(descriptor, fh, hash, partial, final, offset) {
+        this.descriptor = descriptor;
+        this.fh = fh;
+        this.hash = hash;
+        this.partial = partial;
+        this.final = final;
+        this.offset = offset;
+        this.position = offset;
+    }
+    static async open(layout, descriptor, options) {
+        const partial = layout.partialPath(descriptor.digest);
+        const final = layout.blobPath(descriptor.digest);
+        const hash = (0,external_node_crypto_.createHash)((0,oci_digest/* digestAlgorithm */.g4)(descriptor.digest));
+        const existing = options.resume ? await (0,promises_.lstat)(partial).catch(() => undefined) : undefined;
+        const resumeFrom = existing?.isFile() && existing.size > 0 && existing.size <= descriptor.size ? existing.size : 0;
+        if (resumeFrom === 0)
+            await (0,promises_.unlink)(partial).catch(() => { });
+        // O_NOFOLLOW: a symlink planted at the partial name is never written through.
+        const flags = external_node_fs_.constants.O_RDWR | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW;
+        const fh = await (0,promises_.open)(partial, flags, 0o644).catch((err) => {
+            throw (0,layout_layout/* cannotWrite */.zz)(err);
+        });
+        let offset = 0;
+        if (resumeFrom > 0) {
+            const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
+            while (offset < resumeFrom) {
+                const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
+                if (bytesRead === 0)
+                    break;
+                hash.update(buf.subarray(0, bytesRead));
+                offset += bytesRead;
+            }
+        }
+        await fh.truncate(offset);
+        return new BlobWriter(descriptor, fh, hash, partial, final, offset);
+    }
+    /**
+     * True when the resumed partial already holds all `descriptor.size` bytes (a run killed after
+     * the last byte, before the rename): nothing is left to fetch, commit() decides.
+     */
+    get complete() {
+        return this.position === this.descriptor.size;
+    }
+    /** Bytes written so far, including the resumed prefix. */
+    get written() {
+        return this.position;
+    }
+    async write(chunk) {
+        await this.writev([chunk]);
+    }
+    /**
+     * Hashes and appends several chunks with as few writev() calls as the kernel allows (one,
+     * normally): a download hands over what arrived while the previous write was in flight.
+     */
+    async writev(chunks) {
+        let length = 0;
+        for (const c of chunks)
+            length += c.length;
+        if (this.position + length > this.descriptor.size) {
+            throw new errors/* DigestMismatchError */.h(`blob ${(0,oci_digest/* shortDigest */.VK)(this.descriptor.digest)} is longer than its declared ${this.descriptor.size} bytes`);
+        }
+        for (const c of chunks)
+            this.hash.update(c);
+        let pending = chunks.filter((c) => c.length > 0);
+        while (pending.length > 0) {
+            const batch = pending.slice(0, MAX_IOV);
+            const { bytesWritten } = await this.fh.writev(batch, this.position);
+            this.position += bytesWritten;
+            // A short write (rare: a full disk, a signal) leaves the rest of the batch to go again.
+            let skip = bytesWritten;
+            let i = 0;
+            while (i < pending.length && skip >= pending[i].length)
+                skip -= pending[i++].length;
+            pending = pending.slice(i);
+            if (skip > 0)
+                pending[0] = pending[0].subarray(skip);
+            if (bytesWritten === 0 && pending.length > 0)
+                throw new Error(`writev wrote nothing to ${this.partial}`);
+        }
+    }
+    /** Checks size and digest, then fsyncs and renames into place. On mismatch the partial is deleted. */
+    async commit() {
+        const { size, digest } = this.descriptor;
+        const hex = this.hash.digest('hex');
+        if (this.position !== size || hex !== (0,oci_digest/* digestHex */.sU)(digest)) {
+            await this.discard();
+            throw new errors/* DigestMismatchError */.h(this.position !== size
+                ? `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} truncated: ${this.position} of ${size} bytes`
+                : `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} digest mismatch: got ${(0,oci_digest/* digestAlgorithm */.g4)(digest)}:${hex.slice(0, 12)}…`);
+        }
+        await this.fh.sync();
+        await this.fh.close();
+        await (0,promises_.rename)(this.partial, this.final);
+        await (0,atomic/* syncDir */.ty)(external_node_path_.dirname(this.final));
+    }
+    /** Stops writing and keeps the partial file so the next run resumes it. */
+    async close() {
+        await this.fh.sync().catch(() => { });
+        await this.fh.close().catch(() => { });
+    }
+    /** Stops writing and deletes the partial file. */
+    async discard() {
+        await this.fh.close().catch(() => { });
+        await (0,promises_.unlink)(this.partial).catch(() => { });
+    }
+}
+
+// EXTERNAL MODULE: ./lib/oci/descriptor.js
+var descriptor = __webpack_require__(1260);
+// EXTERNAL MODULE: ./lib/oci/mediatypes.js
+var mediatypes = __webpack_require__(8152);
+// EXTERNAL MODULE: ./lib/verify/hash-pool.js + 1 modules
+var hash_pool = __webpack_require__(4794);
+// EXTERNAL MODULE: ./lib/verify/walk.js
+var verify_walk = __webpack_require__(9820);
+;// CONCATENATED MODULE: ./lib/registry/errors.js
+
+/** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
+const OCI_ERROR_CODES = [
+    'BLOB_UNKNOWN',
+    'BLOB_UPLOAD_INVALID',
+    'BLOB_UPLOAD_UNKNOWN',
+    'DIGEST_INVALID',
+    'MANIFEST_BLOB_UNKNOWN',
+    'MANIFEST_INVALID',
+    'MANIFEST_UNKNOWN',
+    'MANIFEST_UNVERIFIED',
+    'NAME_INVALID',
+    'NAME_UNKNOWN',
+    'SIZE_INVALID',
+    'TAG_INVALID',
+    'UNAUTHORIZED',
+    'DENIED',
+    'UNSUPPORTED',
+    'TOOMANYREQUESTS',
+    'RANGE_INVALID',
+    'PAGINATION_NUMBER_INVALID',
+    'UNAVAILABLE',
+    'UNKNOWN',
+];
+const CODE_TEXT = {
+    NAME_UNKNOWN: 'repository unknown',
+    TOOMANYREQUESTS: 'too many requests',
+    UNAVAILABLE: 'registry unavailable',
+};
+/** `manifest unknown` for MANIFEST_UNKNOWN. */
+function codeText(code) {
+    return CODE_TEXT[code] ?? code.toLowerCase().replaceAll('_', ' ');
+}
+/** Error bodies are read up to this many bytes, then cut. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** The status codes a retry may cure. */
+function isTemporaryStatus(status) {
+    return (status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504);
+}
+/** A registry answered with an error (or could not be reached). One-line message naming the image. */
+class RegistryError extends errors/* GuardError */.U$ {
+    name = 'RegistryError';
+    status;
+    code;
+    /** True when trying again later may succeed (429, 5xx, network). */
+    temporary;
+    url;
+    body;
+    constructor(message, details = {}) {
+        super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+        this.status = details.status;
+        this.code = details.code;
+        this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
+        this.url = details.url;
+        this.body = details.body;
+    }
+}
+/** A manifest bigger than we are willing to read. */
+class ManifestTooLargeError extends errors/* GuardError */.U$ {
+    name = 'ManifestTooLargeError';
+}
+/** A manifest we will not handle: Docker schema 1, or a media type that is not an image. */
+class UnsupportedManifestError extends errors/* GuardError */.U$ {
+    name = 'UnsupportedManifestError';
+}
+/** A request our transport policy refuses: plain HTTP, a redirect downgrade, too many hops. */
+class TransportPolicyError extends errors/* GuardError */.U$ {
+    name = 'TransportPolicyError';
+}
+/** Credentials, helpers and token servers. */
+class AuthError extends errors/* GuardError */.U$ {
+    name = 'AuthError';
+}
+/** The `errors` array of an OCI error body; empty when the body is something else. */
+function parseOciErrors(body) {
+    try {
+        const v = JSON.parse(body);
+        if (typeof v !== 'object' || v === null || !Array.isArray(v.errors))
+            return [];
+        return (v.errors ?? []).flatMap((e) => {
+            if (typeof e !== 'object' || e === null)
+                return [];
+            const { code, message } = e;
+            if (typeof code !== 'string')
+                return [];
+            return [{ code, ...(typeof message === 'string' ? { message } : {}) }];
+        });
+    }
+    catch {
+        return [];
+    }
+}
+function asCode(code) {
+    const upper = code?.toUpperCase();
+    return OCI_ERROR_CODES.includes(upper ?? '') ? upper : undefined;
+}
+function codeForStatus(status) {
+    if (status === 401)
+        return 'UNAUTHORIZED';
+    if (status === 403)
+        return 'DENIED';
+    if (status === 429)
+        return 'TOOMANYREQUESTS';
+    if (status === 502 || status === 503 || status === 504)
+        return 'UNAVAILABLE';
+    return undefined;
+}
+/**
+ * Closes a response body we will not read (further). An undici body destroyed before its end
+ * emits an 'error' (aborted); nobody is listening for it, so it is swallowed here.
+ */
+function discard(body) {
+    body.on('error', () => { });
+    body.destroy();
+}
+/** Reads at most `cap` bytes of a body as text, then discards the rest. */
+async function readCapped(body, cap = MAX_ERROR_BODY_BYTES) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of body) {
+            if (size < cap)
+                chunks.push(chunk.subarray(0, cap - size));
+            size += chunk.length;
+            if (size >= cap)
+                break;
+        }
+    }
+    catch {
+        // an error body that fails halfway still tells us the status
+    }
+    finally {
+        discard(body);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** Drops user info and the values of query parameters (signed object-storage URLs carry secrets there). */
+function redactUrl(url) {
+    let u;
+    try {
+        u = new URL(String(url));
+    }
+    catch {
+        return '<invalid URL>';
+    }
+    u.username = '';
+    u.password = '';
+    for (const key of [...new Set(u.searchParams.keys())]) {
+        if (key !== 'scope' && key !== 'service')
+            u.searchParams.set(key, 'REDACTED');
+    }
+    return u.toString().replaceAll('REDACTED', '…');
+}
+/**
+ * The error for an unsuccessful response: `manifest unknown: 127.0.0.1:5000/test/img:nope`.
+ * `subject` names what was asked for; `hint` adds what we know (e.g. which credentials were used).
+ */
+function errorFromResponse(args) {
+    const entries = parseOciErrors(args.body);
+    const first = entries[0];
+    const code = asCode(first?.code) ?? codeForStatus(args.status);
+    const text = code && code !== 'UNKNOWN' ? codeText(code) : `HTTP ${args.status}`;
+    const extras = [];
+    const serverMessage = first?.message?.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (serverMessage && serverMessage.toLowerCase() !== text)
+        extras.push(serverMessage);
+    if (args.hint)
+        extras.push(args.hint);
+    return new RegistryError(`${text}: ${args.subject}${extras.length ? ` (${extras.join('; ')})` : ''}`, {
+        status: args.status,
+        ...(code ? { code } : {}),
+        url: redactUrl(args.url),
+        body: args.body,
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/pull/download.js
+
+
+
+
+
+
+/**
+ * Bytes gathered from the network before they go to disk in one writev(): while one batch is
+ * being written the next one fills, so the socket and the disk work at the same time, and at
+ * most two batches per download are held in memory.
+ */
+const WRITE_BATCH_BYTES = 256 * 1024;
+/**
+ * Makes `descriptor`'s blob present and valid in the layout: reuses it when it is already
+ * there and verified, else downloads it into `<hex>.download` (resuming an earlier partial with
+ * a Range request), hashing as it streams, and renames it into place only when it matches.
+ * Wrong bytes (a digest or size mismatch, after a resume or not) are deleted and the download
+ * starts over from zero once; a transfer that breaks keeps what arrived for the next run.
+ */
+async function ensureBlob(layout, client, repo, descriptor, options) {
+    if (options.valid.has(descriptor.digest))
+        return { fetched: 0, cached: true, resumed: 0 };
+    const lock = await layout.lockBlob(descriptor.digest);
+    try {
+        const hashed = !options.valid.has(descriptor.digest);
+        if (await isPresentAndValid(layout, descriptor, options.valid))
+            return { fetched: 0, cached: true, resumed: 0, hashed };
+        let fetched = 0;
+        let resumed = 0;
+        for (let attempt = 0;; attempt++) {
+            let writer = await BlobWriter.open(layout, descriptor, { resume: attempt === 0 });
+            try {
+                if (writer.complete) {
+                    // Every byte is here already: renamed when it matches, else (DigestMismatchError) fetched again.
+                    await writer.commit();
+                    options.valid.add(descriptor.digest);
+                    return { fetched: 0, cached: false, resumed: writer.offset };
+                }
+                const response = await client.blob(repo, descriptor, {
+                    ...(writer.offset > 0 ? { offset: writer.offset } : {}),
+                    ...(options.signal ? { signal: options.signal } : {}),
+                });
+                if (response.start !== writer.offset) {
+                    // The server ignored the Range request: start over with the whole body.
+                    await writer.discard();
+                    writer = await BlobWriter.open(layout, descriptor, { resume: false });
+                }
+                else
+                    resumed = writer.offset;
+                await copyBody(response.body, writer, (n) => {
+                    fetched += n;
+                    options.onBytes?.(n);
+                });
+                await writer.commit();
+                options.valid.add(descriptor.digest);
+                return { fetched, cached: false, resumed };
+            }
+            catch (err) {
+                if (err instanceof errors/* DigestMismatchError */.h) {
+                    // Proven wrong (a corrupted transfer, a bad partial, a registry sending too much):
+                    // never kept, and worth one fresh download.
+                    await writer.discard();
+                    if (attempt === 0)
+                        continue;
+                    throw err;
+                }
+                // Keep the partial for the next run: its bytes are checked by the final digest.
+                await writer.close();
+                throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
+            }
+        }
+    }
+    finally {
+        await lock.release();
+    }
+}
+/**
+ * Streams `body` into `writer` in batches of about WRITE_BATCH_BYTES, one writev() in flight
+ * at a time. When the body fails halfway, everything that did arrive is still written (the
+ * next run resumes right after it), then the error is thrown.
+ */
+async function copyBody(body, writer, onBytes) {
+    let batch = [];
+    let batchBytes = 0;
+    let inFlight;
+    let readError;
+    const flush = () => {
+        const chunks = batch;
+        batch = [];
+        batchBytes = 0;
+        return writer.writev(chunks);
+    };
+    try {
+        for await (const chunk of body) {
+            onBytes(chunk.length);
+            batch.push(chunk);
+            batchBytes += chunk.length;
+            if (batchBytes >= WRITE_BATCH_BYTES) {
+                if (inFlight)
+                    await inFlight;
+                inFlight = flush();
+                // Awaited on the next batch or below; a failure must not count as unhandled meanwhile.
+                inFlight.catch(() => { });
+            }
+        }
+    }
+    catch (err) {
+        readError = err;
+    }
+    if (inFlight)
+        await inFlight;
+    if (batch.length > 0)
+        await flush();
+    if (readError !== undefined)
+        throw readError;
+}
+/** A network failure in the middle of a body, as one line naming the blob and how far it got. */
+function describeTransferError(err, repo, descriptor, written, signal) {
+    if (err instanceof errors/* GuardError */.U$ || signal?.aborted)
+        return err;
+    const e = err;
+    const why = e.code === 'UND_ERR_BODY_TIMEOUT'
+        ? 'the registry stopped sending (body timeout)'
+        : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
+            ? `connection lost (${e.message})`
+            : (e.message ?? String(err));
+    return new RegistryError(`blob ${repo.registry}/${repo.repository}@${descriptor.digest}: ${why} after ${written} of ${descriptor.size} bytes; the next pull resumes from there`, { temporary: true, cause: err });
+}
+/**
+ * A blob already under its final name is reused only after hashing proves it. Only a file
+ * proven wrong (it hashes to another digest) is deleted. A valid blob of another size than
+ * the descriptor declares (the descriptor is what is wrong), or a file longer than declared
+ * (not hashed to its end), is kept: a download renames over it only bytes that match.
+ */
+async function isPresentAndValid(layout, descriptor, valid) {
+    if (valid.has(descriptor.digest))
+        return true;
+    const path = layout.blobPath(descriptor.digest);
+    const result = await (0,hash_pool/* hashFileInline */.ap)(path, (0,oci_digest/* digestAlgorithm */.g4)(descriptor.digest), {
+        maxBytes: descriptor.size,
+    });
+    if (!result.ok)
+        return false;
+    if (result.hex !== (0,oci_digest/* digestHex */.sU)(descriptor.digest)) {
+        await (0,promises_.unlink)(path).catch(() => { }); // proven wrong: it must not stay under this name
+        return false;
+    }
+    if (result.size !== descriptor.size)
+        return false;
+    valid.add(descriptor.digest);
+    return true;
+}
+
+;// CONCATENATED MODULE: ./lib/pull/limit.js
+/** Runs at most `n` of the given tasks at once, in the order they were queued. */
+function limiter(n) {
+    let active = 0;
+    const queue = [];
+    const next = () => {
+        if (active >= n)
+            return;
+        const start = queue.shift();
+        if (start) {
+            active++;
+            start();
+        }
+    };
+    return (fn) => new Promise((resolve, reject) => {
+        queue.push(() => {
+            fn()
+                .then(resolve, reject)
+                .finally(() => {
+                active--;
+                next();
+            });
+        });
+        next();
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/pull/refresh.js
+
+const REFRESH_MODES = ['never', 'head', 'always'];
+/**
+ * refresh: head: the digest the tag names now, from one HEAD; when the registry sends no
+ * Docker-Content-Digest, from a GET, whose manifest the pull then uses. Undefined (keep the
+ * cached image) when the registry cannot be asked.
+ */
+async function currentRoot(client, ref, ctx) {
+    const opts = ctx.signal ? { signal: ctx.signal } : {};
+    try {
+        const digest = await client.headDigest(ref, opts);
+        if (digest)
+            return { digest };
+        ctx.logger?.debug(`${ref.name}: no Docker-Content-Digest on HEAD: resolving the tag with GET`);
+        const resolved = await client.resolve(ref, opts);
+        return { digest: resolved.descriptor.digest, resolved };
+    }
+    catch (err) {
+        if (ctx.signal?.aborted)
+            throw err;
+        ctx.logger?.warn(`${ref.name}: could not check whether its tag moved (${(0,errors/* errorMessage */.gJ)(err)}): using the cached image`);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/pull/plan.js
+
+
+
+/** Picks what to pull from an index for the wanted platforms; a descriptor listed again is picked once. */
+function selectFromIndex(index, wanted) {
+    const picked = new Set();
+    const once = (m) => {
+        const key = `${m.mediaType} ${m.digest}`;
+        if (picked.has(key))
+            return false;
+        picked.add(key);
+        return true;
+    };
+    const candidates = index.manifests.filter((m) => !(0,verify_walk/* isAttestation */.H3)(m));
+    const nested = candidates.filter((m) => (0,mediatypes/* isIndexMediaType */.$$)(m.mediaType));
+    const manifests = [];
+    const unavailable = [];
+    if (wanted === 'all') {
+        for (const m of candidates)
+            if (once(m))
+                manifests.push(m);
+    }
+    else {
+        for (const platform of wanted) {
+            const match = candidates.find((m) => m.platform && (0,oci_platform/* platformSatisfies */.jU)(m.platform, platform));
+            if (match) {
+                if (once(match))
+                    manifests.push(match);
+            }
+            else if (nested.length === 0)
+                unavailable.push(platform);
+        }
+        // Nested indexes carry no platform of their own: follow them all.
+        for (const m of nested)
+            if (once(m))
+                manifests.push(m);
+    }
+    const chosen = new Set(manifests.map((m) => m.digest));
+    const attestations = index.manifests.filter((m) => (0,verify_walk/* isAttestation */.H3)(m) && chosen.has(m.annotations?.[mediatypes/* Annotation */.YH.DockerReferenceDigest]) && once(m));
+    return { manifests, attestations, unavailable };
+}
+function describePlatforms(index) {
+    return index.manifests
+        .filter((m) => !(0,verify_walk/* isAttestation */.H3)(m) && m.platform)
+        .map((m) => (0,oci_platform/* formatPlatform */.Bq)(m.platform))
+        .join(', ');
+}
+
+;// CONCATENATED MODULE: ./lib/pull/pull.js
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Pulls each reference into the layout: the root manifest or index, and for the wanted
+ * platforms each manifest, config, layer and attestation (with its blobs). The index.json
+ * entry is written last, only when everything under it is present and verified, so an
+ * interrupted pull never leaves an entry linuxkit would trust.
+ */
+async function pullImages(layout, client, refs, options) {
+    await layout.init();
+    await layout.checkDirectories();
+    const valid = options.valid ?? new Set();
+    if (options.valid)
+        options.logger?.debug(`pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`);
+    const limit = limiter(options.concurrency);
+    const progress = { bytes: 0, total: 0 };
+    const running = await layout.registerPull();
+    // Checks images already in the cache; its workers start only when a blob needs hashing.
+    const hasher = hash_pool/* HashPool */.vO.create();
+    try {
+        return await Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress, hasher })));
+    }
+    finally {
+        await hasher.close();
+        await running.release();
+    }
+}
+async function pullOne(layout, client, ref, ctx) {
+    const started = Date.now();
+    const result = {
+        name: ref.name,
+        reference: ref.original,
+        status: 'pulled',
+        bytes: 0,
+        fetchedBlobs: 0,
+        cachedBlobs: 0,
+        resumedBytes: 0,
+        hashedBlobs: 0,
+        skipped: [],
+        ms: 0,
+    };
+    try {
+        let resolved;
+        if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+            const now = ctx.refresh === 'head' && !ref.digest ? await currentRoot(client, ref, ctx) : undefined;
+            if (!now || now.digest === result.digest) {
+                result.status = 'cached';
+                result.ms = Date.now() - started;
+                return result;
+            }
+            resolved = now.resolved;
+        }
+        const previous = await entryDigest(layout, ref);
+        const { descriptor: root, bytes } = resolved ?? (await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {}));
+        result.digest = root.digest;
+        await storeManifest(layout, root, bytes, ctx.valid);
+        const blobs = [];
+        await collect(layout, client, ref, root, bytes, ctx, blobs, result);
+        ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
+        const fetchBlob = (b) => ctx.limit(async () => {
+            const r = await ensureBlob(layout, client, ref, b, {
+                valid: ctx.valid,
+                onBytes: (n) => {
+                    result.bytes += n;
+                    ctx.progress.bytes += n;
+                    ctx.onProgress?.(ctx.progress);
+                },
+                ...(ctx.signal ? { signal: ctx.signal } : {}),
+            });
+            if (r.cached)
+                result.cachedBlobs++;
+            else
+                result.fetchedBlobs++;
+            if (r.hashed)
+                result.hashedBlobs++;
+            result.resumedBytes += r.resumed;
+        });
+        const seen = new Set();
+        const single = singlePlatformConfig(root, bytes, ctx.platforms);
+        if (single) {
+            // The config first: an image built for another platform costs no layer download.
+            seen.add(single.config.digest);
+            await fetchBlob(single.config);
+            const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
+            if (mismatch)
+                throw new errors/* GuardError */.U$(mismatch);
+        }
+        await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
+        await layout.setEntry(root, ref.name);
+        if (result.fetchedBlobs === 0 && result.bytes === 0)
+            result.status = 'cached';
+        if (previous !== undefined && previous !== root.digest) {
+            result.status = 'updated';
+            result.previousDigest = previous;
+        }
+    }
+    catch (err) {
+        result.status = 'failed';
+        result.error = `${(0,errors/* errorMessage */.gJ)(err)}`;
+        ctx.logger?.debug(`pull ${ref.original} failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+    result.ms = Date.now() - started;
+    return result;
+}
+class NotCachedError extends errors/* GuardError */.U$ {
+}
+/** The digest of the index.json entry of that name, if any. */
+async function entryDigest(layout, ref) {
+    const read = await layout.readIndex();
+    return read.state === 'ok'
+        ? read.doc.entries.find((e) => e.name === ref.name)?.descriptor?.digest
+        : undefined;
+}
+/**
+ * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
+ * blob for the wanted platforms to be present and verified; then no request is made at all.
+ */
+async function completeInCache(layout, ref, ctx, result) {
+    const read = await layout.readIndex();
+    const entry = read.state === 'ok' ? read.doc.entries.find((e) => e.name === ref.name && e.descriptor) : undefined;
+    if (!entry?.descriptor)
+        return false;
+    const root = entry.descriptor;
+    try {
+        const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
+        const blobs = [];
+        await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
+        await hashInPool(layout, blobs, ctx, result);
+        for (const blob of blobs)
+            if (!(await isPresentAndValid(layout, blob, ctx.valid)))
+                return false;
+        const single = singlePlatformConfig(root, bytes, ctx.platforms);
+        if (single && (await platformMismatch(layout, ref, single.config, single.wanted)))
+            return false;
+        result.digest = root.digest;
+        result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
+        return true;
+    }
+    catch (err) {
+        // Anything short of a complete, valid closure in the cache: ask the registry.
+        if (!(err instanceof NotCachedError))
+            ctx.logger?.debug(`${ref.name}: cache entry unusable: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        return false;
+    }
+}
+/**
+ * Hashes the blobs of a cached image not yet verified in this run, all at once on the worker
+ * pool. Those that match join `valid`; isPresentAndValid then settles the others (and deletes
+ * what is proven wrong).
+ */
+async function hashInPool(layout, blobs, ctx, result) {
+    const todo = [...new Map(blobs.map((b) => [b.digest, b])).values()].filter((b) => !ctx.valid.has(b.digest));
+    result.hashedBlobs += todo.length;
+    if (todo.length === 0)
+        return;
+    const items = todo.map((b) => ({
+        path: layout.blobPath(b.digest),
+        algorithm: (0,oci_digest/* digestAlgorithm */.g4)(b.digest),
+        size: b.size,
+        maxBytes: b.size,
+    }));
+    const hashed = await ctx.hasher.hashFiles(items);
+    hashed.forEach((r, i) => {
+        const b = todo[i];
+        if (r.ok && r.hex === (0,oci_digest/* digestHex */.sU)(b.digest) && r.size === b.size)
+            ctx.valid.add(b.digest);
+    });
+}
+/** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
+async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, walk = { seen: new Set(), path: [], onPath: new Map() }) {
+    if ((0,mediatypes/* isIndexMediaType */.$$)(desc.mediaType)) {
+        const index = (0,descriptor/* parseIndex */.A1)(bytes, `index ${desc.digest}`);
+        const selection = selectFromIndex(index, walk.path.length === 0 ? ctx.platforms : 'all');
+        if (selection.unavailable.length > 0) {
+            throw new errors/* GuardError */.U$(`${ref.name} has no ${selection.unavailable.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`);
+        }
+        walk.onPath.set(desc.digest, walk.path.length);
+        walk.path.push(desc.digest);
+        try {
+            for (const child of [...selection.manifests, ...selection.attestations]) {
+                const isIndex = (0,mediatypes/* isIndexMediaType */.$$)(child.mediaType);
+                const above = isIndex ? walk.onPath.get(child.digest) : undefined;
+                if (above !== undefined)
+                    throw new errors/* GuardError */.U$(`${ref.name}: ${(0,verify_walk/* describeCycle */.aR)(walk.path, above)}`);
+                const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
+                if (walk.seen.has(key))
+                    continue;
+                walk.seen.add(key);
+                const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
+                await collect(layout, client, ref, child, childBytes, ctx, blobs, result, walk);
+            }
+        }
+        finally {
+            walk.path.pop();
+            walk.onPath.delete(desc.digest);
+        }
+        return;
+    }
+    const manifest = (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${desc.digest}`);
+    blobs.push(manifest.config);
+    for (const layer of manifest.layers) {
+        if (layer.urls?.length)
+            result.skipped.push(layer.digest);
+        else
+            blobs.push(layer);
+    }
+}
+/** A manifest from the cache when present and valid, else from the registry (then stored). */
+async function fetchManifest(layout, client, ref, desc, valid) {
+    if (desc.size > mediatypes/* MAX_MANIFEST_BYTES */.ZJ)
+        throw new errors/* GuardError */.U$(`manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${mediatypes/* MAX_MANIFEST_BYTES */.ZJ} allowed`);
+    if (valid.has(desc.digest)) {
+        // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
+        const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
+        if (bytes?.length === desc.size)
+            return bytes;
+    }
+    const cached = await (0,hash_pool/* hashFileInline */.ap)(layout.blobPath(desc.digest), (0,oci_digest/* digestAlgorithm */.g4)(desc.digest), {
+        maxBytes: desc.size,
+        keepBytes: true,
+    });
+    if (cached.ok && cached.hex === (0,oci_digest/* digestHex */.sU)(desc.digest) && cached.size === desc.size) {
+        valid.add(desc.digest);
+        return cached.bytes;
+    }
+    if (!client)
+        throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
+    const bytes = await client.manifest(ref, desc);
+    await storeManifest(layout, desc, bytes, valid);
+    return bytes;
+}
+/** Writes manifest bytes (already checked against the digest by the client) atomically. */
+async function storeManifest(layout, desc, bytes, valid) {
+    if (valid.has(desc.digest))
+        return;
+    const lock = await layout.lockBlob(desc.digest);
+    try {
+        const writer = await BlobWriter.open(layout, desc, { resume: false });
+        try {
+            await writer.write(bytes);
+            await writer.commit();
+        }
+        catch (err) {
+            await writer.discard();
+            throw err;
+        }
+        valid.add(desc.digest);
+    }
+    finally {
+        await lock.release();
+    }
+}
+/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
+function singlePlatformConfig(root, bytes, wanted) {
+    if (wanted === 'all' || (0,mediatypes/* isIndexMediaType */.$$)(root.mediaType))
+        return undefined;
+    return { config: (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${root.digest}`).config, wanted };
+}
+/**
+ * A single-platform image says its platform in its config, where an index says it beside each
+ * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
+ * error when one is not, undefined when all are or the config names no platform (an artifact).
+ */
+async function platformMismatch(layout, ref, config, wanted) {
+    if (config.size > mediatypes/* MAX_MANIFEST_BYTES */.ZJ)
+        return undefined;
+    let doc;
+    try {
+        doc = JSON.parse((await layout.readBlob(config.digest, mediatypes/* MAX_MANIFEST_BYTES */.ZJ)).toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const { os, architecture, variant } = doc ?? {};
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
+        return undefined;
+    const have = (0,oci_platform/* normalizePlatform */.FL)({
+        os,
+        architecture,
+        ...(typeof variant === 'string' && variant ? { variant } : {}),
+    });
+    const missing = wanted.filter((w) => !(0,oci_platform/* platformSatisfies */.jU)(have, w));
+    if (missing.length === 0)
+        return undefined;
+    return `${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it is a single-platform ${(0,oci_platform/* formatPlatform */.Bq)(have)} image)`;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/credentials-input.js
+
+/**
+ * Parses `host=user:password` lines (the Action's `registry-auth` input and the CLI's
+ * `OCI_CACHE_GUARD_REGISTRY_AUTH` variable). Errors name the line number, never its secret.
+ */
+function parseRegistryAuth(text, source) {
+    const out = {};
+    text.split(/\r?\n/).forEach((raw, i) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const colon = line.indexOf(':', eq + 1);
+        const host = line.slice(0, Math.max(eq, 0)).trim();
+        if (eq <= 0 || colon < 0 || host === '' || /\s/.test(host)) {
+            throw new errors/* UsageError */.eb(`${source} line ${i + 1}: expected host=user:password (e.g. ghcr.io=octocat:TOKEN)`);
+        }
+        out[host] = { username: line.slice(eq + 1, colon), password: line.slice(colon + 1) };
+    });
+    return out;
+}
+/** Parses `registry=https://mirror` entries (`--registry-mirror`, the `registry-mirrors` input). */
+function parseMirrors(entries, source) {
+    const out = {};
+    for (const entry of entries
+        .flatMap((e) => e.split(/\r?\n/))
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const eq = entry.indexOf('=');
+        if (eq <= 0)
+            throw new errors/* UsageError */.eb(`${source} ${JSON.stringify(entry)}: expected registry=URL (e.g. docker.io=https://mirror.gcr.io)`);
+        (out[entry.slice(0, eq).trim()] ??= []).push(entry.slice(eq + 1).trim());
+    }
+    return out;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __webpack_require__(6752);
+// EXTERNAL MODULE: ./lib/format.js
+var format = __webpack_require__(2016);
+;// CONCATENATED MODULE: ./lib/registry/auth/challenge.js
+/**
+ * WWW-Authenticate (RFC 9110 §11.6.1): one or more challenges, each a scheme followed by
+ * comma-separated `name=value` parameters whose values are tokens or quoted strings (which may
+ * hold commas, spaces and backslash escapes). Several header lines are the same as one joined by ", ".
+ */
+const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+class Cursor {
+    s;
+    pos = 0;
+    constructor(s) {
+        this.s = s;
+    }
+    get done() {
+        return this.pos >= this.s.length;
+    }
+    peek() {
+        return this.s[this.pos] ?? '';
+    }
+    skipSpace() {
+        while (this.peek() === ' ' || this.peek() === '\t')
+            this.pos++;
+    }
+    skipSpaceAndCommas() {
+        while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === ',')
+            this.pos++;
+    }
+    token() {
+        const start = this.pos;
+        while (!this.done && TOKEN_CHAR.test(this.peek()))
+            this.pos++;
+        return this.s.slice(start, this.pos);
+    }
+    /** An unquoted value; lenient: anything up to a comma or space (unquoted URLs occur in the wild). */
+    bare() {
+        const start = this.pos;
+        while (!this.done && !/[\s,]/.test(this.peek()))
+            this.pos++;
+        return this.s.slice(start, this.pos);
+    }
+    quoted() {
+        // at the opening quote
+        this.pos++;
+        let out = '';
+        while (!this.done) {
+            const c = this.s[this.pos++];
+            if (c === '"')
+                return out;
+            if (c === '\\' && !this.done)
+                out += this.s[this.pos++];
+            else
+                out += c;
+        }
+        return out; // unterminated: take what there is
+    }
+}
+/** Parses WWW-Authenticate header value(s); unknown syntax is skipped, never thrown. */
+function parseWwwAuthenticate(header) {
+    if (header === undefined)
+        return [];
+    const c = new Cursor(typeof header === 'string' ? header : header.join(', '));
+    const challenges = [];
+    let current;
+    while (true) {
+        c.skipSpaceAndCommas();
+        if (c.done)
+            break;
+        const start = c.pos;
+        const name = c.token();
+        if (name === '') {
+            c.pos++; // a character no grammar allows here
+            continue;
+        }
+        c.skipSpace();
+        if (current && c.peek() === '=') {
+            // name=value parameter of the current challenge
+            c.pos++;
+            c.skipSpace();
+            const value = c.peek() === '"' ? c.quoted() : c.bare();
+            const key = name.toLowerCase();
+            if (!Object.hasOwn(current.params, key))
+                current.params[key] = value;
+            continue;
+        }
+        if (!current && c.peek() === '=') {
+            // parameters with no scheme before them: ignore up to the next comma
+            c.pos = start;
+            while (!c.done && c.peek() !== ',')
+                c.pos++;
+            continue;
+        }
+        // a new challenge: `Scheme` possibly followed by a token68 (`Negotiate abc==`) which we skip
+        current = { scheme: name.toLowerCase(), params: {} };
+        challenges.push(current);
+        const afterScheme = c.pos;
+        const maybeToken68 = c.token();
+        c.skipSpace();
+        if (maybeToken68 !== '' && c.peek() === '=') {
+            let p = c.pos;
+            while (c.s[p] === '=')
+                p++;
+            const rest = c.s.slice(p).trimStart();
+            if (rest === '' || rest.startsWith(',')) {
+                c.pos = p; // token68 ending in '='
+                continue;
+            }
+        }
+        c.pos = afterScheme;
+    }
+    return challenges;
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __webpack_require__(7030);
+;// CONCATENATED MODULE: ./lib/registry/policy.js
+/**
+ * Transport policy: which URLs we talk to over what, where credentials may go, which redirects we follow.
+ * HTTPS everywhere except loopback hosts and registries the user names insecure; credentials never go
+ * over plain HTTP to a host that is not loopback; a redirect never downgrades to HTTP, never leaves a
+ * public host for a loopback or link-local one, and never carries our Authorization to another host.
+ */
+
+
+/** `host` of `host[:port]` / `[v6]:port`, lowercased, without brackets. */
+function hostname(hostport) {
+    const h = hostport.toLowerCase();
+    if (h.startsWith('['))
+        return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+    const colon = h.lastIndexOf(':');
+    return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+function ipv4Octets(host) {
+    if ((0,external_node_net_.isIP)(host) === 4)
+        return host.split('.').map(Number);
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    return mapped && (0,external_node_net_.isIP)(mapped[1]) === 4 ? mapped[1].split('.').map(Number) : undefined;
+}
+/** localhost, 127.0.0.0/8, ::1 (and IPv4-mapped loopback). */
+function isLoopbackHost(hostport) {
+    const host = hostname(hostport);
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
+        return true;
+    return ipv4Octets(host)?.[0] === 127;
+}
+/** Loopback, link-local (cloud metadata at 169.254.169.254), unspecified addresses. */
+function isLocalHost(hostport) {
+    if (isLoopbackHost(hostport))
+        return true;
+    const host = hostname(hostport);
+    const v4 = ipv4Octets(host);
+    if (v4)
+        return (v4[0] === 169 && v4[1] === 254) || v4.every((o) => o === 0);
+    if ((0,external_node_net_.isIP)(host) === 6)
+        return host === '::' || /^fe[89ab][0-9a-f]:/.test(host);
+    return false;
+}
+function namedInsecure(hostport, policy) {
+    const hp = hostport.toLowerCase();
+    const host = hostname(hp);
+    return policy.insecureRegistries.some((r) => {
+        const want = r
+            .toLowerCase()
+            .replace(/^[a-z]+:\/\//, '')
+            .replace(/\/.*$/, '');
+        return want === hp || want === host;
+    });
+}
+/** True when plain HTTP may be used for `hostport`. */
+function plainHttpAllowed(hostport, policy) {
+    return isLoopbackHost(hostport) || namedInsecure(hostport, policy);
+}
+/** Credentials may be sent over HTTPS, or over plain HTTP to a loopback host only. */
+function credentialsAllowed(url) {
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.host));
+}
+/** Throws when we may not make a request to `url` at all. */
+function checkUrl(url, policy) {
+    if (url.protocol === 'https:')
+        return;
+    if (url.protocol !== 'http:') {
+        throw new TransportPolicyError(`refusing ${url.protocol} URL for ${url.host}: only https (and http for loopback)`);
+    }
+    if (!plainHttpAllowed(url.host, policy)) {
+        throw new TransportPolicyError(`refusing plain HTTP to ${url.host}: use HTTPS, or name it with --insecure-registry ${url.host}`);
+    }
+}
+/** Throws when a redirect from `from` to `to` must not be followed. */
+function checkRedirect(from, to, policy) {
+    if (from.protocol === 'https:' && to.protocol !== 'https:') {
+        throw new TransportPolicyError(`refusing redirect from https://${from.host} to ${to.protocol}//${to.host}`);
+    }
+    if (isLocalHost(to.host) && !isLocalHost(from.host)) {
+        throw new TransportPolicyError(`refusing redirect from ${from.host} to local address ${to.host}`);
+    }
+    checkUrl(to, policy);
+}
+/** Same scheme, host and port. */
+function sameOrigin(a, b) {
+    return a.origin === b.origin;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/auth/authenticator.js
+
+
+/** Who we are when asking a token server for an OAuth2 grant. */
+const OAUTH_CLIENT_ID = 'oci-cache-guard';
+/** Tokens without `expires_in` live this long (distribution's token spec). */
+const DEFAULT_TOKEN_SECONDS = 60;
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+/** Parses a token server's JSON: `token` or `access_token`, `expires_in` (seconds). */
+function parseTokenResponse(text, where) {
+    let v;
+    try {
+        v = JSON.parse(text);
+    }
+    catch {
+        throw new AuthError(`token server ${where} answered with something that is not JSON`);
+    }
+    const o = (typeof v === 'object' && v !== null ? v : {});
+    const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
+    if (typeof token !== 'string' || token === '') {
+        throw new AuthError(`token server ${where} answered without a token`);
+    }
+    const expires = o.expires_in;
+    const expiresInSeconds = typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_TOKEN_SECONDS;
+    return { token, expiresInSeconds };
+}
+/** When to stop using a token: a tenth of its life early (at most 30 s early), so it does not expire in flight. */
+function expiry(now, seconds) {
+    const ms = seconds * 1000;
+    return now + ms - Math.min(ms / 10, 30_000);
+}
+function describe(cred) {
+    return cred ? `credentials from ${cred.source}` : 'no credentials';
+}
+class Authenticator {
+    #deps;
+    #tokens = new Map();
+    #inflight = new Map();
+    constructor(deps) {
+        this.#deps = deps;
+    }
+    /** What we would say about our credentials for an endpoint, for error messages. */
+    async describeCredentials(ep) {
+        return describe(await this.#deps.credentials.get(ep.credentialKey));
+    }
+    /**
+     * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
+     * undefined to go anonymous. Throws when the only way in would send credentials over plain HTTP.
+     */
+    async authorization(ep, scope) {
+        const header = await this.#header(ep, scope, false);
+        if (header !== undefined && !credentialsAllowed(ep.base)) {
+            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
+        }
+        return header;
+    }
+    /**
+     * After a 401 with `challenges`: remember them, drop the cached token, and return a fresh header,
+     * or undefined when there is nothing new to try.
+     */
+    async refresh(ep, scope, challenges, rejected) {
+        if (challenges.length > 0)
+            ep.challenges = challenges;
+        const header = await this.#header(ep, scope, true);
+        if (header === undefined || (header === rejected && !header.startsWith('Bearer ')))
+            return undefined;
+        if (!credentialsAllowed(ep.base)) {
+            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
+        }
+        return header;
+    }
+    async #header(ep, scope, fresh) {
+        const cred = await this.#deps.credentials.get(ep.credentialKey);
+        if (cred && 'registryToken' in cred)
+            return `Bearer ${cred.registryToken}`;
+        const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
+        if (bearer) {
+            const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
+            return `Bearer ${(await this.#token(ep, bearer, wanted, cred, fresh)).token}`;
+        }
+        const basic = ep.challenges.some((c) => c.scheme === 'basic');
+        if (basic && cred && 'username' in cred) {
+            return `Basic ${this.#deps.secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+        }
+        return undefined;
+    }
+    async #token(ep, challenge, scope, cred, fresh) {
+        const key = [ep.credentialKey, challenge.params.realm, challenge.params.service ?? '', scope].join('|');
+        const cached = this.#tokens.get(key);
+        if (fresh)
+            this.#tokens.delete(key);
+        else if (cached && cached.expiresAt > this.#deps.now())
+            return cached;
+        let p = this.#inflight.get(key);
+        if (!p) {
+            p = this.#fetchToken(ep, challenge, scope, cred).finally(() => this.#inflight.delete(key));
+            this.#inflight.set(key, p);
+        }
+        const got = await p;
+        this.#tokens.set(key, got);
+        return got;
+    }
+    async #fetchToken(ep, challenge, scope, cred) {
+        const { secrets, logger, policy, now } = this.#deps;
+        let realm;
+        try {
+            realm = new URL(challenge.params.realm);
+        }
+        catch {
+            throw new AuthError(`registry ${ep.base.host} names an invalid token realm`);
+        }
+        checkUrl(realm, policy);
+        const service = challenge.params.service;
+        const withCreds = cred !== undefined && ('username' in cred || 'identityToken' in cred);
+        if (withCreds && !credentialsAllowed(realm)) {
+            throw new TransportPolicyError(`refusing to send credentials to token server ${realm.host} over plain HTTP`);
+        }
+        const where = `${realm.host} (scope ${scope}, ${describe(cred)})`;
+        let res;
+        if (cred && 'identityToken' in cred) {
+            const form = new URLSearchParams({
+                grant_type: 'refresh_token',
+                refresh_token: cred.identityToken,
+                client_id: OAUTH_CLIENT_ID,
+                scope,
+                ...(service ? { service } : {}),
+            });
+            res = await this.#deps.request({
+                method: 'POST',
+                url: realm,
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form.toString(),
+            });
+        }
+        else {
+            const url = new URL(realm);
+            if (service)
+                url.searchParams.set('service', service);
+            url.searchParams.append('scope', scope);
+            const headers = {};
+            if (cred && 'username' in cred) {
+                headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+            }
+            res = await this.#deps.request({ method: 'GET', url, headers });
+        }
+        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES);
+        if (res.statusCode !== 200) {
+            const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
+            throw new AuthError(`token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
+        }
+        const parsed = parseTokenResponse(text, where);
+        secrets.add(parsed.token);
+        logger.debug(`registry ${ep.base.host}: token for ${scope} valid ${parsed.expiresInSeconds}s`);
+        return { token: parsed.token, expiresAt: expiry(now(), parsed.expiresInSeconds) };
+    }
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __webpack_require__(1421);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+;// CONCATENATED MODULE: ./lib/log.js
+const silentLogger = { debug() { }, info() { }, warn() { } };
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __webpack_require__(8500);
+;// CONCATENATED MODULE: ./lib/registry/retry.js
+/**
+ * Retry policy, applied once, as an undici interceptor around undici's own RetryHandler (which also
+ * resumes a body cut mid-way with a Range request when the server allows it). We decide whether and
+ * when to retry: network errors, 408/429/5xx; exponential backoff with full jitter; Retry-After
+ * honoured; bounded in attempts, in total time, and for timeouts in the silence sat through
+ * (SilenceBudget). Only GET and HEAD are retried.
+ */
+
+
+
+const RETRY_DEFAULTS = Object.freeze({
+    maxAttempts: 5,
+    baseDelayMs: 500,
+    maxDelayMs: 20_000,
+    maxElapsedMs: 120_000,
+    maxRetryAfterMs: 60_000,
+    sleep: (ms) => (0,external_node_timers_promises_.setTimeout)(ms).then(() => undefined),
+    random: Math.random,
+    now: Date.now,
+});
+/** Error codes of a connection that failed or stalled; worth another try. */
+const RETRYABLE_ERROR_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETDOWN',
+    'ENETUNREACH',
+    'EHOSTDOWN',
+    'EHOSTUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/**
+ * Retry-After as milliseconds: delta-seconds or an HTTP date (relative to `now`).
+ * Undefined when absent or unparseable; never negative.
+ */
+function parseRetryAfter(value, now = Date.now()) {
+    const v = (Array.isArray(value) ? value[0] : value)?.trim();
+    if (!v)
+        return undefined;
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** Full-jitter exponential backoff for the retry after failed attempt `attempt` (1-based). */
+function backoffDelay(attempt, opts) {
+    const ceiling = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(opts.random() * ceiling);
+}
+/** Why `err` is worth a retry (`HTTP 503`, `ECONNRESET`), or undefined when it is not. */
+function retryReason(err) {
+    if (typeof err.statusCode === 'number' && err.code === 'UND_ERR_REQ_RETRY') {
+        return isTemporaryStatus(err.statusCode) ? `HTTP ${err.statusCode}` : undefined;
+    }
+    const code = err.code ?? err.cause?.code;
+    if (code && RETRYABLE_ERROR_CODES.has(code))
+        return code;
+    return undefined;
+}
+/**
+ * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
+ * undefined for "give up". `silentMs` is the length of the timeouts this request has hit, this
+ * failure's included. Exported so tests can check the arithmetic without waiting.
+ */
+function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
+    const reason = retryReason(err);
+    if (!reason || attempt >= opts.maxAttempts)
+        return undefined;
+    const now = opts.now();
+    const retryAfterMs = err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;
+    let delayMs;
+    if (retryAfterMs !== undefined) {
+        if (retryAfterMs > opts.maxRetryAfterMs)
+            return undefined;
+        delayMs = retryAfterMs;
+    }
+    else {
+        delayMs = backoffDelay(attempt, opts);
+    }
+    if (now + delayMs - startedAt > opts.maxElapsedMs)
+        return undefined;
+    if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
+        return undefined;
+    return { delayMs, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
+const RETRIED_METHODS = new Set(['GET', 'HEAD']);
+/** The interceptor: one RetryHandler per request, with our decision function and our clock. */
+function retryInterceptor(base) {
+    return (dispatch) => (opts, handler) => {
+        const own = opts.retry;
+        const policy = own ? { ...base, ...own } : base;
+        if (!RETRIED_METHODS.has(opts.method) || policy.maxAttempts <= 1)
+            return dispatch(opts, handler);
+        // The time budget runs from the first failure: a long download that breaks late still gets its retries.
+        let firstFailureAt;
+        let attempt = 0;
+        let silentMs = 0;
+        const url = `${String(opts.origin ?? '')}${opts.path}`;
+        return dispatch(opts, new undici/* RetryHandler */.Z$({
+            ...opts,
+            retryOptions: {
+                throwOnError: true,
+                statusCodes: [408, 429, 500, 502, 503, 504],
+                retry(err, _context, callback) {
+                    attempt += 1;
+                    firstFailureAt ??= policy.now();
+                    silentMs += policy.silence?.timeoutMs[retryReason(err) ?? ''] ?? 0;
+                    const decision = retryDelay(err, attempt, firstFailureAt, policy, silentMs);
+                    if (!decision) {
+                        callback(err);
+                        return;
+                    }
+                    policy.onRetry?.({ method: opts.method, url, attempt, ...decision });
+                    policy.sleep(decision.delayMs).then(() => callback(null), (e) => callback(e instanceof Error ? e : err));
+                },
+            },
+        }, { dispatch, handler }));
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/options.js
+
+
+
+
+
+/**
+ * Ten seconds of silence is already far beyond a working registry (a handshake or a first
+ * byte takes a few round trips), and leaves room for one retry within the 20 s after which
+ * a registry that never answers is reported as such.
+ */
+const TIMEOUT_DEFAULTS = Object.freeze({
+    connectMs: 10_000,
+    headersMs: 10_000,
+    bodyIdleMs: 10_000,
+    unansweredMs: 20_000,
+    noticeMs: 3_000,
+});
+const DEFAULTS = Object.freeze({
+    credentials: {},
+    dockerConfigDir: undefined,
+    env: process.env,
+    insecureRegistries: [],
+    mirrors: {},
+    userAgent: 'oci-cache-guard',
+    logger: silentLogger,
+    onSecret: undefined,
+    retry: RETRY_DEFAULTS,
+    timeouts: TIMEOUT_DEFAULTS,
+    maxRedirects: 10,
+    maxManifestBytes: mediatypes/* MAX_MANIFEST_BYTES */.ZJ,
+    credentialHelperTimeoutMs: 30_000,
+    dispatcher: undefined,
+});
+/** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
+function registryKey(nameOrUrl) {
+    const host = nameOrUrl
+        .trim()
+        .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+function positive(name, v, min = 0) {
+    if (!Number.isFinite(v) || v < min)
+        throw new errors/* UsageError */.eb(`registry option ${name} must be a number ≥ ${min}, got ${v}`);
+    return v;
+}
+/** DEFAULTS merged with `input`; rejects values that cannot work. */
+function resolveOptions(input = {}) {
+    const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const opts = {
+        ...DEFAULTS,
+        ...defined,
+        retry: { ...DEFAULTS.retry, ...input.retry },
+        timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
+    };
+    positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
+    positive('retry.baseDelayMs', opts.retry.baseDelayMs);
+    positive('retry.maxDelayMs', opts.retry.maxDelayMs);
+    positive('retry.maxElapsedMs', opts.retry.maxElapsedMs);
+    positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
+    positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
+    positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
+    positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
+    positive('timeouts.noticeMs', opts.timeouts.noticeMs);
+    positive('maxRedirects', opts.maxRedirects);
+    positive('maxManifestBytes', opts.maxManifestBytes, 1);
+    const mirrors = {};
+    for (const [registry, urls] of Object.entries(opts.mirrors)) {
+        mirrors[registryKey(registry)] = urls.map((u) => {
+            let url;
+            try {
+                url = new URL(u.includes('://') ? u : `https://${u}`);
+            }
+            catch {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: not a URL`);
+            }
+            if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: must be http(s)`);
+            }
+            if (url.username || url.password || url.search || url.hash) {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(url.host)} for ${registry}: give credentials separately, no query`);
+            }
+            return url.toString().replace(/\/+$/, '');
+        });
+    }
+    opts.mirrors = mirrors;
+    opts.credentials = Object.fromEntries(Object.entries(opts.credentials).map(([k, v]) => [registryKey(k), v]));
+    return opts;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/auth/credentials.js
+/**
+ * Where credentials come from, first match wins:
+ *   1. explicit, per registry (flags, Action inputs);
+ *   2. `DOCKER_AUTH_CONFIG` in the environment: a config.json document (GitLab CI's convention);
+ *   3. docker's config.json (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), what
+ *      `docker login` and `docker/login-action` leave behind: `credHelpers[host]`, then `credsStore`,
+ *      then `auths[host]` (`auth` = base64 `user:password`, or `username`/`password`, or `identitytoken`,
+ *      or `registrytoken`). Docker Hub is stored under `https://index.docker.io/v1/`.
+ * Helpers are run as `docker-credential-<name> get` with the server URL on stdin and answer JSON
+ * `{ "ServerURL", "Username", "Secret" }`; a Username of `<token>` means Secret is an identity token.
+ * Every secret found is registered with Secrets before it is used.
+ */
+
+
+
+
+
+
+
+/** The string a credential helper gets on stdin, and the key docker writes into `auths`. */
+function dockerServerAddress(registry) {
+    return registryKey(registry) === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+/** Parses a config.json document; throws AuthError naming `where` on malformed input. */
+function parseDockerConfig(text, where) {
+    let v;
+    try {
+        v = JSON.parse(text);
+    }
+    catch (err) {
+        // Not err.message: V8 quotes the text around the error, which may be an `auth` value.
+        const at = /at position (\d+)/.exec(err.message)?.[1];
+        throw new AuthError(`cannot parse docker config ${where}: not valid JSON${at ? ` (at position ${at})` : ''}; fix or remove it`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new AuthError(`cannot parse docker config ${where}: not a JSON object`);
+    }
+    const o = v;
+    const out = {};
+    if (typeof o.auths === 'object' && o.auths !== null) {
+        out.auths = {};
+        for (const [k, e] of Object.entries(o.auths)) {
+            if (typeof e !== 'object' || e === null)
+                continue;
+            const entry = {};
+            for (const f of ['auth', 'username', 'password', 'identitytoken', 'registrytoken']) {
+                const val = e[f];
+                if (typeof val === 'string' && val !== '')
+                    entry[f] = val;
+            }
+            out.auths[k] = entry;
+        }
+    }
+    if (typeof o.credHelpers === 'object' && o.credHelpers !== null) {
+        out.credHelpers = Object.fromEntries(Object.entries(o.credHelpers).filter((kv) => typeof kv[1] === 'string'));
+    }
+    if (typeof o.credsStore === 'string' && o.credsStore !== '')
+        out.credsStore = o.credsStore;
+    return out;
+}
+/** An `auths` entry as a credential; throws AuthError (without the secret) when `auth` is malformed. */
+function credentialFromAuthEntry(entry, source, secrets) {
+    if (entry.identitytoken)
+        return { identityToken: secrets.add(entry.identitytoken), source };
+    if (entry.registrytoken)
+        return { registryToken: secrets.add(entry.registrytoken), source };
+    if (entry.auth) {
+        secrets.add(entry.auth);
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon <= 0)
+            throw new AuthError(`${source}: "auth" is not base64 of user:password`);
+        return { username: decoded.slice(0, colon), password: secrets.add(decoded.slice(colon + 1)), source };
+    }
+    if (entry.username && entry.password) {
+        return { username: entry.username, password: secrets.add(entry.password), source };
+    }
+    return undefined;
+}
+/** Finds the `auths` / `credHelpers` key for a registry, matching docker's loose key forms. */
+function lookup(map, registry) {
+    if (!map)
+        return undefined;
+    const want = registryKey(registry);
+    const exact = Object.entries(map).find(([k]) => k === registry || k === dockerServerAddress(registry));
+    return exact ?? Object.entries(map).find(([k]) => registryKey(k) === want);
+}
+/**
+ * Runs `docker-credential-<helper> get` for `serverAddress`. Undefined when the helper has no
+ * credentials for it; AuthError when the helper is missing or fails.
+ */
+async function runCredentialHelper(helper, serverAddress, secrets, opts) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
+        throw new AuthError(`invalid credential helper name ${JSON.stringify(helper)} in docker config`);
+    }
+    const program = `docker-credential-${helper}`;
+    const source = `${program} (for ${serverAddress})`;
+    const { code, stdout, stderr, error } = await new Promise((resolve) => {
+        const child = (0,external_node_child_process_.spawn)(program, ['get'], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        let outSize = 0;
+        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+        child.stdout.on('data', (b) => {
+            outSize += b.length;
+            if (outSize <= 1024 * 1024)
+                out.push(b);
+        });
+        child.stderr.on('data', (b) => {
+            if (err.length < 64)
+                err.push(b);
+        });
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            resolve({ code: null, stdout: '', stderr: '', error: e });
+        });
+        child.on('close', (c, signal) => {
+            clearTimeout(timer);
+            resolve({
+                code: signal ? null : c,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                ...(signal ? { error: new Error(`killed by ${signal} after ${opts.timeoutMs} ms`) } : {}),
+            });
+        });
+        child.stdin.on('error', () => { });
+        child.stdin.end(serverAddress);
+    });
+    if (error) {
+        const missing = error.code === 'ENOENT';
+        throw new AuthError(missing
+            ? `credential helper ${program} not found on PATH (named in docker config for ${serverAddress})`
+            : `credential helper ${program} failed for ${serverAddress}: ${error.message}`);
+    }
+    const said = `${stdout} ${stderr}`.trim();
+    if (code !== 0) {
+        if (/credentials not found/i.test(said))
+            return undefined;
+        const firstLine = secrets.redact(said.split('\n')[0] ?? '').slice(0, 200);
+        throw new AuthError(`credential helper ${program} failed for ${serverAddress} (exit ${code}): ${firstLine}`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        throw new AuthError(`credential helper ${program} printed something that is not JSON for ${serverAddress}`);
+    }
+    const { Username, Secret } = (parsed ?? {});
+    if (typeof Secret !== 'string' || Secret === '')
+        return undefined;
+    secrets.add(Secret);
+    if (Username === '<token>')
+        return { identityToken: Secret, source };
+    if (typeof Username !== 'string' || Username === '') {
+        throw new AuthError(`credential helper ${program} returned a secret without a username for ${serverAddress}`);
+    }
+    return { username: Username, password: Secret, source };
+}
+/** Credentials from one config.json document (file or `DOCKER_AUTH_CONFIG`). */
+async function credentialFromDockerConfig(config, where, registry, secrets, helper) {
+    const server = dockerServerAddress(registry);
+    const named = lookup(config.credHelpers, registry);
+    const helperName = named?.[1] ?? config.credsStore;
+    if (helperName) {
+        const found = await runCredentialHelper(helperName, server, secrets, helper);
+        if (found)
+            return found;
+    }
+    const entry = lookup(config.auths, registry);
+    return entry ? credentialFromAuthEntry(entry[1], `${where} auths["${entry[0]}"]`, secrets) : undefined;
+}
+/** The docker config directory: the option, else `$DOCKER_CONFIG`, else `~/.docker`. */
+function dockerConfigDir(opt, env) {
+    return opt ?? (env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker'));
+}
+/**
+ * The store: explicit, then DOCKER_AUTH_CONFIG, then config.json. Lookups are cached per registry,
+ * so a helper runs at most once per registry per client. A broken source is reported once through
+ * the logger and skipped (an anonymous pull of a public image should not fail because of it); a
+ * registry that then demands credentials says so in its own error.
+ */
+function createCredentialStore(opts) {
+    const cache = new Map();
+    let configPromise;
+    const helper = { env: opts.env, timeoutMs: opts.helperTimeoutMs };
+    const explicit = Object.fromEntries(Object.entries(opts.explicit).map(([k, v]) => [registryKey(k), v]));
+    for (const c of Object.values(explicit)) {
+        if ('password' in c)
+            opts.secrets.add(c.password);
+        if ('identityToken' in c)
+            opts.secrets.add(c.identityToken);
+        if ('registryToken' in c)
+            opts.secrets.add(c.registryToken);
+    }
+    async function loadConfigs() {
+        if (opts.dockerConfigDir === false)
+            return [];
+        const docs = [];
+        const fromEnv = opts.env.DOCKER_AUTH_CONFIG;
+        if (fromEnv) {
+            opts.secrets.add(fromEnv);
+            try {
+                docs.push({ doc: parseDockerConfig(fromEnv, 'DOCKER_AUTH_CONFIG'), where: 'DOCKER_AUTH_CONFIG' });
+            }
+            catch (err) {
+                opts.logger.warn(opts.secrets.redact(err.message));
+            }
+        }
+        const file = (0,external_node_path_.join)(dockerConfigDir(opts.dockerConfigDir, opts.env), 'config.json');
+        let text;
+        try {
+            text = await (0,promises_.readFile)(file, 'utf8');
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                opts.logger.warn(`cannot read docker config ${file}: ${err.message}`);
+            }
+        }
+        if (text !== undefined) {
+            try {
+                docs.push({ doc: parseDockerConfig(text, file), where: file });
+            }
+            catch (err) {
+                opts.logger.warn(err.message);
+            }
+        }
+        return docs;
+    }
+    async function find(registry) {
+        const key = registryKey(registry);
+        const given = explicit[key];
+        if (given)
+            return { ...given, source: `credentials given for ${key}` };
+        configPromise ??= loadConfigs();
+        for (const { doc, where } of await configPromise) {
+            try {
+                const found = await credentialFromDockerConfig(doc, where, registry, opts.secrets, helper);
+                if (found) {
+                    opts.logger.debug(`registry ${key}: using credentials from ${found.source}`);
+                    return found;
+                }
+            }
+            catch (err) {
+                opts.logger.warn(`registry ${key}: ${opts.secrets.redact(err.message)}; continuing without`);
+            }
+        }
+        return undefined;
+    }
+    return {
+        get(registry) {
+            const key = registryKey(registry);
+            let p = cache.get(key);
+            if (!p) {
+                p = find(registry);
+                cache.set(key, p);
+            }
+            return p;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/dispatcher.js
+/**
+ * The one undici stack every registry request goes through:
+ *
+ *   http.ts send():  redirect policy → auth (challenge, token, 401 refresh)      (per request, ours)
+ *   dispatcher:      retry (RetryHandler, our policy) → user agent → Agent       (undici interceptors)
+ *
+ * Redirects and auth sit above the dispatcher because each hop is checked and authorised on its own
+ * (credentials never follow a redirect to another host); retry sits below them so that a 503 is
+ * retried on the same URL with the same Authorization.
+ */
+
+
+/** Sets User-Agent on every request that has none. */
+function userAgentInterceptor(userAgent) {
+    return (dispatch) => (opts, handler) => {
+        const headers = (opts.headers ?? {});
+        if (Array.isArray(opts.headers) || Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) {
+            return dispatch(opts, handler);
+        }
+        return dispatch({ ...opts, headers: { ...headers, 'user-agent': userAgent } }, handler);
+    };
+}
+function createDispatcher(opts) {
+    const base = opts.dispatcher ??
+        new undici/* Agent */.g6({
+            connect: { timeout: opts.timeouts.connectMs },
+            headersTimeout: opts.timeouts.headersMs,
+            bodyTimeout: opts.timeouts.bodyIdleMs,
+        });
+    const owned = opts.dispatcher === undefined;
+    return {
+        // compose() wraps in order, so the last interceptor is the outermost.
+        dispatcher: base.compose(userAgentInterceptor(opts.userAgent), retryInterceptor(opts.retry)),
+        async close() {
+            if (owned)
+                await base.close();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/http.js
+
+
+
+
+
+
+
+
+
+
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+function header(headers, name) {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+}
+/** `100;w=21600` → { value: 100, window: 21600 }. */
+function parseRateLimitHeader(v) {
+    const m = v ? /^\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?/.exec(v) : null;
+    if (!m)
+        return undefined;
+    return { value: Number(m[1]), ...(m[2] ? { window: Number(m[2]) } : {}) };
+}
+function rateLimitFrom(headers, host, at = new Date()) {
+    const limit = parseRateLimitHeader(header(headers, 'ratelimit-limit'));
+    const remaining = parseRateLimitHeader(header(headers, 'ratelimit-remaining'));
+    if (!limit || !remaining)
+        return undefined;
+    const source = header(headers, 'docker-ratelimit-source');
+    const windowSeconds = remaining.window ?? limit.window;
+    return {
+        host,
+        limit: limit.value,
+        remaining: remaining.value,
+        ...(windowSeconds !== undefined ? { windowSeconds } : {}),
+        ...(source ? { source } : {}),
+        at,
+    };
+}
+/** A response whose body we already read (so that we could decide), handed on with that body. */
+function replayed(res, text) {
+    return { ...res, body: external_node_stream_.Readable.from([Buffer.from(text)]) };
+}
+function networkMessage(err, timeouts) {
+    switch (err.code) {
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return `connect timeout after ${timeouts.connectMs / 1000}s`;
+        case 'UND_ERR_HEADERS_TIMEOUT':
+            return `no response within ${timeouts.headersMs / 1000}s`;
+        case 'UND_ERR_BODY_TIMEOUT':
+            return `body stalled for ${timeouts.bodyIdleMs / 1000}s`;
+        default: {
+            const cause = err.cause;
+            const code = err.code ?? cause?.code;
+            const msg = (cause?.message ?? err.message).split('\n')[0];
+            return code && !msg?.includes(code) ? `${code} ${msg}` : (msg ?? 'network error');
+        }
+    }
+}
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** True for a failure that is a timeout (a RegistryError wrapping one included). */
+function isTimeout(err) {
+    let e = err;
+    for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+        if (e.code && TIMEOUT_CODES.has(e.code))
+            return true;
+    }
+    return false;
+}
+class Transport {
+    #opts;
+    #secrets;
+    #log;
+    #http;
+    #policy;
+    #auth;
+    #endpoints = new Map();
+    #rateLimit;
+    constructor(opts, secrets) {
+        this.#opts = opts;
+        this.#secrets = secrets;
+        this.#log = opts.logger;
+        this.#policy = { insecureRegistries: opts.insecureRegistries };
+        this.#http = createDispatcher({
+            retry: {
+                ...opts.retry,
+                silence: {
+                    budgetMs: opts.timeouts.unansweredMs,
+                    timeoutMs: {
+                        UND_ERR_CONNECT_TIMEOUT: opts.timeouts.connectMs,
+                        UND_ERR_HEADERS_TIMEOUT: opts.timeouts.headersMs,
+                        UND_ERR_BODY_TIMEOUT: opts.timeouts.bodyIdleMs,
+                    },
+                },
+                onRetry: (e) => {
+                    opts.retry.onRetry?.(e);
+                    this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${opts.retry.maxAttempts})`);
+                },
+            },
+            timeouts: opts.timeouts,
+            userAgent: opts.userAgent,
+            dispatcher: opts.dispatcher,
+        });
+        this.#auth = new Authenticator({
+            request: (init) => this.raw(init),
+            credentials: createCredentialStore({
+                explicit: opts.credentials,
+                dockerConfigDir: opts.dockerConfigDir,
+                env: opts.env,
+                helperTimeoutMs: opts.credentialHelperTimeoutMs,
+                secrets,
+                logger: opts.logger,
+            }),
+            secrets,
+            logger: opts.logger,
+            policy: this.#policy,
+            now: opts.retry.now,
+        });
+    }
+    get rateLimit() {
+        return this.#rateLimit;
+    }
+    get policy() {
+        return this.#policy;
+    }
+    async close() {
+        await this.#http.close();
+    }
+    /** One request; network failures and exhausted retries become RegistryError. */
+    async raw(init) {
+        checkUrl(init.url, this.#policy);
+        const subject = init.subject ?? init.url.host;
+        this.#log.debug(`${init.method} ${redactUrl(init.url)}`);
+        let res;
+        try {
+            res = await (0,undici/* request */.Em)(init.url, {
+                dispatcher: this.#http.dispatcher,
+                method: init.method,
+                headers: init.headers ?? {},
+                ...(init.body !== undefined ? { body: init.body } : {}),
+                ...(init.signal ? { signal: init.signal } : {}),
+                headersTimeout: this.#opts.timeouts.headersMs,
+                bodyTimeout: this.#opts.timeouts.bodyIdleMs,
+                ...(init.retry ? { retry: init.retry } : {}),
+            });
+        }
+        catch (err) {
+            if (init.signal?.aborted)
+                throw err;
+            if (err instanceof undici/* errors */.sO.RequestRetryError) {
+                const status = err.statusCode;
+                const code = status === 429 ? 'TOOMANYREQUESTS' : status >= 500 && status !== 501 ? 'UNAVAILABLE' : undefined;
+                const headers = (err.headers ?? {});
+                const limit = rateLimitFrom(headers, init.url.host);
+                if (limit)
+                    this.#rateLimit = limit;
+                throw new RegistryError(`${code ? codeText(code) : `HTTP ${status}`}: ${subject} (HTTP ${status} from ${init.url.host}, gave up after ${err.data?.count ?? 1} attempts)`, { status, ...(code ? { code } : {}), temporary: true, url: redactUrl(init.url), cause: err });
+            }
+            if (err instanceof TransportPolicyError)
+                throw err;
+            const e = err;
+            throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(e, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
+        }
+        const limit = rateLimitFrom(res.headers, init.url.host);
+        if (limit)
+            this.#rateLimit = limit;
+        this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
+        return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
+    }
+    /**
+     * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
+     * verdict is kept, a failure too: every image of a registry that does not answer shares one
+     * wait instead of each paying its own.
+     */
+    registryEndpoint(registry) {
+        const host = registryApiHost(registry);
+        const key = `registry ${host}`;
+        let p = this.#endpoints.get(key);
+        if (!p) {
+            p = this.#firstContact(host, (signal) => this.#discover(host, registryKey(registry), signal));
+            this.#endpoints.set(key, p);
+        }
+        return p;
+    }
+    /** The endpoint of a mirror base URL, pinged once; a mirror that failed stays failed for this client. */
+    mirrorEndpoint(mirror) {
+        const key = `mirror ${mirror}`;
+        let p = this.#endpoints.get(key);
+        if (!p) {
+            const base = new URL(mirror.endsWith('/') ? mirror : `${mirror}/`);
+            p = this.#firstContact(base.host, async (signal) => {
+                checkUrl(base, this.#policy);
+                return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
+            });
+            this.#endpoints.set(key, p);
+        }
+        return p;
+    }
+    /**
+     * A first contact with `host`, bounded by timeouts.unansweredMs whatever the schemes and retries
+     * it takes; after timeouts.noticeMs without an answer, says what it is waiting for.
+     */
+    async #firstContact(host, ping) {
+        const { unansweredMs, noticeMs } = this.#opts.timeouts;
+        const started = Date.now();
+        const deadline = new AbortController();
+        const timer = setTimeout(() => deadline.abort(), unansweredMs);
+        const notice = setTimeout(() => this.#log.info(`waiting for ${host} to answer (up to ${(0,format/* formatDuration */.a3)(unansweredMs)})…`), noticeMs);
+        try {
+            return await ping(deadline.signal);
+        }
+        catch (err) {
+            if (!deadline.signal.aborted && !isTimeout(err))
+                throw err;
+            throw new RegistryError(`${host} did not answer within ${(0,format/* formatDuration */.a3)(Date.now() - started)}: check that a registry is serving at ${host} and that nothing in between holds the connection`, { temporary: true, cause: err });
+        }
+        finally {
+            clearTimeout(timer);
+            clearTimeout(notice);
+        }
+    }
+    /**
+     * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
+     * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
+     * with silence means a port that answers nothing: plain HTTP gets only what is left of the
+     * same deadline.
+     */
+    async #discover(host, credentialKey, signal) {
+        const https = new URL(`https://${host}/`);
+        if (!plainHttpAllowed(host, this.#policy))
+            return this.#ping(https, credentialKey, host, {}, signal);
+        try {
+            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
+        }
+        catch (err) {
+            if (!(err instanceof RegistryError) || err.status !== undefined)
+                throw err;
+            this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
+            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
+        }
+    }
+    async #ping(base, credentialKey, label, retry, signal) {
+        const url = new URL('v2/', base);
+        const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
+        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
+        const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
+        if (res.statusCode !== 200 && res.statusCode !== 401) {
+            if (res.statusCode >= 500)
+                throw errorFromResponse({ status: res.statusCode, body: text, url, subject: label });
+            this.#log.debug(`${label}: /v2/ answered ${res.statusCode}; continuing without a challenge`);
+        }
+        this.#log.debug(`${label}: API at ${base.origin}${challenges.length ? `, auth ${challenges.map((c) => c.scheme).join(', ')}` : ', anonymous'}`);
+        return { base, credentialKey, challenges, label };
+    }
+    /**
+     * A request to an endpoint: Authorization for the endpoint's origin only, one refresh after a 401,
+     * redirects followed under the policy. Returns the final response, whatever its status.
+     */
+    async send(ep, init) {
+        let url = new URL(init.path.replace(/^\//, ''), ep.base);
+        let auth = await this.#auth.authorization(ep, init.scope);
+        let refreshed = false;
+        let hops = 0;
+        for (;;) {
+            const onOrigin = sameOrigin(url, ep.base);
+            const headers = { ...init.headers, ...(onOrigin && auth ? { authorization: auth } : {}) };
+            const res = await this.raw({
+                method: init.method,
+                url,
+                headers,
+                signal: init.signal,
+                subject: init.subject,
+            });
+            if (res.statusCode === 401 && onOrigin && !refreshed) {
+                refreshed = true;
+                const text = await readCapped(res.body);
+                const next = await this.#auth.refresh(ep, init.scope, parseWwwAuthenticate(res.headers['www-authenticate']), auth);
+                if (next !== undefined) {
+                    auth = next;
+                    continue;
+                }
+                return replayed(res, text);
+            }
+            if (REDIRECTS.has(res.statusCode) && header(res.headers, 'location')) {
+                discard(res.body);
+                hops += 1;
+                if (hops > this.#opts.maxRedirects) {
+                    throw new TransportPolicyError(`too many redirects for ${init.subject} (more than ${this.#opts.maxRedirects}, last at ${url.host})`);
+                }
+                let next;
+                try {
+                    next = new URL(header(res.headers, 'location'), url);
+                }
+                catch {
+                    throw new TransportPolicyError(`${url.host} redirected ${init.subject} to an invalid location`);
+                }
+                checkRedirect(url, next, this.#policy);
+                this.#log.debug(`${init.subject}: redirected to ${redactUrl(next)}`);
+                url = next;
+                continue;
+            }
+            return res;
+        }
+    }
+    /** The RegistryError for an unsuccessful response, naming `subject` (reads and closes the body). */
+    async errorFor(ep, res, subject) {
+        const body = this.#secrets.redact(await readCapped(res.body));
+        let hint;
+        if (res.statusCode === 401 || res.statusCode === 403) {
+            hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;
+        }
+        return errorFromResponse({
+            status: res.statusCode,
+            body,
+            url: res.url,
+            subject,
+            ...(hint ? { hint } : {}),
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/registry/secrets.js
+/**
+ * Every secret the registry client handles (passwords, identity tokens, `auth` strings, the Basic
+ * header values built from them, bearer tokens it received) is registered here, so that the Action
+ * can mask it (`onSecret` → `core.setSecret`) and so that no message of ours carries it.
+ */
+class Secrets {
+    #values = new Set();
+    #onSecret;
+    constructor(onSecret) {
+        this.#onSecret = onSecret;
+    }
+    /** Registers a secret; returns it for convenience. Empty and very short strings are ignored. */
+    add(secret) {
+        if (secret && secret.length >= 4 && !this.#values.has(secret)) {
+            this.#values.add(secret);
+            this.#onSecret?.(secret);
+        }
+        return secret;
+    }
+    list() {
+        return [...this.#values];
+    }
+    /** `text` with every known secret replaced by `***`. */
+    redact(text) {
+        let out = text;
+        for (const s of [...this.#values].sort((a, b) => b.length - a.length))
+            out = out.split(s).join('***');
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/registry/client.js
+/**
+ * The registry client the pull module builds on: resolve a reference to its root manifest, fetch
+ * manifests by digest, stream blobs (optionally from an offset). Manifests are size-capped and
+ * hashed here; blob bodies are cut off at the descriptor's size (the caller hashes them).
+ */
+
+
+
+
+
+
+
+
+
+
+
+/** What we accept for manifests; schema 1 is deliberately absent. */
+const MANIFEST_ACCEPT = [
+    mediatypes/* MediaType */.zu.OciIndex,
+    mediatypes/* MediaType */.zu.OciManifest,
+    mediatypes/* MediaType */.zu.DockerManifestList,
+    mediatypes/* MediaType */.zu.DockerManifest,
+].join(', ');
+function hash(algorithm, bytes) {
+    return (0,oci_digest/* makeDigest */.Lm)(algorithm, (0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex'));
+}
+function mib(n) {
+    const [unit, value] = n >= 1024 * 1024 ? ['MiB', n / 1024 / 1024] : n >= 1024 ? ['KiB', n / 1024] : ['bytes', n];
+    return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+}
+/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond. */
+async function readLimited(body, max, subject) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of body) {
+            size += chunk.length;
+            if (size > max) {
+                throw new ManifestTooLargeError(`manifest ${subject} is larger than ${mib(max)}: refusing to read it`);
+            }
+            chunks.push(chunk);
+        }
+    }
+    finally {
+        discard(body);
+    }
+    return Buffer.concat(chunks, size);
+}
+/** The media type to record: Content-Type when it names a manifest, else the document's own. */
+function manifestMediaType(contentType, doc, subject) {
+    const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+    const schema1 = (t) => (0,mediatypes/* isSchema1MediaType */.H)(t);
+    if (schema1(contentType) || schema1(declared) || doc.schemaVersion === 1) {
+        throw new UnsupportedManifestError(`unsupported: ${subject} is a Docker schema 1 manifest; push it again with a current docker, buildx or skopeo`);
+    }
+    for (const t of [contentType, declared]) {
+        if ((0,mediatypes/* isIndexMediaType */.$$)(t) || (0,mediatypes/* isManifestMediaType */.CM)(t))
+            return t;
+    }
+    if (declared === undefined && (contentType === undefined || /json/.test(contentType))) {
+        if (Array.isArray(doc.manifests))
+            return mediatypes/* MediaType */.zu.OciIndex;
+        if (typeof doc.config === 'object' && doc.config !== null)
+            return mediatypes/* MediaType */.zu.OciManifest;
+    }
+    throw new UnsupportedManifestError(`unsupported: ${subject} has media type ${declared ?? contentType ?? 'none'}, not an image index or manifest`);
+}
+/** Counts a body through; errors when it runs past `length` bytes or ends short of them. */
+class LengthLimit extends external_node_stream_.Transform {
+    length;
+    start;
+    total;
+    subject;
+    #seen = 0;
+    constructor(length, start, total, subject) {
+        super();
+        this.length = length;
+        this.start = start;
+        this.total = total;
+        this.subject = subject;
+    }
+    _transform(chunk, _enc, done) {
+        this.#seen += chunk.length;
+        if (this.#seen > this.length) {
+            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: the registry sent more than the ${this.total} bytes its descriptor declares`));
+            return;
+        }
+        done(null, chunk);
+    }
+    _flush(done) {
+        if (this.#seen < this.length) {
+            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: truncated: ${this.start + this.#seen} of ${this.total} bytes`));
+            return;
+        }
+        done();
+    }
+}
+function contentLength(res) {
+    const v = res.headers['content-length'];
+    const s = Array.isArray(v) ? v[0] : v;
+    return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
+}
+/** `bytes 100-199/200` → { start: 100, end: 199, total: 200 } (total undefined for `*`). */
+function parseContentRange(v) {
+    const m = v ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(v) : null;
+    if (!m)
+        return undefined;
+    return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
+}
+/**
+ * Errors that do not say which image they are about (a registry that cannot be reached, a token
+ * server that refused) get `subject: ` in front, keeping their class and details.
+ */
+function naming(err, subject) {
+    if (!(err instanceof errors/* GuardError */.U$) || err.message.includes(subject))
+        return err;
+    const message = `${subject}: ${err.message}`;
+    if (err instanceof RegistryError) {
+        return new RegistryError(message, {
+            ...(err.status !== undefined ? { status: err.status } : {}),
+            ...(err.code !== undefined ? { code: err.code } : {}),
+            temporary: err.temporary,
+            ...(err.url !== undefined ? { url: err.url } : {}),
+            ...(err.body !== undefined ? { body: err.body } : {}),
+            cause: err,
+        });
+    }
+    const Kind = err.constructor;
+    return new Kind(message, { cause: err });
+}
+function createRegistryClient(input = {}) {
+    const opts = resolveOptions(input);
+    const secrets = new Secrets(opts.onSecret);
+    const transport = new Transport(opts, secrets);
+    const log = opts.logger;
+    /** Each mirror of the registry in turn, then the registry; a mirror's failure falls through. */
+    async function onEndpoints(registry, what, fn) {
+        for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
+            try {
+                return await fn(await transport.mirrorEndpoint(mirror));
+            }
+            catch (err) {
+                if (err instanceof Error && err.name === 'AbortError')
+                    throw err;
+                log.info(`mirror ${new URL(mirror).host} failed for ${what} (${err.message}); trying the next source`);
+            }
+        }
+        try {
+            return await fn(await transport.registryEndpoint(registry));
+        }
+        catch (err) {
+            throw naming(err, what);
+        }
+    }
+    async function fetchManifest(ep, repo, target, subject, expected, signal) {
+        if (expected.size !== undefined && expected.size > opts.maxManifestBytes) {
+            throw new ManifestTooLargeError(`manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
+        }
+        const res = await transport.send(ep, {
+            method: 'GET',
+            path: `/v2/${repo.repository}/manifests/${target}`,
+            headers: { accept: MANIFEST_ACCEPT },
+            scope: `repository:${repo.repository}:pull`,
+            subject,
+            signal,
+        });
+        if (res.statusCode !== 200)
+            throw await transport.errorFor(ep, res, subject);
+        const declared = contentLength(res);
+        if (declared !== undefined && declared > opts.maxManifestBytes) {
+            discard(res.body);
+            throw new ManifestTooLargeError(`manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
+        }
+        const bytes = await readLimited(res.body, opts.maxManifestBytes, subject);
+        if (expected.size !== undefined && bytes.length !== expected.size) {
+            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`);
+        }
+        let doc;
+        try {
+            doc = JSON.parse(bytes.toString('utf8'));
+        }
+        catch (err) {
+            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not valid JSON (${err.message})`);
+        }
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not a JSON object`);
+        }
+        const contentType = res.headers['content-type']?.split(';')[0]?.trim();
+        const mediaType = manifestMediaType(contentType || undefined, doc, subject);
+        const algorithm = expected.digest ? (0,oci_digest/* digestAlgorithm */.g4)(expected.digest) : 'sha256';
+        const digest = hash(algorithm, bytes);
+        if (expected.digest && digest !== expected.digest) {
+            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${digest}, not ${expected.digest}`);
+        }
+        const dcd = res.headers['docker-content-digest'];
+        const served = Array.isArray(dcd) ? dcd[0] : dcd;
+        if (served !== undefined) {
+            if (!(0,oci_digest/* isDigest */.Bc)(served)) {
+                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest ${JSON.stringify(served.slice(0, 80))}`);
+            }
+            else {
+                const ours = (0,oci_digest/* digestAlgorithm */.g4)(served) === algorithm ? digest : hash((0,oci_digest/* digestAlgorithm */.g4)(served), bytes);
+                if (ours !== served) {
+                    throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${ours}, but the registry's Docker-Content-Digest says ${served}`);
+                }
+            }
+        }
+        return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
+    }
+    return {
+        async resolve(ref, requestOpts = {}) {
+            const subject = ref.name;
+            return onEndpoints(ref.registry, subject, (ep) => fetchManifest(ep, ref, manifestTarget(ref), subject, { digest: ref.digest }, requestOpts.signal));
+        },
+        async headDigest(ref, requestOpts = {}) {
+            const subject = ref.name;
+            return onEndpoints(ref.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'HEAD',
+                    path: `/v2/${ref.repository}/manifests/${manifestTarget(ref)}`,
+                    headers: { accept: MANIFEST_ACCEPT },
+                    scope: `repository:${ref.repository}:pull`,
+                    subject,
+                    signal: requestOpts.signal,
+                });
+                if (res.statusCode !== 200)
+                    throw await transport.errorFor(ep, res, subject);
+                discard(res.body);
+                const dcd = res.headers['docker-content-digest'];
+                const served = Array.isArray(dcd) ? dcd[0] : dcd;
+                if (served === undefined || (0,oci_digest/* isDigest */.Bc)(served))
+                    return served;
+                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest on HEAD`);
+                return undefined;
+            });
+        },
+        async manifest(repo, descriptor, requestOpts = {}) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const got = await onEndpoints(repo.registry, subject, (ep) => fetchManifest(ep, repo, descriptor.digest, subject, { digest: descriptor.digest, size: descriptor.size }, requestOpts.signal));
+            return got.bytes;
+        },
+        async blob(repo, descriptor, request = {}) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const offset = request.offset ?? 0;
+            if (!Number.isSafeInteger(offset) || offset < 0 || (offset > 0 && offset >= descriptor.size)) {
+                throw new errors/* UsageError */.eb(`blob ${subject}: offset ${offset} is outside its ${descriptor.size} bytes`);
+            }
+            return onEndpoints(repo.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'GET',
+                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+                    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+                    scope: `repository:${repo.repository}:pull`,
+                    subject,
+                    signal: request.signal,
+                });
+                let start;
+                if (res.statusCode === 200) {
+                    start = 0;
+                }
+                else if (res.statusCode === 206) {
+                    const range = parseContentRange(res.headers['content-range']);
+                    if (!range ||
+                        range.start !== offset ||
+                        (range.total !== undefined && range.total !== descriptor.size)) {
+                        discard(res.body);
+                        throw new RegistryError(`blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`, { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) });
+                    }
+                    start = offset;
+                }
+                else {
+                    throw await transport.errorFor(ep, res, `blob ${subject}`);
+                }
+                const length = descriptor.size - start;
+                const declared = contentLength(res);
+                if (declared !== undefined && declared !== length) {
+                    discard(res.body);
+                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${start}, its descriptor declares ${length} (of ${descriptor.size})`);
+                }
+                const limit = new LengthLimit(length, start, descriptor.size, subject);
+                const body = (0,external_node_stream_.pipeline)(res.body, limit, () => { });
+                return {
+                    body,
+                    start,
+                    partial: res.statusCode === 206,
+                    length,
+                    url: redactUrl(res.url),
+                };
+            });
+        },
+        get rateLimit() {
+            return transport.rateLimit;
+        },
+        secrets: () => secrets.list(),
+        close: () => transport.close(),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/index.js
+
+
+
+
+
+// EXTERNAL MODULE: ./lib/cli/args.js
+var args = __webpack_require__(2453);
+// EXTERNAL MODULE: ./lib/cli/cache.js
+var cache = __webpack_require__(7512);
+// EXTERNAL MODULE: ./lib/cli/progress.js
+var cli_progress = __webpack_require__(9095);
+;// CONCATENATED MODULE: ./lib/cli/commands/pull.js
+
+
+
+
+
+
+
+
+
+
+
+
+const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
+
+Pulls images into the cache, atomically: every blob is downloaded to <hex>.download, hashed
+while it streams and renamed into place only when size and sha256 match; the index.json
+entry (named as linuxkit names it: redis -> docker.io/library/redis) is written last. An
+image already complete in the cache is not fetched again; an interrupted download resumes.
+
+Options:
+  --platform OS/ARCH       platform to pull (repeatable; default the host's; "all" for every one)
+  --concurrency N          parallel blob downloads (default 4)
+  --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
+  --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
+  --refresh MODE           images already complete in the cache: never (default) use them as
+                           they are; head: ask with one HEAD whether the tag moved (not a pull
+                           on Docker Hub) and pull it only if it did; always: ask with GET
+  --json                   print the results as JSON
+  --cache DIR              the layout (default $LINUXKIT_CACHE, else ~/.linuxkit/cache)
+
+Credentials come from docker's config.json ($DOCKER_CONFIG or ~/.docker: auths, credHelpers,
+credsStore), and from OCI_CACHE_GUARD_REGISTRY_AUTH: lines of host=user:password.
+
+Exit status: 0 every image complete, 1 some image failed, 2 usage error.`;
+async function pullCommand(argv, ctx) {
+    const { values, positionals } = (0,args/* parseCommand */.RM)('pull', argv, {
+        ...args/* COMMON_OPTIONS */.DT,
+        platform: { type: 'string', multiple: true },
+        concurrency: { type: 'string' },
+        'insecure-registry': { type: 'string', multiple: true },
+        'registry-mirror': { type: 'string', multiple: true },
+        refresh: { type: 'string', default: 'never' },
+    }, true);
+    if (values.help)
+        return (ctx.out(PULL_HELP), 0);
+    if (positionals.length === 0)
+        throw new errors/* UsageError */.eb('pull: name at least one image reference (see oci-cache-guard pull --help)');
+    const settings = (0,args/* commonSettings */.JC)(values, ctx.env);
+    const layout = await (0,cache/* openCache */.b)(settings.cache, ctx, { create: true });
+    const refs = positionals.map((p) => parseReference(p));
+    const platforms = values.platform?.includes('all')
+        ? 'all'
+        : (0,args/* parsePlatforms */.qA)(values.platform);
+    const refresh = REFRESH_MODES.find((m) => m === values.refresh);
+    if (!refresh)
+        throw new errors/* UsageError */.eb(`invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`);
+    const concurrency = Number(values.concurrency ?? 4);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+        throw new errors/* UsageError */.eb(`invalid --concurrency ${JSON.stringify(values.concurrency)}: expected a whole number from 1 to 64`);
+    }
+    const client = createRegistryClient({
+        insecureRegistries: values['insecure-registry'] ?? [],
+        mirrors: parseMirrors(values['registry-mirror'] ?? [], '--registry-mirror'),
+        credentials: parseRegistryAuth(ctx.env.OCI_CACHE_GUARD_REGISTRY_AUTH ?? '', 'OCI_CACHE_GUARD_REGISTRY_AUTH'),
+        env: ctx.env,
+        logger: ctx.logger,
+    });
+    const progress = (0,cli_progress/* createProgress */.m)({ label: 'pulling', stream: ctx.stderr });
+    let results;
+    try {
+        results = await pullImages(layout, client, refs, {
+            platforms: Array.isArray(platforms) && platforms.length === 0 ? [(0,oci_platform/* hostPlatform */.ol)()] : platforms,
+            concurrency,
+            logger: ctx.logger,
+            refresh,
+            onProgress: (p) => progress.update(p.bytes, p.total),
+        });
+    }
+    finally {
+        progress.done();
+        await client.close();
+    }
+    if (settings.json)
+        ctx.out((0,format/* printableJson */.et)({ results, rateLimit: client.rateLimit ?? null }));
+    else
+        for (const r of results)
+            ctx.out((0,format/* printable */.g$)(describeResult(r)));
+    for (const r of results)
+        if (r.status === 'failed' && !settings.json)
+            ctx.stderr.write(`oci-cache-guard pull: ${(0,format/* printable */.g$)((0,format/* naming */.b7)(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`);
+    if (client.rateLimit && !settings.json)
+        ctx.out((0,format/* formatPullsLeft */.Lc)(client.rateLimit));
+    return results.every((r) => r.status !== 'failed') ? 0 : 1;
+}
+function describeResult(r) {
+    if (r.status === 'failed')
+        return `${r.name}: failed`;
+    const digest = r.digest ? ` ${(0,oci_digest/* shortDigest */.VK)(r.digest)}` : '';
+    if (r.status === 'cached')
+        return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
+    const resumed = r.resumedBytes > 0 ? `, ${(0,format/* formatBytes */.z3)(r.resumedBytes)} resumed` : '';
+    if (r.status === 'updated')
+        return `${r.name}: updated ${(0,oci_digest/* shortDigest */.VK)(r.previousDigest)} → ${(0,oci_digest/* shortDigest */.VK)(r.digest)}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}`;
+    return `${r.name}${digest}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}`;
+}
+
+
+/***/ }),
+
+/***/ 9095:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   m: () => (/* binding */ createProgress)
+/* harmony export */ });
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2016);
+
+function createProgress(options) {
+    const stream = options.stream ?? process.stderr;
+    const tty = Boolean(stream.isTTY);
+    const start = Date.now();
+    const quietMs = options.quietMs ?? 1000;
+    const intervalMs = options.intervalMs ?? (tty ? 100 : 5000);
+    const fmt = options.unit === 'count' ? String : _format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3;
+    let last = 0;
+    let drawn = false;
+    if (options.enabled === false)
+        return { update() { }, done() { } };
+    return {
+        update(done, total, extra) {
+            const now = Date.now();
+            if (now - start < quietMs || now - last < intervalMs)
+                return;
+            last = now;
+            const secs = (now - start) / 1000;
+            const rate = done / secs;
+            const pct = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : '';
+            const eta = total > done && rate > 0 ? `, ETA ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(((total - done) / rate) * 1000)}` : '';
+            const speed = options.unit === 'count' ? '' : `, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatRate */ .CE)(rate)}`;
+            const line = `${options.label}: ${fmt(done)} of ${fmt(total)}${pct}${speed}${eta}${extra ? ` ${extra}` : ''}`;
+            if (tty) {
+                stream.write(`\r\x1b[K${line}`);
+                drawn = true;
+            }
+            else
+                stream.write(`${line}\n`);
+        },
+        done() {
+            if (drawn)
+                stream.write('\r\x1b[K');
+        },
+    };
+}
+
+
+/***/ })
+
+};

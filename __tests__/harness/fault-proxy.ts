@@ -26,6 +26,7 @@ export type Fault = FaultBase &
     | { /** Send this body (Content-Length adjusted) with upstream's status and headers plus these. */ replaceBody: Buffer; headers?: Record<string, string> }
     | { /** Answer 307 (or `redirectStatus`) with `Location: redirectTo`. */ redirectTo: string; redirectStatus?: number }
     | { /** Forward upstream's answer with headers dropped (lower case, e.g. docker-content-digest) or set. */ rewriteHeaders: { drop?: string[]; set?: Record<string, string> } }
+    | { /** Forward without the Range header: upstream answers 200 with the whole body, as a server that ignores Range. */ ignoreRange: true }
   ); // prettier-ignore
 
 /** What the rule sees of a request. */
@@ -234,8 +235,10 @@ export async function startFaultProxy(
   const connections = new WeakMap<Socket, ConnectionState>();
   let opened = 0;
 
-  const forward = (req: IncomingMessage): Promise<IncomingMessage> =>
+  const forward = (req: IncomingMessage, fault: Fault | undefined): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
+      const headers = { ...req.headers };
+      if (fault && 'ignoreRange' in fault) delete headers.range;
       const out = http.request(
         {
           agent,
@@ -243,7 +246,7 @@ export async function startFaultProxy(
           port: upstream.port,
           method: req.method,
           path: req.url,
-          headers: req.headers,
+          headers,
         },
         resolve,
       );
@@ -298,7 +301,7 @@ export async function startFaultProxy(
       return send(fault.redirectStatus ?? 307, { location: fault.redirectTo, 'content-length': '0' }, '');
     }
 
-    const up = await forward(req);
+    const up = await forward(req, fault);
     const status = up.statusCode ?? 502;
     if (fault && 'extraBytes' in fault) {
       const body = Buffer.concat([await readAll(up), randomBytes(fault.extraBytes)]);

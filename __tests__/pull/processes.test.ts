@@ -12,8 +12,11 @@ import {
   makeTempDir,
   pushFixture,
   removeTempDir,
+  startFaultProxy,
   startRegistry,
   type BuiltImage,
+  type FaultProxy,
+  type ProxyRecord,
   type Registry,
 } from '../harness/index.js';
 import { Layout } from '../../src/layout/layout.js';
@@ -208,7 +211,8 @@ describe('SIGKILL during a pull', () => {
     try {
       for (let kill = 0; kill < 3; kill++) {
         const before = relay.bytesDown;
-        const { child, exited } = cli(['pull', '--cache', cache, ref]);
+        // One connection: the layer comes as one stream, resumed with `Range: bytes=N-`.
+        const { child, exited } = cli(['pull', '--concurrency', '1', '--cache', cache, ref]);
         // Wait for the layer to flow (manifests are a few hundred bytes), then kill at random.
         const deadline = Date.now() + 30_000;
         while (relay.bytesDown - before < 200_000 && Date.now() < deadline && child.exitCode === null) {
@@ -229,7 +233,7 @@ describe('SIGKILL during a pull', () => {
       expect(relay.ranges).toEqual([...relay.ranges].sort((a, b) => a - b));
       expect(relay.ranges[0]).toBeGreaterThan(0);
 
-      const last = await cli(['pull', '--cache', cache, ref]).exited;
+      const last = await cli(['pull', '--concurrency', '1', '--cache', cache, ref]).exited;
       expect(last.code, last.stderr).toBe(0);
       expect(last.stdout).toMatch(/pulled .* resumed\)/);
       const index = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8'));
@@ -245,6 +249,78 @@ describe('SIGKILL during a pull', () => {
       await expect(readFile(partial)).rejects.toThrow(/ENOENT/);
     } finally {
       await relay.stop();
+    }
+  });
+});
+
+const isBigGet = (r: ProxyRecord) =>
+  r.method === 'GET' && r.url.split('?')[0]!.endsWith(`/blobs/${big.layers[0]!.digest}`);
+const bigBytesServed = (proxy: FaultProxy) =>
+  proxy.requests.filter(isBigGet).reduce((n, r) => n + r.bytesSent, 0);
+
+describe('a big layer in ranges, pulled by the CLI (default budget: it goes in ranges)', () => {
+  it('SIGKILLed twice at random moments: each next run fetches only what is missing', async () => {
+    // 2 MB/s per connection: slow enough to be caught mid-layer.
+    const proxy = await startFaultProxy(registry.url, undefined, { distance: { bytesPerSecond: 2_000_000 } });
+    const cache = path.join(work, 'killed-ranged');
+    const ref = `${proxy.host}/test/big:v1`;
+    const layer = big.layers[0]!;
+    const record = path.join(cache, 'blobs', 'sha256', `${layer.digest.slice(7)}.download.ranges`);
+    const delays: number[] = [];
+    try {
+      for (let kill = 0; kill < 2; kill++) {
+        const before = bigBytesServed(proxy);
+        const { child, exited } = cli(['pull', '--cache', cache, ref]);
+        const deadline = Date.now() + 30_000;
+        while (bigBytesServed(proxy) - before < 200_000 && Date.now() < deadline && child.exitCode === null) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const delay = 50 + Math.floor(Math.random() * 800);
+        delays.push(delay);
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill('SIGKILL');
+        const exit = await exited;
+        expect(exit.signal, `kill ${kill + 1} (after ${delays.join(', ')} ms): ${exit.stderr}`).toBe(
+          'SIGKILL',
+        );
+        await expectNothingCorrupt(cache);
+        expect(JSON.parse(await readFile(record, 'utf8'))).toMatchObject({ size: layer.size });
+      }
+      const last = await cli(['pull', '--cache', cache, ref]).exited;
+      expect(last.code, last.stderr).toBe(0);
+      expect(last.stdout).toMatch(/pulled .* resumed\)/);
+      const gets = proxy.requests.filter(isBigGet);
+      expect(gets.every((g) => /^bytes=\d+-\d+$/.test(g.range ?? ''))).toBe(true);
+      const served = bigBytesServed(proxy);
+      expect(served, `delays ${delays.join(', ')} ms`).toBeLessThan(1.1 * layer.size);
+      const report = await checkLayout(Layout.at(cache), {
+        mode: 'full',
+        platforms: [hostPlatform()],
+        repair: false,
+      });
+      expect(report.findings).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('three pulls of it at once into one cache: one download, all three succeed', async () => {
+    const proxy = await startFaultProxy(registry.url, undefined, {
+      distance: { bytesPerSecond: 10_000_000 },
+    });
+    const cache = path.join(work, 'concurrent-big');
+    const ref = `${proxy.host}/test/big:v1`;
+    try {
+      const runs = await Promise.all([0, 1, 2].map(() => cli(['pull', '--cache', cache, ref]).exited));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(bigBytesServed(proxy)).toBe(big.layers[0]!.size);
+      await expectNothingCorrupt(cache);
+      const index = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8'));
+      expect(index.manifests).toMatchObject([
+        { digest: big.manifest.digest, annotations: { [REF_NAME]: ref } },
+      ]);
+    } finally {
+      await proxy.stop();
     }
   });
 });

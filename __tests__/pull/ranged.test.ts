@@ -109,7 +109,12 @@ async function pullVia(
   cache: string,
   extra: { client?: RegistryClientInput; signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
 ): Promise<PullResult> {
-  const client = createRegistryClient({ dockerConfigDir: false, env: {}, ...extra.client });
+  const client = createRegistryClient({
+    dockerConfigDir: false,
+    env: {},
+    connectionsPerHost: 4,
+    ...extra.client,
+  });
   try {
     const [result] = await pullImages(
       Layout.at(cache),
@@ -162,8 +167,11 @@ describe('a big blob in ranges', () => {
     );
     expect(gets.every((g) => g.status === 206)).toBe(true);
     expect(sent(gets)).toBe(big.size);
+    // Ranges rode several connections, never more than the budget, kept alive between requests.
     expect(r.connections).toBeGreaterThan(1);
     expect(r.connections).toBeLessThanOrEqual(4);
+    expect(new Set(proxy.requests.map((q) => q.connection)).size).toBeLessThanOrEqual(4);
+    expect(proxy.requests.length).toBeGreaterThan(4);
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
   });

@@ -180,6 +180,7 @@ export class Transport {
       timeouts: opts.timeouts,
       userAgent: opts.userAgent,
       dispatcher: opts.dispatcher,
+      connectionsPerHost: opts.connectionsPerHost,
     });
     this.#auth = new Authenticator({
       request: (init) => this.raw(init),

@@ -86,6 +86,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     ),
     env: ctx.env,
     logger: ctx.logger,
+    connectionsPerHost: concurrency,
   });
   const progress = createProgress({ label: 'pulling', stream: ctx.stderr });
   let results: PullResult[];

@@ -133,18 +133,21 @@ interface ConnectionState {
   busyUntil: number;
 }
 
-/** Bytes a response may queue in the distance model before the upstream body is paused. */
-const LINE_HIGH_WATER = 4 * 1024 * 1024;
+/** Bytes a response may queue in the proxy before the upstream body is paused. */
+const LINE_HIGH_WATER = 1024 * 1024;
 
 /**
  * One response on its way back through the distance model: every write leaves when the
  * connection's capped pipe has carried it, plus the response delay; writes keep their order.
- * Without a model each write goes out at once.
+ * Without a model each write goes out at once. Either way a client that reads slowly holds the
+ * writes back (socket backpressure), so `bytesSent` counts what reached the socket, not what
+ * waits in the proxy.
  */
 class ResponseLine {
-  #queue: { at: number; bytes: number; run: () => void }[] = [];
+  #queue: { at: number; bytes: number; run: () => boolean | void }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #queued = 0;
+  #blocked = false;
   #drained: (() => void)[] = [];
 
   constructor(
@@ -173,7 +176,7 @@ class ResponseLine {
     }
     this.#push(at + this.distance.responseDelayMs, chunk.length, () => {
       this.record.bytesSent += chunk.length;
-      this.res.write(chunk);
+      return this.res.write(chunk);
     });
   }
 
@@ -189,9 +192,9 @@ class ResponseLine {
     await new Promise<void>((resolve) => this.#drained.push(resolve));
   }
 
-  #push(at: number, bytes: number, run: () => void): void {
-    if (this.#queue.length === 0 && at <= performance.now()) {
-      run();
+  #push(at: number, bytes: number, run: () => boolean | void): void {
+    if (this.#queue.length === 0 && !this.#blocked && at <= performance.now()) {
+      this.#ran(run());
       return;
     }
     this.#queue.push({ at, bytes, run });
@@ -199,16 +202,26 @@ class ResponseLine {
     this.#arm();
   }
 
+  /** A write that the socket did not take at once blocks the line until it drains. */
+  #ran(accepted: boolean | void): void {
+    if (accepted !== false || this.res.destroyed) return;
+    this.#blocked = true;
+    this.res.once('drain', () => {
+      this.#blocked = false;
+      this.#arm();
+    });
+  }
+
   #arm(): void {
-    if (this.#timer || this.#queue.length === 0) return;
+    if (this.#timer || this.#blocked || this.#queue.length === 0) return;
     const wait = Math.max(0, this.#queue[0]!.at - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const now = performance.now();
-      while (this.#queue.length > 0 && this.#queue[0]!.at <= now + 1) {
+      while (!this.#blocked && this.#queue.length > 0 && this.#queue[0]!.at <= now + 1) {
         const op = this.#queue.shift()!;
         this.#queued -= op.bytes;
-        if (!this.res.destroyed) op.run();
+        if (!this.res.destroyed) this.#ran(op.run());
       }
       if (this.#queued < LINE_HIGH_WATER) for (const resolve of this.#drained.splice(0)) resolve();
       this.#arm();

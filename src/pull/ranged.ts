@@ -3,6 +3,7 @@
  * (by a CDN, by the window over a long path); a blob split into ranges fetched at once rides
  * several, inside the run's connection budget.
  */
+import { setMaxListeners } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, errorMessage, GuardError } from '../errors.js';
@@ -123,6 +124,9 @@ class RangeRefused extends RegistryError {}
 /** One pass over what a RangedWriter is missing. */
 class RangedDownload {
   #location: BlobLocation | undefined;
+  /** Resolves true once a range came back as asked for. */
+  readonly #rangesConfirmed: Promise<boolean>;
+  #confirmRanges!: () => void;
   readonly #abort = new AbortController();
   readonly #signal: AbortSignal;
   readonly #subject: string;
@@ -135,7 +139,10 @@ class RangedDownload {
     private readonly ctx: BigBlobContext & { onBytes: (n: number) => void },
   ) {
     this.#signal = ctx.signal ? AbortSignal.any([ctx.signal, this.#abort.signal]) : this.#abort.signal;
+    // Every range in flight listens to it.
+    setMaxListeners(ctx.budget.perHost + 8, this.#signal);
     this.#subject = subjectOf(repo, descriptor);
+    this.#rangesConfirmed = new Promise((resolve) => (this.#confirmRanges = () => resolve(true)));
   }
 
   async run(): Promise<void> {
@@ -149,20 +156,22 @@ class RangedDownload {
     this.ctx.logger?.debug(
       `${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`,
     );
-    // The first range is the probe: it tells whether the server does ranges at all.
-    if ((await this.#fetch(first, true)) === 'stream') return;
+    // The first range is the probe: its answer tells whether the server does ranges at all.
+    // The other ranges start as soon as it says yes, while its body still streams.
     let failure: unknown;
-    const worker = async () => {
-      for (let r = todo.shift(); r && failure === undefined; r = todo.shift()) {
-        try {
-          await this.#fetch(r, false);
-        } catch (err) {
-          failure ??= err;
-          this.#abort.abort();
-        }
-      }
+    const fail = (err: unknown) => {
+      failure ??= err;
+      this.#abort.abort();
     };
-    await Promise.all(Array.from({ length: Math.min(budget.perHost, todo.length) }, worker));
+    const probe = this.#fetch(first, true);
+    const ranges = await Promise.race([this.#rangesConfirmed, probe.then((kind) => kind === 'range')]);
+    if (!ranges) return void (await probe);
+    const worker = async () => {
+      for (let r = todo.shift(); r && failure === undefined; r = todo.shift())
+        await this.#fetch(r, false).catch(fail);
+    };
+    const workers = Math.min(budget.perHost - 1, todo.length);
+    await Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
     if (failure !== undefined) throw failure;
   }
 
@@ -181,6 +190,7 @@ class RangedDownload {
           });
           this.#location = res.location;
           if (res.kind === 'range') {
+            this.#confirmRanges();
             await this.#copy(res.body, at, (n) => (at += n));
             return 'range';
           }

@@ -88,6 +88,7 @@ export async function pullImages(
     options.logger?.debug(
       `pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`,
     );
+  client.prepare(refs);
   const running = await layout.registerPull();
   // Checks images already in the cache; its workers start only when a blob needs hashing.
   const hasher = HashPool.create();

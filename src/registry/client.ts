@@ -105,6 +105,11 @@ export interface RegistryClient {
   blob(repo: RepositoryRef, descriptor: Descriptor, opts?: BlobRequest): Promise<BlobResponse>;
   /** Bytes `start` to `end` of a blob, from `location` while it answers; see RangeResponse. */
   blobRange(repo: RepositoryRef, descriptor: Descriptor, request: RangeRequest): Promise<RangeResponse>;
+  /**
+   * Announces the repositories a run will read, so that one token covers all of a registry's
+   * (where its token server accepts several scopes).
+   */
+  prepare(repos: readonly RepositoryRef[]): void;
   /** Docker Hub's rate-limit headers, as last seen (undefined until a registry sends them). */
   readonly rateLimit: RateLimit | undefined;
   /** Every secret handled so far (mask them). */
@@ -518,6 +523,10 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
           throw await transport.errorFor(ep, res, `blob ${subject}`);
         return interpret(res, sameOrigin(res.url, ep.base) ? undefined : { url: res.url });
       });
+    },
+
+    prepare(repos) {
+      for (const repo of repos) transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
     },
 
     get rateLimit() {

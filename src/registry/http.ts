@@ -152,6 +152,8 @@ export class Transport {
   readonly #policy: TransportPolicy;
   readonly #auth: Authenticator;
   readonly #endpoints = new Map<string, Promise<Endpoint>>();
+  /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
+  readonly #expected = new Map<string, Set<string>>();
   #rateLimit: RateLimit | undefined;
 
   constructor(opts: RegistryClientOptions, secrets: Secrets) {
@@ -253,6 +255,14 @@ export class Transport {
     if (limit) this.#rateLimit = limit;
     this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
     return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
+  }
+
+  /** Announces auth scopes a run will need from a registry, so its first token can cover them all. */
+  expectScopes(registry: string, scopes: readonly string[]): void {
+    const key = registryKey(registry);
+    const set = this.#expected.get(key) ?? new Set<string>();
+    for (const s of scopes) set.add(s);
+    this.#expected.set(key, set);
   }
 
   /**
@@ -359,7 +369,9 @@ export class Transport {
    */
   async send(ep: Endpoint, init: SendInit): Promise<RawResponse> {
     let url = new URL(init.path.replace(/^\//, ''), ep.base);
-    let auth = await this.#auth.authorization(ep, init.scope);
+    let auth = await this.#auth.authorization(ep, init.scope, [
+      ...(this.#expected.get(ep.credentialKey) ?? []),
+    ]);
     let refreshed = false;
     let hops = 0;
     for (;;) {

@@ -314,6 +314,13 @@ describe('a big layer in ranges, pulled by the CLI (default budget: it goes in r
       const runs = await Promise.all([0, 1, 2].map(() => cli(['pull', '--cache', cache, ref]).exited));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       expect(bigBytesServed(proxy)).toBe(big.layers[0]!.size);
+      // Each says how fast it went; the one that fetched the layer did it over several connections.
+      const speeds = runs.map((r) => r.stdout.trim().split('\n').at(-1)!);
+      for (const line of speeds)
+        expect(line).toMatch(/^1 image: (nothing downloaded|.+ \([\d.]+ [kM]?B\/s\) over \d+ connections?)$/);
+      expect(speeds.filter((l) => /^1 image: 2\d\.\d MB in .+ over [2-4] connections$/.test(l))).toHaveLength(
+        1,
+      );
       await expectNothingCorrupt(cache);
       const index = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8'));
       expect(index.manifests).toMatchObject([

@@ -14,10 +14,12 @@ import {
   formatBytes,
   formatDuration,
   formatPullsLeft,
+  formatRate,
   naming,
   printable,
   printableJson,
 } from '../../format.js';
+import { bytesPerSecond, describeSpeed } from '../../pull/speed.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -103,7 +105,11 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     await client.close();
   }
   if (settings.json) ctx.out(printableJson({ results, rateLimit: client.rateLimit ?? null }));
-  else for (const r of results) ctx.out(printable(describeResult(r)));
+  else {
+    for (const r of results) ctx.out(printable(describeResult(r)));
+    if (results.some((r) => r.status === 'pulled' || r.status === 'updated'))
+      ctx.out(`${results.length} image${results.length === 1 ? '' : 's'}: ${describeSpeed(results)}`);
+  }
   for (const r of results)
     if (r.status === 'failed' && !settings.json)
       ctx.stderr.write(
@@ -118,7 +124,8 @@ function describeResult(r: PullResult): string {
   const digest = r.digest ? ` ${shortDigest(r.digest)}` : '';
   if (r.status === 'cached') return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
   const resumed = r.resumedBytes > 0 ? `, ${formatBytes(r.resumedBytes)} resumed` : '';
+  const speed = formatRate(bytesPerSecond(r.bytes, r.ms));
   if (r.status === 'updated')
-    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
-  return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
+    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}, ${speed}`;
+  return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}, ${speed}`;
 }

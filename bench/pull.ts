@@ -217,6 +217,8 @@ export interface ChildRequest {
   maxAttempts?: number;
   /** `linux/amd64`-style platforms, or every platform (the default). */
   platforms?: string[] | 'all';
+  /** Overrides of the ranged-download settings (tuning). */
+  ranged?: { thresholdBytes?: number; minRangeBytes?: number; maxRangeBytes?: number };
 }
 
 export interface ChildReport {
@@ -448,6 +450,7 @@ async function child(request: ChildRequest): Promise<void> {
     results = await pullImages(Layout.at(request.cache), client, request.refs.map(parseReference), {
       platforms: platforms === 'all' ? 'all' : platforms.map(parsePlatform),
       concurrency: request.concurrency,
+      ...(request.ranged ? { ranged: request.ranged } : {}),
     });
   } finally {
     await client.close();

@@ -317,7 +317,7 @@ describe('a big layer in ranges, pulled by the CLI (default budget: it goes in r
       // Each says how fast it went; the one that fetched the layer did it over several connections.
       const speeds = runs.map((r) => r.stdout.trim().split('\n').at(-1)!);
       for (const line of speeds)
-        expect(line).toMatch(/^1 image: (nothing downloaded|.+ \([\d.]+ [kM]?B\/s\) over \d+ connections?)$/);
+        expect(line).toMatch(/(: cached \(.*\)|^1 image: .+ \([\d.]+ [kM]?B\/s\) over \d+ connections?)$/);
       expect(speeds.filter((l) => /^1 image: 2\d\.\d MB in .+ over [2-4] connections$/.test(l))).toHaveLength(
         1,
       );

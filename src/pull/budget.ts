@@ -4,6 +4,14 @@
  * by priority, highest first (the scheduler gives a blob its size, so big blobs start first and
  * the tail of the run is short), in arrival order among equals.
  */
+/**
+ * Connections per registry host unless told otherwise: a per-connection cap (a CDN's, or the
+ * window over a 30 ms path) of ~25 MB/s times 8 is ~200 MB/s, about what a hosted runner's link
+ * carries; more connections add load on the registry and little speed (see the README's
+ * benchmark section).
+ */
+export const DEFAULT_CONNECTIONS = 8;
+
 export class ConnectionBudget {
   readonly perHost: number;
   readonly #hosts = new Map<string, HostQueue>();

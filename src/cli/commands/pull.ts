@@ -19,6 +19,7 @@ import {
   printable,
   printableJson,
 } from '../../format.js';
+import { DEFAULT_CONNECTIONS } from '../../pull/budget.js';
 import { bytesPerSecond, describeSpeed } from '../../pull/speed.js';
 import { createProgress } from '../progress.js';
 
@@ -31,7 +32,7 @@ image already complete in the cache is not fetched again; an interrupted downloa
 
 Options:
   --platform OS/ARCH       platform to pull (repeatable; default the host's; "all" for every one)
-  --concurrency N          parallel blob downloads (default 4)
+  --concurrency N          connections per registry host, shared by all downloads (default 8)
   --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
   --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
   --refresh MODE           images already complete in the cache: never (default) use them as
@@ -73,7 +74,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     throw new UsageError(
       `invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`,
     );
-  const concurrency = Number(values.concurrency ?? 4);
+  const concurrency = Number(values.concurrency ?? DEFAULT_CONNECTIONS);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new UsageError(
       `invalid --concurrency ${JSON.stringify(values.concurrency)}: expected a whole number from 1 to 64`,

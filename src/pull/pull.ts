@@ -9,7 +9,7 @@ import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } f
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
-import { hashFileInline, HashPool } from '../verify/hash-pool.js';
+import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';

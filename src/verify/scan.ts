@@ -11,7 +11,7 @@ import {
   type Algorithm,
   type Digest,
 } from '../oci/digest.js';
-import type { BatchProgress, HashPool, HashResult } from './hash-pool.js';
+import type { BatchProgress, HashPool, HashResult } from '../hash/hash-pool.js';
 
 /** What we know of one digest-named regular file in blobs/. */
 export interface BlobFile {

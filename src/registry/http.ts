@@ -25,29 +25,10 @@ import {
 import { registryKey, type RegistryClientOptions } from './options.js';
 import { checkRedirect, checkUrl, plainHttpAllowed, sameOrigin, type TransportPolicy } from './policy.js';
 import type { RetryOptions } from './retry.js';
+import type { RawRequestInit, RawResponse } from './raw.js';
 import type { Secrets } from './secrets.js';
 
-export interface RawRequestInit {
-  method: 'GET' | 'HEAD' | 'POST';
-  url: URL;
-  headers?: Record<string, string>;
-  body?: string;
-  signal?: AbortSignal | undefined;
-  retry?: Partial<RetryOptions>;
-  /** Names what we were fetching, for messages (default: the host). */
-  subject?: string;
-}
-
-export interface RawResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: Readable;
-  /** The URL that answered (after redirects). */
-  url: URL;
-}
-
-/** One request, through the dispatcher, checked against the transport policy; no redirects, no auth. */
-export type RawRequest = (init: RawRequestInit) => Promise<RawResponse>;
+export type { RawRequest, RawRequestInit, RawResponse } from './raw.js';
 
 /** Docker Hub's rate-limit headers, as last seen. */
 export interface RateLimit {

@@ -19,7 +19,7 @@ import { checkUrl, credentialsAllowed, type TransportPolicy } from '../policy.js
 import type { Secrets } from '../secrets.js';
 import type { Challenge } from './challenge.js';
 import type { Credential, CredentialStore } from './credentials.js';
-import type { RawRequest } from '../http.js';
+import type { RawRequest } from '../raw.js';
 
 /** Who we are when asking a token server for an OAuth2 grant. */
 export const OAUTH_CLIENT_ID = 'oci-cache-guard';

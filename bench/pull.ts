@@ -230,6 +230,8 @@ export interface ChildReport {
   vmHwmBytes: number;
   /** RSS before the pull: node and our modules loaded. */
   baselineRssBytes: number;
+  /** CPU time (user + system) the pullImages call took, seconds. */
+  cpuSeconds: number;
   results: { name: string; status: string; bytes: number; ms: number; connections: number; error?: string }[];
 }
 
@@ -443,6 +445,7 @@ async function child(request: ChildRequest): Promise<void> {
     ...(request.maxAttempts !== undefined ? { retry: { maxAttempts: request.maxAttempts } } : {}),
   });
   const baselineRssBytes = process.memoryUsage().rss;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   let results;
   try {
@@ -456,6 +459,7 @@ async function child(request: ChildRequest): Promise<void> {
     await client.close();
   }
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
   let vmHwmBytes = 0;
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -468,6 +472,7 @@ async function child(request: ChildRequest): Promise<void> {
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     vmHwmBytes,
     baselineRssBytes,
+    cpuSeconds: (used.user + used.system) / 1e6,
     results: results.map((r) => ({
       name: r.name,
       status: r.status,

@@ -18,7 +18,7 @@ const MAX_RECORD_BYTES = 1024 * 1024;
 export interface RangedWriterOptions {
   /**
    * Record progress after this many new bytes have landed: about what a SIGKILL can lose
-   * (plus what lands during one record write). Default: 1/64 of the blob, from 512 KiB to
+   * (plus what lands during one record write). Default: 1/64 of the blob, from 128 KiB to
    * 8 MiB: under 2% of a big blob, for at most 64 record writes (two fsyncs each) per blob.
    */
   recordEveryBytes?: number;
@@ -73,7 +73,7 @@ export class RangedWriter {
     this.#record = layout.rangesPath(descriptor.digest);
     this.#final = layout.blobPath(descriptor.digest);
     this.#recordEvery =
-      options.recordEveryBytes ?? Math.min(8 << 20, Math.max(512 << 10, Math.ceil(descriptor.size / 64)));
+      options.recordEveryBytes ?? Math.min(8 << 20, Math.max(128 << 10, Math.ceil(descriptor.size / 64)));
     this.#hash = createHash(digestAlgorithm(descriptor.digest));
     this.#landed = landed;
     this.resumed = coveredBytes(landed);

@@ -34,6 +34,12 @@ export const RANGED_DEFAULTS: Readonly<RangedOptions> = Object.freeze({
   maxRangeBytes: 16 * MiB,
 });
 
+/**
+ * Bytes that arrived wait at most this long before they are written: what a kill can lose of a
+ * slow connection's bytes (a fast one fills a batch sooner).
+ */
+const BATCH_MAX_MS = 100;
+
 /** Tries per range (a cut, a wrong Content-Range, a network error) before the blob's download gives up. */
 const RANGE_ATTEMPTS = 3;
 
@@ -223,12 +229,14 @@ class RangedDownload {
   }
 
   /**
-   * Writes a body at `position` in batches of about WRITE_BATCH_BYTES, one write in flight
-   * while the next batch fills. When the body fails halfway, what arrived is still written.
+   * Writes a body at `position` in batches of about WRITE_BATCH_BYTES (or what arrived within
+   * BATCH_MAX_MS, on a slow connection), one write in flight while the next batch fills. When
+   * the body fails halfway, what arrived is still written.
    */
   async #copy(body: Readable, position: number, advanced: (n: number) => void): Promise<void> {
     let batch: Buffer[] = [];
     let batchBytes = 0;
+    let batchStarted = 0;
     let at = position;
     let inFlight: Promise<void> | undefined;
     let readError: unknown;
@@ -244,9 +252,10 @@ class RangedDownload {
     };
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (batchBytes === 0) batchStarted = performance.now();
         batch.push(chunk);
         batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH_BYTES) {
+        if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= BATCH_MAX_MS) {
           if (inFlight) await inFlight;
           inFlight = flush();
           inFlight.catch(() => {}); // awaited on the next batch or below

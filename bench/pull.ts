@@ -67,7 +67,7 @@ function parse(args: string[]): Settings {
     options: {
       small: { type: 'boolean', default: false },
       rounds: { type: 'string', default: '3' },
-      concurrency: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: '8' },
       keep: { type: 'boolean', default: false },
     },
     strict: true,

@@ -8,10 +8,11 @@
  * each pulled by us (pullImages in a child process, which reports its own peak RSS) and by
  * `skopeo copy docker://… oci:DIR:tag`, into a fresh directory per round, who goes first
  * alternating; then
- *   (c) a resume after a cut at 50% through the harness's fault proxy: the first run's blob
- *       body is cut half way (no retries, so the run fails and leaves its partial), the next run
- *       resumes it; bytes the proxy sent for that blob in all, divided by its size. The same cut
- *       with retries on (the retry layer resumes inside the one run) is reported too.
+ *   (c) a resume after a cut at 50% through the harness's fault proxy, on one connection (one
+ *       stream; a kill amid ranges is --wan's (d)): the first run's blob body is cut half way (no
+ *       retries, so the run fails and leaves its partial), the next run resumes it; bytes the
+ *       proxy sent for that blob in all, divided by its size. The same cut with retries on (the
+ *       retry layer resumes inside the one run) is reported too.
  * Goals: (a) ≥ 1.0× skopeo, peak RSS < 150 MB, resume ≤ 1.05× the blob. (b) is reported
  * without a goal: on 2 shared cores it is CPU-bound, and parity is the limit.
  * `--small` shrinks everything (64 MiB, 20 × 2 MiB) for a quick check. Exit 1 when a goal fails.
@@ -353,7 +354,8 @@ async function resumeAfterCut(
   const cache = path.join(work, `resume-${nextRun ? 'next' : 'in'}`);
   const ref = image.ref.replace(registry.host, proxy.host);
   try {
-    const request = { cache, refs: [ref], concurrency: settings.concurrency };
+    // One connection: the blob comes as one stream, which the cut breaks (ranges are --wan's (d)).
+    const request = { cache, refs: [ref], concurrency: 1 };
     const runs = [await runOurs(nextRun ? { ...request, maxAttempts: 1 } : request)];
     if (nextRun) {
       if (runs[0]!.results[0]!.status !== 'failed')

@@ -191,7 +191,7 @@ async function planImage(
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
-      const config = fetchBlob(layout, client, plan, single.config, run);
+      const config = fetchBlob(layout, client, plan, single.config, single.config.size, run);
       plan.early.set(single.config.digest, config);
       if (!run.valid.has(single.config.digest)) run.progress.total += single.config.size;
       await config;
@@ -234,8 +234,10 @@ function scheduleBlobs(
     }
   }
   for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
-  for (const { blob, plan } of [...owners.values()].sort((a, b) => b.blob.size - a.blob.size)) {
-    const download = fetchBlob(layout, client, plan, blob, run);
+  const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
+  for (const [i, { blob, plan }] of order.entries()) {
+    // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
+    const download = fetchBlob(layout, client, plan, blob, blob.size + 1 - (i + 1) / (order.length + 1), run);
     download.catch(() => {}); // awaited by every image that needs it
     downloads.set(blob.digest, download);
   }
@@ -247,6 +249,7 @@ async function fetchBlob(
   client: RegistryClient,
   owner: ImagePlan,
   blob: Descriptor,
+  priority: number,
   run: RunState,
 ): Promise<DownloadResult> {
   const onBytes = (n: number) => {
@@ -260,6 +263,7 @@ async function fetchBlob(
   if (await wantsRanges(layout, blob, run)) {
     return ensureBigBlob(layout, client, ref, blob, {
       budget: run.budget,
+      priority,
       host: ref.registry,
       ranged: run.ranged,
       valid: run.valid,
@@ -268,7 +272,7 @@ async function fetchBlob(
       ...signal,
     });
   }
-  return run.budget.run(ref.registry, blob.size, () =>
+  return run.budget.run(ref.registry, priority, () =>
     ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }),
   );
 }

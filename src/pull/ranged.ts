@@ -47,6 +47,8 @@ export interface BigBlobContext {
   budget: ConnectionBudget;
   /** The budget's key: the registry host. */
   host: string;
+  /** Of this blob's ranges in the budget's queue (default: its size). */
+  priority?: number;
   ranged: RangedOptions;
   valid: ValidSet;
   onBytes?: (n: number) => void;
@@ -187,38 +189,42 @@ class RangedDownload {
     let at = start;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ctx.budget.run(this.ctx.host, this.descriptor.size, async () => {
-          const res = await this.client.blobRange(this.repo, this.descriptor, {
-            start: at,
-            end,
-            location: this.#location,
-            signal: this.#signal,
-          });
-          this.#location = res.location;
-          if (res.kind === 'range') {
-            this.#confirmRanges();
-            await this.#copy(res.body, at, (n) => (at += n));
-            return 'range';
-          }
-          if (!probe || at !== start) {
-            if (res.kind === 'whole') res.body.destroy();
-            throw new RangeRefused(
-              `${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`,
-              { temporary: true },
+        return await this.ctx.budget.run(
+          this.ctx.host,
+          this.ctx.priority ?? this.descriptor.size,
+          async () => {
+            const res = await this.client.blobRange(this.repo, this.descriptor, {
+              start: at,
+              end,
+              location: this.#location,
+              signal: this.#signal,
+            });
+            this.#location = res.location;
+            if (res.kind === 'range') {
+              this.#confirmRanges();
+              await this.#copy(res.body, at, (n) => (at += n));
+              return 'range';
+            }
+            if (!probe || at !== start) {
+              if (res.kind === 'whole') res.body.destroy();
+              throw new RangeRefused(
+                `${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`,
+                { temporary: true },
+              );
+            }
+            // No ranges here: one stream from byte 0, never mixed with what came in ranges.
+            this.ctx.logger?.debug(
+              `${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`,
             );
-          }
-          // No ranges here: one stream from byte 0, never mixed with what came in ranges.
-          this.ctx.logger?.debug(
-            `${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`,
-          );
-          await this.writer.restart();
-          const body =
-            res.kind === 'whole'
-              ? res.body
-              : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
-          await this.#copy(body, 0, () => {});
-          return 'stream';
-        });
+            await this.writer.restart();
+            const body =
+              res.kind === 'whole'
+                ? res.body
+                : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
+            await this.#copy(body, 0, () => {});
+            return 'stream';
+          },
+        );
       } catch (err) {
         if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err)) throw err;
         this.ctx.logger?.debug(

@@ -11,7 +11,8 @@
  *   (a) ours, linux/amd64, the 12 images in one pull  vs  12 `skopeo copy` started at once;
  *   (b) ours, every platform                          vs  the 12 copied one after another with
  *                                                         `skopeo copy --all`;
- *   (c) one 60 MB layer (an image of that layer only)  vs  curl fetching the blob on one connection;
+ *   (c) one 60 MB layer (an image of that layer only)  vs  curl fetching the blob on one connection
+ *       (and, for scale, as many curl processes as our connections fetching a range each);
  * then our peak RSS over every run, and (d) a resume: our pull of (c) SIGKILLed once the proxy has
  * sent half the layer, then run again; bytes sent for the layer in all, over its size.
  * Goals: (a) ≥ 2×, (b) ≥ 6×, (c) ≥ 4×, RSS < 150 MB, (d) ≤ 1.05×. Exit 1 when one fails.
@@ -320,6 +321,7 @@ export async function run(args: string[]): Promise<number> {
       seq: [] as number[],
       c: [] as number[],
       curl: [] as number[],
+      curl8: [] as number[],
     };
     let peakRss = 0;
     let connections = 0;
@@ -372,14 +374,27 @@ export async function run(args: string[]): Promise<number> {
         ]);
         if (out.code !== 0) throw new Error(`curl failed: ${out.stderr}`);
       });
+      // The harness's own ceiling: curl with `settings.concurrency` ranges at once, no disk.
+      const curl8 = await timed(() => {
+        const n = settings.concurrency;
+        const part = Math.ceil(set.blob.size / n);
+        return Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            const range = `${i * part}-${Math.min(set.blob.size, (i + 1) * part) - 1}`;
+            const url = `http://${proxy.host}/v2/bench/blob/blobs/${set.blob.digest}`;
+            const out = await collect('curl', ['-sf', '-r', range, '-o', '/dev/null', url]);
+            if (out.code !== 0) throw new Error(`curl -r ${range} failed: ${out.stderr}`);
+          }),
+        );
+      });
       for (const d of ['a', 'b', 'c', 'seq', ...set.refs.map((_, i) => `s12-${i}`)])
         await rm(fresh(d), { recursive: true, force: true });
-      Object.entries({ a, skopeo12: s12, b, seq, c, curl }).forEach(([k, v]) =>
+      Object.entries({ a, skopeo12: s12, b, seq, c, curl, curl8 }).forEach(([k, v]) =>
         times[k as keyof typeof times].push(v),
       );
       console.log(
         `  round ${round + 1}: (a) ours ${secs(a)} vs 12 skopeo ${secs(s12)}; (b) ours ${secs(b)} vs sequential skopeo --all ${secs(seq)}; ` +
-          `(c) ours ${secs(c)} vs curl ${secs(curl)}; our CPU (a, b, c) ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
+          `(c) ours ${secs(c)} vs curl ${secs(curl)} (${settings.concurrency} curl ranges ${secs(curl8)}); our CPU (a, b, c) ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
     const resume = await resumeAfterKill(proxy, set, work, settings);
@@ -418,6 +433,9 @@ export async function run(args: string[]): Promise<number> {
           `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
       );
     }
+    console.log(
+      `  (c) for scale: ${settings.concurrency} curl processes fetching a range each, to /dev/null: ${secs(m.curl8)} (${rate(set.blob.size, m.curl8).toFixed(0)} MB/s), what this machine and proxy allow`,
+    );
     goals.push(peakRss < GOAL_RSS_BYTES, resume.ratio <= GOAL_RESUME);
     console.log(
       `  peak RSS ${mb(peakRss)} MB  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peakRss < GOAL_RSS_BYTES)}`,

@@ -4,7 +4,7 @@
  * is its own.
  */
 import { Layout } from '../src/layout/layout.js';
-import type { HashPoolOptions } from '../src/verify/hash-pool.js';
+import type { HashPoolOptions } from '../src/hash/hash-pool.js';
 import { checkLayout } from '../src/verify/index.js';
 
 export interface StepOptions {

@@ -38,6 +38,7 @@ function pull(over: Partial<PullResult>): PullResult {
     hashedBlobs: 0,
     skipped: [],
     ms: 52,
+    connections: 1,
     ...over,
   };
 }

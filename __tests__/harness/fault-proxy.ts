@@ -2,7 +2,7 @@
 // in for "another host" (a CDN behind a blob redirect).
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { LOOPBACK } from './proc.js';
 
 /** Fields every fault accepts. */
@@ -26,6 +26,7 @@ export type Fault = FaultBase &
     | { /** Send this body (Content-Length adjusted) with upstream's status and headers plus these. */ replaceBody: Buffer; headers?: Record<string, string> }
     | { /** Answer 307 (or `redirectStatus`) with `Location: redirectTo`. */ redirectTo: string; redirectStatus?: number }
     | { /** Forward upstream's answer with headers dropped (lower case, e.g. docker-content-digest) or set. */ rewriteHeaders: { drop?: string[]; set?: Record<string, string> } }
+    | { /** Forward without the Range header: upstream answers 200 with the whole body, as a server that ignores Range. */ ignoreRange: true }
   ); // prettier-ignore
 
 /** What the rule sees of a request. */
@@ -39,6 +40,27 @@ export interface ProxyRequestInfo {
 /** Chooses a fault for a request; `count` is how many times this method+path was seen (1 first). */
 export type FaultRule = (req: ProxyRequestInfo, count: number) => Fault | undefined;
 
+/**
+ * The distance between a runner and its registry: a delay each way and a cap on each
+ * connection's throughput (a CDN's per-connection limit, a TCP window over a long path).
+ * Loopback hides both; this puts them back. A new connection also costs one round trip
+ * before its first request (the TCP handshake), so keep-alive pays as it does for real.
+ */
+export interface Distance {
+  /** Milliseconds added to every request on its way to the registry. */
+  requestDelayMs: number;
+  /** Milliseconds added to every response byte on its way back. */
+  responseDelayMs: number;
+  /** Response bytes per second per client connection; Infinity for no cap. */
+  bytesPerSecond: number;
+}
+
+export const NO_DISTANCE: Distance = Object.freeze({
+  requestDelayMs: 0,
+  responseDelayMs: 0,
+  bytesPerSecond: Infinity,
+});
+
 /** One request through the proxy; `status` and `bytesSent` fill in as the response goes out. */
 export interface ProxyRecord extends ProxyRequestInfo {
   count: number;
@@ -50,6 +72,17 @@ export interface ProxyRecord extends ProxyRequestInfo {
   status?: number;
   /** Body bytes written to the client so far. */
   bytesSent: number;
+  /** Which client connection (1, 2, … in the order they opened) carried it. */
+  connection: number;
+  /** Milliseconds the request was held before forwarding: its delay, plus a handshake on a new connection. */
+  delayedMs: number;
+  /**
+   * The distance model's schedule for this response (performance.now() milliseconds): when its
+   * body started and finished crossing the capped connection, before the response delay. A
+   * body of n bytes spans at least n / bytesPerSecond, after whatever that connection was
+   * still sending.
+   */
+  paced?: { startMs: number; endMs: number };
 }
 
 export interface FaultProxy {
@@ -58,7 +91,11 @@ export interface FaultProxy {
   url: string;
   /** The rule in force; replace it at any time. Default: no faults. */
   rule: FaultRule;
+  /** The distance model in force (applies to requests that arrive after a change). */
+  distance: Distance;
   requests: ProxyRecord[];
+  /** Client connections accepted so far. */
+  readonly connections: number;
   /** Destroys every open connection (stalled ones too) and closes the server. */
   stop(): Promise<void>;
 }
@@ -89,6 +126,111 @@ function headersFor(
   return h;
 }
 
+/** Per client connection: whether it has carried a request yet, and until when its capped pipe is busy. */
+interface ConnectionState {
+  id: number;
+  used: boolean;
+  busyUntil: number;
+}
+
+/** Bytes a response may queue in the proxy before the upstream body is paused. */
+const LINE_HIGH_WATER = 1024 * 1024;
+
+/**
+ * One response on its way back through the distance model: every write leaves when the
+ * connection's capped pipe has carried it, plus the response delay; writes keep their order.
+ * Without a model each write goes out at once. Either way a client that reads slowly holds the
+ * writes back (socket backpressure), so `bytesSent` counts what reached the socket, not what
+ * waits in the proxy.
+ */
+class ResponseLine {
+  #queue: { at: number; bytes: number; run: () => boolean | void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #queued = 0;
+  #blocked = false;
+  #drained: (() => void)[] = [];
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly conn: ConnectionState,
+    private readonly distance: Distance,
+    private readonly record: ProxyRecord,
+  ) {}
+
+  head(status: number, headers: http.OutgoingHttpHeaders): void {
+    this.#push(performance.now() + this.distance.responseDelayMs, 0, () => {
+      this.record.status = status;
+      this.res.writeHead(status, headers);
+    });
+  }
+
+  write(chunk: Buffer): void {
+    const now = performance.now();
+    let at = now;
+    if (Number.isFinite(this.distance.bytesPerSecond)) {
+      const start = Math.max(this.conn.busyUntil, now);
+      this.conn.busyUntil = start + (chunk.length / this.distance.bytesPerSecond) * 1000;
+      const paced = (this.record.paced ??= { startMs: start, endMs: start });
+      paced.endMs = this.conn.busyUntil;
+      at = this.conn.busyUntil;
+    }
+    this.#push(at + this.distance.responseDelayMs, chunk.length, () => {
+      this.record.bytesSent += chunk.length;
+      return this.res.write(chunk);
+    });
+  }
+
+  /** Runs `fn` (end, destroy) after everything written so far has gone out. */
+  then(fn: () => void): void {
+    const last = this.#queue.at(-1)?.at ?? 0;
+    this.#push(Math.max(last, performance.now() + this.distance.responseDelayMs), 0, fn);
+  }
+
+  /** Resolves when fewer than LINE_HIGH_WATER bytes wait in the model. */
+  async room(): Promise<void> {
+    if (this.#queued < LINE_HIGH_WATER) return;
+    await new Promise<void>((resolve) => this.#drained.push(resolve));
+  }
+
+  #push(at: number, bytes: number, run: () => boolean | void): void {
+    if (this.#queue.length === 0 && !this.#blocked && at <= performance.now()) {
+      this.#ran(run());
+      return;
+    }
+    this.#queue.push({ at, bytes, run });
+    this.#queued += bytes;
+    this.#arm();
+  }
+
+  /** A write that the socket did not take at once blocks the line until it drains. */
+  #ran(accepted: boolean | void): void {
+    if (accepted !== false || this.res.destroyed) return;
+    this.#blocked = true;
+    this.res.once('drain', () => {
+      this.#blocked = false;
+      this.#arm();
+    });
+  }
+
+  #arm(): void {
+    if (this.#timer || this.#blocked || this.#queue.length === 0) return;
+    const wait = Math.max(0, this.#queue[0]!.at - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const now = performance.now();
+      while (!this.#blocked && this.#queue.length > 0 && this.#queue[0]!.at <= now + 1) {
+        const op = this.#queue.shift()!;
+        this.#queued -= op.bytes;
+        if (!this.res.destroyed) this.#ran(op.run());
+      }
+      if (this.#queued < LINE_HIGH_WATER) for (const resolve of this.#drained.splice(0)) resolve();
+      this.#arm();
+    }, wait);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Starts a reverse proxy on 127.0.0.1 forwarding to `target` (e.g. registry.url), applying
  * `rule` per request. The Host header is forwarded unchanged, so the registry's Location
@@ -97,14 +239,19 @@ function headersFor(
 export async function startFaultProxy(
   target: string,
   rule: FaultRule = () => undefined,
+  options: { distance?: Partial<Distance> } = {},
 ): Promise<FaultProxy> {
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true });
   const counts = new Map<string, number>();
   const requests: ProxyRecord[] = [];
+  const connections = new WeakMap<Socket, ConnectionState>();
+  let opened = 0;
 
-  const forward = (req: IncomingMessage): Promise<IncomingMessage> =>
+  const forward = (req: IncomingMessage, fault: Fault | undefined): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
+      const headers = { ...req.headers };
+      if (fault && 'ignoreRange' in fault) delete headers.range;
       const out = http.request(
         {
           agent,
@@ -112,7 +259,7 @@ export async function startFaultProxy(
           port: upstream.port,
           method: req.method,
           path: req.url,
-          headers: req.headers,
+          headers,
         },
         resolve,
       );
@@ -127,6 +274,7 @@ export async function startFaultProxy(
     counts.set(key, count);
     let fault = proxy.rule(info, count);
     if (fault?.times !== undefined && count > fault.times) fault = undefined;
+    const conn = connections.get(req.socket) ?? { id: 0, used: true, busyUntil: 0 };
     const record: ProxyRecord = {
       ...info,
       count,
@@ -134,14 +282,21 @@ export async function startFaultProxy(
       ...(req.headers.range !== undefined ? { range: req.headers.range } : {}),
       ...(fault ? { fault } : {}),
       bytesSent: 0,
+      connection: conn.id,
+      delayedMs: 0,
     };
     requests.push(record);
+    const distance = proxy.distance;
+    // A new connection first pays its handshake: one round trip.
+    const handshake = conn.used ? 0 : distance.requestDelayMs + distance.responseDelayMs;
+    conn.used = true;
+    record.delayedMs = handshake + distance.requestDelayMs;
+    if (record.delayedMs > 0) await sleep(record.delayedMs);
+    const line = new ResponseLine(res, conn, distance, record);
     const send = (status: number, headers: http.OutgoingHttpHeaders, body: Buffer | string): void => {
-      record.status = status;
-      res.writeHead(status, headers);
-      const buf = Buffer.from(body);
-      if (req.method !== 'HEAD') record.bytesSent += buf.length;
-      res.end(req.method === 'HEAD' ? undefined : buf);
+      line.head(status, headers);
+      if (req.method !== 'HEAD') line.write(Buffer.from(body));
+      line.then(() => res.end());
     };
 
     if (fault && 'status' in fault) {
@@ -159,7 +314,7 @@ export async function startFaultProxy(
       return send(fault.redirectStatus ?? 307, { location: fault.redirectTo, 'content-length': '0' }, '');
     }
 
-    const up = await forward(req);
+    const up = await forward(req, fault);
     const status = up.statusCode ?? 502;
     if (fault && 'extraBytes' in fault) {
       const body = Buffer.concat([await readAll(up), randomBytes(fault.extraBytes)]);
@@ -170,11 +325,10 @@ export async function startFaultProxy(
       return send(status, headersFor(up, fault.headers, fault.replaceBody.length), fault.replaceBody);
     }
 
-    record.status = status;
     const headers = headersFor(up, fault && 'rewriteHeaders' in fault ? fault.rewriteHeaders.set : {});
     if (fault && 'rewriteHeaders' in fault)
       for (const name of fault.rewriteHeaders.drop ?? []) delete headers[name];
-    res.writeHead(status, headers);
+    line.head(status, headers);
     const limit =
       fault && 'cutAfterBytes' in fault
         ? fault.cutAfterBytes
@@ -192,15 +346,15 @@ export async function startFaultProxy(
       const room = limit - offset;
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
       offset += part.length;
-      record.bytesSent += part.length;
-      if (part.length) res.write(part);
+      if (part.length) line.write(part);
       if (offset >= limit) {
         up.destroy();
-        if (fault && 'cutAfterBytes' in fault) res.write('', () => res.socket?.destroy());
+        if (fault && 'cutAfterBytes' in fault) line.then(() => res.write('', () => res.socket?.destroy()));
         return; // a stall leaves the response open until the client or stop() ends it
       }
+      await line.room();
     }
-    res.end();
+    line.then(() => res.end());
   }
 
   const server = http.createServer((req, res) => {
@@ -208,6 +362,9 @@ export async function startFaultProxy(
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`fault proxy: ${err.message}`);
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { id: ++opened, used: false, busyUntil: 0 });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -218,7 +375,11 @@ export async function startFaultProxy(
     host: `${LOOPBACK}:${port}`,
     url: `http://${LOOPBACK}:${port}`,
     rule,
+    distance: { ...NO_DISTANCE, ...options.distance },
     requests,
+    get connections() {
+      return opened;
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

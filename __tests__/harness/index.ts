@@ -30,8 +30,10 @@ export {
   type PlatformImage,
 } from './fixtures.js';
 export {
+  NO_DISTANCE,
   startFaultProxy,
   startStaticServer,
+  type Distance,
   type Fault,
   type FaultProxy,
   type FaultRule,

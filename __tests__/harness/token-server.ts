@@ -57,6 +57,8 @@ export interface TokenServerOptions {
    * a client's own refresh, not a registry rejection (inject a 401 with the fault proxy).
    */
   expiresInSeconds?: number;
+  /** Grant only the first `scope` of a request (a token server that takes one scope at a time). */
+  firstScopeOnly?: boolean;
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
@@ -143,13 +145,14 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token');
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean));
+    const asked = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean));
+    const scopes = opts.firstScopeOnly ? asked.slice(0, 1) : asked;
     const given = basicUser(req.headers.authorization);
     const authorized =
       credentials !== undefined &&
       given?.user === credentials.user &&
       given.password === credentials.password;
-    const record: TokenRequest = { scope: scopes.join(' '), authorized, status: 200 };
+    const record: TokenRequest = { scope: asked.join(' '), authorized, status: 200 };
     requests.push(record);
     if (url.pathname !== '/token') {
       record.status = 404;

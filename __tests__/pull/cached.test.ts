@@ -9,7 +9,7 @@ import { parsePlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages } from '../../src/pull/pull.js';
 import { createRegistryClient } from '../../src/registry/index.js';
-import { HashPool, type HashItem } from '../../src/verify/hash-pool.js';
+import { HashPool, type HashItem } from '../../src/hash/hash-pool.js';
 import { useCachePerTest } from '../harness/cache-per-test.js';
 import { FIXTURE_NAMES } from '../harness/index.js';
 

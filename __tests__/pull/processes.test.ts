@@ -12,8 +12,11 @@ import {
   makeTempDir,
   pushFixture,
   removeTempDir,
+  startFaultProxy,
   startRegistry,
   type BuiltImage,
+  type FaultProxy,
+  type ProxyRecord,
   type Registry,
 } from '../harness/index.js';
 import { Layout } from '../../src/layout/layout.js';
@@ -23,11 +26,14 @@ import { checkLayout } from '../../src/verify/index.js';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const BIG_LAYER = 20_000_000;
+/** The layer killed mid-ranges: big enough that what a kill leaves in flight is a few percent. */
+const HUGE_LAYER = 40_000_000;
 
 let work: string;
 let registry: Registry;
 let images: BuiltImage[];
 let big: BuiltImage;
+let huge: BuiltImage;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
@@ -39,12 +45,14 @@ beforeAll(async () => {
     buildImage(src('b'), { tag: 'v1', layers: [50_000] }),
     buildImage(src('c'), { tag: 'v1', layers: [30_000, 700, 800] }),
     buildImage(src('big'), { tag: 'v1', layers: [BIG_LAYER, 500] }),
+    buildImage(src('huge'), { tag: 'v1', layers: [HUGE_LAYER] }),
   ]);
   images = built.slice(0, 3);
   big = built[3]!;
+  huge = built[4]!;
   registry = await reg;
   await Promise.all(
-    ['a', 'b', 'c', 'big'].map((n) => pushFixture(src(n), 'v1', registry, { repo: `test/${n}` })),
+    ['a', 'b', 'c', 'big', 'huge'].map((n) => pushFixture(src(n), 'v1', registry, { repo: `test/${n}` })),
   );
 });
 
@@ -208,7 +216,8 @@ describe('SIGKILL during a pull', () => {
     try {
       for (let kill = 0; kill < 3; kill++) {
         const before = relay.bytesDown;
-        const { child, exited } = cli(['pull', '--cache', cache, ref]);
+        // One connection: the layer comes as one stream, resumed with `Range: bytes=N-`.
+        const { child, exited } = cli(['pull', '--concurrency', '1', '--cache', cache, ref]);
         // Wait for the layer to flow (manifests are a few hundred bytes), then kill at random.
         const deadline = Date.now() + 30_000;
         while (relay.bytesDown - before < 200_000 && Date.now() < deadline && child.exitCode === null) {
@@ -229,7 +238,7 @@ describe('SIGKILL during a pull', () => {
       expect(relay.ranges).toEqual([...relay.ranges].sort((a, b) => a - b));
       expect(relay.ranges[0]).toBeGreaterThan(0);
 
-      const last = await cli(['pull', '--cache', cache, ref]).exited;
+      const last = await cli(['pull', '--concurrency', '1', '--cache', cache, ref]).exited;
       expect(last.code, last.stderr).toBe(0);
       expect(last.stdout).toMatch(/pulled .* resumed\)/);
       const index = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8'));
@@ -245,6 +254,105 @@ describe('SIGKILL during a pull', () => {
       await expect(readFile(partial)).rejects.toThrow(/ENOENT/);
     } finally {
       await relay.stop();
+    }
+  });
+});
+
+const isLayerGet = (image: BuiltImage) => (r: ProxyRecord) =>
+  r.method === 'GET' && r.url.split('?')[0]!.endsWith(`/blobs/${image.layers[0]!.digest}`);
+const layerBytesServed = (proxy: FaultProxy, image: BuiltImage) =>
+  proxy.requests.filter(isLayerGet(image)).reduce((n, r) => n + r.bytesSent, 0);
+
+describe('a big layer in ranges, pulled by the CLI (default budget: it goes in ranges)', () => {
+  it('SIGKILLed twice at random moments: each next run fetches only what is missing', async () => {
+    // 1 MB/s per connection: slow enough to be caught mid-layer, and for a CLI on a busy machine
+    // to keep up (what a killed process had not read yet is lost to any client).
+    const proxy = await startFaultProxy(registry.url, undefined, { distance: { bytesPerSecond: 1_000_000 } });
+    const cache = path.join(work, 'killed-ranged');
+    const ref = `${proxy.host}/test/huge:v1`;
+    const layer = huge.layers[0]!;
+    const record = path.join(cache, 'blobs', 'sha256', `${layer.digest.slice(7)}.download.ranges`);
+    const delays: number[] = [];
+    /** What the killed run's record kept, and where the next run's requests begin. */
+    const resumes: { kept: [number, number][]; from: number }[] = [];
+    const kept = async () =>
+      (JSON.parse(await readFile(record, 'utf8')) as { done: [number, number][] }).done;
+    try {
+      for (let kill = 0; kill < 2; kill++) {
+        if (kill > 0) resumes.push({ kept: await kept(), from: proxy.requests.length });
+        const before = layerBytesServed(proxy, huge);
+        const { child, exited } = cli(['pull', '--cache', cache, ref]);
+        const deadline = Date.now() + 30_000;
+        while (
+          layerBytesServed(proxy, huge) - before < 200_000 &&
+          Date.now() < deadline &&
+          child.exitCode === null
+        ) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const delay = 50 + Math.floor(Math.random() * 800);
+        delays.push(delay);
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill('SIGKILL');
+        const exit = await exited;
+        expect(exit.signal, `kill ${kill + 1} (after ${delays.join(', ')} ms): ${exit.stderr}`).toBe(
+          'SIGKILL',
+        );
+        await expectNothingCorrupt(cache);
+        expect(JSON.parse(await readFile(record, 'utf8'))).toMatchObject({ size: layer.size });
+      }
+      resumes.push({ kept: await kept(), from: proxy.requests.length });
+      const last = await cli(['pull', '--cache', cache, ref]).exited;
+      expect(last.code, last.stderr).toBe(0);
+      // No run asked again for a byte the record before it kept.
+      for (const [i, { kept: done, from }] of resumes.entries()) {
+        const asked = proxy.requests.slice(from, resumes[i + 1]?.from).filter(isLayerGet(huge));
+        expect(asked.length).toBeGreaterThan(0);
+        for (const g of asked) {
+          const [a, b] = g.range!.slice('bytes='.length).split('-').map(Number) as [number, number];
+          expect(done.filter(([s, e]) => a < e && s <= b)).toEqual([]);
+        }
+      }
+      expect(last.stdout).toMatch(/pulled .* resumed\)/);
+      const gets = proxy.requests.filter(isLayerGet(huge));
+      expect(gets.every((g) => /^bytes=\d+-\d+$/.test(g.range ?? ''))).toBe(true);
+      const served = layerBytesServed(proxy, huge);
+      expect(served, `delays ${delays.join(', ')} ms`).toBeLessThan(1.1 * layer.size);
+      const report = await checkLayout(Layout.at(cache), {
+        mode: 'full',
+        platforms: [hostPlatform()],
+        repair: false,
+      });
+      expect(report.findings).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('three pulls of it at once into one cache: one download, all three succeed', async () => {
+    const proxy = await startFaultProxy(registry.url, undefined, {
+      distance: { bytesPerSecond: 10_000_000 },
+    });
+    const cache = path.join(work, 'concurrent-big');
+    const ref = `${proxy.host}/test/big:v1`;
+    try {
+      const runs = await Promise.all([0, 1, 2].map(() => cli(['pull', '--cache', cache, ref]).exited));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(layerBytesServed(proxy, big)).toBe(big.layers[0]!.size);
+      // Each says how fast it went; the one that fetched the layer did it over several connections.
+      const speeds = runs.map((r) => r.stdout.trim().split('\n').at(-1)!);
+      for (const line of speeds)
+        expect(line).toMatch(/(: cached \(.*\)|^1 image: .+ \([\d.]+ [kM]?B\/s\) over \d+ connections?)$/);
+      expect(speeds.filter((l) => /^1 image: 2\d\.\d MB in .+ over [2-8] connections$/.test(l))).toHaveLength(
+        1,
+      );
+      await expectNothingCorrupt(cache);
+      const index = JSON.parse(await readFile(path.join(cache, 'index.json'), 'utf8'));
+      expect(index.manifests).toMatchObject([
+        { digest: big.manifest.digest, annotations: { [REF_NAME]: ref } },
+      ]);
+    } finally {
+      await proxy.stop();
     }
   });
 });

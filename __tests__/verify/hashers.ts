@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Digest } from '../../src/oci/digest.js';
-import { hashFileInline, type HashResult } from '../../src/verify/hash-pool.js';
+import { hashFileInline, type HashResult } from '../../src/hash/hash-pool.js';
 import type { Hasher } from '../../src/verify/scan.js';
 
 /** Hashes on the calling thread and counts how often each file was hashed. */

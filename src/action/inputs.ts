@@ -11,6 +11,7 @@ import {
   type ImageRequest,
 } from '../imagelist/imagelist.js';
 import { parsePlatform, parseWantedPlatform, formatPlatform, type Platform } from '../oci/platform.js';
+import { DEFAULT_CONNECTIONS } from '../pull/budget.js';
 import { REFRESH_MODES, type RefreshMode } from '../pull/refresh.js';
 import { parseMirrors, parseRegistryAuth } from '../registry/credentials-input.js';
 import { redactUrl } from '../registry/errors.js';
@@ -101,7 +102,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
   const linuxkitFiles = patterns ? await matchFiles(patterns) : [];
   const lists = [imagesFromText(core.getInput(Inputs.Images), Inputs.Images)];
   for (const file of linuxkitFiles) lists.push(await imagesFromLinuxkitFile(file));
-  const concurrencyText = core.getInput(Inputs.Concurrency).trim() || '4';
+  const concurrencyText = core.getInput(Inputs.Concurrency).trim() || String(DEFAULT_CONNECTIONS);
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new UsageError(

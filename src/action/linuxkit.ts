@@ -6,7 +6,7 @@ import { DigestMismatchError, GuardError, UsageError, errorMessage } from '../er
 import type { ImageRequest } from '../imagelist/imagelist.js';
 import { redactUrl } from '../registry/errors.js';
 import { isLoopbackHost } from '../registry/policy.js';
-import { hashFileInline } from '../verify/hash-pool.js';
+import { hashFileInline } from '../hash/hash-pool.js';
 import { Inputs, Outputs } from './constants.js';
 
 /** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */

@@ -7,7 +7,8 @@ import type { PullResult } from '../pull/pull.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration, formatPullsLeft, naming } from '../format.js';
+import { formatBytes, formatDuration, formatPullsLeft, formatRate, naming } from '../format.js';
+import { bytesPerSecond, describeSpeed } from '../pull/speed.js';
 import { Outputs } from './constants.js';
 
 /** What the main step did: written as JSON (the `report` output), outputs and the job summary. */
@@ -107,7 +108,8 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
           : p.status === 'updated'
             ? `🔄 updated ${shortDigest(p.previousDigest!)} → ${shortDigest(p.digest!)}`
             : '✅ cached';
-    return [p.name, platforms, state, formatBytes(p.bytes), formatDuration(p.ms)].map(html);
+    const speed = p.bytes > 0 ? ` (${formatRate(bytesPerSecond(p.bytes, p.ms))})` : '';
+    return [p.name, platforms, state, `${formatBytes(p.bytes)}${speed}`, formatDuration(p.ms)].map(html);
   });
   if (rows.length) {
     s.addTable([
@@ -139,7 +141,7 @@ export async function writeSummary(run: RunReport, title: string): Promise<void>
     v
       ? `Verified ${v.blobs.checked} blobs (${formatBytes(v.blobs.bytes)}, ${v.mode === 'full' ? 'sha256' : 'sizes only'}): ${v.ok ? 'consistent' : 'problems remain'}`
       : 'Not verified',
-    `Downloaded ${formatBytes(run.pulls.reduce((sum, p) => sum + p.bytes, 0))}`,
+    `Downloaded ${describeSpeed(run.pulls)}`,
   ];
   if (run.rateLimit) facts.push(formatPullsLeft(run.rateLimit));
   s.addList(facts.map(html));

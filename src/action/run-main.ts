@@ -109,6 +109,7 @@ async function restoreVerifyPull(
     mirrors: settings.mirrors,
     logger: actionLogger,
     onSecret: (s) => core.setSecret(s),
+    connectionsPerHost: settings.concurrency,
   });
   try {
     run.pulls = await core.group(`pull ${settings.images.length} images`, () =>

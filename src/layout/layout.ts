@@ -30,6 +30,7 @@ import {
   LOCK_FILE,
   LOCKS_DIR,
   PARTIAL_SUFFIX,
+  RANGES_SUFFIX,
 } from './names.js';
 import {
   acquireLock,
@@ -207,6 +208,9 @@ export class Layout {
   }
   partialPath(digest: Digest): string {
     return this.blobPath(digest) + PARTIAL_SUFFIX;
+  }
+  rangesPath(digest: Digest): string {
+    return this.blobPath(digest) + RANGES_SUFFIX;
   }
   /** A path relative to the root, with forward slashes, for reports. */
   relative(p: string): string {

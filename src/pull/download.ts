@@ -7,7 +7,7 @@ import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
-import { hashFileInline } from '../verify/hash-pool.js';
+import { hashFileInline } from '../hash/hash-pool.js';
 
 /** Blobs known good in this run: verified by the verifier or written by us. Never hashed twice. */
 export type ValidSet = Set<string>;

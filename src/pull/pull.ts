@@ -9,18 +9,24 @@ import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } f
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
-import { hashFileInline, HashPool } from '../verify/hash-pool.js';
+import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
-import { ensureBlob, isPresentAndValid, type ValidSet } from './download.js';
-import { limiter } from './limit.js';
+import { ConnectionBudget } from './budget.js';
+import { ensureBlob, isPresentAndValid, type DownloadResult, type ValidSet } from './download.js';
+import { ensureBigBlob, RANGED_DEFAULTS, wantsRanges, type RangedOptions } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
 
 export interface PullOptions {
   platforms: PlatformSelection;
-  /** Parallel blob downloads across all images. */
+  /**
+   * Connections per registry host, shared by everything the run fetches there: manifests,
+   * small blobs, and the ranges of big ones.
+   */
   concurrency: number;
+  /** When big blobs go in ranges, and how big the ranges are (tests lower them). */
+  ranged?: Partial<RangedOptions>;
   /**
    * Blobs the verifier accepted in this run: trusted, not hashed again. Accepted by `validMode`:
    * hashed (`full`), or by size alone (`size`: the trade that mode makes, pull included).
@@ -28,7 +34,7 @@ export interface PullOptions {
   valid?: ValidSet;
   validMode?: VerifyMode;
   logger?: Logger;
-  /** Bytes received, as they arrive; `total` grows as manifests reveal layers. */
+  /** Bytes received, as they arrive; `total` is known once every image's manifests are in. */
   onProgress?: (p: { bytes: number; total: number }) => void;
   signal?: AbortSignal;
   /** Whether to ask the registry about an image complete in the cache (default never). */
@@ -55,15 +61,20 @@ export interface PullResult {
   hashedBlobs: number;
   /** Layers with `urls` (non-distributable), recorded and not fetched. */
   skipped: Digest[];
+  /** From the start of the run to this image being complete (images share the connections). */
   ms: number;
+  /** The most connections the run held at once to this image's registry. */
+  connections: number;
   error?: string;
 }
 
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
- * platforms each manifest, config, layer and attestation (with its blobs). The index.json
- * entry is written last, only when everything under it is present and verified, so an
- * interrupted pull never leaves an entry linuxkit would trust.
+ * platforms each manifest, config, layer and attestation (with its blobs). Every image's
+ * manifests are resolved first, in parallel; then all their blobs share the connection budget,
+ * biggest first, big ones in ranges. An image's index.json entry is written last, only when
+ * everything under it is present and verified, so an interrupted pull never leaves an entry
+ * linuxkit would trust.
  */
 export async function pullImages(
   layout: Layout,
@@ -73,40 +84,76 @@ export async function pullImages(
 ): Promise<PullResult[]> {
   await layout.init();
   await layout.checkDirectories();
-  const valid: ValidSet = options.valid ?? new Set();
   if (options.valid)
     options.logger?.debug(
       `pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`,
     );
-  const limit = limiter(options.concurrency);
-  const progress = { bytes: 0, total: 0 };
+  client.prepare(refs);
   const running = await layout.registerPull();
   // Checks images already in the cache; its workers start only when a blob needs hashing.
   const hasher = HashPool.create();
+  const run: RunState = {
+    ...options,
+    valid: options.valid ?? new Set(),
+    budget: new ConnectionBudget(options.concurrency),
+    ranged: { ...RANGED_DEFAULTS, ...options.ranged },
+    progress: { bytes: 0, total: 0 },
+    started: Date.now(),
+    hasher,
+  };
   try {
-    return await Promise.all(
-      refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress, hasher })),
-    );
+    const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
+    const downloads = scheduleBlobs(layout, client, plans, run);
+    return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
   } finally {
     await hasher.close();
     await running.release();
   }
 }
 
-interface RunContext extends PullOptions {
+interface RunState extends PullOptions {
   valid: ValidSet;
-  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  budget: ConnectionBudget;
+  ranged: RangedOptions;
   progress: { bytes: number; total: number };
+  started: number;
   hasher: Hasher;
 }
 
-async function pullOne(
+interface RunContext extends RunState {
+  /** Runs a request holding one of this image's registry connections. */
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** One image between its manifests and its index.json entry. */
+interface ImagePlan {
+  ref: Reference;
+  result: PullResult;
+  /** Set when the registry must be asked for blobs (not cached, not failed). */
+  root?: Descriptor;
+  /** What index.json had under this name before (a tag that moved makes the pull `updated`). */
+  previous?: Digest;
+  blobs: Descriptor[];
+  /** Digests this image downloads for the run (the first image to need a blob does). */
+  owned: Set<string>;
+  /** Blobs fetched while planning (a single-platform image's config, to check its platform). */
+  early: Map<string, Promise<DownloadResult>>;
+}
+
+/** Manifests go ahead of every blob: they decide what the blobs are. */
+const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
+
+/** Resolves an image and fetches its manifests, or finds it complete in the cache. */
+async function planImage(
   layout: Layout,
   client: RegistryClient,
   ref: Reference,
-  ctx: RunContext,
-): Promise<PullResult> {
-  const started = Date.now();
+  run: RunState,
+): Promise<ImagePlan> {
+  const ctx: RunContext = {
+    ...run,
+    limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn),
+  };
   const result: PullResult = {
     name: ref.name,
     reference: ref.original,
@@ -118,65 +165,158 @@ async function pullOne(
     hashedBlobs: 0,
     skipped: [],
     ms: 0,
+    connections: 0,
   };
+  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map() };
   try {
     let resolved: ResolvedManifest | undefined;
     if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
-      const now = ctx.refresh === 'head' && !ref.digest ? await currentRoot(client, ref, ctx) : undefined;
+      const now =
+        ctx.refresh === 'head' && !ref.digest
+          ? await ctx.limit(() => currentRoot(client, ref, ctx))
+          : undefined;
       if (!now || now.digest === result.digest) {
         result.status = 'cached';
-        result.ms = Date.now() - started;
-        return result;
+        return plan;
       }
       resolved = now.resolved;
     }
     const previous = await entryDigest(layout, ref);
+    if (previous !== undefined) plan.previous = previous;
     const { descriptor: root, bytes } =
-      resolved ?? (await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {}));
+      resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
     await storeManifest(layout, root, bytes, ctx.valid);
-    const blobs: Descriptor[] = [];
-    await collect(layout, client, ref, root, bytes, ctx, blobs, result);
-    ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
-    const fetchBlob = (b: Descriptor) =>
-      ctx.limit(async () => {
-        const r = await ensureBlob(layout, client, ref, b, {
-          valid: ctx.valid,
-          onBytes: (n) => {
-            result.bytes += n;
-            ctx.progress.bytes += n;
-            ctx.onProgress?.(ctx.progress);
-          },
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        if (r.cached) result.cachedBlobs++;
-        else result.fetchedBlobs++;
-        if (r.hashed) result.hashedBlobs++;
-        result.resumedBytes += r.resumed;
-      });
-    const seen = new Set<string>();
+    await collect(layout, client, ref, root, bytes, ctx, plan.blobs, result);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
-      seen.add(single.config.digest);
-      await fetchBlob(single.config);
+      const config = fetchBlob(layout, client, plan, single.config, single.config.size, run);
+      plan.early.set(single.config.digest, config);
+      if (!run.valid.has(single.config.digest)) run.progress.total += single.config.size;
+      await config;
       const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
       if (mismatch) throw new GuardError(mismatch);
     }
-    await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
-    await layout.setEntry(root, ref.name);
-    if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
-    if (previous !== undefined && previous !== root.digest) {
-      result.status = 'updated';
-      result.previousDigest = previous;
-    }
+    plan.root = root;
   } catch (err) {
-    result.status = 'failed';
-    result.error = `${errorMessage(err)}`;
-    ctx.logger?.debug(`pull ${ref.original} failed: ${err instanceof Error ? err.stack : String(err)}`);
+    failed(result, err, ctx.logger);
   }
-  result.ms = Date.now() - started;
+  return plan;
+}
+
+/**
+ * Starts every distinct blob of the run, biggest first (the budget also prefers them while
+ * they wait), each credited to the first image that needs it.
+ */
+function scheduleBlobs(
+  layout: Layout,
+  client: RegistryClient,
+  plans: ImagePlan[],
+  run: RunState,
+): Map<string, Promise<DownloadResult>> {
+  const downloads = new Map<string, Promise<DownloadResult>>();
+  const owners = new Map<string, { blob: Descriptor; plan: ImagePlan }>();
+  for (const plan of plans) {
+    if (!plan.root) continue;
+    for (const [digest, download] of plan.early) {
+      if (downloads.has(digest)) continue;
+      downloads.set(digest, download);
+      plan.owned.add(digest);
+    }
+  }
+  for (const plan of plans) {
+    if (!plan.root) continue;
+    for (const blob of plan.blobs) {
+      if (downloads.has(blob.digest) || owners.has(blob.digest)) continue;
+      owners.set(blob.digest, { blob, plan });
+      plan.owned.add(blob.digest);
+    }
+  }
+  for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
+  const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
+  for (const [i, { blob, plan }] of order.entries()) {
+    // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
+    const download = fetchBlob(layout, client, plan, blob, blob.size + 1 - (i + 1) / (order.length + 1), run);
+    download.catch(() => {}); // awaited by every image that needs it
+    downloads.set(blob.digest, download);
+  }
+  return downloads;
+}
+
+async function fetchBlob(
+  layout: Layout,
+  client: RegistryClient,
+  owner: ImagePlan,
+  blob: Descriptor,
+  priority: number,
+  run: RunState,
+): Promise<DownloadResult> {
+  const onBytes = (n: number) => {
+    owner.result.bytes += n;
+    run.progress.bytes += n;
+    run.onProgress?.(run.progress);
+  };
+  const { ref } = owner;
+  const signal = run.signal ? { signal: run.signal } : {};
+  if (run.valid.has(blob.digest)) return { fetched: 0, cached: true, resumed: 0 };
+  if (await wantsRanges(layout, blob, run)) {
+    return ensureBigBlob(layout, client, ref, blob, {
+      budget: run.budget,
+      priority,
+      host: ref.registry,
+      ranged: run.ranged,
+      valid: run.valid,
+      onBytes,
+      logger: run.logger,
+      ...signal,
+    });
+  }
+  return run.budget.run(ref.registry, priority, () =>
+    ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }),
+  );
+}
+
+/** Waits for an image's blobs, then writes its index.json entry. */
+async function finishImage(
+  layout: Layout,
+  plan: ImagePlan,
+  downloads: Map<string, Promise<DownloadResult>>,
+  run: RunState,
+): Promise<PullResult> {
+  const { result, root, ref } = plan;
+  if (root) {
+    try {
+      const digests = [...new Set(plan.blobs.map((b) => b.digest))];
+      const outcomes = await Promise.all(digests.map((d) => downloads.get(d)!));
+      outcomes.forEach((r, i) => {
+        const mine = plan.owned.has(digests[i]!);
+        if (mine && r.hashed) result.hashedBlobs++;
+        if (r.cached || !mine) result.cachedBlobs++;
+        else {
+          result.fetchedBlobs++;
+          result.resumedBytes += r.resumed;
+        }
+      });
+      await layout.setEntry(root, ref.name);
+      if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
+      if (plan.previous !== undefined && plan.previous !== root.digest) {
+        result.status = 'updated';
+        result.previousDigest = plan.previous;
+      }
+    } catch (err) {
+      failed(result, err, run.logger);
+    }
+  }
+  result.ms = Date.now() - run.started;
+  result.connections = run.budget.peak(ref.registry);
   return result;
+}
+
+function failed(result: PullResult, err: unknown, logger: Logger | undefined): void {
+  result.status = 'failed';
+  result.error = errorMessage(err);
+  logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
 
 class NotCachedError extends GuardError {}

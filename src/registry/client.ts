@@ -19,6 +19,7 @@ import {
 } from './errors.js';
 import { Transport, type Endpoint, type RateLimit, type RawResponse } from './http.js';
 import { registryKey, resolveOptions, type RegistryClientInput } from './options.js';
+import { sameOrigin } from './policy.js';
 import { Secrets } from './secrets.js';
 
 /** A registry and a repository in it; a Reference is one. */
@@ -56,6 +57,40 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Where a blob's bytes came from after redirects (a CDN, a presigned URL): asked directly for
+ * further ranges, without our credentials. It may carry a signature: never log it unredacted.
+ */
+export interface BlobLocation {
+  readonly url: URL;
+}
+
+export interface RangeRequest {
+  /** First byte wanted. */
+  start: number;
+  /** One past the last byte wanted. */
+  end: number;
+  /** From an earlier answer for this blob; when it refuses (an expired URL), the registry is asked again. */
+  location?: BlobLocation | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The answer to a Range request, as the caller must treat it:
+ *   - `range`: 206 with exactly the Content-Range asked for; the body is those bytes;
+ *   - `whole`: 200 without Content-Range: the server ignores Range, the body is the whole blob;
+ *   - `mismatch`: any other Content-Range; the body was discarded.
+ * Bodies are size-capped as blob() bodies are.
+ */
+export type RangeResponse = {
+  /** Where the bytes came from when it is another host than the registry's. */
+  location: BlobLocation | undefined;
+} & (
+  | { kind: 'range'; body: Readable; start: number; length: number }
+  | { kind: 'whole'; body: Readable; start: 0; length: number }
+  | { kind: 'mismatch'; detail: string }
+);
+
 export interface RegistryClient {
   /** The root manifest or index a reference names (by digest when it has one, else its tag, else `latest`). */
   resolve(ref: Reference, opts?: RequestOptions): Promise<ResolvedManifest>;
@@ -68,6 +103,13 @@ export interface RegistryClient {
   manifest(repo: RepositoryRef, descriptor: Descriptor, opts?: RequestOptions): Promise<Buffer>;
   /** A blob body, size-capped; see BlobResponse. */
   blob(repo: RepositoryRef, descriptor: Descriptor, opts?: BlobRequest): Promise<BlobResponse>;
+  /** Bytes `start` to `end` of a blob, from `location` while it answers; see RangeResponse. */
+  blobRange(repo: RepositoryRef, descriptor: Descriptor, request: RangeRequest): Promise<RangeResponse>;
+  /**
+   * Announces the repositories a run will read, so that one token covers all of a registry's
+   * (where its token server accepts several scopes).
+   */
+  prepare(repos: readonly RepositoryRef[]): void;
   /** Docker Hub's rate-limit headers, as last seen (undefined until a registry sends them). */
   readonly rateLimit: RateLimit | undefined;
   /** Every secret handled so far (mask them). */
@@ -409,6 +451,82 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
           url: redactUrl(res.url),
         };
       });
+    },
+
+    async blobRange(repo, descriptor, request) {
+      const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+      const { start, end } = request;
+      if (
+        !Number.isSafeInteger(start) ||
+        !Number.isSafeInteger(end) ||
+        start < 0 ||
+        end <= start ||
+        end > descriptor.size
+      ) {
+        throw new UsageError(
+          `blob ${subject}: range ${start}-${end} is outside its ${descriptor.size} bytes`,
+        );
+      }
+      const headers = { range: `bytes=${start}-${end - 1}` };
+      const interpret = (res: RawResponse, location: BlobLocation | undefined): RangeResponse => {
+        const contentRange = res.headers['content-range'] as string | undefined;
+        const range = parseContentRange(contentRange);
+        const exact =
+          res.statusCode === 206 &&
+          range?.start === start &&
+          range.end === end - 1 &&
+          (range.total === undefined || range.total === descriptor.size);
+        if (!exact && !(res.statusCode === 200 && contentRange === undefined)) {
+          discard(res.body);
+          const detail = `asked for bytes ${start}-${end - 1} of ${descriptor.size}, got HTTP ${res.statusCode} with Content-Range ${JSON.stringify(contentRange ?? null)}`;
+          return { kind: 'mismatch', detail, location };
+        }
+        const from = exact ? start : 0;
+        const length = exact ? end - start : descriptor.size;
+        const declared = contentLength(res);
+        if (declared !== undefined && declared !== length) {
+          discard(res.body);
+          throw new DigestMismatchError(
+            `blob ${subject}: the registry announces ${declared} bytes from offset ${from}, expected ${length} (of ${descriptor.size})`,
+          );
+        }
+        const body = pipeline(res.body, new LengthLimit(length, from, descriptor.size, subject), () => {});
+        return exact
+          ? { kind: 'range', body, start, length, location }
+          : { kind: 'whole', body, start: 0, length, location };
+      };
+      if (request.location) {
+        const res = await transport.raw({
+          method: 'GET',
+          url: request.location.url,
+          headers,
+          signal: request.signal,
+          subject,
+        });
+        if (res.statusCode === 200 || res.statusCode === 206) return interpret(res, request.location);
+        discard(res.body);
+        // An expired or revoked presigned URL: the registry hands out a fresh one.
+        log.debug(
+          `${subject}: ${redactUrl(request.location.url)} answered ${res.statusCode}; asking the registry again`,
+        );
+      }
+      return onEndpoints(repo.registry, subject, async (ep) => {
+        const res = await transport.send(ep, {
+          method: 'GET',
+          path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+          headers,
+          scope: `repository:${repo.repository}:pull`,
+          subject,
+          signal: request.signal,
+        });
+        if (res.statusCode !== 200 && res.statusCode !== 206)
+          throw await transport.errorFor(ep, res, `blob ${subject}`);
+        return interpret(res, sameOrigin(res.url, ep.base) ? undefined : { url: res.url });
+      });
+    },
+
+    prepare(repos) {
+      for (const repo of repos) transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
     },
 
     get rateLimit() {

@@ -16,6 +16,8 @@ export interface DispatcherOptions {
   retry: RetryOptions;
   timeouts: Timeouts;
   userAgent: string;
+  /** Keep-alive pool size per origin; undefined for no cap. */
+  connectionsPerHost?: number | undefined;
   /** Base dispatcher instead of a new Agent (a MockAgent in tests). */
   dispatcher?: Dispatcher | undefined;
 }
@@ -44,6 +46,7 @@ export function createDispatcher(opts: DispatcherOptions): RegistryDispatcher {
       connect: { timeout: opts.timeouts.connectMs },
       headersTimeout: opts.timeouts.headersMs,
       bodyTimeout: opts.timeouts.bodyIdleMs,
+      ...(opts.connectionsPerHost ? { connections: opts.connectionsPerHost } : {}),
     });
   const owned = opts.dispatcher === undefined;
   return {

@@ -25,29 +25,10 @@ import {
 import { registryKey, type RegistryClientOptions } from './options.js';
 import { checkRedirect, checkUrl, plainHttpAllowed, sameOrigin, type TransportPolicy } from './policy.js';
 import type { RetryOptions } from './retry.js';
+import type { RawRequestInit, RawResponse } from './raw.js';
 import type { Secrets } from './secrets.js';
 
-export interface RawRequestInit {
-  method: 'GET' | 'HEAD' | 'POST';
-  url: URL;
-  headers?: Record<string, string>;
-  body?: string;
-  signal?: AbortSignal | undefined;
-  retry?: Partial<RetryOptions>;
-  /** Names what we were fetching, for messages (default: the host). */
-  subject?: string;
-}
-
-export interface RawResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: Readable;
-  /** The URL that answered (after redirects). */
-  url: URL;
-}
-
-/** One request, through the dispatcher, checked against the transport policy; no redirects, no auth. */
-export type RawRequest = (init: RawRequestInit) => Promise<RawResponse>;
+export type { RawRequest, RawRequestInit, RawResponse } from './raw.js';
 
 /** Docker Hub's rate-limit headers, as last seen. */
 export interface RateLimit {
@@ -152,6 +133,8 @@ export class Transport {
   readonly #policy: TransportPolicy;
   readonly #auth: Authenticator;
   readonly #endpoints = new Map<string, Promise<Endpoint>>();
+  /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
+  readonly #expected = new Map<string, Set<string>>();
   #rateLimit: RateLimit | undefined;
 
   constructor(opts: RegistryClientOptions, secrets: Secrets) {
@@ -180,6 +163,7 @@ export class Transport {
       timeouts: opts.timeouts,
       userAgent: opts.userAgent,
       dispatcher: opts.dispatcher,
+      connectionsPerHost: opts.connectionsPerHost,
     });
     this.#auth = new Authenticator({
       request: (init) => this.raw(init),
@@ -252,6 +236,14 @@ export class Transport {
     if (limit) this.#rateLimit = limit;
     this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
     return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
+  }
+
+  /** Announces auth scopes a run will need from a registry, so its first token can cover them all. */
+  expectScopes(registry: string, scopes: readonly string[]): void {
+    const key = registryKey(registry);
+    const set = this.#expected.get(key) ?? new Set<string>();
+    for (const s of scopes) set.add(s);
+    this.#expected.set(key, set);
   }
 
   /**
@@ -358,7 +350,9 @@ export class Transport {
    */
   async send(ep: Endpoint, init: SendInit): Promise<RawResponse> {
     let url = new URL(init.path.replace(/^\//, ''), ep.base);
-    let auth = await this.#auth.authorization(ep, init.scope);
+    let auth = await this.#auth.authorization(ep, init.scope, [
+      ...(this.#expected.get(ep.credentialKey) ?? []),
+    ]);
     let refreshed = false;
     let hops = 0;
     for (;;) {

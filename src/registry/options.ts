@@ -70,6 +70,8 @@ export interface RegistryClientOptions {
   credentialHelperTimeoutMs: number;
   /** A dispatcher to use instead of our own Agent (tests pass a MockAgent); not closed by close(). */
   dispatcher: Dispatcher | undefined;
+  /** Keep-alive connections per origin at most (the pull's budget); undefined: undici's default, no cap. */
+  connectionsPerHost: number | undefined;
 }
 
 export type RegistryClientInput = Partial<Omit<RegistryClientOptions, 'retry' | 'timeouts'>> & {
@@ -92,6 +94,7 @@ export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
   maxManifestBytes: MAX_MANIFEST_BYTES,
   credentialHelperTimeoutMs: 30_000,
   dispatcher: undefined,
+  connectionsPerHost: undefined,
 });
 
 /** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
@@ -130,6 +133,7 @@ export function resolveOptions(input: RegistryClientInput = {}): RegistryClientO
   positive('timeouts.noticeMs', opts.timeouts.noticeMs);
   positive('maxRedirects', opts.maxRedirects);
   positive('maxManifestBytes', opts.maxManifestBytes, 1);
+  if (opts.connectionsPerHost !== undefined) positive('connectionsPerHost', opts.connectionsPerHost, 1);
 
   const mirrors: Record<string, string[]> = {};
   for (const [registry, urls] of Object.entries(opts.mirrors)) {

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
 import type { Report, VerifyMode } from './findings.js';
-import { HashPool, type BatchProgress, type HashPoolOptions } from './hash-pool.js';
+import { HashPool, type BatchProgress, type HashPoolOptions } from '../hash/hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
 import { repairLayout } from './repair.js';
 import type { ScanResult } from './scan.js';

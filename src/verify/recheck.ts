@@ -2,7 +2,7 @@ import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { Report } from './findings.js';
-import { HashPool, type HashPoolOptions } from './hash-pool.js';
+import { HashPool, type HashPoolOptions } from '../hash/hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
 import { afterRemoval, repairLayout } from './repair.js';
 import { trustingHasher, type StatSnapshot } from './snapshot.js';

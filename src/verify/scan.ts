@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../layout/layout.js';
-import { BLOBS_DIR, LIVE_WRITER_NOTE, mayBeLiveWrite, PARTIAL_SUFFIX } from '../layout/layout.js';
+import { BLOBS_DIR, LIVE_WRITER_NOTE, mayBeLiveWrite, PARTIAL_SUFFIX, partialHex } from '../layout/layout.js';
 import {
   digestAlgorithm,
   digestHex,
@@ -11,7 +11,7 @@ import {
   type Algorithm,
   type Digest,
 } from '../oci/digest.js';
-import type { BatchProgress, HashPool, HashResult } from './hash-pool.js';
+import type { BatchProgress, HashPool, HashResult } from '../hash/hash-pool.js';
 
 /** What we know of one digest-named regular file in blobs/. */
 export interface BlobFile {
@@ -137,12 +137,12 @@ async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanR
       }
       continue;
     }
-    const hex = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : undefined;
+    const hex = partialHex(name);
     if (hex !== undefined && isValidHex(algorithm, hex) && !notFile) {
       result.partials.push({
         path: p,
         size,
-        detail: `${size} bytes downloaded`,
+        detail: name.endsWith(PARTIAL_SUFFIX) ? `${size} bytes downloaded` : 'record of a partial download',
         digest: makeDigest(algorithm, hex),
         isDirectory: false,
       });

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, makeDigest, type Digest } from '../oci/digest.js';
-import { HashPool, type HashPoolOptions, type HashResult } from './hash-pool.js';
+import { HashPool, type HashPoolOptions, type HashResult } from '../hash/hash-pool.js';
 import type { BlobStat, Hasher, ScanResult } from './scan.js';
 
 const VERSION = 1;

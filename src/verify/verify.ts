@@ -13,7 +13,7 @@ import {
   type Report,
   type VerifyMode,
 } from './findings.js';
-import type { BatchProgress } from './hash-pool.js';
+import type { BatchProgress } from '../hash/hash-pool.js';
 import { scanBlobs, type Hasher, type ScanResult } from './scan.js';
 import { GraphWalker, type WalkWork } from './walk.js';
 

@@ -14,10 +14,13 @@ import {
   formatBytes,
   formatDuration,
   formatPullsLeft,
+  formatRate,
   naming,
   printable,
   printableJson,
 } from '../../format.js';
+import { DEFAULT_CONNECTIONS } from '../../pull/budget.js';
+import { bytesPerSecond, describeSpeed } from '../../pull/speed.js';
 import { createProgress } from '../progress.js';
 
 export const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
@@ -29,7 +32,7 @@ image already complete in the cache is not fetched again; an interrupted downloa
 
 Options:
   --platform OS/ARCH       platform to pull (repeatable; default the host's; "all" for every one)
-  --concurrency N          parallel blob downloads (default 4)
+  --concurrency N          connections per registry host, shared by all downloads (default 8)
   --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
   --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
   --refresh MODE           images already complete in the cache: never (default) use them as
@@ -71,7 +74,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     throw new UsageError(
       `invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`,
     );
-  const concurrency = Number(values.concurrency ?? 4);
+  const concurrency = Number(values.concurrency ?? DEFAULT_CONNECTIONS);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new UsageError(
       `invalid --concurrency ${JSON.stringify(values.concurrency)}: expected a whole number from 1 to 64`,
@@ -86,6 +89,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     ),
     env: ctx.env,
     logger: ctx.logger,
+    connectionsPerHost: concurrency,
   });
   const progress = createProgress({ label: 'pulling', stream: ctx.stderr });
   let results: PullResult[];
@@ -102,7 +106,11 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
     await client.close();
   }
   if (settings.json) ctx.out(printableJson({ results, rateLimit: client.rateLimit ?? null }));
-  else for (const r of results) ctx.out(printable(describeResult(r)));
+  else {
+    for (const r of results) ctx.out(printable(describeResult(r)));
+    if (results.some((r) => r.status === 'pulled' || r.status === 'updated'))
+      ctx.out(`${results.length} image${results.length === 1 ? '' : 's'}: ${describeSpeed(results)}`);
+  }
   for (const r of results)
     if (r.status === 'failed' && !settings.json)
       ctx.stderr.write(
@@ -117,7 +125,8 @@ function describeResult(r: PullResult): string {
   const digest = r.digest ? ` ${shortDigest(r.digest)}` : '';
   if (r.status === 'cached') return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
   const resumed = r.resumedBytes > 0 ? `, ${formatBytes(r.resumedBytes)} resumed` : '';
+  const speed = formatRate(bytesPerSecond(r.bytes, r.ms));
   if (r.status === 'updated')
-    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
-  return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}`;
+    return `${r.name}: updated ${shortDigest(r.previousDigest!)} → ${shortDigest(r.digest!)}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}, ${speed}`;
+  return `${r.name}${digest}: pulled ${formatBytes(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${formatDuration(r.ms)}, ${speed}`;
 }

@@ -7,6 +7,11 @@
  *   - a docker `registrytoken`: sent as is.
  * After a 401 the caller passes the new challenge to `refresh()`, which drops the cached token and
  * fetches a fresh one, once per request.
+ *
+ * When the caller names the other scopes the run will need (every repository of a registry), the
+ * first token is asked for all of them at once (several `scope` parameters, as Docker Hub and
+ * distribution's token servers accept) and serves each. A token server that grants only one
+ * shows itself by the registry's 401; from then on that endpoint gets one token per scope.
  */
 import type { Logger } from '../../log.js';
 import { AuthError, readCapped, TransportPolicyError } from '../errors.js';
@@ -14,13 +19,15 @@ import { checkUrl, credentialsAllowed, type TransportPolicy } from '../policy.js
 import type { Secrets } from '../secrets.js';
 import type { Challenge } from './challenge.js';
 import type { Credential, CredentialStore } from './credentials.js';
-import type { RawRequest } from '../http.js';
+import type { RawRequest } from '../raw.js';
 
 /** Who we are when asking a token server for an OAuth2 grant. */
 export const OAUTH_CLIENT_ID = 'oci-cache-guard';
 /** Tokens without `expires_in` live this long (distribution's token spec). */
 export const DEFAULT_TOKEN_SECONDS = 60;
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+/** Scopes asked for in one token request at most (the URL stays short). */
+export const MAX_SCOPES_PER_TOKEN = 32;
 
 export interface AuthEndpoint {
   /** Base URL of the registry API (no `/v2`). */
@@ -83,6 +90,9 @@ export class Authenticator {
   readonly #deps: AuthenticatorDeps;
   readonly #tokens = new Map<string, CachedToken>();
   readonly #inflight = new Map<string, Promise<CachedToken>>();
+  /** Tokens asked for several scopes, and the endpoints (realm) where such a token was refused. */
+  readonly #shared = new WeakSet<CachedToken>();
+  readonly #oneScopeOnly = new Set<string>();
 
   constructor(deps: AuthenticatorDeps) {
     this.#deps = deps;
@@ -95,10 +105,15 @@ export class Authenticator {
 
   /**
    * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
-   * undefined to go anonymous. Throws when the only way in would send credentials over plain HTTP.
+   * undefined to go anonymous; `related` are the scopes the same run needs from this endpoint
+   * (one token may cover them all). Throws when the only way in would send credentials over plain HTTP.
    */
-  async authorization(ep: AuthEndpoint, scope: string): Promise<string | undefined> {
-    const header = await this.#header(ep, scope, false);
+  async authorization(
+    ep: AuthEndpoint,
+    scope: string,
+    related: readonly string[] = [],
+  ): Promise<string | undefined> {
+    const header = await this.#header(ep, scope, false, related);
     if (header !== undefined && !credentialsAllowed(ep.base)) {
       throw new TransportPolicyError(
         `refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`,
@@ -113,7 +128,8 @@ export class Authenticator {
    */
   async refresh(ep: AuthEndpoint, scope: string, challenges: Challenge[], rejected: string | undefined) {
     if (challenges.length > 0) ep.challenges = challenges;
-    const header = await this.#header(ep, scope, true);
+    this.#forgetShared(rejected);
+    const header = await this.#header(ep, scope, true, []);
     if (header === undefined || (header === rejected && !header.startsWith('Bearer '))) return undefined;
     if (!credentialsAllowed(ep.base)) {
       throw new TransportPolicyError(
@@ -123,13 +139,19 @@ export class Authenticator {
     return header;
   }
 
-  async #header(ep: AuthEndpoint, scope: string, fresh: boolean): Promise<string | undefined> {
+  async #header(
+    ep: AuthEndpoint,
+    scope: string,
+    fresh: boolean,
+    related: readonly string[],
+  ): Promise<string | undefined> {
     const cred = await this.#deps.credentials.get(ep.credentialKey);
     if (cred && 'registryToken' in cred) return `Bearer ${cred.registryToken}`;
     const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     if (bearer) {
       const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
-      return `Bearer ${(await this.#token(ep, bearer, wanted, cred, fresh)).token}`;
+      const also = this.#oneScopeOnly.has(this.#realmKey(ep, bearer)) ? [] : related;
+      return `Bearer ${(await this.#token(ep, bearer, wanted, also, cred, fresh)).token}`;
     }
     const basic = ep.challenges.some((c) => c.scheme === 'basic');
     if (basic && cred && 'username' in cred) {
@@ -138,33 +160,64 @@ export class Authenticator {
     return undefined;
   }
 
+  #realmKey(ep: AuthEndpoint, challenge: Challenge): string {
+    return [ep.credentialKey, challenge.params.realm, challenge.params.service ?? ''].join('|');
+  }
+
+  /** A token for `scope`: cached, else fetched, for `also` (the run's other scopes) too when given. */
   async #token(
     ep: AuthEndpoint,
     challenge: Challenge,
     scope: string,
+    also: readonly string[],
     cred: Credential | undefined,
     fresh: boolean,
   ): Promise<CachedToken> {
-    const key = [ep.credentialKey, challenge.params.realm, challenge.params.service ?? '', scope].join('|');
-    const cached = this.#tokens.get(key);
-    if (fresh) this.#tokens.delete(key);
-    else if (cached && cached.expiresAt > this.#deps.now()) return cached;
+    const realm = this.#realmKey(ep, challenge);
+    const keyOf = (s: string) => `${realm}|${s}`;
+    const valid = (t: CachedToken | undefined): t is CachedToken =>
+      t !== undefined && t.expiresAt > this.#deps.now();
+    const cached = this.#tokens.get(keyOf(scope));
+    if (fresh) this.#tokens.delete(keyOf(scope));
+    else if (valid(cached)) return cached;
+    const wanted = [
+      scope,
+      ...[...new Set(also)].filter((s) => s !== scope && !valid(this.#tokens.get(keyOf(s)))).sort(),
+    ]
+      .slice(0, MAX_SCOPES_PER_TOKEN)
+      .sort();
+    // Sorted, so that requests of the same run for different scopes share one fetch.
+    const key = keyOf(wanted.join(' '));
     let p = this.#inflight.get(key);
     if (!p) {
-      p = this.#fetchToken(ep, challenge, scope, cred).finally(() => this.#inflight.delete(key));
+      p = this.#fetchToken(ep, challenge, wanted, cred).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, p);
     }
     const got = await p;
-    this.#tokens.set(key, got);
+    if (wanted.length > 1) this.#shared.add(got);
+    for (const s of wanted) this.#tokens.set(keyOf(s), got);
     return got;
+  }
+
+  /**
+   * A token asked for several scopes was refused: the server granted fewer. Forget it for every
+   * scope it was kept for, and ask that token server for one scope at a time from now on.
+   */
+  #forgetShared(rejected: string | undefined): void {
+    for (const [key, t] of this.#tokens) {
+      if (!this.#shared.has(t) || `Bearer ${t.token}` !== rejected) continue;
+      this.#tokens.delete(key);
+      this.#oneScopeOnly.add(key.slice(0, key.lastIndexOf('|')));
+    }
   }
 
   async #fetchToken(
     ep: AuthEndpoint,
     challenge: Challenge,
-    scope: string,
+    scopes: readonly string[],
     cred: Credential | undefined,
   ): Promise<CachedToken> {
+    const scope = scopes.join(' ');
     const { secrets, logger, policy, now } = this.#deps;
     let realm: URL;
     try {
@@ -200,7 +253,7 @@ export class Authenticator {
     } else {
       const url = new URL(realm);
       if (service) url.searchParams.set('service', service);
-      url.searchParams.append('scope', scope);
+      for (const s of scopes) url.searchParams.append('scope', s);
       const headers: Record<string, string> = {};
       if (cred && 'username' in cred) {
         headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;

@@ -13,11 +13,11 @@ import {
   hashFileInline,
   type HashErrorCode,
   type HashResult,
-} from '../../src/verify/hash-pool.js';
+} from '../../src/hash/hash-pool.js';
 
 const MiB = 1024 * 1024;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const poolModule = path.join(repoRoot, 'src', 'verify', 'hash-pool.ts');
+const poolModule = path.join(repoRoot, 'src', 'hash', 'hash-pool.ts');
 
 let dir: string;
 const at = (name: string): string => path.join(dir, name);

@@ -1,0 +1,207 @@
+// RangedWriter: bytes written out of order, interrupted and resumed any number of times, land
+// under the final name only when they are the blob; its record never claims what is not there.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DigestMismatchError } from '../../src/errors.js';
+import {
+  addInterval,
+  coveredBytes,
+  gaps,
+  parseIntervals,
+  type Intervals,
+} from '../../src/layout/intervals.js';
+import { Layout } from '../../src/layout/layout.js';
+import { RangedWriter } from '../../src/layout/ranged-writer.js';
+import { makeDigest } from '../../src/oci/digest.js';
+import type { Descriptor } from '../../src/oci/descriptor.js';
+
+let dir: string;
+let layout: Layout;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ranged-writer-'));
+  layout = Layout.at(dir);
+  await layout.init();
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const describeBlob = (bytes: Buffer): Descriptor => ({
+  mediaType: 'application/octet-stream',
+  digest: makeDigest('sha256', createHash('sha256').update(bytes).digest('hex')),
+  size: bytes.length,
+});
+
+const listBlobs = async () => (await readdir(layout.blobDir('sha256'))).sort();
+
+describe('intervals', () => {
+  const interval = fc
+    .tuple(fc.nat(200), fc.integer({ min: 1, max: 50 }))
+    .map(([s, n]) => [s, s + n] as const);
+
+  it('addInterval keeps them sorted, disjoint and merged, covering exactly the union', () => {
+    fc.assert(
+      fc.property(fc.array(interval, { maxLength: 30 }), (adds) => {
+        let list: Intervals = [];
+        const union = new Set<number>();
+        for (const [s, e] of adds) {
+          list = addInterval(list, s, e);
+          for (let i = s; i < e; i++) union.add(i);
+        }
+        for (let i = 1; i < list.length; i++) expect(list[i]![0]).toBeGreaterThan(list[i - 1]![1]);
+        expect(coveredBytes(list)).toBe(union.size);
+        for (const [s, e] of list) for (let i = s; i < e; i++) expect(union.has(i)).toBe(true);
+        expect(parseIntervals(JSON.parse(JSON.stringify(list)), 260)).toEqual(list);
+        const holes = gaps(list, 260);
+        expect(coveredBytes(holes) + coveredBytes(list.filter(([, e]) => e <= 260))).toBe(260);
+      }),
+    );
+  });
+
+  it('parseIntervals refuses what a record must never say', () => {
+    for (const bad of [
+      null,
+      {},
+      [[0]],
+      [[0, 0]],
+      [[5, 3]],
+      [[0, 11]],
+      [
+        [0, 4],
+        [4, 6],
+      ], // touching: not merged
+      [
+        [4, 6],
+        [0, 2],
+      ], // out of order
+      [[0, 1.5]],
+      [['0', 1]],
+    ])
+      expect(parseIntervals(bad, 10)).toBeUndefined();
+  });
+});
+
+describe('RangedWriter', () => {
+  it('bytes written in any order, interrupted and resumed any number of times, commit to the blob', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.array(fc.nat(12), { maxLength: 3 }),
+        async (size, cuts, order, interruptions) => {
+          const bytes = randomBytes(size);
+          const desc = describeBlob(bytes);
+          // Split into pieces, shuffle them by `order`.
+          const pieces: [number, number][] = [];
+          for (let at = 0, i = 0; at < size; i++) {
+            const n = Math.min(size - at, cuts[i % cuts.length]!);
+            pieces.push([at, at + n]);
+            at += n;
+          }
+          for (let i = pieces.length - 1; i > 0; i--) {
+            const j = (order[i % Math.max(1, order.length)] ?? 0) % (i + 1);
+            [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+          }
+          const stops = new Set(interruptions);
+          let writer = await RangedWriter.open(layout, desc, { recordEveryBytes: 40_000 });
+          for (const [i, [a, b]] of pieces.entries()) {
+            if (stops.has(i)) {
+              await writer.close();
+              writer = await RangedWriter.open(layout, desc);
+              expect(writer.resumed).toBe(writer.landed);
+            }
+            // A piece already on disk from before the interruption is simply not missing.
+            if (!writer.missing().some(([s, e]) => s < b && a < e)) continue;
+            await writer.write(a, [bytes.subarray(a, b)]);
+          }
+          expect(writer.missing()).toEqual([]);
+          await writer.commit();
+          expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
+          expect(await listBlobs()).toEqual([desc.digest.slice(7)]);
+          await rm(layout.blobPath(desc.digest));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a record lists only what reached the disk: a resume asks for exactly the rest', async () => {
+    const bytes = randomBytes(100_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(60_000, [bytes.subarray(60_000, 80_000)]);
+    await writer.write(0, [bytes.subarray(0, 10_000)]);
+    await writer.close();
+    const record = JSON.parse(await readFile(layout.rangesPath(desc.digest), 'utf8'));
+    expect(record).toEqual({
+      size: 100_000,
+      done: [
+        [0, 10_000],
+        [60_000, 80_000],
+      ],
+    });
+    const resumed = await RangedWriter.open(layout, desc);
+    expect(resumed.resumed).toBe(30_000);
+    expect(resumed.missing()).toEqual([
+      [10_000, 60_000],
+      [80_000, 100_000],
+    ]);
+    await resumed.close();
+  });
+
+  it('a record claiming more than the partial holds is cut to the partial', async () => {
+    const bytes = randomBytes(50_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(0, [bytes.subarray(0, 20_000)]);
+    await writer.write(30_000, [bytes.subarray(30_000, 50_000)]);
+    await writer.close();
+    await truncate(layout.partialPath(desc.digest), 25_000);
+    const resumed = await RangedWriter.open(layout, desc);
+    expect(resumed.missing()).toEqual([[20_000, 50_000]]);
+    await resumed.discard();
+  });
+
+  it('a partial without a record is a prefix written in order; with an unreadable record it is dropped', async () => {
+    const bytes = randomBytes(40_000);
+    const desc = describeBlob(bytes);
+    await writeFile(layout.partialPath(desc.digest), bytes.subarray(0, 15_000));
+    const prefix = await RangedWriter.open(layout, desc);
+    expect(prefix.missing()).toEqual([[15_000, 40_000]]);
+    await prefix.close();
+
+    await writeFile(layout.rangesPath(desc.digest), '{"size": 40000, "done": [[0, 15000], [9');
+    const dropped = await RangedWriter.open(layout, desc);
+    expect(dropped.resumed).toBe(0);
+    expect(dropped.missing()).toEqual([[0, 40_000]]);
+    await dropped.write(0, [bytes]);
+    await dropped.commit();
+    expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
+  });
+
+  it('wrong bytes: commit refuses, and neither the blob nor the partial remains', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const wrong = Buffer.from(bytes);
+    wrong[12_345]! ^= 0xff;
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(15_000, [wrong.subarray(15_000)]);
+    await writer.write(0, [wrong.subarray(0, 15_000)]);
+    await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
+    expect(await listBlobs()).toEqual([]);
+  });
+
+  it('refuses bytes beyond the blob', async () => {
+    const desc = describeBlob(randomBytes(1000));
+    const writer = await RangedWriter.open(layout, desc);
+    await expect(writer.write(900, [randomBytes(101)])).rejects.toThrow(DigestMismatchError);
+    await writer.discard();
+    expect(await listBlobs()).toEqual([]);
+  });
+});

@@ -1,0 +1,328 @@
+// Big blobs in parallel ranges, against the real docker-registry through the fault proxy: a
+// server that ignores Range, wrong Content-Ranges, cuts and flipped bytes inside one range, an
+// interrupted pull resumed range by range, and a CDN whose URLs expire. The threshold and the
+// range size are lowered so that a 6 MB layer goes in six ranges.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildImage,
+  makeTempDir,
+  pushFixture,
+  removeTempDir,
+  startFaultProxy,
+  startRegistry,
+  startStaticServer,
+  type BuiltImage,
+  type Distance,
+  type Fault,
+  type FaultProxy,
+  type ProxyRecord,
+  type ProxyRequestInfo,
+  type Registry,
+} from '../harness/index.js';
+import { Layout } from '../../src/layout/layout.js';
+import { hostPlatform } from '../../src/oci/platform.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { pullImages, type PullResult } from '../../src/pull/pull.js';
+import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
+import { checkLayout } from '../../src/verify/index.js';
+
+const MiB = 1024 * 1024;
+const BIG = 6_000_000;
+const RANGED = { thresholdBytes: MiB, minRangeBytes: MiB, maxRangeBytes: MiB };
+const USER = { user: 'ranger', password: 'pw-Range-7' };
+
+let work: string;
+let source: string;
+let registry: Registry;
+let basic: Registry;
+let image: BuiltImage;
+let big: { digest: string; size: number };
+let bigBytes: Buffer;
+const stoppers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  work = await makeTempDir('pull-ranged');
+  source = path.join(work, 'src');
+  const registries = Promise.all([startRegistry(), startRegistry({ auth: { htpasswd: USER } })]);
+  image = await buildImage(source, { tag: 'v1', layers: [BIG, 700] });
+  big = image.layers[0]!;
+  bigBytes = await readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
+  [registry, basic] = await registries;
+  await Promise.all([
+    pushFixture(source, 'v1', registry, { repo: 'test/img' }),
+    pushFixture(source, 'v1', basic, { repo: 'test/img' }),
+  ]);
+});
+
+afterEach(async () => {
+  await Promise.all(stoppers.splice(0).map((stop) => stop()));
+});
+
+afterAll(async () => {
+  await Promise.all([registry?.stop(), basic?.stop()]);
+  if (work) await removeTempDir(work);
+});
+
+const isBigGet = (req: ProxyRequestInfo) =>
+  req.method === 'GET' && req.url.split('?')[0]!.endsWith(`/blobs/${big.digest}`);
+const rangeIndex = (start: number) => Math.floor(start / MiB);
+/** `bytes=a-b` → [a, b + 1]. */
+function rangeOf(header: string | undefined): [number, number] | undefined {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(header ?? '');
+  return m ? [Number(m[1]), Number(m[2]) + 1] : undefined;
+}
+const bigGets = (proxy: FaultProxy): ProxyRecord[] => proxy.requests.filter(isBigGet);
+const sent = (records: ProxyRecord[]) => records.reduce((n, r) => n + r.bytesSent, 0);
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A proxy whose rule gives `fault` to the big blob's GET of range number `index` (the first `times` such requests). */
+async function proxyWith(
+  fault?: (req: ProxyRequestInfo) => Fault | undefined,
+  opts: { upstream?: Registry; distance?: Partial<Distance> } = {},
+): Promise<FaultProxy> {
+  const proxy = await startFaultProxy((opts.upstream ?? registry).url, undefined, {
+    ...(opts.distance ? { distance: opts.distance } : {}),
+  });
+  stoppers.push(() => proxy.stop());
+  if (fault) proxy.rule = (req) => (isBigGet(req) ? fault(req) : undefined);
+  return proxy;
+}
+
+/** A fault for the first request of range number `index` only. */
+function onRange(index: number, fault: Fault): (req: ProxyRequestInfo) => Fault | undefined {
+  let seen = 0;
+  return (req) => {
+    const r = rangeOf(req.headers.range as string | undefined);
+    return r && rangeIndex(r[0]) === index && r[0] % MiB === 0 && ++seen === 1 ? fault : undefined;
+  };
+}
+
+let caches = 0;
+const freshCache = () => path.join(work, `cache-${++caches}`, 'cache');
+
+async function pullVia(
+  proxy: FaultProxy,
+  cache: string,
+  extra: { client?: RegistryClientInput; signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
+): Promise<PullResult> {
+  const client = createRegistryClient({
+    dockerConfigDir: false,
+    env: {},
+    connectionsPerHost: 4,
+    ...extra.client,
+  });
+  try {
+    const [result] = await pullImages(
+      Layout.at(cache),
+      client,
+      [parseReference(`${proxy.host}/test/img:v1`)],
+      {
+        platforms: [hostPlatform()],
+        concurrency: 4,
+        ranged: RANGED,
+        ...(extra.signal ? { signal: extra.signal } : {}),
+        ...(extra.onProgress ? { onProgress: (p) => extra.onProgress!(p.bytes) } : {}),
+      },
+    );
+    return result!;
+  } finally {
+    await client.close();
+  }
+}
+
+const blobPath = (cache: string) => path.join(cache, 'blobs', 'sha256', big.digest.slice(7));
+
+async function expectBlobIntact(cache: string): Promise<void> {
+  expect(sha256(await readFile(blobPath(cache)))).toBe(big.digest);
+  const left = (await readdir(path.dirname(blobPath(cache)))).filter((n) => n.includes('.download'));
+  expect(left).toEqual([]);
+}
+
+/** Nothing wrong under a final name, nothing stray (the verifier hashes every blob). */
+async function expectNothingWrong(cache: string): Promise<void> {
+  const report = await checkLayout(Layout.at(cache), {
+    mode: 'full',
+    platforms: [hostPlatform()],
+    repair: false,
+  });
+  expect(report.findings.filter((f) => ['corrupt', 'stray', 'index'].includes(f.kind))).toEqual([]);
+}
+
+describe('a big blob in ranges', () => {
+  it('is fetched in parallel ranges, every byte served once, nothing left beside it', async () => {
+    const proxy = await proxyWith();
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    const gets = bigGets(proxy);
+    expect(gets.map((g) => rangeOf(g.range))).toEqual(
+      Array.from({ length: Math.ceil(big.size / MiB) }, (_, i) => [
+        i * MiB,
+        Math.min(big.size, (i + 1) * MiB),
+      ]).sort((a, b) => a[0]! - b[0]!),
+    );
+    expect(gets.every((g) => g.status === 206)).toBe(true);
+    expect(sent(gets)).toBe(big.size);
+    // Ranges rode several connections, never more than the budget, kept alive between requests.
+    expect(r.connections).toBeGreaterThan(1);
+    expect(r.connections).toBeLessThanOrEqual(4);
+    expect(new Set(proxy.requests.map((q) => q.connection)).size).toBeLessThanOrEqual(4);
+    expect(proxy.requests.length).toBeGreaterThan(4);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('from a server that ignores Range (200, the whole body): one stream, fetched once', async () => {
+    const proxy = await proxyWith(() => ({ ignoreRange: true }));
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    expect(bigGets(proxy)).toMatchObject([{ status: 200, bytesSent: big.size }]);
+    await expectBlobIntact(cache);
+  });
+
+  it('a wrong Content-Range on the probe: no ranges, one plain GET of the whole blob', async () => {
+    const proxy = await proxyWith(
+      onRange(0, { rewriteHeaders: { set: { 'content-range': `bytes 1-${MiB}/${big.size}` } } }),
+    );
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    const gets = bigGets(proxy);
+    expect(gets).toHaveLength(2);
+    expect(gets[1]).toMatchObject({ status: 200, bytesSent: big.size });
+    expect(gets[1]!.range).toBeUndefined();
+    await expectBlobIntact(cache);
+  });
+
+  it('a wrong Content-Range on a later range: that range is asked again, nothing wrong is kept', async () => {
+    const proxy = await proxyWith(
+      onRange(2, { rewriteHeaders: { set: { 'content-range': `bytes 0-${MiB - 1}/${big.size}` } } }),
+    );
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    const third = bigGets(proxy).filter((g) => rangeOf(g.range)?.[0] === 2 * MiB);
+    expect(third).toHaveLength(2);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a range cut mid-way: the rest of that range is fetched again, the others once', async () => {
+    const cut = 300_000;
+    const proxy = await proxyWith(onRange(3, { cutAfterBytes: cut }));
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    const gets = bigGets(proxy);
+    const again = gets.filter((g) => {
+      const range = rangeOf(g.range);
+      return range && range[0] > 3 * MiB && range[0] <= 3 * MiB + cut && range[1] === 4 * MiB;
+    });
+    expect(again.length).toBeGreaterThanOrEqual(1);
+    // What arrived before the cut is kept: at most the cut's worth is served twice.
+    expect(sent(gets)).toBeLessThanOrEqual(big.size + cut);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a byte flipped inside one range never lands under the final name; the blob, that range too, is fetched again', async () => {
+    const proxy = await proxyWith(onRange(4, { flipByteAt: 1234 }));
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache);
+    expect(r.status, r.error).toBe('pulled');
+    const fifth = bigGets(proxy).filter((g) => rangeOf(g.range)?.[0] === 4 * MiB);
+    expect(fifth).toHaveLength(2);
+    expect(fifth[0]!.fault).toEqual({ flipByteAt: 1234 });
+    // A whole-blob digest cannot tell which range was wrong: all of it once more.
+    expect(sent(bigGets(proxy))).toBe(2 * big.size);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('an interrupted pull keeps what landed; the next one fetches only the missing ranges', async () => {
+    // Slow enough to be caught half way: 1 MB/s per connection.
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_000_000 } });
+    const cache = freshCache();
+    const abort = new AbortController();
+    const first = await pullVia(proxy, cache, {
+      signal: abort.signal,
+      onProgress: (bytes) => {
+        if (bytes >= big.size / 2) abort.abort();
+      },
+    });
+    expect(first.status).toBe('failed');
+    await expectNothingWrong(cache);
+    const record = JSON.parse(await readFile(`${blobPath(cache)}.download.ranges`, 'utf8')) as {
+      size: number;
+      done: [number, number][];
+    };
+    expect(record.size).toBe(big.size);
+    const kept = record.done.reduce((n, [a, b]) => n + (b - a), 0);
+    expect(kept).toBeGreaterThanOrEqual(big.size / 2);
+    expect(kept).toBeLessThan(big.size);
+
+    const before = proxy.requests.length;
+    proxy.distance = { requestDelayMs: 0, responseDelayMs: 0, bytesPerSecond: Infinity };
+    const second = await pullVia(proxy, cache);
+    expect(second.status, second.error).toBe('pulled');
+    expect(second.resumedBytes).toBe(kept);
+    const secondGets = proxy.requests.slice(before).filter(isBigGet);
+    // Only the gaps of the record were asked for, each byte once.
+    expect(sent(secondGets)).toBe(big.size - kept);
+    for (const g of secondGets) {
+      const [a, b] = rangeOf(g.range)!;
+      expect(record.done.some(([s, e]) => a < e && s < b)).toBe(false);
+    }
+    expect(sent(bigGets(proxy))).toBeLessThan(1.1 * big.size);
+    await expectBlobIntact(cache);
+  });
+});
+
+describe('a big blob redirected to a CDN whose URLs expire', () => {
+  it('goes back to the registry for fresh URLs; the CDN never sees Authorization', async () => {
+    const uses = new Map<string, number>();
+    const refused: string[] = [];
+    const cdn = await startStaticServer((req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '';
+      const n = (uses.get(url) ?? 0) + 1;
+      uses.set(url, n);
+      // Each signed URL serves two requests, then it has expired.
+      if (n > 2) {
+        refused.push(url);
+        return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Request has expired');
+      }
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!range) return void res.writeHead(200, { 'content-length': bigBytes.length }).end(bigBytes);
+      const [a, b] = [Number(range[1]), Math.min(Number(range[2]), bigBytes.length - 1)];
+      res.writeHead(206, {
+        'content-range': `bytes ${a}-${b}/${bigBytes.length}`,
+        'content-length': b - a + 1,
+      });
+      res.end(bigBytes.subarray(a, b + 1));
+    });
+    stoppers.push(() => cdn.stop());
+    let signed = 0;
+    const proxy = await proxyWith(() => ({ redirectTo: `${cdn.url}/blob?sig=${++signed}` }), {
+      upstream: basic,
+    });
+    const cache = freshCache();
+    const credentials = { [proxy.host]: { username: USER.user, password: USER.password } };
+    const r = await pullVia(proxy, cache, { client: { credentials } });
+    expect(r.status, r.error).toBe('pulled');
+    await expectBlobIntact(cache);
+    // Ranges went straight to the CDN while a URL lasted, and back to the registry after a 403.
+    expect(refused.length).toBeGreaterThan(0);
+    expect(bigGets(proxy).length).toBeGreaterThan(1);
+    expect(bigGets(proxy).every((g) => g.status === 307 && g.authorization)).toBe(true);
+    expect(cdn.requests.length).toBeGreaterThan(bigGets(proxy).length);
+    expect(cdn.requests.every((q) => !q.authorization)).toBe(true);
+    expect(JSON.stringify(cdn.requests.map((q) => q.headers))).not.toContain(
+      Buffer.from(`${USER.user}:${USER.password}`).toString('base64'),
+    );
+  });
+});

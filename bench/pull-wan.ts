@@ -1,0 +1,456 @@
+/**
+ * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--keep]`
+ *
+ * A registry as far away as a runner's: docker-registry behind the harness's fault proxy with
+ * its distance model (15 ms each way, 25 MB/s per connection, a round trip per new
+ * connection), and a linuxkit-shaped set of 12 images, each an OCI index for linux/amd64 and
+ * linux/arm64 with one SBOM attestation manifest per platform (amd64 layers, MB: kernel 60 + 1,
+ * containerd 26 + 2, runc 9, sshd 5 + 0.5, init 3 + 1 + 0.2, format 3, getty 2, dhcpcd 1.2,
+ * sysctl 1, openntpd 0.9, rngd 0.8, ca-certificates 0.3; arm64 the same sizes, other bytes).
+ * In one run, medians over the rounds, each contender into a fresh directory:
+ *   (a) ours, linux/amd64, the 12 images in one pull  vs  12 `skopeo copy` started at once;
+ *   (b) ours, every platform                          vs  the 12 copied one after another with
+ *                                                         `skopeo copy --all`;
+ *   (c) one 60 MB layer (an image of that layer only)  vs  curl fetching the blob on one connection
+ *       (and, for scale, as many curl processes as our connections fetching a range each);
+ * then our peak RSS over every run, and (d) a resume: our pull of (c) SIGKILLed once the proxy has
+ * sent half the layer, then run again; bytes sent for the layer in all, over its size.
+ * Goals: (a) ≥ 2×, (b) ≥ 6×, (c) ≥ 4×, RSS < 150 MB, (d) ≤ 1.05×. Exit 1 when one fails.
+ *
+ * Ours is timed around pullImages in a child on plain node (as in the loopback bench); skopeo
+ * and curl as whole processes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FaultProxy, Registry } from '../__tests__/harness/index.js';
+import { collect, mb, median, rate } from './common.js';
+import {
+  childCommand,
+  compileChild,
+  runOurs,
+  useChild,
+  writeJsonBlob,
+  writeRandomLayer,
+  type ChildReport,
+  type ChildRequest,
+} from './pull.js';
+
+const harness = () => import('../__tests__/harness/index.js');
+
+const MB = 1e6;
+const DISTANCE = { requestDelayMs: 15, responseDelayMs: 15, bytesPerSecond: 25 * MB };
+const GOAL_PARALLEL = 2;
+const GOAL_SEQUENTIAL = 6;
+const GOAL_BLOB = 4;
+const GOAL_RSS_BYTES = 150e6;
+const GOAL_RESUME = 1.05;
+
+/** Layer sizes in MB per image (the same for each platform). */
+const IMAGES: [string, number[]][] = [
+  ['kernel', [60, 1]],
+  ['containerd', [26, 2]],
+  ['runc', [9]],
+  ['sshd', [5, 0.5]],
+  ['init', [3, 1, 0.2]],
+  ['format', [3]],
+  ['getty', [2]],
+  ['dhcpcd', [1.2]],
+  ['sysctl', [1]],
+  ['openntpd', [0.9]],
+  ['rngd', [0.8]],
+  ['ca-certificates', [0.3]],
+];
+const ARCHES = ['amd64', 'arm64'];
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const IN_TOTO = 'application/vnd.in-toto+json';
+
+interface Settings {
+  rounds: number;
+  concurrency: number;
+  keep: boolean;
+}
+
+function parse(args: string[]): Settings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '8' },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const whole = (name: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${name} ${JSON.stringify(v)}: expected a whole number ≥ 1`);
+    return n;
+  };
+  return {
+    rounds: whole('rounds', values.rounds),
+    concurrency: whole('concurrency', values.concurrency),
+    keep: values.keep,
+  };
+}
+
+const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+const secs = (s: number): string => `${s.toFixed(2)} s`;
+
+interface Desc {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+interface WanSet {
+  /** `host/bench/<name>:1` for the 12 images, through the proxy. */
+  refs: string[];
+  /** Bytes of linux/amd64 (manifests, configs, layers, attestations) and of every platform. */
+  amd64Bytes: number;
+  allBytes: number;
+  /** The single-layer image and its layer. */
+  blobRef: string;
+  blob: Desc;
+}
+
+/** Writes the 12 indexes (and the single-layer image) into an OCI layout and pushes them with skopeo. */
+async function buildAndPush(registry: Registry, proxy: FaultProxy, dir: string): Promise<WanSet> {
+  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const started = performance.now();
+  const entries: unknown[] = [];
+  let amd64Bytes = 0;
+  let allBytes = 0;
+  let kernelLayer: Desc | undefined;
+  for (const [name, sizes] of IMAGES) {
+    const children: unknown[] = [];
+    const attestations: unknown[] = [];
+    for (const arch of ARCHES) {
+      const layers: Desc[] = [];
+      for (const size of sizes) layers.push(await writeRandomLayer(dir, Math.round(size * MB)));
+      if (name === 'kernel' && arch === 'amd64') kernelLayer = layers[0];
+      const config = await writeJsonBlob(dir, OCI_CONFIG, {
+        architecture: arch,
+        os: 'linux',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      });
+      const manifest = await writeJsonBlob(dir, OCI_MANIFEST, {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config,
+        layers,
+      });
+      const sbom = await writeJsonBlob(dir, IN_TOTO, {
+        _type: 'https://in-toto.io/Statement/v0.1',
+        predicateType: 'https://spdx.dev/Document',
+        subject: [
+          {
+            name: `pkg:docker/bench/${name}?platform=linux%2F${arch}`,
+            digest: { sha256: manifest.digest.slice(7) },
+          },
+        ],
+        predicate: { spdxVersion: 'SPDX-2.3', name: `sbom-${name}-${arch}`, packages: [] },
+      });
+      const attConfig = await writeJsonBlob(dir, OCI_CONFIG, {
+        architecture: 'unknown',
+        os: 'unknown',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [sbom.digest] },
+      });
+      const attManifest = await writeJsonBlob(dir, OCI_MANIFEST, {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: attConfig,
+        layers: [{ ...sbom, annotations: { 'in-toto.io/predicate-type': 'https://spdx.dev/Document' } }],
+      });
+      const bytes = [config, manifest, sbom, attConfig, attManifest, ...layers].reduce(
+        (n, d) => n + d.size,
+        0,
+      );
+      allBytes += bytes;
+      if (arch === 'amd64') amd64Bytes += bytes;
+      children.push({ ...manifest, platform: { os: 'linux', architecture: arch } });
+      attestations.push({
+        ...attManifest,
+        platform: { os: 'unknown', architecture: 'unknown' },
+        annotations: {
+          'vnd.docker.reference.digest': manifest.digest,
+          'vnd.docker.reference.type': 'attestation-manifest',
+        },
+      });
+    }
+    const index = await writeJsonBlob(dir, OCI_INDEX, {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [...children, ...attestations],
+    });
+    amd64Bytes += index.size;
+    allBytes += index.size;
+    entries.push({ ...index, annotations: { 'org.opencontainers.image.ref.name': name } });
+  }
+  const blob = kernelLayer!;
+  const blobConfig = await writeJsonBlob(dir, OCI_CONFIG, {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [blob.digest] },
+  });
+  const blobManifest = await writeJsonBlob(dir, OCI_MANIFEST, {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: blobConfig,
+    layers: [blob],
+  });
+  entries.push({ ...blobManifest, annotations: { 'org.opencontainers.image.ref.name': 'blob' } });
+  await writeFile(
+    path.join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries }),
+  );
+  const made = (performance.now() - started) / 1000;
+  const pushes = [...IMAGES.map(([name]) => name), 'blob'].map(async (name) => {
+    const out = await collect('skopeo', [
+      'copy', '--quiet', '--all', '--preserve-digests', '--dest-tls-verify=false',
+      `oci:${dir}:${name}`, `docker://${registry.host}/bench/${name}:1`,
+    ]); // prettier-ignore
+    if (out.code !== 0) throw new Error(`skopeo push of ${name} failed: ${out.stderr.trim()}`);
+  });
+  await Promise.all(pushes);
+  console.log(
+    `built 12 images (${mb(amd64Bytes)} MB linux/amd64, ${mb(allBytes)} MB every platform) in ${made.toFixed(1)} s, ` +
+      `pushed to ${registry.host} in ${((performance.now() - started) / 1000 - made).toFixed(1)} s`,
+  );
+  return {
+    refs: IMAGES.map(([name]) => `${proxy.host}/bench/${name}:1`),
+    amd64Bytes,
+    allBytes,
+    blobRef: `${proxy.host}/bench/blob:1`,
+    blob,
+  };
+}
+
+/** Our child, failing loudly when an image did not come. */
+async function ours(request: ChildRequest): Promise<ChildReport> {
+  const report = await runOurs(request);
+  const failed = report.results.find((r) => r.status !== 'pulled');
+  if (failed) throw new Error(`our pull of ${failed.name}: ${failed.status} ${failed.error ?? ''}`);
+  return report;
+}
+
+async function skopeo(args: string[]): Promise<void> {
+  const out = await collect('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ...args]);
+  if (out.code !== 0) throw new Error(`skopeo copy ${args.join(' ')} failed: ${out.stderr.trim()}`);
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+interface Resume {
+  /** Bytes the proxy sent for the layer in both runs, over its size. */
+  ratio: number;
+  /** Sent before the kill; what the killed run's record kept; what the second run fetched. */
+  sentBeforeKill: number;
+  kept: number;
+  secondRun: number;
+}
+
+/** Runs our pull of the single-layer image, SIGKILLs it once the proxy has sent half the layer, runs it again. */
+async function resumeAfterKill(
+  proxy: FaultProxy,
+  set: WanSet,
+  work: string,
+  settings: Settings,
+): Promise<Resume> {
+  const cache = path.join(work, 'resume');
+  const isLayer = (r: { method: string; url: string }) =>
+    r.method === 'GET' && r.url.includes(`/blobs/${set.blob.digest}`);
+  const sent = () => proxy.requests.filter(isLayer).reduce((n, r) => n + r.bytesSent, 0);
+  const before = sent();
+  const request: ChildRequest = { cache, refs: [set.blobRef], concurrency: settings.concurrency };
+  const [cmd, args] = childCommand(request);
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('close', (_code, signal) => resolve(signal)),
+  );
+  while (sent() - before < set.blob.size / 2 && child.exitCode === null)
+    await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  if ((await exited) !== 'SIGKILL')
+    throw new Error('resume bench: the pull ended before it could be killed half way');
+  // Let what was still on its way reach the proxy's count.
+  await new Promise((r) => setTimeout(r, 200));
+  const sentBeforeKill = sent() - before;
+  const record = JSON.parse(
+    await readFile(
+      path.join(cache, 'blobs', 'sha256', `${set.blob.digest.slice(7)}.download.ranges`),
+      'utf8',
+    ),
+  ) as { done: [number, number][] };
+  const kept = record.done.reduce((n, [a, b]) => n + b - a, 0);
+  await ours(request);
+  await rm(cache, { recursive: true, force: true });
+  const all = sent() - before;
+  return { ratio: all / set.blob.size, sentBeforeKill, kept, secondRun: all - sentBeforeKill };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const settings = parse(args);
+  const { makeTempDir, removeTempDir, startRegistry, startFaultProxy } = await harness();
+  const work = await makeTempDir('bench-wan');
+  const registry = await startRegistry();
+  const proxy = await startFaultProxy(registry.url, undefined, { distance: DISTANCE });
+  try {
+    useChild(await compileChild(work));
+    const set = await buildAndPush(registry, proxy, path.join(work, 'source'));
+    console.log(
+      `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection); ` +
+        `${settings.rounds} round(s); ours: --concurrency ${settings.concurrency} (connections per registry host)`,
+    );
+    const times = {
+      a: [] as number[],
+      skopeo12: [] as number[],
+      b: [] as number[],
+      seq: [] as number[],
+      c: [] as number[],
+      curl: [] as number[],
+      curl8: [] as number[],
+    };
+    let peakRss = 0;
+    let connections = 0;
+    const cpu: string[] = [];
+    const note = (r: ChildReport) => {
+      peakRss = Math.max(peakRss, r.maxRssBytes, r.vmHwmBytes);
+      connections = Math.max(connections, ...r.results.map((x) => x.connections));
+      cpu.push(`${r.cpuSeconds.toFixed(2)} s`);
+      return r.seconds;
+    };
+    const fresh = (name: string) => path.join(work, name);
+    for (let round = 0; round < settings.rounds; round++) {
+      const a = note(
+        await ours({
+          cache: fresh('a'),
+          refs: set.refs,
+          concurrency: settings.concurrency,
+          platforms: ['linux/amd64'],
+        }),
+      );
+      const s12 = await timed(() =>
+        Promise.all(set.refs.map((ref, i) => skopeo([`docker://${ref}`, `oci:${fresh(`s12-${i}`)}:x`]))),
+      );
+      const b = note(
+        await ours({
+          cache: fresh('b'),
+          refs: set.refs,
+          concurrency: settings.concurrency,
+          platforms: 'all',
+        }),
+      );
+      const seq = await timed(async () => {
+        for (const [i, ref] of set.refs.entries())
+          await skopeo(['--all', `docker://${ref}`, `oci:${fresh('seq')}:i${i}`]);
+      });
+      const c = note(
+        await ours({
+          cache: fresh('c'),
+          refs: [set.blobRef],
+          concurrency: settings.concurrency,
+          platforms: ['linux/amd64'],
+        }),
+      );
+      const curl = await timed(async () => {
+        const out = await collect('curl', [
+          '-sf',
+          '-o',
+          '/dev/null',
+          `http://${proxy.host}/v2/bench/blob/blobs/${set.blob.digest}`,
+        ]);
+        if (out.code !== 0) throw new Error(`curl failed: ${out.stderr}`);
+      });
+      // The harness's own ceiling: curl with `settings.concurrency` ranges at once, no disk.
+      const curl8 = await timed(() => {
+        const n = settings.concurrency;
+        const part = Math.ceil(set.blob.size / n);
+        return Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            const range = `${i * part}-${Math.min(set.blob.size, (i + 1) * part) - 1}`;
+            const url = `http://${proxy.host}/v2/bench/blob/blobs/${set.blob.digest}`;
+            const out = await collect('curl', ['-sf', '-r', range, '-o', '/dev/null', url]);
+            if (out.code !== 0) throw new Error(`curl -r ${range} failed: ${out.stderr}`);
+          }),
+        );
+      });
+      for (const d of ['a', 'b', 'c', 'seq', ...set.refs.map((_, i) => `s12-${i}`)])
+        await rm(fresh(d), { recursive: true, force: true });
+      Object.entries({ a, skopeo12: s12, b, seq, c, curl, curl8 }).forEach(([k, v]) =>
+        times[k as keyof typeof times].push(v),
+      );
+      console.log(
+        `  round ${round + 1}: (a) ours ${secs(a)} vs 12 skopeo ${secs(s12)}; (b) ours ${secs(b)} vs sequential skopeo --all ${secs(seq)}; ` +
+          `(c) ours ${secs(c)} vs curl ${secs(curl)} (${settings.concurrency} curl ranges ${secs(curl8)}); our CPU (a, b, c) ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
+      );
+    }
+    const resume = await resumeAfterKill(proxy, set, work, settings);
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<
+      keyof typeof times,
+      number
+    >;
+    const rows: [string, number, number, number, string, number][] = [
+      [
+        '(a) 12 images, linux/amd64',
+        set.amd64Bytes,
+        m.a,
+        m.skopeo12,
+        '12 × skopeo copy at once',
+        GOAL_PARALLEL,
+      ],
+      [
+        '(b) 12 images, every platform',
+        set.allBytes,
+        m.b,
+        m.seq,
+        'skopeo copy --all, one after another',
+        GOAL_SEQUENTIAL,
+      ],
+      ['(c) one 60 MB layer', set.blob.size, m.c, m.curl, 'curl, one connection', GOAL_BLOB],
+    ];
+    const goals: boolean[] = [];
+    console.log(
+      `\npull bench --wan: medians of ${settings.rounds}, --concurrency ${settings.concurrency} (${connections} connections used at most)`,
+    );
+    for (const [label, bytes, o, peer, peerLabel, goal] of rows) {
+      const ratio = peer / o;
+      goals.push(ratio >= goal);
+      console.log(
+        `  ${label.padEnd(30)} ${mb(bytes).padStart(6)} MB  ours ${secs(o)} (${rate(bytes, o).toFixed(0)} MB/s)  ${peerLabel} ${secs(peer)}  ` +
+          `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
+      );
+    }
+    console.log(
+      `  (c) for scale: ${settings.concurrency} curl processes fetching a range each, to /dev/null: ${secs(m.curl8)} (${rate(set.blob.size, m.curl8).toFixed(0)} MB/s), what this machine and proxy allow`,
+    );
+    goals.push(peakRss < GOAL_RSS_BYTES, resume.ratio <= GOAL_RESUME);
+    console.log(
+      `  peak RSS ${mb(peakRss)} MB  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peakRss < GOAL_RSS_BYTES)}`,
+    );
+    console.log(
+      `  (d) resume after a SIGKILL at 50%: ${resume.ratio.toFixed(3)}× the layer sent in all  goal ≤ ${GOAL_RESUME}  ${pass(resume.ratio <= GOAL_RESUME)}\n` +
+        `      sent before the kill ${mb(resume.sentBeforeKill)} MB, of which the killed run's record kept ${mb(resume.kept)} MB ` +
+        `(the rest was in flight: socket buffers, unwritten batches); the next run fetched ${mb(resume.secondRun)} MB ` +
+        `(${resume.secondRun === set.blob.size - resume.kept ? 'exactly' : 'not exactly'} the missing ${mb(set.blob.size - resume.kept)} MB)`,
+    );
+    return goals.every(Boolean) ? 0 : 1;
+  } finally {
+    await proxy.stop();
+    await registry.stop();
+    if (settings.keep) console.log(`kept ${work}`);
+    else await removeTempDir(work);
+  }
+}

@@ -15,8 +15,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: StatSnapshot, checkLayoutDetailed, layoutFingerprint, recheckLayout
 
-// EXTERNAL MODULE: ./lib/verify/hash-pool.js + 1 modules
-var hash_pool = __webpack_require__(4794);
+// EXTERNAL MODULE: ./lib/hash/hash-pool.js + 1 modules
+var hash_pool = __webpack_require__(5585);
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __webpack_require__(452);
 // EXTERNAL MODULE: ./lib/layout/layout.js + 3 modules
@@ -112,12 +112,12 @@ async function scanAlgorithmDir(algorithm, dir, result) {
             }
             continue;
         }
-        const hex = name.endsWith(layout_layout/* PARTIAL_SUFFIX */.oG) ? name.slice(0, -layout_layout/* PARTIAL_SUFFIX */.oG.length) : undefined;
+        const hex = (0,layout_layout/* partialHex */.nk)(name);
         if (hex !== undefined && (0,oci_digest/* isValidHex */.qt)(algorithm, hex) && !notFile) {
             result.partials.push({
                 path: p,
                 size,
-                detail: `${size} bytes downloaded`,
+                detail: name.endsWith(layout_layout/* PARTIAL_SUFFIX */.oG) ? `${size} bytes downloaded` : 'record of a partial download',
                 digest: (0,oci_digest/* makeDigest */.Lm)(algorithm, hex),
                 isDirectory: false,
             });

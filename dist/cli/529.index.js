@@ -187,28 +187,28 @@ function describeWriteError(err) {
 const COMMANDS = {
     validate: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(184), __webpack_require__.e(186), __webpack_require__.e(295)]).then(__webpack_require__.bind(__webpack_require__, 295));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(295)]).then(__webpack_require__.bind(__webpack_require__, 295));
             return { run: m.validateCommand, help: m.VALIDATE_HELP };
         },
         summary: 'check every blob and image; --repair fixes what is wrong',
     },
     pull: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(184), __webpack_require__.e(608)]).then(__webpack_require__.bind(__webpack_require__, 6608));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(254)]).then(__webpack_require__.bind(__webpack_require__, 3254));
             return { run: m.pullCommand, help: m.PULL_HELP };
         },
         summary: 'pull images into the cache atomically, resuming interrupted downloads',
     },
     ls: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(184), __webpack_require__.e(186), __webpack_require__.e(444)]).then(__webpack_require__.bind(__webpack_require__, 1444));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(444)]).then(__webpack_require__.bind(__webpack_require__, 1444));
             return { run: m.lsCommand, help: m.LS_HELP };
         },
         summary: 'list cached images, their platforms and completeness',
     },
     prune: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(184), __webpack_require__.e(186), __webpack_require__.e(205)]).then(__webpack_require__.bind(__webpack_require__, 205));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(205)]).then(__webpack_require__.bind(__webpack_require__, 205));
             return { run: m.pruneCommand, help: m.PRUNE_HELP };
         },
         summary: 'delete unreferenced blobs, partial downloads and strays',
@@ -529,10 +529,11 @@ __webpack_require__.d(__webpack_exports__, {
   WR: () => (/* binding */ WRITER_GRACE_MS),
   zz: () => (/* binding */ cannotWrite),
   $g: () => (/* binding */ defaultCacheDir),
-  yS: () => (/* binding */ mayBeLiveWrite)
+  yS: () => (/* binding */ mayBeLiveWrite),
+  nk: () => (/* reexport */ partialHex)
 });
 
-// UNUSED EXPORTS: CannotWriteError, LINUXKIT_LOCK_FILE, entryName, openRegularNoFollow, parseIndexDocument, serializeIndex
+// UNUSED EXPORTS: CannotWriteError, LINUXKIT_LOCK_FILE, RANGES_SUFFIX, entryName, openRegularNoFollow, parseIndexDocument, serializeIndex
 
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __webpack_require__(4573);
@@ -569,6 +570,21 @@ const LINUXKIT_LOCK_FILE = '.lock';
 const LOCKS_DIR = '.oci-cache-guard.locks';
 /** `<hex>.download`: a partial download of ours, resumed by the next pull. */
 const PARTIAL_SUFFIX = '.download';
+/** `<hex>.download.ranges`: which byte ranges of a partial fetched in parallel ranges are on disk. */
+const RANGES_SUFFIX = `${PARTIAL_SUFFIX}.ranges`;
+/**
+ * The hex of a file that belongs to a partial download (`<hex>.download`, its ranges record, or
+ * that record's temp file): one partial for the verifier, kept or pruned together.
+ */
+function partialHex(name) {
+    const at = name.indexOf(PARTIAL_SUFFIX);
+    if (at <= 0)
+        return undefined;
+    const rest = name.slice(at);
+    return rest === PARTIAL_SUFFIX || rest === RANGES_SUFFIX || rest === `${RANGES_SUFFIX}.tmp`
+        ? name.slice(0, at)
+        : undefined;
+}
 
 ;// CONCATENATED MODULE: ./lib/layout/identify.js
 
@@ -1049,6 +1065,9 @@ class Layout {
     }
     partialPath(digest) {
         return this.blobPath(digest) + PARTIAL_SUFFIX;
+    }
+    rangesPath(digest) {
+        return this.blobPath(digest) + RANGES_SUFFIX;
     }
     /** A path relative to the root, with forward slashes, for reports. */
     relative(p) {

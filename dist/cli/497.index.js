@@ -1,5 +1,5 @@
-export const id = 184;
-export const ids = [184];
+export const id = 497;
+export const ids = [497];
 export const modules = {
 
 /***/ 2453:
@@ -140,45 +140,7 @@ async function openCache(dir, ctx, options = {}) {
 
 /***/ }),
 
-/***/ 3859:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   AN: () => (/* binding */ isProblem),
-/* harmony export */   TN: () => (/* binding */ oneLine),
-/* harmony export */   Xb: () => (/* binding */ sizeDetail)
-/* harmony export */ });
-/* unused harmony exports PROBLEM_KINDS, isDamage */
-/** Kinds that make a cache inconsistent; partial and unreferenced are informational. */
-const PROBLEM_KINDS = new Set(['corrupt', 'missing', 'stray', 'index']);
-function isProblem(f) {
-    return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
-}
-/** Something in the cache was wrong, not merely absent: what the Action warns about. */
-function isDamage(f) {
-    return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
-}
-/**
- * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
- * bytes, say) are written as JSON escapes, so a report line never breaks.
- */
-function oneLine(text) {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-}
-/** "truncated: 1104 of 5678 bytes" — the words users see for a size mismatch. */
-function sizeDetail(actual, expected) {
-    if (actual === 0)
-        return `empty: 0 of ${expected} bytes`;
-    return actual < expected
-        ? `truncated: ${actual} of ${expected} bytes`
-        : `too long: ${actual} bytes, ${expected} expected`;
-}
-
-
-/***/ }),
-
-/***/ 4794:
+/***/ 5585:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -204,7 +166,7 @@ var external_node_worker_threads_ = __webpack_require__(5919);
 var errors = __webpack_require__(452);
 // EXTERNAL MODULE: ./lib/oci/digest.js
 var digest = __webpack_require__(9501);
-;// CONCATENATED MODULE: ./lib/verify/hash-worker-source.js
+;// CONCATENATED MODULE: ./lib/hash/hash-worker-source.js
 /**
  * The hash worker's program, as a string run with `new Worker(HASH_WORKER_SOURCE, { eval: true })`.
  *
@@ -312,7 +274,7 @@ parentPort.on('message', (job) => {
 });
 `;
 
-;// CONCATENATED MODULE: ./lib/verify/hash-pool.js
+;// CONCATENATED MODULE: ./lib/hash/hash-pool.js
 /**
  * Parallel file hashing for the verifier: a pool of worker threads, one file per worker at a
  * time, each worker streaming its file through one reused buffer into `crypto.createHash`.
@@ -652,6 +614,44 @@ async function hashFileInline(path, algorithm, options = {}) {
     finally {
         await fh?.close().catch(() => undefined);
     }
+}
+
+
+/***/ }),
+
+/***/ 3859:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   AN: () => (/* binding */ isProblem),
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   Xb: () => (/* binding */ sizeDetail)
+/* harmony export */ });
+/* unused harmony exports PROBLEM_KINDS, isDamage */
+/** Kinds that make a cache inconsistent; partial and unreferenced are informational. */
+const PROBLEM_KINDS = new Set(['corrupt', 'missing', 'stray', 'index']);
+function isProblem(f) {
+    return PROBLEM_KINDS.has(f.kind) && f.action === 'kept';
+}
+/** Something in the cache was wrong, not merely absent: what the Action warns about. */
+function isDamage(f) {
+    return f.kind === 'corrupt' || f.kind === 'stray' || f.kind === 'index';
+}
+/**
+ * A detail on one line: control characters (a newline quoted by JSON.parse from the bad
+ * bytes, say) are written as JSON escapes, so a report line never breaks.
+ */
+function oneLine(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+/** "truncated: 1104 of 5678 bytes" — the words users see for a size mismatch. */
+function sizeDetail(actual, expected) {
+    if (actual === 0)
+        return `empty: 0 of ${expected} bytes`;
+    return actual < expected
+        ? `truncated: ${actual} of ${expected} bytes`
+        : `too long: ${actual} bytes, ${expected} expected`;
 }
 
 

@@ -1,8 +1,8 @@
-export const id = 608;
-export const ids = [608];
+export const id = 254;
+export const ids = [254];
 export const modules = {
 
-/***/ 6608:
+/***/ 3254:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -317,10 +317,84 @@ class BlobWriter {
 var descriptor = __webpack_require__(1260);
 // EXTERNAL MODULE: ./lib/oci/mediatypes.js
 var mediatypes = __webpack_require__(8152);
-// EXTERNAL MODULE: ./lib/verify/hash-pool.js + 1 modules
-var hash_pool = __webpack_require__(4794);
+// EXTERNAL MODULE: ./lib/hash/hash-pool.js + 1 modules
+var hash_pool = __webpack_require__(5585);
 // EXTERNAL MODULE: ./lib/verify/walk.js
 var verify_walk = __webpack_require__(9820);
+;// CONCATENATED MODULE: ./lib/pull/budget.js
+/**
+ * The connection budget of a pull: at most `perHost` requests in flight to each registry host,
+ * whatever they are for (a manifest, a small blob, one range of a big blob). Waiting work starts
+ * by priority, highest first (the scheduler gives a blob its size, so big blobs start first and
+ * the tail of the run is short), in arrival order among equals.
+ */
+/**
+ * Connections per registry host unless told otherwise: a per-connection cap (a CDN's, or the
+ * window over a 30 ms path) of ~25 MB/s times 8 is ~200 MB/s, about what a hosted runner's link
+ * carries; more connections add load on the registry and little speed (see the README's
+ * benchmark section).
+ */
+const DEFAULT_CONNECTIONS = 8;
+class ConnectionBudget {
+    perHost;
+    #hosts = new Map();
+    constructor(perHost) {
+        if (!Number.isInteger(perHost) || perHost < 1)
+            throw new RangeError(`connections per host must be a whole number ≥ 1, got ${perHost}`);
+        this.perHost = perHost;
+    }
+    /** Runs `fn` holding one of `host`'s connections. */
+    run(host, priority, fn) {
+        let q = this.#hosts.get(host);
+        if (!q)
+            this.#hosts.set(host, (q = new HostQueue(this.perHost)));
+        return q.run(priority, fn);
+    }
+    /** The most connections `host` held at once so far (0 when never used). */
+    peak(host) {
+        return this.#hosts.get(host)?.peak ?? 0;
+    }
+}
+class HostQueue {
+    limit;
+    active = 0;
+    peak = 0;
+    #seq = 0;
+    /** Sorted: highest priority first, then first come. */
+    #waiting = [];
+    constructor(limit) {
+        this.limit = limit;
+    }
+    run(priority, fn) {
+        return new Promise((resolve, reject) => {
+            const w = {
+                priority,
+                seq: this.#seq++,
+                start: () => {
+                    this.active++;
+                    this.peak = Math.max(this.peak, this.active);
+                    Promise.resolve()
+                        .then(fn)
+                        .then(resolve, reject)
+                        .finally(() => {
+                        this.active--;
+                        this.#next();
+                    });
+                },
+            };
+            let i = this.#waiting.length;
+            while (i > 0 && this.#waiting[i - 1].priority < priority)
+                i--;
+            this.#waiting.splice(i, 0, w);
+            this.#next();
+        });
+    }
+    #next() {
+        while (this.active < this.limit && this.#waiting.length > 0)
+            this.#waiting.shift().start();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/registry/errors.js
 
 /** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
@@ -652,31 +726,614 @@ async function isPresentAndValid(layout, descriptor, valid) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./lib/pull/limit.js
-/** Runs at most `n` of the given tasks at once, in the order they were queued. */
-function limiter(n) {
-    let active = 0;
-    const queue = [];
-    const next = () => {
-        if (active >= n)
-            return;
-        const start = queue.shift();
-        if (start) {
-            active++;
-            start();
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __webpack_require__(8474);
+;// CONCATENATED MODULE: ./lib/layout/intervals.js
+/** `list` with `[start, end)` added (merged with what it overlaps or touches). */
+function addInterval(list, start, end) {
+    if (end <= start)
+        return list;
+    const out = [];
+    let s = start;
+    let e = end;
+    let placed = false;
+    for (const [a, b] of list) {
+        if (b < s)
+            out.push([a, b]);
+        else if (a > e) {
+            if (!placed) {
+                out.push([s, e]);
+                placed = true;
+            }
+            out.push([a, b]);
         }
-    };
-    return (fn) => new Promise((resolve, reject) => {
-        queue.push(() => {
-            fn()
-                .then(resolve, reject)
-                .finally(() => {
-                active--;
-                next();
-            });
+        else {
+            s = Math.min(s, a);
+            e = Math.max(e, b);
+        }
+    }
+    if (!placed)
+        out.push([s, e]);
+    return out;
+}
+/** The gaps of `list` within `[0, size)`. */
+function gaps(list, size) {
+    const out = [];
+    let at = 0;
+    for (const [a, b] of list) {
+        if (a > at)
+            out.push([at, Math.min(a, size)]);
+        at = Math.max(at, b);
+        if (at >= size)
+            break;
+    }
+    if (at < size)
+        out.push([at, size]);
+    return out;
+}
+/** Where the run of covered bytes that contains `from` ends (`from` itself when it is not covered). */
+function coveredFrom(list, from) {
+    for (const [a, b] of list)
+        if (a <= from && from < b)
+            return b;
+    return from;
+}
+/** Bytes covered. */
+function coveredBytes(list) {
+    return list.reduce((n, [a, b]) => n + (b - a), 0);
+}
+/**
+ * Parses what JSON gave us as intervals within `[0, size)`: whole numbers, each non-empty,
+ * in order, not touching. Undefined when it is anything else.
+ */
+function parseIntervals(v, size) {
+    if (!Array.isArray(v))
+        return undefined;
+    let at = -1;
+    const out = [];
+    for (const pair of v) {
+        if (!Array.isArray(pair) || pair.length !== 2)
+            return undefined;
+        const [a, b] = pair;
+        if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b))
+            return undefined;
+        const [s, e] = [a, b];
+        if (s <= at || e <= s || e > size)
+            return undefined;
+        out.push([s, e]);
+        at = e;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/layout/ranged-writer.js
+
+
+
+
+
+
+
+
+/** Buffers per writev() call: Linux's IOV_MAX. */
+const ranged_writer_MAX_IOV = 1024;
+/** Read size when hashing bytes back from disk. */
+const READ_BYTES = 1024 * 1024;
+const MAX_RECORD_BYTES = 1024 * 1024;
+/**
+ * Writes one blob whose bytes arrive out of order (ranges fetched in parallel) so that no wrong
+ * byte ever appears under its final name. Bytes go to `<hex>.download` at their offsets; a small
+ * record beside it, `<hex>.download.ranges` (JSON, written to a temp name, fsynced, renamed),
+ * lists the byte intervals known to be on disk, so a killed pull resumes only what is missing.
+ * The record is written only after an fdatasync of the partial, so it never claims bytes the
+ * disk may not have. A partial without a record (one of BlobWriter's, written in order) counts
+ * as a prefix.
+ *
+ * Hashing follows the contiguous prefix as it grows: bytes written right at its end are hashed
+ * from memory; bytes that landed ahead of it are read back from disk (the page cache) once the
+ * prefix reaches them, so no second pass is needed after the last range. After a resume the
+ * prefix already on disk is hashed once from disk. The file is renamed to `<hex>` only when its
+ * size and digest match. The caller holds the blob's lock (`layout.lockBlob`).
+ */
+class RangedWriter {
+    descriptor;
+    /** Bytes on disk from an earlier run, when opened. */
+    resumed;
+    #fh;
+    #partial;
+    #record;
+    #final;
+    #recordEvery;
+    #hash;
+    /** Bytes [0, #hashed) are hashed. */
+    #hashed = 0;
+    #landed;
+    #catchingUp;
+    #hashError;
+    #readBuffer;
+    #sinceRecord = 0;
+    #recording = Promise.resolve();
+    #recordQueued = false;
+    #recordError;
+    constructor(layout, descriptor, fh, landed, options) {
+        this.descriptor = descriptor;
+        this.#fh = fh;
+        this.#partial = layout.partialPath(descriptor.digest);
+        this.#record = layout.rangesPath(descriptor.digest);
+        this.#final = layout.blobPath(descriptor.digest);
+        this.#recordEvery =
+            options.recordEveryBytes ?? Math.min(8 << 20, Math.max(128 << 10, Math.ceil(descriptor.size / 64)));
+        this.#hash = (0,external_node_crypto_.createHash)((0,oci_digest/* digestAlgorithm */.g4)(descriptor.digest));
+        this.#landed = landed;
+        this.resumed = coveredBytes(landed);
+        this.#kick();
+    }
+    /** Opens the partial, resuming what an earlier run left when its record (or order) vouches for it. */
+    static async open(layout, descriptor, options = {}) {
+        const landed = await resumable(layout, descriptor);
+        // The record exists before any byte lands out of order: a partial with holes always has one.
+        await writeRecord(layout.rangesPath(descriptor.digest), descriptor.size, landed);
+        const flags = external_node_fs_.constants.O_RDWR | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW;
+        const fh = await (0,promises_.open)(layout.partialPath(descriptor.digest), flags, 0o644);
+        if (landed.length === 0)
+            await fh.truncate(0);
+        return new RangedWriter(layout, descriptor, fh, landed, options);
+    }
+    /** The byte intervals still to fetch. */
+    missing() {
+        return gaps(this.#landed, this.descriptor.size);
+    }
+    /** Bytes on disk so far (resumed and new). */
+    get landed() {
+        return coveredBytes(this.#landed);
+    }
+    /** Writes `chunks` at `position` (all of them: short writes are continued), then hashes what it can. */
+    async write(position, chunks) {
+        let length = 0;
+        for (const c of chunks)
+            length += c.length;
+        if (position < 0 || position + length > this.descriptor.size) {
+            throw new errors/* DigestMismatchError */.h(`blob ${(0,oci_digest/* shortDigest */.VK)(this.descriptor.digest)}: bytes ${position}-${position + length} lie outside its ${this.descriptor.size} bytes`);
+        }
+        let pending = chunks.filter((c) => c.length > 0);
+        let at = position;
+        while (pending.length > 0) {
+            const { bytesWritten } = await this.#fh.writev(pending.slice(0, ranged_writer_MAX_IOV), at);
+            if (bytesWritten === 0)
+                throw new Error(`writev wrote nothing to ${this.#partial}`);
+            at += bytesWritten;
+            let skip = bytesWritten;
+            let i = 0;
+            while (i < pending.length && skip >= pending[i].length)
+                skip -= pending[i++].length;
+            pending = pending.slice(i);
+            if (skip > 0)
+                pending[0] = pending[0].subarray(skip);
+        }
+        if (!this.#catchingUp && position === this.#hashed) {
+            for (const c of chunks)
+                this.#hash.update(c);
+            this.#hashed += length;
+        }
+        this.#landed = addInterval(this.#landed, position, position + length);
+        this.#kick();
+        this.#sinceRecord += length;
+        if (this.#sinceRecord >= this.#recordEvery)
+            this.#saveRecord();
+    }
+    /**
+     * Forgets everything on disk and starts over from byte 0 (the server does not do ranges:
+     * its bytes come as one stream, never mixed with ranges fetched before).
+     */
+    async restart() {
+        await this.#idle();
+        this.#landed = [];
+        this.#hash = (0,external_node_crypto_.createHash)((0,oci_digest/* digestAlgorithm */.g4)(this.descriptor.digest));
+        this.#hashed = 0;
+        this.#hashError = undefined;
+        await this.#recording;
+        await writeRecord(this.#record, this.descriptor.size, []);
+        await this.#fh.truncate(0);
+    }
+    /**
+     * Checks size and digest, then fsyncs and renames into place and removes the record. On a
+     * mismatch the partial and its record are deleted and DigestMismatchError thrown.
+     */
+    async commit() {
+        const { size, digest } = this.descriptor;
+        await this.#idle();
+        await this.#recording;
+        const stat = await this.#fh.stat();
+        const complete = this.#hashed === size && stat.size === size;
+        const hex = complete ? this.#hash.digest('hex') : undefined;
+        if (hex !== (0,oci_digest/* digestHex */.sU)(digest)) {
+            await this.discard();
+            throw new errors/* DigestMismatchError */.h(hex === undefined
+                ? `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} incomplete: ${this.landed} of ${size} bytes`
+                : `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} digest mismatch: got ${(0,oci_digest/* digestAlgorithm */.g4)(digest)}:${hex.slice(0, 12)}…`);
+        }
+        await this.#fh.sync();
+        await this.#fh.close();
+        await (0,promises_.rename)(this.#partial, this.#final);
+        await (0,promises_.unlink)(this.#record).catch(() => { });
+        await (0,atomic/* syncDir */.ty)(external_node_path_.dirname(this.#final));
+    }
+    /** Stops writing and records everything that landed, so the next run resumes it. */
+    async close() {
+        await this.#idle().catch(() => { });
+        this.#saveRecord();
+        await this.#recording.catch(() => { });
+        await this.#fh.close().catch(() => { });
+    }
+    /** Stops writing and deletes the partial and its record. */
+    async discard() {
+        await this.#idle().catch(() => { });
+        await this.#recording.catch(() => { });
+        await this.#fh.close().catch(() => { });
+        await (0,promises_.unlink)(this.#partial).catch(() => { });
+        await (0,promises_.unlink)(this.#record).catch(() => { });
+    }
+    /** Waits until the hash has caught up with what landed; throws when reading back failed. */
+    async #idle() {
+        while (this.#catchingUp)
+            await this.#catchingUp;
+        if (this.#hashError !== undefined)
+            throw this.#hashError;
+        if (this.#recordError !== undefined)
+            throw this.#recordError;
+    }
+    /** Starts hashing landed bytes beyond the prefix from disk, unless that is under way. */
+    #kick() {
+        if (this.#catchingUp || this.#hashError !== undefined)
+            return;
+        if (coveredFrom(this.#landed, this.#hashed) <= this.#hashed)
+            return;
+        this.#catchingUp = this.#catchUp()
+            .catch((err) => {
+            this.#hashError = err;
+        })
+            .finally(() => {
+            this.#catchingUp = undefined;
+            this.#kick();
         });
-        next();
-    });
+    }
+    async #catchUp() {
+        const buf = (this.#readBuffer ??= Buffer.allocUnsafe(READ_BYTES));
+        for (;;) {
+            const end = coveredFrom(this.#landed, this.#hashed);
+            if (end <= this.#hashed)
+                return;
+            const want = Math.min(buf.length, end - this.#hashed);
+            const { bytesRead } = await this.#fh.read(buf, 0, want, this.#hashed);
+            if (bytesRead === 0)
+                throw new Error(`${this.#partial} is shorter than what was written to it`);
+            this.#hash.update(buf.subarray(0, bytesRead));
+            this.#hashed += bytesRead;
+        }
+    }
+    /**
+     * Queues a record of what has landed (one at most waits behind the one being written; it
+     * looks at what landed when its turn comes). fdatasync first, so it never claims bytes the
+     * disk may not have.
+     */
+    #saveRecord() {
+        this.#sinceRecord = 0;
+        if (this.#recordQueued)
+            return;
+        this.#recordQueued = true;
+        this.#recording = this.#recording
+            .then(async () => {
+            this.#recordQueued = false;
+            const snapshot = this.#landed;
+            await this.#fh.datasync();
+            await writeRecord(this.#record, this.descriptor.size, snapshot);
+        })
+            .catch((err) => {
+            this.#recordError ??= err;
+        });
+    }
+}
+/**
+ * What an earlier run left that can be trusted: the intervals its record lists (within the
+ * partial's size), or a partial without a record as a prefix. A record that does not parse,
+ * or a partial longer than the blob, is deleted with its partial.
+ */
+async function resumable(layout, descriptor) {
+    const partialPath = layout.partialPath(descriptor.digest);
+    const recordPath = layout.rangesPath(descriptor.digest);
+    const partial = await (0,promises_.lstat)(partialPath).catch(() => undefined);
+    const text = await layout.readSmallFile(recordPath, MAX_RECORD_BYTES).catch(() => undefined);
+    const forget = async () => {
+        if (partial)
+            await (0,promises_.unlink)(partialPath).catch(() => { }); // a symlink itself, never its target
+        return [];
+    };
+    if (!partial?.isFile() || partial.size > descriptor.size)
+        return forget();
+    if (text === undefined)
+        return partial.size > 0 ? [[0, partial.size]] : [];
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch {
+        return forget();
+    }
+    const done = doc.size === descriptor.size ? parseIntervals(doc.done, descriptor.size) : undefined;
+    if (!done)
+        return forget();
+    return done.filter(([, end]) => end <= partial.size);
+}
+async function writeRecord(target, size, done) {
+    const tmp = `${target}.tmp`;
+    const flags = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW;
+    const fh = await (0,promises_.open)(tmp, flags, 0o644);
+    try {
+        await fh.writeFile(`${JSON.stringify({ size, done })}\n`);
+        await fh.sync();
+    }
+    finally {
+        await fh.close();
+    }
+    // No directory fsync: after a crash either record is safe to resume from.
+    await (0,promises_.rename)(tmp, target);
+}
+
+;// CONCATENATED MODULE: ./lib/pull/ranged.js
+/**
+ * Big blobs in parallel ranges: the network side of RangedWriter. One connection is capped
+ * (by a CDN, by the window over a long path); a blob split into ranges fetched at once rides
+ * several, inside the run's connection budget.
+ */
+
+
+
+
+
+
+const MiB = 1024 * 1024;
+/** See the README's benchmark section for the measurements behind these. */
+const RANGED_DEFAULTS = Object.freeze({
+    thresholdBytes: 16 * MiB,
+    minRangeBytes: 2 * MiB,
+    maxRangeBytes: 16 * MiB,
+});
+/**
+ * Bytes that arrived wait at most this long before they are written: what a kill can lose of a
+ * slow connection's bytes (a fast one fills a batch sooner).
+ */
+const BATCH_MAX_MS = 100;
+/** Tries per range (a cut, a wrong Content-Range, a network error) before the blob's download gives up. */
+const RANGE_ATTEMPTS = 3;
+/** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
+async function wantsRanges(layout, descriptor, ctx) {
+    if (descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1)
+        return true;
+    return (await (0,promises_.lstat)(layout.rangesPath(descriptor.digest)).catch(() => undefined)) !== undefined;
+}
+/** Bytes per range for a blob: its share of the connections, within [min, max]. */
+function rangeSize(size, connections, o) {
+    return Math.min(o.maxRangeBytes, Math.max(o.minRangeBytes, Math.ceil(size / connections)));
+}
+/**
+ * ensureBlob's counterpart for big blobs: reuses the blob when it is already there and valid,
+ * else fetches what is missing of it in ranges (resuming an earlier run's), and renames it into
+ * place only when size and digest match. A whole-blob digest cannot say which range was wrong,
+ * so a mismatch starts the blob over once. A transfer that fails keeps what landed for the next
+ * run. Holds no connection while it waits for the blob's lock.
+ */
+async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
+    if (ctx.valid.has(descriptor.digest))
+        return { fetched: 0, cached: true, resumed: 0 };
+    const lock = await layout.lockBlob(descriptor.digest);
+    try {
+        const hashed = !ctx.valid.has(descriptor.digest);
+        if (await isPresentAndValid(layout, descriptor, ctx.valid))
+            return { fetched: 0, cached: true, resumed: 0, hashed };
+        let fetched = 0;
+        const onBytes = (n) => {
+            fetched += n;
+            ctx.onBytes?.(n);
+        };
+        for (let attempt = 0;; attempt++) {
+            const writer = await RangedWriter.open(layout, descriptor, ctx.writer);
+            try {
+                await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
+            }
+            catch (err) {
+                await writer.close();
+                throw describeFailure(err, repo, writer, ctx.signal);
+            }
+            try {
+                await writer.commit();
+            }
+            catch (err) {
+                if (err instanceof errors/* DigestMismatchError */.h && attempt === 0) {
+                    ctx.logger?.info(`${subjectOf(repo, descriptor)}: ${err.message}; fetching it again`);
+                    continue;
+                }
+                throw err;
+            }
+            ctx.valid.add(descriptor.digest);
+            return { fetched, cached: false, resumed: writer.resumed };
+        }
+    }
+    finally {
+        await lock.release();
+    }
+}
+function subjectOf(repo, descriptor) {
+    return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
+}
+/** A range answered with other bytes than asked for: worth asking again. */
+class RangeRefused extends RegistryError {
+}
+/** One pass over what a RangedWriter is missing. */
+class RangedDownload {
+    client;
+    repo;
+    descriptor;
+    writer;
+    ctx;
+    #location;
+    /** Resolves true once a range came back as asked for. */
+    #rangesConfirmed;
+    #confirmRanges;
+    #abort = new AbortController();
+    #signal;
+    #subject;
+    constructor(client, repo, descriptor, writer, ctx) {
+        this.client = client;
+        this.repo = repo;
+        this.descriptor = descriptor;
+        this.writer = writer;
+        this.ctx = ctx;
+        this.#signal = ctx.signal ? AbortSignal.any([ctx.signal, this.#abort.signal]) : this.#abort.signal;
+        // Every range in flight listens to it.
+        (0,external_node_events_.setMaxListeners)(ctx.budget.perHost + 8, this.#signal);
+        this.#subject = subjectOf(repo, descriptor);
+        this.#rangesConfirmed = new Promise((resolve) => (this.#confirmRanges = () => resolve(true)));
+    }
+    async run() {
+        const { budget, ranged } = this.ctx;
+        const size = rangeSize(this.descriptor.size, budget.perHost, ranged);
+        const todo = [];
+        for (const [a, b] of this.writer.missing())
+            for (let s = a; s < b; s += size)
+                todo.push([s, Math.min(b, s + size)]);
+        const first = todo.shift();
+        if (!first)
+            return;
+        this.ctx.logger?.debug(`${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`);
+        // The first range is the probe: its answer tells whether the server does ranges at all.
+        // The other ranges start as soon as it says yes, while its body still streams.
+        let failure;
+        const fail = (err) => {
+            failure ??= err;
+            this.#abort.abort();
+        };
+        const probe = this.#fetch(first, true);
+        const ranges = await Promise.race([this.#rangesConfirmed, probe.then((kind) => kind === 'range')]);
+        if (!ranges)
+            return void (await probe);
+        const worker = async () => {
+            for (let r = todo.shift(); r && failure === undefined; r = todo.shift())
+                await this.#fetch(r, false).catch(fail);
+        };
+        const workers = Math.min(budget.perHost - 1, todo.length);
+        await Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
+        if (failure !== undefined)
+            throw failure;
+    }
+    /** Fetches one range into the writer, resuming inside it after a failure; `stream` when the server sent the whole blob instead. */
+    async #fetch(range, probe) {
+        const [start, end] = range;
+        let at = start;
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await this.ctx.budget.run(this.ctx.host, this.ctx.priority ?? this.descriptor.size, async () => {
+                    const res = await this.client.blobRange(this.repo, this.descriptor, {
+                        start: at,
+                        end,
+                        location: this.#location,
+                        signal: this.#signal,
+                    });
+                    this.#location = res.location;
+                    if (res.kind === 'range') {
+                        this.#confirmRanges();
+                        await this.#copy(res.body, at, (n) => (at += n));
+                        return 'range';
+                    }
+                    if (!probe || at !== start) {
+                        if (res.kind === 'whole')
+                            res.body.destroy();
+                        throw new RangeRefused(`${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`, { temporary: true });
+                    }
+                    // No ranges here: one stream from byte 0, never mixed with what came in ranges.
+                    this.ctx.logger?.debug(`${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`);
+                    await this.writer.restart();
+                    const body = res.kind === 'whole'
+                        ? res.body
+                        : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
+                    await this.#copy(body, 0, () => { });
+                    return 'stream';
+                });
+            }
+            catch (err) {
+                if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err))
+                    throw err;
+                this.ctx.logger?.debug(`${this.#subject}: bytes ${at}-${end - 1}: ${(0,errors/* errorMessage */.gJ)(err)}; asking again (${attempt} of ${RANGE_ATTEMPTS})`);
+            }
+        }
+    }
+    /**
+     * Writes a body at `position` in batches of about WRITE_BATCH_BYTES (or what arrived within
+     * BATCH_MAX_MS, on a slow connection), one write in flight while the next batch fills. When
+     * the body fails halfway, what arrived is still written.
+     */
+    async #copy(body, position, advanced) {
+        let batch = [];
+        let batchBytes = 0;
+        let batchStarted = 0;
+        let at = position;
+        let inFlight;
+        let readError;
+        const flush = () => {
+            const [chunks, from, n] = [batch, at, batchBytes];
+            batch = [];
+            batchBytes = 0;
+            at += n;
+            return this.writer.write(from, chunks).then(() => {
+                advanced(n);
+                this.ctx.onBytes(n);
+            });
+        };
+        try {
+            for await (const chunk of body) {
+                if (batchBytes === 0)
+                    batchStarted = performance.now();
+                batch.push(chunk);
+                batchBytes += chunk.length;
+                if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= BATCH_MAX_MS) {
+                    if (inFlight)
+                        await inFlight;
+                    inFlight = flush();
+                    inFlight.catch(() => { }); // awaited on the next batch or below
+                }
+            }
+        }
+        catch (err) {
+            readError = err;
+        }
+        if (inFlight)
+            await inFlight;
+        if (batch.length > 0)
+            await flush();
+        if (readError !== undefined)
+            throw readError;
+    }
+}
+/** Network trouble, a cut, a refused or wrong range: another try may do. A policy refusal or a 4xx will not. */
+function retryable(err) {
+    if (err instanceof RegistryError)
+        return err.temporary;
+    if (err instanceof errors/* GuardError */.U$)
+        return err instanceof errors/* DigestMismatchError */.h;
+    return true;
+}
+/** One line naming the blob, what went wrong, and what was kept for the next run. */
+function describeFailure(err, repo, writer, signal) {
+    if (signal?.aborted || err instanceof errors/* GuardError */.U$)
+        return err;
+    const subject = subjectOf(repo, writer.descriptor);
+    const kept = `${writer.landed} of ${writer.descriptor.size} bytes kept for the next pull`;
+    const e = err;
+    const why = e.code === 'UND_ERR_BODY_TIMEOUT'
+        ? 'the registry stopped sending (body timeout)'
+        : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
+            ? `connection lost (${e.message})`
+            : (e.message ?? String(err));
+    return new RegistryError(`${subject}: ${why}; ${kept}`, { temporary: true, cause: err });
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/refresh.js
@@ -767,33 +1424,51 @@ function describePlatforms(index) {
 
 
 
+
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
- * platforms each manifest, config, layer and attestation (with its blobs). The index.json
- * entry is written last, only when everything under it is present and verified, so an
- * interrupted pull never leaves an entry linuxkit would trust.
+ * platforms each manifest, config, layer and attestation (with its blobs). Every image's
+ * manifests are resolved first, in parallel; then all their blobs share the connection budget,
+ * biggest first, big ones in ranges. An image's index.json entry is written last, only when
+ * everything under it is present and verified, so an interrupted pull never leaves an entry
+ * linuxkit would trust.
  */
 async function pullImages(layout, client, refs, options) {
     await layout.init();
     await layout.checkDirectories();
-    const valid = options.valid ?? new Set();
     if (options.valid)
         options.logger?.debug(`pull: trusting ${options.valid.size} blobs the verifier accepted${options.validMode === 'size' ? ' by size alone (verify: size)' : ''}`);
-    const limit = limiter(options.concurrency);
-    const progress = { bytes: 0, total: 0 };
+    client.prepare(refs);
     const running = await layout.registerPull();
     // Checks images already in the cache; its workers start only when a blob needs hashing.
     const hasher = hash_pool/* HashPool */.vO.create();
+    const run = {
+        ...options,
+        valid: options.valid ?? new Set(),
+        budget: new ConnectionBudget(options.concurrency),
+        ranged: { ...RANGED_DEFAULTS, ...options.ranged },
+        progress: { bytes: 0, total: 0 },
+        started: Date.now(),
+        hasher,
+    };
     try {
-        return await Promise.all(refs.map((ref) => pullOne(layout, client, ref, { ...options, valid, limit, progress, hasher })));
+        const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
+        const downloads = scheduleBlobs(layout, client, plans, run);
+        return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
     }
     finally {
         await hasher.close();
         await running.release();
     }
 }
-async function pullOne(layout, client, ref, ctx) {
-    const started = Date.now();
+/** Manifests go ahead of every blob: they decide what the blobs are. */
+const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
+/** Resolves an image and fetches its manifests, or finds it complete in the cache. */
+async function planImage(layout, client, ref, run) {
+    const ctx = {
+        ...run,
+        limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn),
+    };
     const result = {
         name: ref.name,
         reference: ref.original,
@@ -805,69 +1480,148 @@ async function pullOne(layout, client, ref, ctx) {
         hashedBlobs: 0,
         skipped: [],
         ms: 0,
+        connections: 0,
     };
+    const plan = { ref, result, blobs: [], owned: new Set(), early: new Map() };
     try {
         let resolved;
         if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
-            const now = ctx.refresh === 'head' && !ref.digest ? await currentRoot(client, ref, ctx) : undefined;
+            const now = ctx.refresh === 'head' && !ref.digest
+                ? await ctx.limit(() => currentRoot(client, ref, ctx))
+                : undefined;
             if (!now || now.digest === result.digest) {
                 result.status = 'cached';
-                result.ms = Date.now() - started;
-                return result;
+                return plan;
             }
             resolved = now.resolved;
         }
         const previous = await entryDigest(layout, ref);
-        const { descriptor: root, bytes } = resolved ?? (await client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {}));
+        if (previous !== undefined)
+            plan.previous = previous;
+        const { descriptor: root, bytes } = resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
         result.digest = root.digest;
         await storeManifest(layout, root, bytes, ctx.valid);
-        const blobs = [];
-        await collect(layout, client, ref, root, bytes, ctx, blobs, result);
-        ctx.progress.total += blobs.reduce((sum, b) => sum + (ctx.valid.has(b.digest) ? 0 : b.size), 0);
-        const fetchBlob = (b) => ctx.limit(async () => {
-            const r = await ensureBlob(layout, client, ref, b, {
-                valid: ctx.valid,
-                onBytes: (n) => {
-                    result.bytes += n;
-                    ctx.progress.bytes += n;
-                    ctx.onProgress?.(ctx.progress);
-                },
-                ...(ctx.signal ? { signal: ctx.signal } : {}),
-            });
-            if (r.cached)
-                result.cachedBlobs++;
-            else
-                result.fetchedBlobs++;
-            if (r.hashed)
-                result.hashedBlobs++;
-            result.resumedBytes += r.resumed;
-        });
-        const seen = new Set();
+        await collect(layout, client, ref, root, bytes, ctx, plan.blobs, result);
         const single = singlePlatformConfig(root, bytes, ctx.platforms);
         if (single) {
             // The config first: an image built for another platform costs no layer download.
-            seen.add(single.config.digest);
-            await fetchBlob(single.config);
+            const config = fetchBlob(layout, client, plan, single.config, single.config.size, run);
+            plan.early.set(single.config.digest, config);
+            if (!run.valid.has(single.config.digest))
+                run.progress.total += single.config.size;
+            await config;
             const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
             if (mismatch)
                 throw new errors/* GuardError */.U$(mismatch);
         }
-        await Promise.all(blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest)).map(fetchBlob));
-        await layout.setEntry(root, ref.name);
-        if (result.fetchedBlobs === 0 && result.bytes === 0)
-            result.status = 'cached';
-        if (previous !== undefined && previous !== root.digest) {
-            result.status = 'updated';
-            result.previousDigest = previous;
-        }
+        plan.root = root;
     }
     catch (err) {
-        result.status = 'failed';
-        result.error = `${(0,errors/* errorMessage */.gJ)(err)}`;
-        ctx.logger?.debug(`pull ${ref.original} failed: ${err instanceof Error ? err.stack : String(err)}`);
+        failed(result, err, ctx.logger);
     }
-    result.ms = Date.now() - started;
+    return plan;
+}
+/**
+ * Starts every distinct blob of the run, biggest first (the budget also prefers them while
+ * they wait), each credited to the first image that needs it.
+ */
+function scheduleBlobs(layout, client, plans, run) {
+    const downloads = new Map();
+    const owners = new Map();
+    for (const plan of plans) {
+        if (!plan.root)
+            continue;
+        for (const [digest, download] of plan.early) {
+            if (downloads.has(digest))
+                continue;
+            downloads.set(digest, download);
+            plan.owned.add(digest);
+        }
+    }
+    for (const plan of plans) {
+        if (!plan.root)
+            continue;
+        for (const blob of plan.blobs) {
+            if (downloads.has(blob.digest) || owners.has(blob.digest))
+                continue;
+            owners.set(blob.digest, { blob, plan });
+            plan.owned.add(blob.digest);
+        }
+    }
+    for (const { blob } of owners.values())
+        if (!run.valid.has(blob.digest))
+            run.progress.total += blob.size;
+    const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
+    for (const [i, { blob, plan }] of order.entries()) {
+        // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
+        const download = fetchBlob(layout, client, plan, blob, blob.size + 1 - (i + 1) / (order.length + 1), run);
+        download.catch(() => { }); // awaited by every image that needs it
+        downloads.set(blob.digest, download);
+    }
+    return downloads;
+}
+async function fetchBlob(layout, client, owner, blob, priority, run) {
+    const onBytes = (n) => {
+        owner.result.bytes += n;
+        run.progress.bytes += n;
+        run.onProgress?.(run.progress);
+    };
+    const { ref } = owner;
+    const signal = run.signal ? { signal: run.signal } : {};
+    if (run.valid.has(blob.digest))
+        return { fetched: 0, cached: true, resumed: 0 };
+    if (await wantsRanges(layout, blob, run)) {
+        return ensureBigBlob(layout, client, ref, blob, {
+            budget: run.budget,
+            priority,
+            host: ref.registry,
+            ranged: run.ranged,
+            valid: run.valid,
+            onBytes,
+            logger: run.logger,
+            ...signal,
+        });
+    }
+    return run.budget.run(ref.registry, priority, () => ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }));
+}
+/** Waits for an image's blobs, then writes its index.json entry. */
+async function finishImage(layout, plan, downloads, run) {
+    const { result, root, ref } = plan;
+    if (root) {
+        try {
+            const digests = [...new Set(plan.blobs.map((b) => b.digest))];
+            const outcomes = await Promise.all(digests.map((d) => downloads.get(d)));
+            outcomes.forEach((r, i) => {
+                const mine = plan.owned.has(digests[i]);
+                if (mine && r.hashed)
+                    result.hashedBlobs++;
+                if (r.cached || !mine)
+                    result.cachedBlobs++;
+                else {
+                    result.fetchedBlobs++;
+                    result.resumedBytes += r.resumed;
+                }
+            });
+            await layout.setEntry(root, ref.name);
+            if (result.fetchedBlobs === 0 && result.bytes === 0)
+                result.status = 'cached';
+            if (plan.previous !== undefined && plan.previous !== root.digest) {
+                result.status = 'updated';
+                result.previousDigest = plan.previous;
+            }
+        }
+        catch (err) {
+            failed(result, err, run.logger);
+        }
+    }
+    result.ms = Date.now() - run.started;
+    result.connections = run.budget.peak(ref.registry);
     return result;
+}
+function failed(result, err, logger) {
+    result.status = 'failed';
+    result.error = (0,errors/* errorMessage */.gJ)(err);
+    logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
 class NotCachedError extends errors/* GuardError */.U$ {
 }
@@ -1306,6 +2060,8 @@ const OAUTH_CLIENT_ID = 'oci-cache-guard';
 /** Tokens without `expires_in` live this long (distribution's token spec). */
 const DEFAULT_TOKEN_SECONDS = 60;
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+/** Scopes asked for in one token request at most (the URL stays short). */
+const MAX_SCOPES_PER_TOKEN = 32;
 /** Parses a token server's JSON: `token` or `access_token`, `expires_in` (seconds). */
 function parseTokenResponse(text, where) {
     let v;
@@ -1336,6 +2092,9 @@ class Authenticator {
     #deps;
     #tokens = new Map();
     #inflight = new Map();
+    /** Tokens asked for several scopes, and the endpoints (realm) where such a token was refused. */
+    #shared = new WeakSet();
+    #oneScopeOnly = new Set();
     constructor(deps) {
         this.#deps = deps;
     }
@@ -1345,10 +2104,11 @@ class Authenticator {
     }
     /**
      * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
-     * undefined to go anonymous. Throws when the only way in would send credentials over plain HTTP.
+     * undefined to go anonymous; `related` are the scopes the same run needs from this endpoint
+     * (one token may cover them all). Throws when the only way in would send credentials over plain HTTP.
      */
-    async authorization(ep, scope) {
-        const header = await this.#header(ep, scope, false);
+    async authorization(ep, scope, related = []) {
+        const header = await this.#header(ep, scope, false, related);
         if (header !== undefined && !credentialsAllowed(ep.base)) {
             throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
         }
@@ -1361,7 +2121,8 @@ class Authenticator {
     async refresh(ep, scope, challenges, rejected) {
         if (challenges.length > 0)
             ep.challenges = challenges;
-        const header = await this.#header(ep, scope, true);
+        this.#forgetShared(rejected);
+        const header = await this.#header(ep, scope, true, []);
         if (header === undefined || (header === rejected && !header.startsWith('Bearer ')))
             return undefined;
         if (!credentialsAllowed(ep.base)) {
@@ -1369,14 +2130,15 @@ class Authenticator {
         }
         return header;
     }
-    async #header(ep, scope, fresh) {
+    async #header(ep, scope, fresh, related) {
         const cred = await this.#deps.credentials.get(ep.credentialKey);
         if (cred && 'registryToken' in cred)
             return `Bearer ${cred.registryToken}`;
         const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
         if (bearer) {
             const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
-            return `Bearer ${(await this.#token(ep, bearer, wanted, cred, fresh)).token}`;
+            const also = this.#oneScopeOnly.has(this.#realmKey(ep, bearer)) ? [] : related;
+            return `Bearer ${(await this.#token(ep, bearer, wanted, also, cred, fresh)).token}`;
         }
         const basic = ep.challenges.some((c) => c.scheme === 'basic');
         if (basic && cred && 'username' in cred) {
@@ -1384,23 +2146,53 @@ class Authenticator {
         }
         return undefined;
     }
-    async #token(ep, challenge, scope, cred, fresh) {
-        const key = [ep.credentialKey, challenge.params.realm, challenge.params.service ?? '', scope].join('|');
-        const cached = this.#tokens.get(key);
+    #realmKey(ep, challenge) {
+        return [ep.credentialKey, challenge.params.realm, challenge.params.service ?? ''].join('|');
+    }
+    /** A token for `scope`: cached, else fetched, for `also` (the run's other scopes) too when given. */
+    async #token(ep, challenge, scope, also, cred, fresh) {
+        const realm = this.#realmKey(ep, challenge);
+        const keyOf = (s) => `${realm}|${s}`;
+        const valid = (t) => t !== undefined && t.expiresAt > this.#deps.now();
+        const cached = this.#tokens.get(keyOf(scope));
         if (fresh)
-            this.#tokens.delete(key);
-        else if (cached && cached.expiresAt > this.#deps.now())
+            this.#tokens.delete(keyOf(scope));
+        else if (valid(cached))
             return cached;
+        const wanted = [
+            scope,
+            ...[...new Set(also)].filter((s) => s !== scope && !valid(this.#tokens.get(keyOf(s)))).sort(),
+        ]
+            .slice(0, MAX_SCOPES_PER_TOKEN)
+            .sort();
+        // Sorted, so that requests of the same run for different scopes share one fetch.
+        const key = keyOf(wanted.join(' '));
         let p = this.#inflight.get(key);
         if (!p) {
-            p = this.#fetchToken(ep, challenge, scope, cred).finally(() => this.#inflight.delete(key));
+            p = this.#fetchToken(ep, challenge, wanted, cred).finally(() => this.#inflight.delete(key));
             this.#inflight.set(key, p);
         }
         const got = await p;
-        this.#tokens.set(key, got);
+        if (wanted.length > 1)
+            this.#shared.add(got);
+        for (const s of wanted)
+            this.#tokens.set(keyOf(s), got);
         return got;
     }
-    async #fetchToken(ep, challenge, scope, cred) {
+    /**
+     * A token asked for several scopes was refused: the server granted fewer. Forget it for every
+     * scope it was kept for, and ask that token server for one scope at a time from now on.
+     */
+    #forgetShared(rejected) {
+        for (const [key, t] of this.#tokens) {
+            if (!this.#shared.has(t) || `Bearer ${t.token}` !== rejected)
+                continue;
+            this.#tokens.delete(key);
+            this.#oneScopeOnly.add(key.slice(0, key.lastIndexOf('|')));
+        }
+    }
+    async #fetchToken(ep, challenge, scopes, cred) {
+        const scope = scopes.join(' ');
         const { secrets, logger, policy, now } = this.#deps;
         let realm;
         try {
@@ -1436,7 +2228,8 @@ class Authenticator {
             const url = new URL(realm);
             if (service)
                 url.searchParams.set('service', service);
-            url.searchParams.append('scope', scope);
+            for (const s of scopes)
+                url.searchParams.append('scope', s);
             const headers = {};
             if (cred && 'username' in cred) {
                 headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
@@ -1625,6 +2418,7 @@ const DEFAULTS = Object.freeze({
     maxManifestBytes: mediatypes/* MAX_MANIFEST_BYTES */.ZJ,
     credentialHelperTimeoutMs: 30_000,
     dispatcher: undefined,
+    connectionsPerHost: undefined,
 });
 /** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
 function registryKey(nameOrUrl) {
@@ -1660,6 +2454,8 @@ function resolveOptions(input = {}) {
     positive('timeouts.noticeMs', opts.timeouts.noticeMs);
     positive('maxRedirects', opts.maxRedirects);
     positive('maxManifestBytes', opts.maxManifestBytes, 1);
+    if (opts.connectionsPerHost !== undefined)
+        positive('connectionsPerHost', opts.connectionsPerHost, 1);
     const mirrors = {};
     for (const [registry, urls] of Object.entries(opts.mirrors)) {
         mirrors[registryKey(registry)] = urls.map((u) => {
@@ -1976,6 +2772,7 @@ function createDispatcher(opts) {
             connect: { timeout: opts.timeouts.connectMs },
             headersTimeout: opts.timeouts.headersMs,
             bodyTimeout: opts.timeouts.bodyIdleMs,
+            ...(opts.connectionsPerHost ? { connections: opts.connectionsPerHost } : {}),
         });
     const owned = opts.dispatcher === undefined;
     return {
@@ -2066,6 +2863,8 @@ class Transport {
     #policy;
     #auth;
     #endpoints = new Map();
+    /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
+    #expected = new Map();
     #rateLimit;
     constructor(opts, secrets) {
         this.#opts = opts;
@@ -2091,6 +2890,7 @@ class Transport {
             timeouts: opts.timeouts,
             userAgent: opts.userAgent,
             dispatcher: opts.dispatcher,
+            connectionsPerHost: opts.connectionsPerHost,
         });
         this.#auth = new Authenticator({
             request: (init) => this.raw(init),
@@ -2157,6 +2957,14 @@ class Transport {
             this.#rateLimit = limit;
         this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
         return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
+    }
+    /** Announces auth scopes a run will need from a registry, so its first token can cover them all. */
+    expectScopes(registry, scopes) {
+        const key = registryKey(registry);
+        const set = this.#expected.get(key) ?? new Set();
+        for (const s of scopes)
+            set.add(s);
+        this.#expected.set(key, set);
     }
     /**
      * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
@@ -2249,7 +3057,9 @@ class Transport {
      */
     async send(ep, init) {
         let url = new URL(init.path.replace(/^\//, ''), ep.base);
-        let auth = await this.#auth.authorization(ep, init.scope);
+        let auth = await this.#auth.authorization(ep, init.scope, [
+            ...(this.#expected.get(ep.credentialKey) ?? []),
+        ]);
         let refreshed = false;
         let hops = 0;
         for (;;) {
@@ -2348,6 +3158,7 @@ class Secrets {
  * manifests by digest, stream blobs (optionally from an offset). Manifests are size-capped and
  * hashed here; blob bodies are cut off at the descriptor's size (the caller hashes them).
  */
+
 
 
 
@@ -2633,6 +3444,73 @@ function createRegistryClient(input = {}) {
                 };
             });
         },
+        async blobRange(repo, descriptor, request) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const { start, end } = request;
+            if (!Number.isSafeInteger(start) ||
+                !Number.isSafeInteger(end) ||
+                start < 0 ||
+                end <= start ||
+                end > descriptor.size) {
+                throw new errors/* UsageError */.eb(`blob ${subject}: range ${start}-${end} is outside its ${descriptor.size} bytes`);
+            }
+            const headers = { range: `bytes=${start}-${end - 1}` };
+            const interpret = (res, location) => {
+                const contentRange = res.headers['content-range'];
+                const range = parseContentRange(contentRange);
+                const exact = res.statusCode === 206 &&
+                    range?.start === start &&
+                    range.end === end - 1 &&
+                    (range.total === undefined || range.total === descriptor.size);
+                if (!exact && !(res.statusCode === 200 && contentRange === undefined)) {
+                    discard(res.body);
+                    const detail = `asked for bytes ${start}-${end - 1} of ${descriptor.size}, got HTTP ${res.statusCode} with Content-Range ${JSON.stringify(contentRange ?? null)}`;
+                    return { kind: 'mismatch', detail, location };
+                }
+                const from = exact ? start : 0;
+                const length = exact ? end - start : descriptor.size;
+                const declared = contentLength(res);
+                if (declared !== undefined && declared !== length) {
+                    discard(res.body);
+                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${from}, expected ${length} (of ${descriptor.size})`);
+                }
+                const body = (0,external_node_stream_.pipeline)(res.body, new LengthLimit(length, from, descriptor.size, subject), () => { });
+                return exact
+                    ? { kind: 'range', body, start, length, location }
+                    : { kind: 'whole', body, start: 0, length, location };
+            };
+            if (request.location) {
+                const res = await transport.raw({
+                    method: 'GET',
+                    url: request.location.url,
+                    headers,
+                    signal: request.signal,
+                    subject,
+                });
+                if (res.statusCode === 200 || res.statusCode === 206)
+                    return interpret(res, request.location);
+                discard(res.body);
+                // An expired or revoked presigned URL: the registry hands out a fresh one.
+                log.debug(`${subject}: ${redactUrl(request.location.url)} answered ${res.statusCode}; asking the registry again`);
+            }
+            return onEndpoints(repo.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'GET',
+                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+                    headers,
+                    scope: `repository:${repo.repository}:pull`,
+                    subject,
+                    signal: request.signal,
+                });
+                if (res.statusCode !== 200 && res.statusCode !== 206)
+                    throw await transport.errorFor(ep, res, `blob ${subject}`);
+                return interpret(res, sameOrigin(res.url, ep.base) ? undefined : { url: res.url });
+            });
+        },
+        prepare(repos) {
+            for (const repo of repos)
+                transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
+        },
         get rateLimit() {
             return transport.rateLimit;
         },
@@ -2651,9 +3529,33 @@ function createRegistryClient(input = {}) {
 var args = __webpack_require__(2453);
 // EXTERNAL MODULE: ./lib/cli/cache.js
 var cache = __webpack_require__(7512);
+;// CONCATENATED MODULE: ./lib/pull/speed.js
+
+/** Bytes per second of `bytes` over `ms` (0 for no time). */
+function bytesPerSecond(bytes, ms) {
+    return ms > 0 ? (bytes * 1000) / ms : 0;
+}
+function runSpeed(results) {
+    return {
+        bytes: results.reduce((n, r) => n + r.bytes, 0),
+        ms: results.reduce((n, r) => Math.max(n, r.ms), 0),
+        connections: results.reduce((n, r) => Math.max(n, r.connections), 0),
+    };
+}
+/** `117 MB in 3.4 s (34.4 MB/s) over 8 connections`, or `nothing downloaded`. */
+function describeSpeed(results) {
+    const s = runSpeed(results);
+    if (s.bytes === 0)
+        return 'nothing downloaded';
+    const over = `over ${s.connections} connection${s.connections === 1 ? '' : 's'}`;
+    return `${(0,format/* formatBytes */.z3)(s.bytes)} in ${(0,format/* formatDuration */.a3)(s.ms)} (${(0,format/* formatRate */.CE)(bytesPerSecond(s.bytes, s.ms))}) ${over}`;
+}
+
 // EXTERNAL MODULE: ./lib/cli/progress.js
 var cli_progress = __webpack_require__(9095);
 ;// CONCATENATED MODULE: ./lib/cli/commands/pull.js
+
+
 
 
 
@@ -2675,7 +3577,7 @@ image already complete in the cache is not fetched again; an interrupted downloa
 
 Options:
   --platform OS/ARCH       platform to pull (repeatable; default the host's; "all" for every one)
-  --concurrency N          parallel blob downloads (default 4)
+  --concurrency N          connections per registry host, shared by all downloads (default 8)
   --insecure-registry H    allow plain HTTP to host H (loopback registries always may)
   --registry-mirror R=URL  try URL before registry R, e.g. docker.io=https://mirror.gcr.io (repeatable)
   --refresh MODE           images already complete in the cache: never (default) use them as
@@ -2710,7 +3612,7 @@ async function pullCommand(argv, ctx) {
     const refresh = REFRESH_MODES.find((m) => m === values.refresh);
     if (!refresh)
         throw new errors/* UsageError */.eb(`invalid --refresh ${JSON.stringify(values.refresh)}: expected ${REFRESH_MODES.join(', ')}`);
-    const concurrency = Number(values.concurrency ?? 4);
+    const concurrency = Number(values.concurrency ?? DEFAULT_CONNECTIONS);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
         throw new errors/* UsageError */.eb(`invalid --concurrency ${JSON.stringify(values.concurrency)}: expected a whole number from 1 to 64`);
     }
@@ -2720,6 +3622,7 @@ async function pullCommand(argv, ctx) {
         credentials: parseRegistryAuth(ctx.env.OCI_CACHE_GUARD_REGISTRY_AUTH ?? '', 'OCI_CACHE_GUARD_REGISTRY_AUTH'),
         env: ctx.env,
         logger: ctx.logger,
+        connectionsPerHost: concurrency,
     });
     const progress = (0,cli_progress/* createProgress */.m)({ label: 'pulling', stream: ctx.stderr });
     let results;
@@ -2738,9 +3641,12 @@ async function pullCommand(argv, ctx) {
     }
     if (settings.json)
         ctx.out((0,format/* printableJson */.et)({ results, rateLimit: client.rateLimit ?? null }));
-    else
+    else {
         for (const r of results)
             ctx.out((0,format/* printable */.g$)(describeResult(r)));
+        if (results.some((r) => r.status === 'pulled' || r.status === 'updated'))
+            ctx.out(`${results.length} image${results.length === 1 ? '' : 's'}: ${describeSpeed(results)}`);
+    }
     for (const r of results)
         if (r.status === 'failed' && !settings.json)
             ctx.stderr.write(`oci-cache-guard pull: ${(0,format/* printable */.g$)((0,format/* naming */.b7)(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`);
@@ -2755,9 +3661,10 @@ function describeResult(r) {
     if (r.status === 'cached')
         return `${r.name}${digest}: cached (${r.cachedBlobs} blobs verified)`;
     const resumed = r.resumedBytes > 0 ? `, ${(0,format/* formatBytes */.z3)(r.resumedBytes)} resumed` : '';
+    const speed = (0,format/* formatRate */.CE)(bytesPerSecond(r.bytes, r.ms));
     if (r.status === 'updated')
-        return `${r.name}: updated ${(0,oci_digest/* shortDigest */.VK)(r.previousDigest)} → ${(0,oci_digest/* shortDigest */.VK)(r.digest)}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}`;
-    return `${r.name}${digest}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}`;
+        return `${r.name}: updated ${(0,oci_digest/* shortDigest */.VK)(r.previousDigest)} → ${(0,oci_digest/* shortDigest */.VK)(r.digest)}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}, ${speed}`;
+    return `${r.name}${digest}: pulled ${(0,format/* formatBytes */.z3)(r.bytes)} in ${r.fetchedBlobs} blobs (${r.cachedBlobs} already cached${resumed}) in ${(0,format/* formatDuration */.a3)(r.ms)}, ${speed}`;
 }
 
 

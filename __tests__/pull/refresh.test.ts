@@ -188,6 +188,7 @@ describe('refresh of an image complete in the cache', () => {
           `^${ref()}: updated ${short(first.manifest.digest)} → ${short(second.manifest.digest)}: pulled `,
         ),
       ),
+      expect.stringMatching(/^1 image: .* over 1 connection$/),
     ]);
     const bad = await cli([...args, 'sometimes', ref()]);
     expect(bad.code).toBe(2);
@@ -205,7 +206,11 @@ describe('refresh of an image complete in the cache', () => {
         : undefined;
     const r = await cli(['pull', '--cache', cache, '--platform', 'linux/amd64', ref()]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toEqual([expect.stringMatching(/: pulled /), 'Docker Hub pulls left: 76 of 100 per 6 h']);
+    expect(r.out).toEqual([
+      expect.stringMatching(/: pulled /),
+      expect.stringMatching(/^1 image: /),
+      'Docker Hub pulls left: 76 of 100 per 6 h',
+    ]);
     const json = await cli([
       'pull',
       '--json',

@@ -14,6 +14,11 @@ import { LINUXKIT_LOCK_FILE, Layout, WRITER_GRACE_MS } from '../../src/layout/la
 import { lockHolders } from '../../src/layout/lock.js';
 import type { Logger } from '../../src/log.js';
 import { checkLayout, pruneUnreferenced } from '../../src/verify/index.js';
+import { parsePlatform } from '../../src/oci/platform.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { pullImages } from '../../src/pull/pull.js';
+import { createRegistryClient } from '../../src/registry/index.js';
+import { buildImage, pushFixture, startRegistry } from '../harness/index.js';
 import { settled } from '../harness/settled.js';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -151,6 +156,34 @@ describe.skipIf(skip !== '')(
       );
       expect(result.removed.map((f) => f.path)).toEqual([`blobs/sha256/${sha256('layer')}123456`]);
       expect(await exists(temp)).toBe(false);
+    });
+
+    it('pull waits for the lock before it writes index.json, says so, then adds the entry', async () => {
+      const registry = await startRegistry();
+      const client = createRegistryClient({ dockerConfigDir: false, env: {} });
+      const held = await holdFcntlLock(path.join(dir, LINUXKIT_LOCK_FILE));
+      try {
+        const image = path.join(dir, '..', `${path.basename(dir)}-image`);
+        await buildImage(image, { tag: '1', layers: [1024] });
+        await pushFixture(image, '1', registry, { repo: 'live/pull' });
+        const logger = recordingLogger();
+        const pulling = pullImages(layout, client, [parseReference(`${registry.host}/live/pull:1`)], {
+          platforms: [parsePlatform('linux/amd64')],
+          concurrency: 2,
+          logger,
+        });
+        await logger.said(/waiting for linuxkit's lock/);
+        expect(JSON.stringify(await layout.readIndex())).not.toContain('live/pull');
+        await held.release();
+        const [result] = await pulling;
+        expect(result!.status, result!.error).toBe('pulled');
+        expect(JSON.stringify(await layout.readIndex())).toContain(`${registry.host}/live/pull:1`);
+        await rm(image, { recursive: true, force: true });
+      } finally {
+        await held.release();
+        await client.close();
+        await registry.stop();
+      }
     });
 
     it('repair that waited judges the cache again: a blob linuxkit finished meanwhile is kept', async () => {

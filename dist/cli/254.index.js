@@ -1602,7 +1602,8 @@ async function finishImage(layout, plan, downloads, run) {
                     result.resumedBytes += r.resumed;
                 }
             });
-            await layout.setEntry(root, ref.name);
+            // The index write may wait for linuxkit's lock: the logger says so.
+            await layout.setEntry(root, ref.name, run.logger ? { logger: run.logger } : {});
             if (result.fetchedBlobs === 0 && result.bytes === 0)
                 result.status = 'cached';
             if (plan.previous !== undefined && plan.previous !== root.digest) {

@@ -50,12 +50,7 @@ export async function ensureBlob(
   descriptor: Descriptor,
   options: DownloadOptions,
 ): Promise<DownloadResult> {
-  if (options.valid.has(descriptor.digest)) return { fetched: 0, cached: true, resumed: 0 };
-  const lock = await layout.lockBlob(descriptor.digest);
-  try {
-    const hashed = !options.valid.has(descriptor.digest);
-    if (await isPresentAndValid(layout, descriptor, options.valid))
-      return { fetched: 0, cached: true, resumed: 0, hashed };
+  return underBlobLock(layout, descriptor, options.valid, async () => {
     let fetched = 0;
     let resumed = 0;
     for (let attempt = 0; ; attempt++) {
@@ -96,6 +91,27 @@ export async function ensureBlob(
         throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
       }
     }
+  });
+}
+
+/**
+ * What every download starts with: a blob known valid in this run needs nothing; otherwise,
+ * under the blob's download lock (another process may be fetching it), one already present and
+ * valid is reused, and only a blob still missing is handed to `fetch`.
+ */
+export async function underBlobLock(
+  layout: Layout,
+  descriptor: Descriptor,
+  valid: ValidSet,
+  fetch: () => Promise<DownloadResult>,
+): Promise<DownloadResult> {
+  if (valid.has(descriptor.digest)) return { fetched: 0, cached: true, resumed: 0 };
+  const lock = await layout.lockBlob(descriptor.digest);
+  try {
+    const hashed = !valid.has(descriptor.digest);
+    if (await isPresentAndValid(layout, descriptor, valid))
+      return { fetched: 0, cached: true, resumed: 0, hashed };
+    return await fetch();
   } finally {
     await lock.release();
   }

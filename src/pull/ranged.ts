@@ -14,7 +14,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import type { ConnectionBudget } from './budget.js';
-import { isPresentAndValid, WRITE_BATCH_BYTES, type DownloadResult, type ValidSet } from './download.js';
+import { underBlobLock, WRITE_BATCH_BYTES, type DownloadResult, type ValidSet } from './download.js';
 
 const MiB = 1024 * 1024;
 
@@ -86,12 +86,7 @@ export async function ensureBigBlob(
   descriptor: Descriptor,
   ctx: BigBlobContext,
 ): Promise<DownloadResult> {
-  if (ctx.valid.has(descriptor.digest)) return { fetched: 0, cached: true, resumed: 0 };
-  const lock = await layout.lockBlob(descriptor.digest);
-  try {
-    const hashed = !ctx.valid.has(descriptor.digest);
-    if (await isPresentAndValid(layout, descriptor, ctx.valid))
-      return { fetched: 0, cached: true, resumed: 0, hashed };
+  return underBlobLock(layout, descriptor, ctx.valid, async () => {
     let fetched = 0;
     const onBytes = (n: number) => {
       fetched += n;
@@ -117,9 +112,7 @@ export async function ensureBigBlob(
       ctx.valid.add(descriptor.digest);
       return { fetched, cached: false, resumed: writer.resumed };
     }
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 function subjectOf(repo: RepositoryRef, descriptor: Descriptor): string {

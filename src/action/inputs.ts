@@ -3,6 +3,7 @@ import * as glob from '@actions/glob';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { errorMessage, UsageError } from '../errors.js';
+import { defaultCacheDir } from '../layout/layout.js';
 import {
   ImageListError,
   imagesFromLinuxkitFile,
@@ -82,7 +83,7 @@ export const DEFAULT_CACHE_PATH = '~/.linuxkit/cache';
 export function cachePath(input: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = input.trim();
   const atDefault = value === '' || value === DEFAULT_CACHE_PATH;
-  return path.resolve(expandHome(atDefault ? env.LINUXKIT_CACHE || DEFAULT_CACHE_PATH : value));
+  return path.resolve(expandHome(atDefault ? defaultCacheDir(env) : value));
 }
 
 export function expandHome(p: string): string {

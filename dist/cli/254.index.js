@@ -593,13 +593,7 @@ const WRITE_BATCH_BYTES = 256 * 1024;
  * starts over from zero once; a transfer that breaks keeps what arrived for the next run.
  */
 async function ensureBlob(layout, client, repo, descriptor, options) {
-    if (options.valid.has(descriptor.digest))
-        return { fetched: 0, cached: true, resumed: 0 };
-    const lock = await layout.lockBlob(descriptor.digest);
-    try {
-        const hashed = !options.valid.has(descriptor.digest);
-        if (await isPresentAndValid(layout, descriptor, options.valid))
-            return { fetched: 0, cached: true, resumed: 0, hashed };
+    return underBlobLock(layout, descriptor, options.valid, async () => {
         let fetched = 0;
         let resumed = 0;
         for (let attempt = 0;; attempt++) {
@@ -644,6 +638,22 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
                 throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
             }
         }
+    });
+}
+/**
+ * What every download starts with: a blob known valid in this run needs nothing; otherwise,
+ * under the blob's download lock (another process may be fetching it), one already present and
+ * valid is reused, and only a blob still missing is handed to `fetch`.
+ */
+async function underBlobLock(layout, descriptor, valid, fetch) {
+    if (valid.has(descriptor.digest))
+        return { fetched: 0, cached: true, resumed: 0 };
+    const lock = await layout.lockBlob(descriptor.digest);
+    try {
+        const hashed = !valid.has(descriptor.digest);
+        if (await isPresentAndValid(layout, descriptor, valid))
+            return { fetched: 0, cached: true, resumed: 0, hashed };
+        return await fetch();
     }
     finally {
         await lock.release();
@@ -1123,13 +1133,7 @@ function rangeSize(size, connections, o) {
  * run. Holds no connection while it waits for the blob's lock.
  */
 async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
-    if (ctx.valid.has(descriptor.digest))
-        return { fetched: 0, cached: true, resumed: 0 };
-    const lock = await layout.lockBlob(descriptor.digest);
-    try {
-        const hashed = !ctx.valid.has(descriptor.digest);
-        if (await isPresentAndValid(layout, descriptor, ctx.valid))
-            return { fetched: 0, cached: true, resumed: 0, hashed };
+    return underBlobLock(layout, descriptor, ctx.valid, async () => {
         let fetched = 0;
         const onBytes = (n) => {
             fetched += n;
@@ -1157,10 +1161,7 @@ async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
             ctx.valid.add(descriptor.digest);
             return { fetched, cached: false, resumed: writer.resumed };
         }
-    }
-    finally {
-        await lock.release();
-    }
+    });
 }
 function subjectOf(repo, descriptor) {
     return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;

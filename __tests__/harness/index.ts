@@ -42,4 +42,5 @@ export {
   type StaticRecord,
   type StaticServer,
 } from './fault-proxy.js';
+export { startDistanceRelay, type DistanceRelay } from './distance-relay.js';
 export { freePort, makeTempDir, removeTempDir, run, type RunResult } from './proc.js';

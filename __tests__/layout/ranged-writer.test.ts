@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMismatchError } from '../../src/errors.js';
 import {
   addInterval,
@@ -109,7 +109,7 @@ describe('RangedWriter', () => {
             [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
           }
           const stops = new Set(interruptions);
-          let writer = await RangedWriter.open(layout, desc, { recordEveryBytes: 40_000 });
+          let writer = await RangedWriter.open(layout, desc);
           for (const [i, [a, b]] of pieces.entries()) {
             if (stops.has(i)) {
               await writer.close();
@@ -152,6 +152,31 @@ describe('RangedWriter', () => {
       [10_000, 60_000],
       [80_000, 100_000],
     ]);
+    await resumed.close();
+  });
+
+  it('a writer killed without close() leaves a record of every write it finished', async () => {
+    const bytes = randomBytes(200_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    // Small writes, far below the old 1/64-of-the-blob record step: each one must be recorded.
+    const pieces: [number, number][] = [
+      [150_000, 151_000],
+      [0, 2_000],
+      [90_000, 90_500],
+    ];
+    for (const [a, b] of pieces) await writer.write(a, [bytes.subarray(a, b)]);
+    // No close(): what a SIGKILL leaves. The record catches up on its own.
+    await vi.waitFor(async () => {
+      const record = JSON.parse(await readFile(layout.rangesPath(desc.digest), 'utf8'));
+      expect(record.done).toEqual([
+        [0, 2_000],
+        [90_000, 90_500],
+        [150_000, 151_000],
+      ]);
+    });
+    const resumed = await RangedWriter.open(layout, desc);
+    expect(resumed.resumed).toBe(3_500);
     await resumed.close();
   });
 

@@ -15,23 +15,17 @@ const MAX_IOV = 1024;
 const READ_BYTES = 1024 * 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 
-export interface RangedWriterOptions {
-  /**
-   * Record progress after this many new bytes have landed: about what a SIGKILL can lose
-   * (plus what lands during one record write). Default: 1/64 of the blob, from 128 KiB to
-   * 8 MiB: under 2% of a big blob, for at most 64 record writes (two fsyncs each) per blob.
-   */
-  recordEveryBytes?: number;
-}
-
 /**
  * Writes one blob whose bytes arrive out of order (ranges fetched in parallel) so that no wrong
  * byte ever appears under its final name. Bytes go to `<hex>.download` at their offsets; a small
- * record beside it, `<hex>.download.ranges` (JSON, written to a temp name, fsynced, renamed),
- * lists the byte intervals known to be on disk, so a killed pull resumes only what is missing.
- * The record is written only after an fdatasync of the partial, so it never claims bytes the
- * disk may not have. A partial without a record (one of BlobWriter's, written in order) counts
- * as a prefix.
+ * record beside it, `<hex>.download.ranges` (JSON, written to a temp name and renamed), lists
+ * the byte intervals written, so a killed pull resumes only what is missing. It is rewritten
+ * after every write (one at a time, the next one covering all that landed meanwhile), so a kill
+ * loses only what was still in flight. Neither the partial nor the record is fsynced: a killed
+ * process loses nothing the kernel took, and what a crashed machine lost is caught by the digest
+ * check before the rename (the blob is then fetched again), so the promise holds without paying
+ * for a disk flush per record. A partial without a record (one of BlobWriter's, written in
+ * order) counts as a prefix.
  *
  * Hashing follows the contiguous prefix as it grows: bytes written right at its end are hashed
  * from memory; bytes that landed ahead of it are read back from disk (the page cache) once the
@@ -47,7 +41,6 @@ export class RangedWriter {
   readonly #partial: string;
   readonly #record: string;
   readonly #final: string;
-  readonly #recordEvery: number;
   #hash: Hash;
   /** Bytes [0, #hashed) are hashed. */
   #hashed = 0;
@@ -55,7 +48,6 @@ export class RangedWriter {
   #catchingUp: Promise<void> | undefined;
   #hashError: unknown;
   #readBuffer: Buffer | undefined;
-  #sinceRecord = 0;
   #recording: Promise<void> = Promise.resolve();
   #recordQueued = false;
   #recordError: unknown;
@@ -65,15 +57,12 @@ export class RangedWriter {
     descriptor: Descriptor,
     fh: FileHandle,
     landed: Intervals,
-    options: RangedWriterOptions,
   ) {
     this.descriptor = descriptor;
     this.#fh = fh;
     this.#partial = layout.partialPath(descriptor.digest);
     this.#record = layout.rangesPath(descriptor.digest);
     this.#final = layout.blobPath(descriptor.digest);
-    this.#recordEvery =
-      options.recordEveryBytes ?? Math.min(8 << 20, Math.max(128 << 10, Math.ceil(descriptor.size / 64)));
     this.#hash = createHash(digestAlgorithm(descriptor.digest));
     this.#landed = landed;
     this.resumed = coveredBytes(landed);
@@ -81,18 +70,14 @@ export class RangedWriter {
   }
 
   /** Opens the partial, resuming what an earlier run left when its record (or order) vouches for it. */
-  static async open(
-    layout: Layout,
-    descriptor: Descriptor,
-    options: RangedWriterOptions = {},
-  ): Promise<RangedWriter> {
+  static async open(layout: Layout, descriptor: Descriptor): Promise<RangedWriter> {
     const landed = await resumable(layout, descriptor);
     // The record exists before any byte lands out of order: a partial with holes always has one.
     await writeRecord(layout.rangesPath(descriptor.digest), descriptor.size, landed);
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
     const fh = await open(layout.partialPath(descriptor.digest), flags, 0o644);
     if (landed.length === 0) await fh.truncate(0);
-    return new RangedWriter(layout, descriptor, fh, landed, options);
+    return new RangedWriter(layout, descriptor, fh, landed);
   }
 
   /** The byte intervals still to fetch. */
@@ -132,8 +117,7 @@ export class RangedWriter {
     }
     this.#landed = addInterval(this.#landed, position, position + length);
     this.#kick();
-    this.#sinceRecord += length;
-    if (this.#sinceRecord >= this.#recordEvery) this.#saveRecord();
+    this.#saveRecord();
   }
 
   /**
@@ -230,19 +214,15 @@ export class RangedWriter {
 
   /**
    * Queues a record of what has landed (one at most waits behind the one being written; it
-   * looks at what landed when its turn comes). fdatasync first, so it never claims bytes the
-   * disk may not have.
+   * looks at what landed when its turn comes).
    */
   #saveRecord(): void {
-    this.#sinceRecord = 0;
     if (this.#recordQueued) return;
     this.#recordQueued = true;
     this.#recording = this.#recording
       .then(async () => {
         this.#recordQueued = false;
-        const snapshot = this.#landed;
-        await this.#fh.datasync();
-        await writeRecord(this.#record, this.descriptor.size, snapshot);
+        await writeRecord(this.#record, this.descriptor.size, this.#landed);
       })
       .catch((err: unknown) => {
         this.#recordError ??= err;
@@ -283,10 +263,8 @@ async function writeRecord(target: string, size: number, done: Intervals): Promi
   const fh = await open(tmp, flags, 0o644);
   try {
     await fh.writeFile(`${JSON.stringify({ size, done })}\n`);
-    await fh.sync();
   } finally {
     await fh.close();
   }
-  // No directory fsync: after a crash either record is safe to resume from.
   await rename(tmp, target);
 }

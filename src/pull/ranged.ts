@@ -8,7 +8,7 @@ import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, errorMessage, GuardError } from '../errors.js';
 import type { Layout } from '../layout/layout.js';
-import { RangedWriter, type RangedWriterOptions } from '../layout/ranged-writer.js';
+import { RangedWriter } from '../layout/ranged-writer.js';
 import type { Logger } from '../log.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
@@ -54,7 +54,6 @@ export interface BigBlobContext {
   onBytes?: (n: number) => void;
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
-  writer?: RangedWriterOptions;
 }
 
 /** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
@@ -93,7 +92,7 @@ export async function ensureBigBlob(
       ctx.onBytes?.(n);
     };
     for (let attempt = 0; ; attempt++) {
-      const writer = await RangedWriter.open(layout, descriptor, ctx.writer);
+      const writer = await RangedWriter.open(layout, descriptor);
       try {
         await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
       } catch (err) {

@@ -1,6 +1,7 @@
-// The fault proxy's distance model: bytes cross it unchanged, a per-connection cap paces each
-// connection on its own (so parallel connections add up), and a new connection pays a round
-// trip. Assertions read the proxy's own schedule, never the wall clock.
+// The distance model, in the fault proxy and in the TCP relay the WAN bench uses: bytes cross
+// unchanged, a per-connection cap paces each connection on its own (so parallel connections add
+// up), and a new connection pays a round trip. Assertions read the model's own schedule, never
+// the wall clock.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
@@ -9,6 +10,7 @@ import {
   makeTempDir,
   pushFixture,
   removeTempDir,
+  startDistanceRelay,
   startFaultProxy,
   startRegistry,
   type Registry,
@@ -103,6 +105,37 @@ describe('fault proxy distance model', () => {
     } finally {
       await agent.close();
       await proxy.stop();
+    }
+  });
+});
+
+describe('distance relay', () => {
+  it('passes bytes through unchanged, each connection paced at the cap on its own, and counts what it sent', async () => {
+    const relay = await startDistanceRelay(reg.host, {
+      requestDelayMs: 3,
+      responseDelayMs: 3,
+      bytesPerSecond: RATE,
+    });
+    const agent = new Agent({ connections: 2 });
+    try {
+      const bodies = await Promise.all([
+        get(agent, `${relay.url}${blobPath}`, { range: `bytes=0-${SIZE / 2 - 1}` }),
+        get(agent, `${relay.url}${blobPath}`, { range: `bytes=${SIZE / 2}-` }),
+      ]);
+      expect(sha256(Buffer.concat(bodies))).toBe(layer.digest);
+      const [a, b] = relay.connections;
+      expect(relay.connections).toHaveLength(2);
+      // Each connection carried its half and its headers, and the total is their sum.
+      for (const c of [a!, b!]) expect(c.bytesSent).toBeGreaterThan(SIZE / 2);
+      expect(relay.bytesSent).toBe(a!.bytesSent + b!.bytesSent);
+      const span = (c: typeof a) => c!.paced!.endMs - c!.paced!.startMs;
+      for (const c of [a, b]) expect(span(c)).toBeGreaterThanOrEqual((c!.bytesSent / RATE) * 1000 * 0.99);
+      expect(Math.max(a!.paced!.startMs, b!.paced!.startMs)).toBeLessThan(
+        Math.min(a!.paced!.endMs, b!.paced!.endMs),
+      );
+    } finally {
+      await agent.close();
+      await relay.stop();
     }
   });
 });

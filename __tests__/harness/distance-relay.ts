@@ -117,18 +117,17 @@ export async function startDistanceRelay(target: string, distance: Distance): Pr
     // The client's connect returned at once; its first request pays the handshake's round trip.
     const notBefore = performance.now() + distance.requestDelayMs + distance.responseDelayMs;
     const upstream = net.connect(targetPort, targetHost);
-    for (const [s, other] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
+    for (const s of [client, upstream]) {
       s.setNoDelay(true);
       sockets.add(s);
-      s.on('error', () => other.destroy());
-      s.on('close', () => {
-        sockets.delete(s);
-        other.destroy();
+      s.on('close', () => sockets.delete(s));
+      // A reset ends both; a graceful end travels through its line, after what is still queued.
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
       });
     }
+    client.on('close', () => upstream.destroy());
     new Line(client, upstream, distance.requestDelayMs, Infinity, notBefore);
     new Line(upstream, client, distance.responseDelayMs, distance.bytesPerSecond, 0, record, (n) => {
       bytesSent += n;

@@ -4,7 +4,7 @@ import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMismatchError, GuardError } from '../../src/errors.js';
 import { BlobWriter } from '../../src/layout/blob-writer.js';
 import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
@@ -103,6 +103,18 @@ describe('lock', () => {
     );
     await lock.release();
     await (await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 50 })).release();
+  });
+
+  it('says once that it waits (onBusy) when the lock is held, and not when it is free', async () => {
+    let busy = 0;
+    const free = await acquireLock(path.join(dir, LOCK_FILE), { onBusy: () => busy++ });
+    expect(busy).toBe(0);
+    const waiting = acquireLock(path.join(dir, LOCK_FILE), { pollMs: 5, onBusy: () => busy++ });
+    await vi.waitFor(() => expect(busy).toBe(1));
+    await new Promise((r) => setTimeout(r, 50)); // several polls later, still once
+    expect(busy).toBe(1);
+    await free.release();
+    await (await waiting).release();
   });
 
   it('takes over a lock left by a dead process', async () => {

@@ -3,10 +3,11 @@
 // interrupted pull resumed range by range, and a CDN whose URLs expire. The threshold and the
 // range size are lowered so that a 6 MB layer goes in six ranges.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildImage,
   makeTempDir,
@@ -24,6 +25,7 @@ import {
   type Registry,
 } from '../harness/index.js';
 import { Layout } from '../../src/layout/layout.js';
+import type { Digest } from '../../src/oci/digest.js';
 import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
@@ -42,6 +44,8 @@ let basic: Registry;
 let image: BuiltImage;
 let big: { digest: string; size: number };
 let bigBytes: Buffer;
+/** test/many:many: a big layer and six small ones. */
+let many: BuiltImage;
 const stoppers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -49,12 +53,17 @@ beforeAll(async () => {
   source = path.join(work, 'src');
   const registries = Promise.all([startRegistry(), startRegistry({ auth: { htpasswd: USER } })]);
   image = await buildImage(source, { tag: 'v1', layers: [BIG, 700] });
+  many = await buildImage(source, {
+    tag: 'many',
+    layers: [BIG, 50_000, 50_001, 50_002, 50_003, 50_004, 50_005],
+  });
   big = image.layers[0]!;
   bigBytes = await readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
   [registry, basic] = await registries;
   await Promise.all([
     pushFixture(source, 'v1', registry, { repo: 'test/img' }),
     pushFixture(source, 'v1', basic, { repo: 'test/img' }),
+    pushFixture(source, 'many', registry, { repo: 'test/many' }),
   ]);
 });
 
@@ -174,6 +183,53 @@ describe('a big blob in ranges', () => {
     expect(proxy.requests.length).toBeGreaterThan(4);
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
+  });
+
+  /** Pulls test/many:many through `proxy` with 4 connections. */
+  async function pullMany(proxy: FaultProxy, cache: string): Promise<PullResult> {
+    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+    try {
+      const ref = parseReference(`${proxy.host}/test/many:many`);
+      const [r] = await pullImages(Layout.at(cache), client, [ref], {
+        platforms: [hostPlatform()],
+        concurrency: 4,
+        ranged: RANGED,
+      });
+      return r!;
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('takes every connection before any small blob: the ranges queue first and hold theirs while the probe answers', async () => {
+    const proxy = await proxyWith();
+    const r = await pullMany(proxy, freshCache());
+    expect(r.status, r.error).toBe('pulled');
+    const layerGets = proxy.requests
+      .filter((q) => q.method === 'GET' && q.url.includes('/blobs/') && !q.url.endsWith(many.config.digest))
+      .map((q) => (q.url.endsWith(many.layers[0]!.digest) ? 'big' : 'small'));
+    // Before, the six small layers took the four connections first and the big one waited for them.
+    expect(layerGets.slice(0, 4)).toEqual(['big', 'big', 'big', 'big']);
+    expect(layerGets.filter((k) => k === 'small')).toHaveLength(6);
+  });
+
+  it('a big blob waiting for another download of it does not hold the small ones back', async () => {
+    const proxy = await proxyWith();
+    const cache = freshCache();
+    const layout = Layout.at(cache);
+    await layout.init();
+    const other = await layout.lockBlob(many.layers[0]!.digest as Digest); // another process's download
+    const pulling = pullMany(proxy, cache);
+    await vi.waitFor(
+      async () => {
+        for (const small of many.layers.slice(1))
+          expect(existsSync(path.join(cache, 'blobs', 'sha256', small.digest.slice(7)))).toBe(true);
+      },
+      { timeout: 10_000 },
+    );
+    expect(proxy.requests.some((q) => q.url.endsWith(many.layers[0]!.digest))).toBe(false);
+    await other.release();
+    expect((await pulling).status).toBe('pulled');
   });
 
   it('from a server that ignores Range (200, the whole body): one stream, fetched once', async () => {

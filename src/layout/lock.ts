@@ -13,6 +13,8 @@ export interface LockOptions {
   logger?: Logger;
   /** What the lock protects, for messages. */
   what: string;
+  /** Called once, when the lock is found held by a live process and the wait begins. */
+  onBusy?: () => void;
 }
 
 const DEFAULTS: LockOptions = { timeoutMs: 10 * 60_000, pollMs: 20, what: 'cache' };
@@ -121,6 +123,7 @@ export async function acquireLock(lockPath: string, options: Partial<LockOptions
         `${opts.what} is locked by process ${pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`,
       );
     }
+    if (wait === opts.pollMs) opts.onBusy?.();
     if (!told && Date.now() + 2000 < deadline) {
       told = true;
       opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);

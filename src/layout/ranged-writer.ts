@@ -18,10 +18,10 @@ const MAX_RECORD_BYTES = 1024 * 1024;
 /**
  * Writes one blob whose bytes arrive out of order (ranges fetched in parallel) so that no wrong
  * byte ever appears under its final name. Bytes go to `<hex>.download` at their offsets; a small
- * record beside it, `<hex>.download.ranges` (JSON, written to a temp name and renamed), lists
- * the byte intervals written, so a killed pull resumes only what is missing. It is rewritten
- * after every write (one at a time, the next one covering all that landed meanwhile), so a kill
- * loses only what was still in flight. Neither the partial nor the record is fsynced: a killed
+ * record beside it, `<hex>.download.ranges` (JSON), lists the byte intervals written, so a
+ * killed pull resumes only what is missing. It is rewritten after every write (one at a time,
+ * the next one covering all that landed meanwhile, each one positional write), so a kill loses
+ * only what was still in flight. Neither the partial nor the record is fsynced: a killed
  * process loses nothing the kernel took, and what a crashed machine lost is caught by the digest
  * check before the rename (the blob is then fetched again), so the promise holds without paying
  * for a disk flush per record. A partial without a record (one of BlobWriter's, written in
@@ -39,7 +39,8 @@ export class RangedWriter {
   readonly resumed: number;
   readonly #fh: FileHandle;
   readonly #partial: string;
-  readonly #record: string;
+  readonly #recordPath: string;
+  readonly #record: RangeRecord;
   readonly #final: string;
   #hash: Hash;
   /** Bytes [0, #hashed) are hashed. */
@@ -56,12 +57,14 @@ export class RangedWriter {
     layout: Layout,
     descriptor: Descriptor,
     fh: FileHandle,
+    record: RangeRecord,
     landed: Intervals,
   ) {
     this.descriptor = descriptor;
     this.#fh = fh;
+    this.#record = record;
     this.#partial = layout.partialPath(descriptor.digest);
-    this.#record = layout.rangesPath(descriptor.digest);
+    this.#recordPath = layout.rangesPath(descriptor.digest);
     this.#final = layout.blobPath(descriptor.digest);
     this.#hash = createHash(digestAlgorithm(descriptor.digest));
     this.#landed = landed;
@@ -73,11 +76,14 @@ export class RangedWriter {
   static async open(layout: Layout, descriptor: Descriptor): Promise<RangedWriter> {
     const landed = await resumable(layout, descriptor);
     // The record exists before any byte lands out of order: a partial with holes always has one.
-    await writeRecord(layout.rangesPath(descriptor.digest), descriptor.size, landed);
+    const record = await RangeRecord.create(layout.rangesPath(descriptor.digest), descriptor.size, landed);
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
-    const fh = await open(layout.partialPath(descriptor.digest), flags, 0o644);
+    const fh = await open(layout.partialPath(descriptor.digest), flags, 0o644).catch(async (err: unknown) => {
+      await record.close();
+      throw err;
+    });
     if (landed.length === 0) await fh.truncate(0);
-    return new RangedWriter(layout, descriptor, fh, landed);
+    return new RangedWriter(layout, descriptor, fh, record, landed);
   }
 
   /** The byte intervals still to fetch. */
@@ -131,7 +137,7 @@ export class RangedWriter {
     this.#hashed = 0;
     this.#hashError = undefined;
     await this.#recording;
-    await writeRecord(this.#record, this.descriptor.size, []);
+    await this.#record.write([]);
     await this.#fh.truncate(0);
   }
 
@@ -156,8 +162,9 @@ export class RangedWriter {
     }
     await this.#fh.sync();
     await this.#fh.close();
+    await this.#record.close();
     await rename(this.#partial, this.#final);
-    await unlink(this.#record).catch(() => {});
+    await unlink(this.#recordPath).catch(() => {});
     await syncDir(path.dirname(this.#final));
   }
 
@@ -166,6 +173,7 @@ export class RangedWriter {
     await this.#idle().catch(() => {});
     this.#saveRecord();
     await this.#recording.catch(() => {});
+    await this.#record.close().catch(() => {});
     await this.#fh.close().catch(() => {});
   }
 
@@ -173,9 +181,10 @@ export class RangedWriter {
   async discard(): Promise<void> {
     await this.#idle().catch(() => {});
     await this.#recording.catch(() => {});
+    await this.#record.close().catch(() => {});
     await this.#fh.close().catch(() => {});
     await unlink(this.#partial).catch(() => {});
-    await unlink(this.#record).catch(() => {});
+    await unlink(this.#recordPath).catch(() => {});
   }
 
   /** Waits until the hash has caught up with what landed; throws when reading back failed. */
@@ -222,7 +231,7 @@ export class RangedWriter {
     this.#recording = this.#recording
       .then(async () => {
         this.#recordQueued = false;
-        await writeRecord(this.#record, this.descriptor.size, this.#landed);
+        await this.#record.write(this.#landed);
       })
       .catch((err: unknown) => {
         this.#recordError ??= err;
@@ -257,14 +266,50 @@ async function resumable(layout: Layout, descriptor: Descriptor): Promise<Interv
   return done.filter(([, end]) => end <= partial.size);
 }
 
-async function writeRecord(target: string, size: number, done: Intervals): Promise<void> {
-  const tmp = `${target}.tmp`;
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-  const fh = await open(tmp, flags, 0o644);
-  try {
-    await fh.writeFile(`${JSON.stringify({ size, done })}\n`);
-  } finally {
-    await fh.close();
+/**
+ * A `<hex>.download.ranges` record: created whole (written to a temp name, then renamed), then
+ * rewritten in place by one positional write of all its text, padded with spaces to the longest
+ * it has been, so a killed process leaves the old text or the new one, never a mix. (A machine
+ * that crashes may tear it: a record that does not parse drops its partial.)
+ */
+class RangeRecord {
+  #length: number;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly size: number,
+    length: number,
+  ) {
+    this.#length = length;
   }
-  await rename(tmp, target);
+
+  static async create(target: string, size: number, done: Intervals): Promise<RangeRecord> {
+    const text = recordText(size, done);
+    const tmp = `${target}.tmp`;
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    const created = await open(tmp, flags, 0o644);
+    try {
+      await created.writeFile(text);
+    } finally {
+      await created.close();
+    }
+    await rename(tmp, target);
+    const fh = await open(target, constants.O_WRONLY | constants.O_NOFOLLOW);
+    return new RangeRecord(fh, size, Buffer.byteLength(text));
+  }
+
+  async write(done: Intervals): Promise<void> {
+    const text = recordText(this.size, done);
+    const bytes = Buffer.from(`${text.slice(0, -1).padEnd(this.#length - 1)}\n`);
+    this.#length = bytes.length;
+    const { bytesWritten } = await this.fh.write(bytes, 0, bytes.length, 0);
+    if (bytesWritten !== bytes.length)
+      throw new Error(`short write to a download record (${bytesWritten} of ${bytes.length} bytes)`);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
 }
+
+const recordText = (size: number, done: Intervals): string => `${JSON.stringify({ size, done })}\n`;

@@ -104,9 +104,10 @@ export async function underBlobLock(
   descriptor: Descriptor,
   valid: ValidSet,
   fetch: () => Promise<DownloadResult>,
+  onLockBusy?: () => void,
 ): Promise<DownloadResult> {
   if (valid.has(descriptor.digest)) return { fetched: 0, cached: true, resumed: 0 };
-  const lock = await layout.lockBlob(descriptor.digest);
+  const lock = await layout.lockBlob(descriptor.digest, onLockBusy ? { onBusy: onLockBusy } : {});
   try {
     const hashed = !valid.has(descriptor.digest);
     if (await isPresentAndValid(layout, descriptor, valid))

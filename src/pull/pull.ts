@@ -14,7 +14,13 @@ import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
 import { ensureBlob, isPresentAndValid, type DownloadResult, type ValidSet } from './download.js';
-import { ensureBigBlob, RANGED_DEFAULTS, wantsRanges, type RangedOptions } from './ranged.js';
+import {
+  bigEnoughForRanges,
+  ensureBigBlob,
+  RANGED_DEFAULTS,
+  wantsRanges,
+  type RangedOptions,
+} from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
 
@@ -235,9 +241,21 @@ function scheduleBlobs(
   }
   for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
   const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
+  // Small blobs queue for connections only once the big ones have queued their ranges: one that
+  // started first would hold its connection for its whole transfer while a big blob waits.
+  const bigQueued = new Map<string, () => void>();
+  const gates: Promise<void>[] = [];
+  for (const { blob } of order)
+    if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run))
+      gates.push(new Promise<void>((resolve) => bigQueued.set(blob.digest, resolve)));
+  const afterBig = Promise.all(gates).then(() => {});
   for (const [i, { blob, plan }] of order.entries()) {
     // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
-    const download = fetchBlob(layout, client, plan, blob, blob.size + 1 - (i + 1) / (order.length + 1), run);
+    const priority = blob.size + 1 - (i + 1) / (order.length + 1);
+    const onQueued = bigQueued.get(blob.digest);
+    const download = onQueued
+      ? fetchBlob(layout, client, plan, blob, priority, run, onQueued).finally(onQueued)
+      : afterBig.then(() => fetchBlob(layout, client, plan, blob, priority, run));
     download.catch(() => {}); // awaited by every image that needs it
     downloads.set(blob.digest, download);
   }
@@ -251,6 +269,8 @@ async function fetchBlob(
   blob: Descriptor,
   priority: number,
   run: RunState,
+  /** A big blob's: says when its ranges are queued (see BigBlobContext.onQueued). */
+  onQueued?: () => void,
 ): Promise<DownloadResult> {
   const onBytes = (n: number) => {
     owner.result.bytes += n;
@@ -270,6 +290,7 @@ async function fetchBlob(
       onBytes,
       logger: run.logger,
       ...signal,
+      ...(onQueued ? { onQueued } : {}),
     });
   }
   return run.budget.run(ref.registry, priority, () =>

@@ -54,6 +54,11 @@ export interface BigBlobContext {
   onBytes?: (n: number) => void;
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
+  /**
+   * Called once when this blob no longer needs to be first in the connection queue: its ranges
+   * are queued, it waits for another process's download, or it is done (fetched, present, failed).
+   */
+  onQueued?: () => void;
 }
 
 /** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
@@ -62,8 +67,16 @@ export async function wantsRanges(
   descriptor: Descriptor,
   ctx: Pick<BigBlobContext, 'budget' | 'ranged'>,
 ): Promise<boolean> {
-  if (descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1) return true;
+  if (bigEnoughForRanges(descriptor, ctx)) return true;
   return (await lstat(layout.rangesPath(descriptor.digest)).catch(() => undefined)) !== undefined;
+}
+
+/** Big enough to go in ranges, with more than one connection to share. */
+export function bigEnoughForRanges(
+  descriptor: Descriptor,
+  ctx: Pick<BigBlobContext, 'budget' | 'ranged'>,
+): boolean {
+  return descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1;
 }
 
 /** Bytes per range for a blob: its share of the connections, within [min, max]. */
@@ -85,33 +98,40 @@ export async function ensureBigBlob(
   descriptor: Descriptor,
   ctx: BigBlobContext,
 ): Promise<DownloadResult> {
-  return underBlobLock(layout, descriptor, ctx.valid, async () => {
-    let fetched = 0;
-    const onBytes = (n: number) => {
-      fetched += n;
-      ctx.onBytes?.(n);
-    };
-    for (let attempt = 0; ; attempt++) {
-      const writer = await RangedWriter.open(layout, descriptor);
-      try {
-        await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
-      } catch (err) {
-        await writer.close();
-        throw describeFailure(err, repo, writer, ctx.signal);
-      }
-      try {
-        await writer.commit();
-      } catch (err) {
-        if (err instanceof DigestMismatchError && attempt === 0) {
-          ctx.logger?.info(`${subjectOf(repo, descriptor)}: ${err.message}; fetching it again`);
-          continue;
+  const fetching = underBlobLock(
+    layout,
+    descriptor,
+    ctx.valid,
+    async () => {
+      let fetched = 0;
+      const onBytes = (n: number) => {
+        fetched += n;
+        ctx.onBytes?.(n);
+      };
+      for (let attempt = 0; ; attempt++) {
+        const writer = await RangedWriter.open(layout, descriptor);
+        try {
+          await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
+        } catch (err) {
+          await writer.close();
+          throw describeFailure(err, repo, writer, ctx.signal);
         }
-        throw err;
+        try {
+          await writer.commit();
+        } catch (err) {
+          if (err instanceof DigestMismatchError && attempt === 0) {
+            ctx.logger?.info(`${subjectOf(repo, descriptor)}: ${err.message}; fetching it again`);
+            continue;
+          }
+          throw err;
+        }
+        ctx.valid.add(descriptor.digest);
+        return { fetched, cached: false, resumed: writer.resumed };
       }
-      ctx.valid.add(descriptor.digest);
-      return { fetched, cached: false, resumed: writer.resumed };
-    }
-  });
+    },
+    ctx.onQueued,
+  );
+  return fetching.finally(() => ctx.onQueued?.());
 }
 
 function subjectOf(repo: RepositoryRef, descriptor: Descriptor): string {
@@ -157,26 +177,43 @@ class RangedDownload {
       `${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`,
     );
     // The first range is the probe: its answer tells whether the server does ranges at all.
-    // The other ranges start as soon as it says yes, while its body still streams.
+    // The other ranges queue for their connections at once and, holding them, wait for that
+    // answer: a connection left to a small blob for the probe's round trip would be held for
+    // that blob's whole transfer, and the big blob would get its connections one by one.
     let failure: unknown;
     const fail = (err: unknown) => {
       failure ??= err;
       this.#abort.abort();
     };
     const probe = this.#fetch(first, true);
-    const ranges = await Promise.race([this.#rangesConfirmed, probe.then((kind) => kind === 'range')]);
-    if (!ranges) return void (await probe);
+    const ranges = Promise.race([
+      this.#rangesConfirmed,
+      probe.then(
+        (kind) => kind === 'range',
+        () => false,
+      ),
+    ]);
     const worker = async () => {
       for (let r = todo.shift(); r && failure === undefined; r = todo.shift())
-        await this.#fetch(r, false).catch(fail);
+        if ((await this.#fetch(r, false, ranges).catch(fail)) === 'skipped') return;
     };
     const workers = Math.min(budget.perHost - 1, todo.length);
-    await Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
+    const all = Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
+    this.ctx.onQueued?.(); // every range above is in the budget's queue now
+    await all;
     if (failure !== undefined) throw failure;
   }
 
-  /** Fetches one range into the writer, resuming inside it after a failure; `stream` when the server sent the whole blob instead. */
-  async #fetch(range: [number, number], probe: boolean): Promise<'range' | 'stream'> {
+  /**
+   * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
+   * server sent the whole blob instead; `skipped` when `ranges` (awaited holding the connection)
+   * says the server does not do ranges.
+   */
+  async #fetch(
+    range: [number, number],
+    probe: boolean,
+    ranges?: Promise<boolean>,
+  ): Promise<'range' | 'stream' | 'skipped'> {
     const [start, end] = range;
     let at = start;
     for (let attempt = 1; ; attempt++) {
@@ -185,6 +222,7 @@ class RangedDownload {
           this.ctx.host,
           this.ctx.priority ?? this.descriptor.size,
           async () => {
+            if (ranges && !(await ranges)) return 'skipped';
             const res = await this.client.blobRange(this.repo, this.descriptor, {
               start: at,
               end,

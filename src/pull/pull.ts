@@ -442,6 +442,7 @@ async function collect(
     walk.onPath.set(desc.digest, walk.path.length);
     walk.path.push(desc.digest);
     try {
+      const children: Descriptor[] = [];
       for (const child of [...selection.manifests, ...selection.attestations]) {
         const isIndex = isIndexMediaType(child.mediaType);
         const above = isIndex ? walk.onPath.get(child.digest) : undefined;
@@ -449,9 +450,16 @@ async function collect(
         const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
         if (walk.seen.has(key)) continue;
         walk.seen.add(key);
-        const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
-        await collect(layout, client, ref, child, childBytes, ctx, blobs, result, walk);
+        children.push(child);
       }
+      // Siblings are fetched at once (a manifest and an attestation per platform, each a round
+      // trip), then walked in order.
+      const fetching = children.map((child) =>
+        ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)),
+      );
+      for (const f of fetching) f.catch(() => {}); // the first failure is thrown below
+      for (const [i, child] of children.entries())
+        await collect(layout, client, ref, child, await fetching[i]!, ctx, blobs, result, walk);
     } finally {
       walk.path.pop();
       walk.onPath.delete(desc.digest);

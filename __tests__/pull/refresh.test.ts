@@ -188,7 +188,8 @@ describe('refresh of an image complete in the cache', () => {
           `^${ref()}: updated ${short(first.manifest.digest)} → ${short(second.manifest.digest)}: pulled `,
         ),
       ),
-      expect.stringMatching(/^1 image: .* over 1 connection$/),
+      // How many connections carried it depends on timing (blobs and manifests go at once).
+      expect.stringMatching(/^1 image: .* over \d+ connections?$/),
     ]);
     const bad = await cli([...args, 'sometimes', ref()]);
     expect(bad.code).toBe(2);

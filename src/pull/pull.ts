@@ -106,6 +106,7 @@ export async function pullImages(
     progress: { bytes: 0, total: 0 },
     started: Date.now(),
     hasher,
+    entries: await cachedEntries(layout),
   };
   try {
     const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
@@ -124,6 +125,8 @@ interface RunState extends PullOptions {
   progress: { bytes: number; total: number };
   started: number;
   hasher: Hasher;
+  /** index.json's entries when the run began: what is cached, and what a tag pointed at before. */
+  entries: ReadonlyMap<string, Descriptor>;
 }
 
 interface RunContext extends RunState {
@@ -187,7 +190,7 @@ async function planImage(
       }
       resolved = now.resolved;
     }
-    const previous = await entryDigest(layout, ref);
+    const previous = ctx.entries.get(ref.name)?.digest;
     if (previous !== undefined) plan.previous = previous;
     const { descriptor: root, bytes } =
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
@@ -344,11 +347,14 @@ function failed(result: PullResult, err: unknown, logger: Logger | undefined): v
 class NotCachedError extends GuardError {}
 
 /** The digest of the index.json entry of that name, if any. */
-async function entryDigest(layout: Layout, ref: Reference): Promise<Digest | undefined> {
+/** index.json's entries by name (the first of a name), read once per run. */
+async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
   const read = await layout.readIndex();
-  return read.state === 'ok'
-    ? read.doc.entries.find((e) => e.name === ref.name)?.descriptor?.digest
-    : undefined;
+  const entries = new Map<string, Descriptor>();
+  if (read.state === 'ok')
+    for (const e of read.doc.entries)
+      if (e.name !== undefined && e.descriptor && !entries.has(e.name)) entries.set(e.name, e.descriptor);
+  return entries;
 }
 
 /**
@@ -361,11 +367,8 @@ async function completeInCache(
   ctx: RunContext,
   result: PullResult,
 ): Promise<boolean> {
-  const read = await layout.readIndex();
-  const entry =
-    read.state === 'ok' ? read.doc.entries.find((e) => e.name === ref.name && e.descriptor) : undefined;
-  if (!entry?.descriptor) return false;
-  const root = entry.descriptor;
+  const root = ctx.entries.get(ref.name);
+  if (!root) return false;
   try {
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];

@@ -1,8 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { printable } from '../format.js';
 import { BLOBS_DIR, LOCK_FILE, LOCKS_DIR, PARTIAL_SUFFIX } from '../layout/layout.js';
+import { lockHolder } from '../layout/lock.js';
 
 /**
  * Ctrl-C (and SIGTERM, as CI cancels a job): one line saying what is left for the next run,
@@ -51,12 +51,12 @@ function partialDownloads(cache: string): number {
 }
 
 /**
- * Deletes the lock files (`pid\nhost\n…`, see layout/lock.ts) that `pid` on this host holds in
- * `cache`: the cache lock, per-blob download locks and the running-pull marker. Synchronous,
- * so nothing else runs between the release and the exit.
+ * Deletes the lock files that `pid` on this host holds in `cache` (those that begin with its
+ * lockHolder): the cache lock, per-blob download locks and the running-pull marker.
+ * Synchronous, so nothing else runs between the release and the exit.
  */
 export function releaseLocksOf(pid: number, cache: string): void {
-  const mine = `${pid}\n${hostname()}\n`;
+  const mine = lockHolder(pid);
   const locksDir = path.join(cache, LOCKS_DIR);
   const files = [path.join(cache, LOCK_FILE), ...listSync(locksDir).map((name) => path.join(locksDir, name))];
   for (const file of files) {

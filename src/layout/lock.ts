@@ -40,9 +40,14 @@ export function isStale(content: string): boolean {
   return host === hostname() && !isAlive(n);
 }
 
+/** How every lock file that process `pid` on this host holds begins: pid, host. */
+export function lockHolder(pid: number): string {
+  return `${pid}\n${hostname()}\n`;
+}
+
 /** The content of a lock file of ours: pid, host, time. */
 export function lockContent(): string {
-  return `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n`;
+  return `${lockHolder(process.pid)}${new Date().toISOString()}\n`;
 }
 
 /**

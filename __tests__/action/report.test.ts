@@ -9,8 +9,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cachePath, getSettings } from '../../src/action/inputs.js';
 import { actionLogger } from '../../src/action/logger.js';
-import { annotate, pullFailure, writeSummary, type RunReport } from '../../src/action/report.js';
+import { annotate, writeSummary, type RunReport } from '../../src/action/report.js';
 import type { PullResult } from '../../src/pull/pull.js';
+import { pullFailure } from '../../src/pull/result.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { ImageRequest } from '../imagelist/imagelist.js';
 import { shortDigest } from '../oci/digest.js';
 import type { PullResult } from '../pull/pull.js';
+import { isPulled, pullFailure } from '../pull/result.js';
 import type { RateLimit } from '../registry/index.js';
 import { isDamage, type Finding, type Report } from '../verify/findings.js';
 import { describeFinding } from '../verify/index.js';
-import { formatBytes, formatDuration, formatPullsLeft, formatRate, naming } from '../format.js';
+import { formatBytes, formatDuration, formatPullsLeft, formatRate } from '../format.js';
 import { bytesPerSecond, describeSpeed } from '../pull/speed.js';
 import { Outputs } from './constants.js';
 
@@ -22,9 +23,6 @@ export interface RunReport {
   pulls: PullResult[];
   rateLimit?: RateLimit;
 }
-
-/** Fetched from a registry in this run: new, or a tag that moved. */
-const isPulled = (p: PullResult): boolean => p.status === 'pulled' || p.status === 'updated';
 
 /** "blob sha256:ab12… of docker.io/linuxkit/kernel:5.10.76 truncated: 1104 of 5678 bytes — removed, re-pulling" */
 export function describeForAnnotation(f: Finding, pulled: Set<string>): string {
@@ -52,11 +50,6 @@ export function annotate(run: RunReport, images: ImageRequest[]): void {
       : { title: 'image not cached' };
     core.error(pullFailure(p), props);
   }
-}
-
-/** "REF: why", naming the image once: most errors from the registry client already name it. */
-export function pullFailure(p: PullResult): string {
-  return naming(p.reference, p.error ?? 'failed', [p.reference, p.name]);
 }
 
 export async function writeOutputs(run: RunReport, verified: boolean): Promise<string> {

@@ -5,6 +5,7 @@ import { ImageListError } from '../imagelist/imagelist.js';
 import { Layout } from '../layout/layout.js';
 import { formatPlatform } from '../oci/platform.js';
 import { pullImages } from '../pull/pull.js';
+import { pullFailure } from '../pull/result.js';
 import { createRegistryClient } from '../registry/index.js';
 import { checkLayoutDetailed, layoutFingerprint, StatSnapshot, type CheckResult } from '../verify/index.js';
 import { isProblem, PROBLEM_KINDS } from '../verify/findings.js';
@@ -14,7 +15,7 @@ import { getSettings, type Settings } from './inputs.js';
 import { cacheKeys, damagedFingerprint } from './keys.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
-import { annotate, pullFailure, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { ActionState, statSnapshotFile, type StateStore } from './state.js';
 
 /**

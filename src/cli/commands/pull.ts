@@ -4,6 +4,7 @@ import { hostPlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
 import { pullImages, type PullResult } from '../../pull/pull.js';
 import { REFRESH_MODES } from '../../pull/refresh.js';
+import { isPulled, pullFailure } from '../../pull/result.js';
 import type { PlatformSelection } from '../../pull/plan.js';
 import { parseMirrors, parseRegistryAuth } from '../../registry/credentials-input.js';
 import { createRegistryClient } from '../../registry/index.js';
@@ -15,7 +16,6 @@ import {
   formatDuration,
   formatPullsLeft,
   formatRate,
-  naming,
   printable,
   printableJson,
 } from '../../format.js';
@@ -108,14 +108,12 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   if (settings.json) ctx.out(printableJson({ results, rateLimit: client.rateLimit ?? null }));
   else {
     for (const r of results) ctx.out(printable(describeResult(r)));
-    if (results.some((r) => r.status === 'pulled' || r.status === 'updated'))
+    if (results.some(isPulled))
       ctx.out(`${results.length} image${results.length === 1 ? '' : 's'}: ${describeSpeed(results)}`);
   }
   for (const r of results)
     if (r.status === 'failed' && !settings.json)
-      ctx.stderr.write(
-        `oci-cache-guard pull: ${printable(naming(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`,
-      );
+      ctx.stderr.write(`oci-cache-guard pull: ${printable(pullFailure(r))}\n`);
   if (client.rateLimit && !settings.json) ctx.out(formatPullsLeft(client.rateLimit));
   return results.every((r) => r.status !== 'failed') ? 0 : 1;
 }

@@ -188,6 +188,16 @@ describe('installLinuxkit', () => {
     expect(summary).toContain(`not pinned: add <code>linuxkit-sha256: ${BINARY_SHA256}</code>`);
   });
 
+  it('escapes the download URL in the job summary, which is raw HTML', async () => {
+    // `&` and `'` stay as they are in a URL's path (`<` and `>` are percent-encoded).
+    await installLinuxkit(settings({ downloadUrl: `${base}/a&b'<script>` }));
+    const summary = await readFile(files.summary, 'utf8');
+    expect(summary).toContain(
+      `downloaded from ${base}/a&#38;b&#39;%3Cscript%3E/v${VERSION}/linuxkit-linux-amd64</li>`,
+    );
+    expect(summary).not.toMatch(/<script|a&b/);
+  });
+
   it('downloads again when the tool cache holds a binary that is not the pinned one', async () => {
     const first = await installLinuxkit(settings());
     await writeFile(first.file, '#!/bin/sh\necho tampered\n');

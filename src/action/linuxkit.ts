@@ -8,6 +8,7 @@ import { redactUrl } from '../registry/errors.js';
 import { isLoopbackHost } from '../registry/policy.js';
 import { hashFileInline } from '../hash/hash-pool.js';
 import { Inputs, Outputs } from './constants.js';
+import { html } from './report.js';
 
 /** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */
 export const LINUXKIT_RELEASES = 'https://github.com/linuxkit/linuxkit/releases/download';
@@ -242,6 +243,7 @@ async function download(settings: LinuxkitSettings, asset: LinuxkitAsset): Promi
   }
 }
 
+/** The job summary's linuxkit block: raw HTML, so the version and URL from the inputs are escaped. */
 async function summarise(install: LinuxkitInstall): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const where =
@@ -253,7 +255,7 @@ async function summarise(install: LinuxkitInstall): Promise<void> {
     await core.summary
       .addHeading('linuxkit', 3)
       .addList([
-        `linuxkit ${install.version} (${install.asset.os}/${install.asset.arch}), ${where}`,
+        html(`linuxkit ${install.version} (${install.asset.os}/${install.asset.arch}), ${where}`),
         `sha256 <code>${install.sha256}</code>: ${pin}`,
       ])
       .write();

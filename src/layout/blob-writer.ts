@@ -7,10 +7,9 @@ import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { syncDir } from './atomic.js';
 import { cannotWrite, type Layout } from './layout.js';
+import { writevAll } from './writev-all.js';
 
 const PREFIX_READ_BYTES = 4 * 1024 * 1024;
-/** Buffers per writev() call: Linux's IOV_MAX. */
-const MAX_IOV = 1024;
 
 /**
  * Writes one blob so that no wrong byte ever appears under its final name: bytes go to
@@ -107,20 +106,8 @@ export class BlobWriter {
       );
     }
     for (const c of chunks) this.hash.update(c);
-    let pending = chunks.filter((c) => c.length > 0);
-    while (pending.length > 0) {
-      const batch = pending.slice(0, MAX_IOV);
-      const { bytesWritten } = await this.fh.writev(batch as Uint8Array[], this.position);
-      this.position += bytesWritten;
-      // A short write (rare: a full disk, a signal) leaves the rest of the batch to go again.
-      let skip = bytesWritten;
-      let i = 0;
-      while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
-      pending = pending.slice(i);
-      if (skip > 0) pending[0] = pending[0]!.subarray(skip);
-      if (bytesWritten === 0 && pending.length > 0)
-        throw new Error(`writev wrote nothing to ${this.partial}`);
-    }
+    await writevAll(this.fh, chunks, this.position, this.partial);
+    this.position += length;
   }
 
   /** Checks size and digest, then fsyncs and renames into place. On mismatch the partial is deleted. */

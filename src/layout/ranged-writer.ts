@@ -8,9 +8,8 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { syncDir } from './atomic.js';
 import { addInterval, coveredBytes, coveredFrom, gaps, parseIntervals, type Intervals } from './intervals.js';
 import type { Layout } from './layout.js';
+import { writevAll } from './writev-all.js';
 
-/** Buffers per writev() call: Linux's IOV_MAX. */
-const MAX_IOV = 1024;
 /** Read size when hashing bytes back from disk. */
 const READ_BYTES = 1024 * 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -105,18 +104,7 @@ export class RangedWriter {
         `blob ${shortDigest(this.descriptor.digest)}: bytes ${position}-${position + length} lie outside its ${this.descriptor.size} bytes`,
       );
     }
-    let pending = chunks.filter((c) => c.length > 0);
-    let at = position;
-    while (pending.length > 0) {
-      const { bytesWritten } = await this.#fh.writev(pending.slice(0, MAX_IOV) as Uint8Array[], at);
-      if (bytesWritten === 0) throw new Error(`writev wrote nothing to ${this.#partial}`);
-      at += bytesWritten;
-      let skip = bytesWritten;
-      let i = 0;
-      while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
-      pending = pending.slice(i);
-      if (skip > 0) pending[0] = pending[0]!.subarray(skip);
-    }
+    await writevAll(this.#fh, chunks, position, this.#partial);
     if (!this.#catchingUp && position === this.#hashed) {
       for (const c of chunks) this.#hash.update(c);
       this.#hashed += length;

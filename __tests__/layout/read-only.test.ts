@@ -33,9 +33,9 @@ const skip =
     ? 'running as root without setpriv(1): cannot drop to a user that permissions bind'
     : '';
 
-/** The CLI as a user the permissions apply to. */
-function cliAsUser(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const node = [process.execPath, '--import', 'tsx', 'src/cli/index.ts', ...argv];
+/** Node (with tsx, in the repository) as a user the permissions apply to. */
+function nodeAsUser(nodeArgs: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const node = [process.execPath, '--import', 'tsx', ...nodeArgs];
   const [cmd, ...args] = isRoot
     ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...node]
     : node;
@@ -49,6 +49,9 @@ function cliAsUser(argv: string[]): Promise<{ code: number; stdout: string; stde
     );
   });
 }
+
+/** The CLI as a user the permissions apply to. */
+const cliAsUser = (argv: string[]) => nodeAsUser(['src/cli/index.ts', ...argv]);
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -164,5 +167,34 @@ describe.skipIf(skip !== '')(`a read-only cache${skip ? ` (skipped: ${skip})` : 
       `oci-cache-guard ${argv[0]}: cannot write to ${dir}: permission denied; make it writable for this user, or use another cache directory\n`,
     );
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  // The download writers create their files in blobs/sha256 themselves, not through Layout's writes.
+  it.each([
+    ['BlobWriter', 'blob-writer'],
+    ['RangedWriter', 'ranged-writer'],
+  ] as const)('%s.open of a missing blob: one line naming blobs/sha256', async (writer, module) => {
+    const before = await snapshot(clean);
+    const descriptor = {
+      mediaType: 'application/octet-stream',
+      digest: `sha256:${sha256('absent')}`,
+      size: 9,
+    };
+    const r = await nodeAsUser([
+      '--input-type=module',
+      '-e',
+      `import { Layout } from './src/layout/layout.js';
+       import { ${writer} } from './src/layout/${module}.js';
+       const layout = Layout.at(${JSON.stringify(clean)});
+       await ${writer}.open(layout, ${JSON.stringify(descriptor)}, { resume: true }).then(
+         () => console.log('opened'),
+         (err) => console.log(\`\${err.name}: \${err.message}\`),
+       );`,
+    ]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      `CannotWriteError: cannot write to ${path.join(clean, 'blobs', 'sha256')}: permission denied; make it writable for this user, or use another cache directory\n`,
+    );
+    expect(await snapshot(clean)).toEqual(before);
   });
 });

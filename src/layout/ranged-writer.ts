@@ -7,7 +7,7 @@ import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { syncDir } from './atomic.js';
 import { addInterval, coveredBytes, coveredFrom, gaps, parseIntervals, type Intervals } from './intervals.js';
-import type { Layout } from './layout.js';
+import { cannotWrite, type Layout } from './layout.js';
 import { writevAll } from './writev-all.js';
 
 /** Read size when hashing bytes back from disk. */
@@ -75,11 +75,15 @@ export class RangedWriter {
   static async open(layout: Layout, descriptor: Descriptor): Promise<RangedWriter> {
     const landed = await resumable(layout, descriptor);
     // The record exists before any byte lands out of order: a partial with holes always has one.
-    const record = await RangeRecord.create(layout.rangesPath(descriptor.digest), descriptor.size, landed);
+    // A write the permissions refuse is one line (cannotWrite), as everywhere in the layout.
+    const recordPath = layout.rangesPath(descriptor.digest);
+    const record = await RangeRecord.create(recordPath, descriptor.size, landed).catch((err: unknown) => {
+      throw cannotWrite(err);
+    });
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
     const fh = await open(layout.partialPath(descriptor.digest), flags, 0o644).catch(async (err: unknown) => {
       await record.close();
-      throw err;
+      throw cannotWrite(err);
     });
     if (landed.length === 0) await fh.truncate(0);
     return new RangedWriter(layout, descriptor, fh, record, landed);

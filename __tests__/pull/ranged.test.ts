@@ -286,6 +286,27 @@ describe('a big blob in ranges', () => {
     await expectNothingWrong(cache);
   });
 
+  it('a range cut every time: one line naming the blob, what went wrong and how much is kept (as a whole-blob download says it)', async () => {
+    const proxy = await proxyWith((req) => {
+      const r = rangeOf(req.headers.range as string | undefined);
+      return r && rangeIndex(r[0]) === 3 ? { cutAfterBytes: 100_000 } : undefined;
+    });
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { client: { retry: { maxAttempts: 1 } } });
+    expect(r.status).toBe('failed');
+    const record = JSON.parse(await readFile(`${blobPath(cache)}.download.ranges`, 'utf8')) as {
+      done: [number, number][];
+    };
+    const kept = record.done.reduce((n, [a, b]) => n + (b - a), 0);
+    expect(kept).toBeGreaterThan(0);
+    expect(r.error).toMatch(
+      new RegExp(
+        `^blob ${proxy.host}/test/img@${big.digest}: connection lost \\(.+\\); ${kept} of ${big.size} bytes kept for the next pull$`,
+      ),
+    );
+    await expectNothingWrong(cache);
+  });
+
   it('a byte flipped inside one range never lands under the final name; the blob, that range too, is fetched again', async () => {
     const proxy = await proxyWith(onRange(4, { flipByteAt: 1234 }));
     const cache = freshCache();

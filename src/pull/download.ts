@@ -6,7 +6,7 @@ import type { Layout } from '../layout/layout.js';
 import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
-import { RegistryError } from '../registry/errors.js';
+import { networkMessage, RegistryError } from '../registry/errors.js';
 import { hashFileInline } from '../hash/hash-pool.js';
 
 /** Blobs known good in this run: verified by the verifier or written by us. Never hashed twice. */
@@ -88,7 +88,7 @@ export async function ensureBlob(
         }
         // Keep the partial for the next run: its bytes are checked by the final digest.
         await writer.close();
-        throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
+        throw transferFailure(err, repo, descriptor, writer.written, options.signal);
       }
     }
   });
@@ -154,26 +154,26 @@ async function copyBody(body: Readable, writer: BlobWriter, onBytes: (n: number)
   if (readError !== undefined) throw readError;
 }
 
-/** A network failure in the middle of a body, as one line naming the blob and how far it got. */
-function describeTransferError(
+/** `blob registry/repository@digest`: how download messages name a blob. */
+export function blobSubject(repo: RepositoryRef, descriptor: Descriptor): string {
+  return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
+}
+
+/**
+ * A blob transfer that broke, as one line: the blob, what went wrong, and how many of its
+ * bytes are kept for the next pull to resume. Whole-blob and ranged downloads both say it so.
+ * A GuardError (already one line) and anything after an abort are returned as they are.
+ */
+export function transferFailure(
   err: unknown,
   repo: RepositoryRef,
   descriptor: Descriptor,
-  written: number,
+  kept: number,
   signal: AbortSignal | undefined,
 ): unknown {
-  if (err instanceof GuardError || signal?.aborted) return err;
-  const e = err as Error & { code?: string };
-  const why =
-    e.code === 'UND_ERR_BODY_TIMEOUT'
-      ? 'the registry stopped sending (body timeout)'
-      : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
-        ? `connection lost (${e.message})`
-        : (e.message ?? String(err));
-  return new RegistryError(
-    `blob ${repo.registry}/${repo.repository}@${descriptor.digest}: ${why} after ${written} of ${descriptor.size} bytes; the next pull resumes from there`,
-    { temporary: true, cause: err },
-  );
+  if (signal?.aborted || err instanceof GuardError) return err;
+  const message = `${blobSubject(repo, descriptor)}: ${networkMessage(err)}; ${kept} of ${descriptor.size} bytes kept for the next pull`;
+  return new RegistryError(message, { temporary: true, cause: err });
 }
 
 /**

@@ -14,7 +14,14 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import type { ConnectionBudget } from './budget.js';
-import { underBlobLock, WRITE_BATCH_BYTES, type DownloadResult, type ValidSet } from './download.js';
+import {
+  blobSubject,
+  transferFailure,
+  underBlobLock,
+  WRITE_BATCH_BYTES,
+  type DownloadResult,
+  type ValidSet,
+} from './download.js';
 
 const MiB = 1024 * 1024;
 
@@ -114,13 +121,13 @@ export async function ensureBigBlob(
           await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
         } catch (err) {
           await writer.close();
-          throw describeFailure(err, repo, writer, ctx.signal);
+          throw transferFailure(err, repo, descriptor, writer.landed, ctx.signal);
         }
         try {
           await writer.commit();
         } catch (err) {
           if (err instanceof DigestMismatchError && attempt === 0) {
-            ctx.logger?.info(`${subjectOf(repo, descriptor)}: ${err.message}; fetching it again`);
+            ctx.logger?.info(`${blobSubject(repo, descriptor)}: ${err.message}; fetching it again`);
             continue;
           }
           throw err;
@@ -132,10 +139,6 @@ export async function ensureBigBlob(
     ctx.onQueued,
   );
   return fetching.finally(() => ctx.onQueued?.());
-}
-
-function subjectOf(repo: RepositoryRef, descriptor: Descriptor): string {
-  return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
 }
 
 /** A range answered with other bytes than asked for: worth asking again. */
@@ -161,7 +164,7 @@ class RangedDownload {
     this.#signal = ctx.signal ? AbortSignal.any([ctx.signal, this.#abort.signal]) : this.#abort.signal;
     // Every range in flight listens to it.
     setMaxListeners(ctx.budget.perHost + 8, this.#signal);
-    this.#subject = subjectOf(repo, descriptor);
+    this.#subject = blobSubject(repo, descriptor);
     this.#rangesConfirmed = new Promise((resolve) => (this.#confirmRanges = () => resolve(true)));
   }
 
@@ -311,24 +314,4 @@ function retryable(err: unknown): boolean {
   if (err instanceof RegistryError) return err.temporary;
   if (err instanceof GuardError) return err instanceof DigestMismatchError;
   return true;
-}
-
-/** One line naming the blob, what went wrong, and what was kept for the next run. */
-function describeFailure(
-  err: unknown,
-  repo: RepositoryRef,
-  writer: RangedWriter,
-  signal: AbortSignal | undefined,
-): unknown {
-  if (signal?.aborted || err instanceof GuardError) return err;
-  const subject = subjectOf(repo, writer.descriptor);
-  const kept = `${writer.landed} of ${writer.descriptor.size} bytes kept for the next pull`;
-  const e = err as Error & { code?: string };
-  const why =
-    e.code === 'UND_ERR_BODY_TIMEOUT'
-      ? 'the registry stopped sending (body timeout)'
-      : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
-        ? `connection lost (${e.message})`
-        : (e.message ?? String(err));
-  return new RegistryError(`${subject}: ${why}; ${kept}`, { temporary: true, cause: err });
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GuardError } from '../errors.js';
+import type { Timeouts } from './options.js';
 
 /** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
 export const OCI_ERROR_CODES = [
@@ -75,6 +76,31 @@ export class RegistryError extends GuardError {
     this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
     this.url = details.url;
     this.body = details.body;
+  }
+}
+
+/**
+ * A network failure in a few words: what timed out (and after how long, when `timeouts` are
+ * given), a lost connection, else the error's first line with its code.
+ */
+export function networkMessage(err: unknown, timeouts?: Timeouts): string {
+  const e = err as Error & { code?: string };
+  switch (e.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `connect timeout${timeouts ? ` after ${timeouts.connectMs / 1000}s` : ''}`;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return `no response${timeouts ? ` within ${timeouts.headersMs / 1000}s` : ''}`;
+    case 'UND_ERR_BODY_TIMEOUT':
+      return `the registry stopped sending${timeouts ? ` for ${timeouts.bodyIdleMs / 1000}s` : ''} (body timeout)`;
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+      return `connection lost (${e.message})`;
+    default: {
+      const cause = e.cause as (Error & { code?: string }) | undefined;
+      const code = e.code ?? cause?.code;
+      const msg = (cause?.message ?? e.message ?? String(err)).split('\n')[0];
+      return code && !msg?.includes(code) ? `${code} ${msg}` : msg || 'network error';
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import {
   discard,
   errorFromResponse,
   MAX_ERROR_BODY_BYTES,
+  networkMessage,
   readCapped,
   redactUrl,
   RegistryError,
@@ -80,23 +81,6 @@ export function rateLimitFrom(
 /** A response whose body we already read (so that we could decide), handed on with that body. */
 function replayed(res: RawResponse, text: string): RawResponse {
   return { ...res, body: Readable.from([Buffer.from(text)]) };
-}
-
-function networkMessage(err: Error & { code?: string }, timeouts: RegistryClientOptions['timeouts']): string {
-  switch (err.code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return `connect timeout after ${timeouts.connectMs / 1000}s`;
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return `no response within ${timeouts.headersMs / 1000}s`;
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `body stalled for ${timeouts.bodyIdleMs / 1000}s`;
-    default: {
-      const cause = err.cause as (Error & { code?: string }) | undefined;
-      const code = err.code ?? cause?.code;
-      const msg = (cause?.message ?? err.message).split('\n')[0];
-      return code && !msg?.includes(code) ? `${code} ${msg}` : (msg ?? 'network error');
-    }
-  }
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -226,9 +210,8 @@ export class Transport {
         );
       }
       if (err instanceof TransportPolicyError) throw err;
-      const e = err as Error & { code?: string };
       throw new RegistryError(
-        `cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(e, this.#opts.timeouts))}`,
+        `cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`,
         { temporary: true, url: redactUrl(init.url), cause: err },
       );
     }

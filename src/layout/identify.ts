@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GuardError, UsageError } from '../errors.js';
@@ -52,7 +53,8 @@ export async function identifyDirectory(dir: string): Promise<CacheDirectory> {
   if (layoutFile === undefined) return { state: 'layout' };
   const shape = await linuxkitShapeProblem(dir, names);
   if (shape === undefined) return { state: 'layout' };
-  return { state: 'foreign', reason: `${layoutFile}; ${shape}` };
+  const why = layoutFile.missing ? `no ${LAYOUT_FILE} file` : `${LAYOUT_FILE} ${layoutFile.detail}`;
+  return { state: 'foreign', reason: `${why}; ${shape}` };
 }
 
 /**
@@ -91,20 +93,40 @@ async function isBeingCreated(dir: string, names: string[]): Promise<boolean> {
   return true;
 }
 
-/** Why `oci-layout` does not make `dir` a layout, or undefined when it does. */
-async function layoutFileProblem(dir: string): Promise<string | undefined> {
+/**
+ * What is wrong with the `oci-layout` of `dir`, worded to follow the file's name ("oci-layout
+ * is a symbolic link"); `missing` when there is none.
+ */
+export interface LayoutFileProblem {
+  missing: boolean;
+  detail: string;
+}
+
+/** Longer than any oci-layout anyone writes: not read past. */
+const MAX_LAYOUT_FILE_BYTES = 4096;
+
+/**
+ * Why the `oci-layout` of `dir` is not valid, or undefined when it is: a regular file (never
+ * a symbolic link) of at most 4 KiB holding a JSON object with a string `imageLayoutVersion`.
+ */
+export async function layoutFileProblem(dir: string): Promise<LayoutFileProblem | undefined> {
   const file = path.join(dir, LAYOUT_FILE);
+  const invalid = (detail: string) => ({ missing: false, detail });
   const s = await lstat(file).catch(() => undefined);
-  if (!s) return 'no oci-layout file';
-  if (!s.isFile()) return `oci-layout is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a file'}`;
-  if (s.size > 4096) return 'oci-layout is not an OCI layout file';
+  if (!s) return { missing: true, detail: 'missing' };
+  if (!s.isFile()) return invalid(s.isSymbolicLink() ? 'is a symbolic link' : 'is not a file');
+  if (s.size > MAX_LAYOUT_FILE_BYTES) return invalid('is not an OCI layout file');
   try {
-    const v = JSON.parse(await readFile(file, 'utf8')) as { imageLayoutVersion?: unknown } | null;
+    // No-follow and non-blocking: a symbolic link or FIFO put in its place since the lstat is refused.
+    const flag = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    const v = JSON.parse(await readFile(file, { encoding: 'utf8', flag })) as {
+      imageLayoutVersion?: unknown;
+    } | null;
     if (typeof v?.imageLayoutVersion === 'string') return undefined;
   } catch {
     // not JSON: said below
   }
-  return 'oci-layout has no imageLayoutVersion';
+  return invalid('has no imageLayoutVersion');
 }
 
 /** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */

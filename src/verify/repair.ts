@@ -27,7 +27,7 @@ export async function repairLayout(
     const findings = report.findings.map((f) => ({ ...f }));
     const done: Finding[] = [];
 
-    if (verification.layoutFile !== 'ok') {
+    if (verification.layoutFile) {
       await writeFileAtomic(layout.layoutFilePath, OCI_LAYOUT_CONTENT);
       for (const f of findings) if (f.path === 'oci-layout') f.action = 'recreated';
     }

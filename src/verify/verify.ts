@@ -1,3 +1,4 @@
+import { layoutFileProblem, type LayoutFileProblem } from '../layout/identify.js';
 import type { Layout, IndexRead } from '../layout/layout.js';
 import { INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
 import type { Logger } from '../log.js';
@@ -33,7 +34,8 @@ export interface Verification {
   index: IndexRead;
   /** index.json entries linuxkit must not use (by position in the file as read), and why. */
   badEntries: Map<number, string>;
-  layoutFile: 'ok' | 'missing' | 'invalid';
+  /** What is wrong with oci-layout; undefined when it is valid. */
+  layoutFile: LayoutFileProblem | undefined;
   /** What the graph walk did (tests hold it to the distinct blobs). */
   work: WalkWork;
 }
@@ -58,15 +60,9 @@ export async function verifyLayout(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const findings: Finding[] = [];
-  const layoutFile = await checkLayoutFile(layout);
-  if (layoutFile !== 'ok') {
-    findings.push({
-      kind: 'index',
-      path: LAYOUT_FILE,
-      detail: layoutFile === 'missing' ? 'missing' : 'not {"imageLayoutVersion": "1.0.0"}',
-      action: 'kept',
-    });
-  }
+  const layoutFile = await layoutFileProblem(layout.root);
+  if (layoutFile)
+    findings.push({ kind: 'index', path: LAYOUT_FILE, detail: layoutFile.detail, action: 'kept' });
   const index = await layout.readIndex();
   if (index.state === 'missing')
     findings.push({ kind: 'index', path: INDEX_FILE, detail: 'missing', action: 'kept' });
@@ -184,17 +180,6 @@ export async function verifyLayout(
   };
   options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
   return { report, scan, index, badEntries, layoutFile, work: walker.work };
-}
-
-async function checkLayoutFile(layout: Layout): Promise<'ok' | 'missing' | 'invalid'> {
-  try {
-    const v = JSON.parse(await layout.readSmallFile(layout.layoutFilePath)) as {
-      imageLayoutVersion?: unknown;
-    };
-    return typeof v.imageLayoutVersion === 'string' ? 'ok' : 'invalid';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'invalid';
-  }
 }
 
 /** "blobs/sha256/ab12cd34ef56… truncated: 1104 of 5678 bytes — removed" */

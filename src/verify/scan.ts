@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../layout/layout.js';
@@ -35,6 +36,11 @@ export interface BlobStat {
   ctimeNs: bigint;
   /** Wall-clock time (ms) just before the lstat: a change after it has a later ctime. */
   takenAtMs: number;
+}
+
+/** The BlobStat of an lstat taken at `takenAtMs`. */
+export function blobStat(s: BigIntStats, takenAtMs: number): BlobStat {
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, takenAtMs };
 }
 
 export interface OtherFile {
@@ -130,11 +136,7 @@ async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanR
     if (isValidHex(algorithm, name)) {
       const digest = makeDigest(algorithm, name);
       if (notFile) stray(notFile, digest);
-      else {
-        const { dev, ino, mtimeNs, ctimeNs } = s;
-        const stat = { dev, ino, size: s.size, mtimeNs, ctimeNs, takenAtMs };
-        result.blobs.set(digest, { digest, path: p, size, stat });
-      }
+      else result.blobs.set(digest, { digest, path: p, size, stat: blobStat(s, takenAtMs) });
       continue;
     }
     const hex = partialHex(name);

@@ -19,7 +19,7 @@ import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, makeDigest, type Digest } from '../oci/digest.js';
 import { HashPool, type HashPoolOptions, type HashResult } from '../hash/hash-pool.js';
-import type { BlobStat, Hasher, ScanResult } from './scan.js';
+import { blobStat, type BlobStat, type Hasher, type ScanResult } from './scan.js';
 
 const VERSION = 1;
 /** More than one tick of the coarsest kernel clock that stamps files (HZ=100: 10 ms). */
@@ -35,8 +35,7 @@ const settled = (s: BlobStat): boolean => s.ctimeNs < BigInt(s.takenAtMs - RACY_
 async function statNow(file: string): Promise<BlobStat | undefined> {
   const takenAtMs = Date.now();
   const s = await lstat(file, { bigint: true }).catch(() => undefined);
-  if (!s?.isFile()) return undefined;
-  return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, takenAtMs };
+  return s?.isFile() ? blobStat(s, takenAtMs) : undefined;
 }
 
 export class StatSnapshot {

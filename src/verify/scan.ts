@@ -12,7 +12,7 @@ import {
   type Algorithm,
   type Digest,
 } from '../oci/digest.js';
-import type { BatchProgress, HashPool, HashResult } from '../hash/hash-pool.js';
+import type { BatchProgress, HashFilesOptions, HashItem, HashResult } from '../hash/hash-pool.js';
 
 /** What we know of one digest-named regular file in blobs/. */
 export interface BlobFile {
@@ -65,8 +65,15 @@ export interface ScanOptions {
   onProgress?: (progress: BatchProgress) => void;
 }
 
+/** A blob to hash, with the stat the scan took of it (a trusting hasher compares it: snapshot.ts). */
+export interface BlobHashItem extends HashItem {
+  stat?: BlobStat;
+}
+
 /** The part of the worker pool the verifier uses. */
-export type Hasher = Pick<HashPool, 'hashFiles'>;
+export interface Hasher {
+  hashFiles(items: readonly BlobHashItem[], options?: HashFilesOptions): Promise<HashResult[]>;
+}
 
 function kindOf(s: {
   isSymbolicLink(): boolean;
@@ -171,7 +178,7 @@ function strayNameDetail(algorithm: Algorithm, name: string): string {
 async function hashAll(result: ScanResult, options: ScanOptions): Promise<void> {
   const files = [...result.blobs.values()];
   const outcomes = await options.hasher.hashFiles(
-    files.map((f) => ({ path: f.path, algorithm: digestAlgorithm(f.digest), size: f.size })),
+    files.map((f) => ({ path: f.path, algorithm: digestAlgorithm(f.digest), size: f.size, stat: f.stat })),
     options.onProgress ? { onProgress: options.onProgress } : {},
   );
   outcomes.forEach((outcome, i) => applyHash(result, files[i]!, outcome));

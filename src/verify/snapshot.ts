@@ -145,9 +145,10 @@ export interface HashCounts {
 }
 
 /**
- * A hasher that answers for blobs the snapshot vouches for (same stat as when they were hashed
- * valid) without reading them, and hands the others to `inner`. Without a snapshot it only
- * counts. `counts` is updated as it goes.
+ * A hasher that answers for blobs the snapshot vouches for (the stat the scan took of them is
+ * the one they had when hashed valid) without reading them, and hands the others (an item
+ * without a stat too) to `inner`. Without a snapshot it only counts. `counts` is updated as it
+ * goes.
  */
 export function trustingHasher(
   inner: Hasher,
@@ -160,30 +161,27 @@ export function trustingHasher(
     async hashFiles(items, options = {}) {
       const results = new Array<HashResult | undefined>(items.length);
       if (snapshot) {
-        await Promise.all(
-          items.map(async (item, i) => {
-            const key = layout.relative(item.path);
-            const stat = await statNow(item.path);
-            const why = snapshot.check(key, stat);
-            if (why === undefined && stat) {
-              const hex = path.basename(item.path);
-              const size = Number(stat.size);
-              const result: HashResult = {
-                ok: true,
-                path: item.path,
-                algorithm: item.algorithm,
-                size,
-                hex,
-                digest: makeDigest(item.algorithm, hex),
-              };
-              results[i] = result;
-              options.onResult?.(i, result);
-            } else
-              logger?.debug(
-                `hashing ${key}: ${why === 'new' ? 'not verified by the main step' : 'changed since the main step verified it'}`,
-              );
-          }),
-        );
+        items.forEach((item, i) => {
+          const key = layout.relative(item.path);
+          const why = snapshot.check(key, item.stat);
+          if (why === undefined && item.stat) {
+            const hex = path.basename(item.path);
+            const size = Number(item.stat.size);
+            const result: HashResult = {
+              ok: true,
+              path: item.path,
+              algorithm: item.algorithm,
+              size,
+              hex,
+              digest: makeDigest(item.algorithm, hex),
+            };
+            results[i] = result;
+            options.onResult?.(i, result);
+          } else
+            logger?.debug(
+              `hashing ${key}: ${why === 'new' ? 'not verified by the main step' : 'changed since the main step verified it'}`,
+            );
+        });
       }
       const todo = items.flatMap((item, i) => (results[i] ? [] : [{ item, i }]));
       counts.trusted += items.length - todo.length;

@@ -366,7 +366,7 @@ export class GraphWalker {
   private async hashOnce(blob: BlobFile): Promise<void> {
     if (blob.hashOk !== undefined) return;
     const [outcome] = await this.hasher.hashFiles([
-      { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size },
+      { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size, stat: blob.stat },
     ]);
     if (outcome?.ok) {
       blob.hashOk = outcome.hex === digestHex(blob.digest);

@@ -7,6 +7,7 @@ import { appendFile, cp, lstat, mkdir, readFile, rm, truncate, writeFile } from 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import { HashPool } from '../../src/hash/hash-pool.js';
 import { Layout } from '../../src/layout/layout.js';
 import type { Logger } from '../../src/log.js';
 import {
@@ -64,12 +65,24 @@ async function keepEntries(dir: string, keep: (name: string) => boolean, add: un
   await writeFile(file, JSON.stringify(doc));
 }
 
+/** As main does: one hash pool for the check and the snapshot after it. */
+async function withPool<T>(use: (hasher: HashPool) => Promise<T>): Promise<T> {
+  const pool = HashPool.create();
+  try {
+    return await use(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
 /** The main step's part: verify (and repair) in full, then record what was proven. */
 async function mainStep(cache: FixtureCache): Promise<{ snapshot: StatSnapshot; file: string }> {
   const layout = Layout.at(cache.dir);
-  const checked = await checkLayoutDetailed(layout, { mode: 'full', platforms: [], repair: true });
-  expect(checked.report.ok).toBe(true);
-  const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid);
+  const snapshot = await withPool(async (hasher) => {
+    const checked = await checkLayoutDetailed(layout, { mode: 'full', platforms: [], repair: true, hasher });
+    expect(checked.report.ok).toBe(true);
+    return StatSnapshot.record(layout, checked.scan, checked.valid, { hasher });
+  });
   const file = path.join(await makeTempDir('snapshot'), 'stat.json');
   await snapshot.write(file);
   const read = await StatSnapshot.read(file, layout);
@@ -171,13 +184,20 @@ describe('post hashes only what changed since main verified it', () => {
   it('a blob rewritten after main hashed it but before the snapshot was taken is hashed by post', async () => {
     const cache = await newCache();
     const layout = Layout.at(cache.dir);
-    const checked = await checkLayoutDetailed(layout, { mode: 'full', platforms: [], repair: false });
     const victim = cache.bigLayer.digest;
     const file = path.join(cache.dir, rel(victim));
-    const bytes = await readFile(file);
-    bytes[100]! ^= 0x01;
-    await writeFile(file, bytes);
-    const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid);
+    const snapshot = await withPool(async (hasher) => {
+      const checked = await checkLayoutDetailed(layout, {
+        mode: 'full',
+        platforms: [],
+        repair: false,
+        hasher,
+      });
+      const bytes = await readFile(file);
+      bytes[100]! ^= 0x01;
+      await writeFile(file, bytes);
+      return StatSnapshot.record(layout, checked.scan, checked.valid, { hasher });
+    });
     const result = await recheckLayout(layout, { snapshot, prune: false });
     expect(result.report.findings.filter((f) => f.kind === 'corrupt').map((f) => f.path)).toEqual([
       rel(victim),

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
+import { HashPool } from '../hash/hash-pool.js';
 import { ImageListError } from '../imagelist/imagelist.js';
 import { Layout } from '../layout/layout.js';
 import { formatPlatform } from '../oci/platform.js';
@@ -78,15 +79,23 @@ async function restoreVerifyPull(
   };
   await layout.init();
   let started = Date.now();
-  const checked = await core.group('verify the cache', () =>
-    checkLayoutDetailed(layout, {
-      mode: settings.verify,
-      platforms: [],
-      repair: settings.onCorrupt === 'repair',
-      logger: actionLogger,
-    }),
-  );
-  await recordSnapshot(layout, checked, state);
+  // One pool hashes for the check and for the stat snapshot after it.
+  const pool = HashPool.create();
+  let checked: CheckResult;
+  try {
+    checked = await core.group('verify the cache', () =>
+      checkLayoutDetailed(layout, {
+        mode: settings.verify,
+        platforms: [],
+        repair: settings.onCorrupt === 'repair',
+        logger: actionLogger,
+        hasher: pool,
+      }),
+    );
+    await recordSnapshot(layout, checked, pool, state);
+  } finally {
+    await pool.close();
+  }
   run.timings.verifyMs = Date.now() - started;
   run.verification = checked.report;
   if (checked.report.findings.some((f) => PROBLEM_KINDS.has(f.kind))) {
@@ -147,11 +156,19 @@ async function restoreVerifyPull(
 }
 
 /** What post trusts instead of hashing again (verify/snapshot.ts). Best effort: post can hash. */
-async function recordSnapshot(layout: Layout, checked: CheckResult, state: StateStore): Promise<void> {
+async function recordSnapshot(
+  layout: Layout,
+  checked: CheckResult,
+  hasher: HashPool,
+  state: StateStore,
+): Promise<void> {
   const file = statSnapshotFile(layout.root);
   try {
     if (!path.relative(layout.root, file).startsWith('..')) throw new Error(`${file} is inside the cache`);
-    const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid, { logger: actionLogger });
+    const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid, {
+      hasher,
+      logger: actionLogger,
+    });
     await snapshot.write(file);
     state.set(State.StatSnapshot, file);
     core.debug(`stat snapshot of ${snapshot.blobCount} verified blobs in ${file}`);

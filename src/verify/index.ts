@@ -6,7 +6,7 @@ import type { Report, VerifyMode } from './findings.js';
 import { HashPool, type BatchProgress, type HashPoolOptions } from '../hash/hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
 import { repairLayout } from './repair.js';
-import type { ScanResult } from './scan.js';
+import type { Hasher, ScanResult } from './scan.js';
 import { verifyLayout } from './verify.js';
 
 export interface CheckOptions {
@@ -17,6 +17,11 @@ export interface CheckOptions {
   onProgress?: (progress: BatchProgress) => void;
   /** Worker pool tuning (the bench sets it); defaults otherwise. */
   hashPool?: Partial<HashPoolOptions>;
+  /**
+   * A pool the caller started and closes, to hash with instead of starting one (`hashPool` is
+   * then not used): main reuses it for its stat snapshot.
+   */
+  hasher?: Hasher;
 }
 
 export interface CheckResult {
@@ -37,12 +42,12 @@ export async function checkLayout(layout: Layout, options: CheckOptions): Promis
 }
 
 export async function checkLayoutDetailed(layout: Layout, options: CheckOptions): Promise<CheckResult> {
-  const pool = HashPool.create(options.hashPool);
+  const pool = options.hasher ? undefined : HashPool.create(options.hashPool);
   try {
     const verifyOptions = {
       mode: options.mode,
       platforms: options.platforms,
-      hasher: pool,
+      hasher: options.hasher ?? pool!,
       ...(options.logger ? { logger: options.logger } : {}),
     };
     const scanHooks = options.onProgress ? { onProgress: options.onProgress } : {};
@@ -60,7 +65,7 @@ export async function checkLayoutDetailed(layout: Layout, options: CheckOptions)
     }
     return { report, valid, scan: verification.scan };
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }
 

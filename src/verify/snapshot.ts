@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, makeDigest, type Digest } from '../oci/digest.js';
-import { HashPool, type HashPoolOptions, type HashResult } from '../hash/hash-pool.js';
+import type { HashResult } from '../hash/hash-pool.js';
 import { blobStat, type BlobStat, type Hasher, type ScanResult } from './scan.js';
 
 const VERSION = 1;
@@ -52,13 +52,14 @@ export class StatSnapshot {
 
   /**
    * What a verification proved: every blob hashed valid and still valid (`valid`: not removed
-   * by repair). Blobs changed within RACY_MS of their stat are hashed again first.
+   * by repair). Blobs changed within RACY_MS of their stat are hashed again first, with
+   * `hasher` (the verification's pool).
    */
   static async record(
     layout: Layout,
     scan: ScanResult,
     valid: ReadonlySet<Digest>,
-    options: { logger?: Logger; hashPool?: Partial<HashPoolOptions> } = {},
+    options: { hasher: Hasher; logger?: Logger },
   ): Promise<StatSnapshot> {
     const entries = new Map<string, string>();
     const racy: { key: string; path: string; digest: Digest }[] = [];
@@ -73,20 +74,17 @@ export class StatSnapshot {
         `stat snapshot: ${racy.length} blobs changed just before they were hashed: hashing them again`,
       );
       await new Promise((resolve) => setTimeout(resolve, RACY_MS + 1));
-      const pool = HashPool.create(options.hashPool);
-      try {
-        await Promise.all(
-          racy.map(async (r) => {
-            const stat = await statNow(r.path);
-            if (!stat || !settled(stat)) return;
-            const result = await pool.hashFile(r.path, digestAlgorithm(r.digest));
-            if (result.ok && result.hex === digestHex(r.digest) && BigInt(result.size) === stat.size)
-              entries.set(r.key, encode(stat));
-          }),
-        );
-      } finally {
-        await pool.close();
-      }
+      await Promise.all(
+        racy.map(async (r) => {
+          const stat = await statNow(r.path);
+          if (!stat || !settled(stat)) return;
+          const [result] = await options.hasher.hashFiles([
+            { path: r.path, algorithm: digestAlgorithm(r.digest), size: Number(stat.size) },
+          ]);
+          if (result?.ok && result.hex === digestHex(r.digest) && BigInt(result.size) === stat.size)
+            entries.set(r.key, encode(stat));
+        }),
+      );
     }
     return new StatSnapshot(layout.root, entries);
   }

@@ -9,7 +9,10 @@ import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { HashPool } from '../../src/hash/hash-pool.js';
 import { Layout } from '../../src/layout/layout.js';
+import { RACY_MS } from '../../src/verify/snapshot.js';
+import type { Hasher } from '../../src/verify/scan.js';
 import type { Logger } from '../../src/log.js';
+import { parseDigest } from '../../src/oci/digest.js';
 import {
   checkLayoutDetailed,
   layoutFingerprint,
@@ -206,6 +209,37 @@ describe('post hashes only what changed since main verified it', () => {
       hashed: 1,
       trusted: cache.blobs.length - 1,
     });
+  });
+
+  it('a blob changed within RACY_MS of its stat is hashed again, by the pool that verified it, and recorded', async () => {
+    const cache = await newCache();
+    const layout = Layout.at(cache.dir);
+    await new Promise((resolve) => setTimeout(resolve, RACY_MS + 5)); // every other blob settled
+    const logger = recorder();
+    const rehashed: string[] = [];
+    const snapshot = await withPool(async (pool) => {
+      const checked = await checkLayoutDetailed(layout, {
+        mode: 'full',
+        platforms: [],
+        repair: false,
+        hasher: pool,
+      });
+      // As if the scan had stat'ed it in the tick of its last write.
+      const stat = checked.scan.blobs.get(parseDigest(cache.bigLayer.digest))!.stat!;
+      stat.takenAtMs = Number(stat.ctimeNs / 1_000_000n);
+      const hasher: Hasher = {
+        hashFiles: (items, options) => {
+          rehashed.push(...items.map((i) => layout.relative(i.path)));
+          return pool.hashFiles(items, options);
+        },
+      };
+      return StatSnapshot.record(layout, checked.scan, checked.valid, { hasher, logger });
+    });
+    expect(logger.debugs).toEqual([
+      'stat snapshot: 1 blobs changed just before they were hashed: hashing them again',
+    ]);
+    expect(rehashed).toEqual([rel(cache.bigLayer.digest)]);
+    expect(snapshot.blobCount).toBe(cache.blobs.length);
   });
 
   describe('a snapshot post cannot use: every blob is hashed, with a debug line saying why', () => {

@@ -19,8 +19,10 @@ __webpack_require__.d(__webpack_exports__, {
 var hash_pool = __webpack_require__(5585);
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __webpack_require__(452);
-// EXTERNAL MODULE: ./lib/layout/layout.js + 3 modules
-var layout_layout = __webpack_require__(1688);
+// EXTERNAL MODULE: ./lib/layout/layout.js
+var layout_layout = __webpack_require__(434);
+// EXTERNAL MODULE: ./lib/layout/identify.js
+var identify = __webpack_require__(5928);
 // EXTERNAL MODULE: ./lib/oci/digest.js
 var oci_digest = __webpack_require__(9501);
 // EXTERNAL MODULE: ./lib/oci/mediatypes.js
@@ -38,6 +40,10 @@ var external_node_path_ = __webpack_require__(6760);
 
 
 
+/** The BlobStat of an lstat taken at `takenAtMs`. */
+function scan_blobStat(s, takenAtMs) {
+    return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, takenAtMs };
+}
 function kindOf(s) {
     if (s.isSymbolicLink())
         return 'symbolic link (never followed)';
@@ -105,11 +111,8 @@ async function scanAlgorithmDir(algorithm, dir, result) {
             const digest = (0,oci_digest/* makeDigest */.Lm)(algorithm, name);
             if (notFile)
                 stray(notFile, digest);
-            else {
-                const { dev, ino, mtimeNs, ctimeNs } = s;
-                const stat = { dev, ino, size: s.size, mtimeNs, ctimeNs, takenAtMs };
-                result.blobs.set(digest, { digest, path: p, size, stat });
-            }
+            else
+                result.blobs.set(digest, { digest, path: p, size, stat: scan_blobStat(s, takenAtMs) });
             continue;
         }
         const hex = (0,layout_layout/* partialHex */.nk)(name);
@@ -142,7 +145,7 @@ function strayNameDetail(algorithm, name) {
 }
 async function hashAll(result, options) {
     const files = [...result.blobs.values()];
-    const outcomes = await options.hasher.hashFiles(files.map((f) => ({ path: f.path, algorithm: (0,oci_digest/* digestAlgorithm */.g4)(f.digest), size: f.size })), options.onProgress ? { onProgress: options.onProgress } : {});
+    const outcomes = await options.hasher.hashFiles(files.map((f) => ({ path: f.path, algorithm: (0,oci_digest/* digestAlgorithm */.g4)(f.digest), size: f.size, stat: f.stat })), options.onProgress ? { onProgress: options.onProgress } : {});
     outcomes.forEach((outcome, i) => applyHash(result, files[i], outcome));
 }
 /** Records a hash result on a scanned blob; a file that vanished or is no longer a file leaves the blob list. */
@@ -176,6 +179,7 @@ var walk = __webpack_require__(9820);
 
 
 
+
 const FINDING_ORDER = ['index', 'corrupt', 'missing', 'stray', 'partial', 'unreferenced'];
 const unnamed = (i) => `(unnamed entry ${i})`;
 /** localeCompare's order, without building a collator per comparison (a million findings). */
@@ -191,15 +195,9 @@ async function verify_verifyLayout(layout, options, scan) {
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const findings = [];
-    const layoutFile = await checkLayoutFile(layout);
-    if (layoutFile !== 'ok') {
-        findings.push({
-            kind: 'index',
-            path: layout_layout/* LAYOUT_FILE */.gI,
-            detail: layoutFile === 'missing' ? 'missing' : 'not {"imageLayoutVersion": "1.0.0"}',
-            action: 'kept',
-        });
-    }
+    const layoutFile = await (0,identify/* layoutFileProblem */.OK)(layout.root);
+    if (layoutFile)
+        findings.push({ kind: 'index', path: layout_layout/* LAYOUT_FILE */.gI, detail: layoutFile.detail, action: 'kept' });
     const index = await layout.readIndex();
     if (index.state === 'missing')
         findings.push({ kind: 'index', path: layout_layout/* INDEX_FILE */.K$, detail: 'missing', action: 'kept' });
@@ -315,15 +313,6 @@ async function verify_verifyLayout(layout, options, scan) {
     options.logger?.debug(`verified ${checked.length} blobs in ${layout.root}: ${findings.length} findings`);
     return { report, scan, index, badEntries, layoutFile, work: walker.work };
 }
-async function checkLayoutFile(layout) {
-    try {
-        const v = JSON.parse(await layout.readSmallFile(layout.layoutFilePath));
-        return typeof v.imageLayoutVersion === 'string' ? 'ok' : 'invalid';
-    }
-    catch (err) {
-        return err.code === 'ENOENT' ? 'missing' : 'invalid';
-    }
-}
 /** "blobs/sha256/ab12cd34ef56… truncated: 1104 of 5678 bytes — removed" */
 function describeFinding(f, action = f.action) {
     const isBlob = f.digest && f.path.startsWith('blobs/') && !f.path.endsWith('.download') && f.kind !== 'stray';
@@ -414,7 +403,7 @@ async function repair_repairLayout(layout, verification, options) {
         const { report, scan } = verification;
         const findings = report.findings.map((f) => ({ ...f }));
         const done = [];
-        if (verification.layoutFile !== 'ok') {
+        if (verification.layoutFile) {
             await (0,atomic/* writeFileAtomic */.Zf)(layout.layoutFilePath, layout_layout/* OCI_LAYOUT_CONTENT */.vS);
             for (const f of findings)
                 if (f.path === 'oci-layout')
@@ -591,9 +580,7 @@ const settled = (s) => s.ctimeNs < BigInt(s.takenAtMs - RACY_MS) * 1000000n;
 async function statNow(file) {
     const takenAtMs = Date.now();
     const s = await lstat(file, { bigint: true }).catch(() => undefined);
-    if (!s?.isFile())
-        return undefined;
-    return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, takenAtMs };
+    return s?.isFile() ? blobStat(s, takenAtMs) : undefined;
 }
 class StatSnapshot {
     cache;
@@ -611,9 +598,10 @@ class StatSnapshot {
     }
     /**
      * What a verification proved: every blob hashed valid and still valid (`valid`: not removed
-     * by repair). Blobs changed within RACY_MS of their stat are hashed again first.
+     * by repair). Blobs changed within RACY_MS of their stat are hashed again first, with
+     * `hasher` (the verification's pool).
      */
-    static async record(layout, scan, valid, options = {}) {
+    static async record(layout, scan, valid, options) {
         const entries = new Map();
         const racy = [];
         for (const blob of scan.blobs.values()) {
@@ -628,20 +616,16 @@ class StatSnapshot {
         if (racy.length > 0) {
             options.logger?.debug(`stat snapshot: ${racy.length} blobs changed just before they were hashed: hashing them again`);
             await new Promise((resolve) => setTimeout(resolve, RACY_MS + 1));
-            const pool = HashPool.create(options.hashPool);
-            try {
-                await Promise.all(racy.map(async (r) => {
-                    const stat = await statNow(r.path);
-                    if (!stat || !settled(stat))
-                        return;
-                    const result = await pool.hashFile(r.path, digestAlgorithm(r.digest));
-                    if (result.ok && result.hex === digestHex(r.digest) && BigInt(result.size) === stat.size)
-                        entries.set(r.key, encode(stat));
-                }));
-            }
-            finally {
-                await pool.close();
-            }
+            await Promise.all(racy.map(async (r) => {
+                const stat = await statNow(r.path);
+                if (!stat || !settled(stat))
+                    return;
+                const [result] = await options.hasher.hashFiles([
+                    { path: r.path, algorithm: digestAlgorithm(r.digest), size: Number(stat.size) },
+                ]);
+                if (result?.ok && result.hex === digestHex(r.digest) && BigInt(result.size) === stat.size)
+                    entries.set(r.key, encode(stat));
+            }));
         }
         return new StatSnapshot(layout.root, entries);
     }
@@ -695,22 +679,22 @@ class StatSnapshot {
     }
 }
 /**
- * A hasher that answers for blobs the snapshot vouches for (same stat as when they were hashed
- * valid) without reading them, and hands the others to `inner`. Without a snapshot it only
- * counts. `counts` is updated as it goes.
+ * A hasher that answers for blobs the snapshot vouches for (the stat the scan took of them is
+ * the one they had when hashed valid) without reading them, and hands the others (an item
+ * without a stat too) to `inner`. Without a snapshot it only counts. `counts` is updated as it
+ * goes.
  */
 function snapshot_trustingHasher(inner, layout, snapshot, counts, logger) {
     return {
         async hashFiles(items, options = {}) {
             const results = new Array(items.length);
             if (snapshot) {
-                await Promise.all(items.map(async (item, i) => {
+                items.forEach((item, i) => {
                     const key = layout.relative(item.path);
-                    const stat = await statNow(item.path);
-                    const why = snapshot.check(key, stat);
-                    if (why === undefined && stat) {
+                    const why = snapshot.check(key, item.stat);
+                    if (why === undefined && item.stat) {
                         const hex = path.basename(item.path);
-                        const size = Number(stat.size);
+                        const size = Number(item.stat.size);
                         const result = {
                             ok: true,
                             path: item.path,
@@ -724,7 +708,7 @@ function snapshot_trustingHasher(inner, layout, snapshot, counts, logger) {
                     }
                     else
                         logger?.debug(`hashing ${key}: ${why === 'new' ? 'not verified by the main step' : 'changed since the main step verified it'}`);
-                }));
+                });
             }
             const todo = items.flatMap((item, i) => (results[i] ? [] : [{ item, i }]));
             counts.trusted += items.length - todo.length;
@@ -786,12 +770,12 @@ async function checkLayout(layout, options) {
     return (await checkLayoutDetailed(layout, options)).report;
 }
 async function checkLayoutDetailed(layout, options) {
-    const pool = hash_pool/* HashPool */.vO.create(options.hashPool);
+    const pool = options.hasher ? undefined : hash_pool/* HashPool */.vO.create(options.hashPool);
     try {
         const verifyOptions = {
             mode: options.mode,
             platforms: options.platforms,
-            hasher: pool,
+            hasher: options.hasher ?? pool,
             ...(options.logger ? { logger: options.logger } : {}),
         };
         const scanHooks = options.onProgress ? { onProgress: options.onProgress } : {};
@@ -812,7 +796,7 @@ async function checkLayoutDetailed(layout, options) {
         return { report, valid, scan: verification.scan };
     }
     finally {
-        await pool.close();
+        await pool?.close();
     }
 }
 async function pruneUnreferenced(layout, options) {

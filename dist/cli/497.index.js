@@ -14,7 +14,7 @@ export const modules = {
 /* harmony export */ });
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7975);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1688);
+/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(434);
 /* harmony import */ var _oci_platform_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7122);
 
 
@@ -107,7 +107,7 @@ function parsePlatforms(values) {
 /* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1688);
+/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(434);
 
 
 
@@ -958,7 +958,7 @@ class GraphWalker {
         if (blob.hashOk !== undefined)
             return;
         const [outcome] = await this.hasher.hashFiles([
-            { path: blob.path, algorithm: (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestAlgorithm */ .g4)(blob.digest), size: blob.size },
+            { path: blob.path, algorithm: (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestAlgorithm */ .g4)(blob.digest), size: blob.size, stat: blob.stat },
         ]);
         if (outcome?.ok) {
             blob.hashOk = outcome.hex === (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestHex */ .sU)(blob.digest);

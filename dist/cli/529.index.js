@@ -23,12 +23,12 @@ const VERSION = '0.1.0';
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./lib/layout/layout.js + 3 modules
-var layout = __webpack_require__(1688);
+// EXTERNAL MODULE: ./lib/layout/layout.js
+var layout = __webpack_require__(434);
+// EXTERNAL MODULE: ./lib/layout/lock.js
+var lock = __webpack_require__(4115);
 ;// CONCATENATED MODULE: ./lib/cli/interrupt.js
 
 
@@ -72,12 +72,12 @@ function partialDownloads(cache) {
     return n;
 }
 /**
- * Deletes the lock files (`pid\nhost\n…`, see layout/lock.ts) that `pid` on this host holds in
- * `cache`: the cache lock, per-blob download locks and the running-pull marker. Synchronous,
- * so nothing else runs between the release and the exit.
+ * Deletes the lock files that `pid` on this host holds in `cache` (those that begin with its
+ * lockHolder): the cache lock, per-blob download locks and the running-pull marker.
+ * Synchronous, so nothing else runs between the release and the exit.
  */
 function releaseLocksOf(pid, cache) {
-    const mine = `${pid}\n${(0,external_node_os_.hostname)()}\n`;
+    const mine = (0,lock/* lockHolder */.ms)(pid);
     const locksDir = external_node_path_.join(cache, layout/* LOCKS_DIR */.TU);
     const files = [external_node_path_.join(cache, layout/* LOCK_FILE */.FI), ...listSync(locksDir).map((name) => external_node_path_.join(locksDir, name))];
     for (const file of files) {
@@ -194,7 +194,7 @@ const COMMANDS = {
     },
     pull: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(254)]).then(__webpack_require__.bind(__webpack_require__, 3254));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(864)]).then(__webpack_require__.bind(__webpack_require__, 5864));
             return { run: m.pullCommand, help: m.PULL_HELP };
         },
         summary: 'pull images into the cache atomically, resuming interrupted downloads',
@@ -511,53 +511,830 @@ async function writeFileAtomic(target, data) {
 
 /***/ }),
 
-/***/ 1688:
+/***/ 5928:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   OK: () => (/* binding */ layoutFileProblem),
+/* harmony export */   vK: () => (/* binding */ assertMayWrite)
+/* harmony export */ });
+/* unused harmony exports NotACacheError, identifyDirectory */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
+/* harmony import */ var _oci_digest_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9501);
+/* harmony import */ var _atomic_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(3849);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9402);
 
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  xl: () => (/* reexport */ BLOBS_DIR),
-  K$: () => (/* reexport */ INDEX_FILE),
-  gI: () => (/* reexport */ LAYOUT_FILE),
-  CO: () => (/* binding */ LIVE_WRITER_NOTE),
-  TU: () => (/* reexport */ LOCKS_DIR),
-  FI: () => (/* reexport */ LOCK_FILE),
-  PE: () => (/* binding */ Layout),
-  vS: () => (/* binding */ OCI_LAYOUT_CONTENT),
-  oG: () => (/* reexport */ PARTIAL_SUFFIX),
-  WR: () => (/* binding */ WRITER_GRACE_MS),
-  zz: () => (/* binding */ cannotWrite),
-  $g: () => (/* binding */ defaultCacheDir),
-  yS: () => (/* binding */ mayBeLiveWrite),
-  nk: () => (/* reexport */ partialHex)
-});
 
-// UNUSED EXPORTS: CannotWriteError, LINUXKIT_LOCK_FILE, RANGES_SUFFIX, entryName, openRegularNoFollow, parseIndexDocument, serializeIndex
 
-// EXTERNAL MODULE: external "node:buffer"
-var external_node_buffer_ = __webpack_require__(4573);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __webpack_require__(452);
-// EXTERNAL MODULE: ./lib/oci/digest.js
-var oci_digest = __webpack_require__(9501);
-// EXTERNAL MODULE: ./lib/oci/descriptor.js
-var descriptor = __webpack_require__(1260);
-// EXTERNAL MODULE: ./lib/oci/mediatypes.js
-var mediatypes = __webpack_require__(8152);
-// EXTERNAL MODULE: ./lib/layout/atomic.js
-var atomic = __webpack_require__(3849);
-;// CONCATENATED MODULE: ./lib/layout/names.js
+
+
+
+
+/** A directory that is not an OCI layout and not empty: CLI exit 2, the Action's step fails. */
+class NotACacheError extends _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UsageError */ .eb {
+    name = 'NotACacheError';
+}
+async function identifyDirectory(dir) {
+    const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat)(dir).catch((err) => err);
+    if (s instanceof Error) {
+        if (s.code === 'ENOENT')
+            return { state: 'absent' };
+        if (s.code === 'ENOTDIR')
+            return { state: 'not-a-directory' };
+        throw s;
+    }
+    if (!s.isDirectory())
+        return { state: 'not-a-directory' };
+    const names = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(dir).catch((err) => {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .GuardError */ .U$(`cannot read ${dir}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, {
+            cause: err,
+        });
+    });
+    names.sort();
+    if (names.length === 0 || (await isBeingCreated(dir, names)))
+        return { state: 'empty' };
+    const layoutFile = await layoutFileProblem(dir);
+    if (layoutFile === undefined)
+        return { state: 'layout' };
+    const shape = await linuxkitShapeProblem(dir, names);
+    if (shape === undefined)
+        return { state: 'layout' };
+    const why = layoutFile.missing ? `no ${_names_js__WEBPACK_IMPORTED_MODULE_6__/* .LAYOUT_FILE */ .gI} file` : `${_names_js__WEBPACK_IMPORTED_MODULE_6__/* .LAYOUT_FILE */ .gI} ${layoutFile.detail}`;
+    return { state: 'foreign', reason: `${why}; ${shape}` };
+}
+/**
+ * Throws unless a layout may be written in `dir`: it is one, or it is empty or absent. The
+ * message names the directory, what in it makes it no cache, and what to do.
+ */
+async function assertMayWrite(dir) {
+    const found = await identifyDirectory(dir);
+    if (found.state === 'not-a-directory')
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UsageError */ .eb(`cache ${dir} is not a directory`);
+    if (found.state === 'foreign') {
+        throw new NotACacheError(`refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`);
+    }
+    return found;
+}
+/**
+ * Whether `dir` holds only what creating a layout puts there before its oci-layout is in
+ * place (another process may be doing it right now): empty digest directories under blobs/,
+ * temp files of oci-layout and index.json, our locks, linuxkit's lock. Nothing anyone could
+ * lose, so it counts as empty.
+ */
+async function isBeingCreated(dir, names) {
+    // blobs/ last: any other name settles it without listing a big blobs/sha256.
+    for (const name of [...names.filter((n) => n !== _names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl), ...names.filter((n) => n === _names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl)]) {
+        if (name.startsWith(_names_js__WEBPACK_IMPORTED_MODULE_6__/* .LOCK_FILE */ .FI) || name === _names_js__WEBPACK_IMPORTED_MODULE_6__/* .LINUXKIT_LOCK_FILE */ .se)
+            continue; // LOCKS_DIR too
+        if (name.startsWith(_names_js__WEBPACK_IMPORTED_MODULE_6__/* .LAYOUT_FILE */ .gI + _atomic_js__WEBPACK_IMPORTED_MODULE_5__/* .TEMP_INFIX */ .U8) || name.startsWith(_names_js__WEBPACK_IMPORTED_MODULE_6__/* .INDEX_FILE */ .K$ + _atomic_js__WEBPACK_IMPORTED_MODULE_5__/* .TEMP_INFIX */ .U8))
+            continue;
+        if (name !== _names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl || !(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, name))).isDirectory())
+            return false;
+        for (const algorithm of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, name))) {
+            const p = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, name, algorithm);
+            if (!(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_4__/* .isAlgorithm */ .Kx)(algorithm) || !(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(p)).isDirectory() || (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(p)).length > 0)
+                return false;
+        }
+    }
+    return true;
+}
+/** Longer than any oci-layout anyone writes: not read past. */
+const MAX_LAYOUT_FILE_BYTES = 4096;
+/**
+ * Why the `oci-layout` of `dir` is not valid, or undefined when it is: a regular file (never
+ * a symbolic link) of at most 4 KiB holding a JSON object with a string `imageLayoutVersion`.
+ */
+async function layoutFileProblem(dir) {
+    const file = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _names_js__WEBPACK_IMPORTED_MODULE_6__/* .LAYOUT_FILE */ .gI);
+    const invalid = (detail) => ({ missing: false, detail });
+    const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(file).catch(() => undefined);
+    if (!s)
+        return { missing: true, detail: 'missing' };
+    if (!s.isFile())
+        return invalid(s.isSymbolicLink() ? 'is a symbolic link' : 'is not a file');
+    if (s.size > MAX_LAYOUT_FILE_BYTES)
+        return invalid('is not an OCI layout file');
+    try {
+        // No-follow and non-blocking: a symbolic link or FIFO put in its place since the lstat is refused.
+        const flag = node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY | node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_NOFOLLOW | node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_NONBLOCK;
+        const v = JSON.parse(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile)(file, { encoding: 'utf8', flag }));
+        if (typeof v?.imageLayoutVersion === 'string')
+            return undefined;
+    }
+    catch {
+        // not JSON: said below
+    }
+    return invalid('has no imageLayoutVersion');
+}
+/** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */
+async function linuxkitShapeProblem(dir, names) {
+    const blobs = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl);
+    const top = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(blobs).catch(() => undefined);
+    if (!top?.isDirectory())
+        return `it holds ${sample(names)}`;
+    const foreign = [];
+    const algorithms = [];
+    for (const name of (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(blobs)).sort()) {
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(blobs, name));
+        if ((0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_4__/* .isAlgorithm */ .Kx)(name) && s.isDirectory())
+            algorithms.push(name);
+        else
+            foreign.push(name);
+    }
+    for (const algorithm of algorithms) {
+        const algDir = node_path__WEBPACK_IMPORTED_MODULE_2__.join(blobs, algorithm);
+        for (const name of (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(algDir)).sort()) {
+            const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(algDir, name));
+            if (!s.isFile() || !isBlobName(algorithm, name))
+                foreign.push(`${algorithm}/${name}`);
+        }
+    }
+    if (foreign.length > 0)
+        return `blobs/ holds ${sample(foreign)}, which are not blobs`;
+    if (!algorithms.includes('sha256'))
+        return 'no blobs/sha256 directory';
+    const index = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _names_js__WEBPACK_IMPORTED_MODULE_6__/* .INDEX_FILE */ .K$)).catch(() => undefined);
+    if (!index?.isFile())
+        return 'no index.json';
+    return undefined;
+}
+/** A blob's name, or the temp name a writer gives one: ours `<hex>.download`, go-containerregistry's `<hex><digits>`. */
+function isBlobName(algorithm, name) {
+    const length = _oci_digest_js__WEBPACK_IMPORTED_MODULE_4__/* .HEX_LENGTH */ .p1[algorithm];
+    const rest = name.slice(length);
+    return ((0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_4__/* .isValidHex */ .qt)(algorithm, name.slice(0, length)) &&
+        (rest === '' || rest === _names_js__WEBPACK_IMPORTED_MODULE_6__/* .PARTIAL_SUFFIX */ .oG || /^\d+$/.test(rest)));
+}
+/** "a, b, c and 4 more" */
+function sample(names) {
+    const shown = names.slice(0, 3).map((n) => JSON.stringify(n).slice(1, -1));
+    return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
+}
+
+
+/***/ }),
+
+/***/ 434:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   $g: () => (/* binding */ defaultCacheDir),
+/* harmony export */   CO: () => (/* binding */ LIVE_WRITER_NOTE),
+/* harmony export */   FI: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.FI),
+/* harmony export */   K$: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.K$),
+/* harmony export */   PE: () => (/* binding */ Layout),
+/* harmony export */   TU: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.TU),
+/* harmony export */   WR: () => (/* binding */ WRITER_GRACE_MS),
+/* harmony export */   gI: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.gI),
+/* harmony export */   nk: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.nk),
+/* harmony export */   oG: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.oG),
+/* harmony export */   vS: () => (/* binding */ OCI_LAYOUT_CONTENT),
+/* harmony export */   xl: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.xl),
+/* harmony export */   yS: () => (/* binding */ mayBeLiveWrite),
+/* harmony export */   zz: () => (/* binding */ cannotWrite)
+/* harmony export */ });
+/* unused harmony exports entryName, parseIndexDocument, serializeIndex, openRegularNoFollow, CannotWriteError */
+/* harmony import */ var node_buffer__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(4573);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7598);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1455);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6760);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(452);
+/* harmony import */ var _oci_digest_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(9501);
+/* harmony import */ var _oci_descriptor_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(1260);
+/* harmony import */ var _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(8152);
+/* harmony import */ var _atomic_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(3849);
+/* harmony import */ var _identify_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(5928);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(9402);
+/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(4115);
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
+ * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
+ */
+const MAX_INDEX_BYTES = node_buffer__WEBPACK_IMPORTED_MODULE_0__.constants.MAX_STRING_LENGTH;
+const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+/**
+ * A temp file, partial download or stray written to more recently than this may belong to a
+ * writer still running, and is never deleted: linuxkit where its lock cannot be seen (not
+ * Linux) or when it starts after we looked, skopeo or umoci, a pull of ours on another
+ * machine sharing the directory. A live writer touches its file whenever the network hands
+ * it bytes, so its longest silence is a stalled connection or a slow registry's first byte;
+ * clients give up on those within minutes (ours after 60 s without a byte, Go's through TCP
+ * keepalive in about two and a half). Ten minutes is well past that; the cost is only that
+ * a dead writer's file goes on a later run.
+ */
+const WRITER_GRACE_MS = 10 * 60_000;
+/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
+function mayBeLiveWrite(s, now = Date.now()) {
+    return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
+}
+/** Why a young file is kept, as reports say it. */
+const LIVE_WRITER_NOTE = 'kept: may belong to a live writer';
+/** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
+function defaultCacheDir(env = process.env) {
+    return env.LINUXKIT_CACHE || node_path__WEBPACK_IMPORTED_MODULE_5__.join((0,node_os__WEBPACK_IMPORTED_MODULE_4__.homedir)(), '.linuxkit', 'cache');
+}
+function entryName(raw) {
+    const annotations = raw?.annotations;
+    const name = annotations?.[_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName];
+    return typeof name === 'string' ? name : undefined;
+}
+function parseIndexDocument(text) {
+    const v = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new Error('not a JSON object');
+    const { manifests, ...fields } = v;
+    if (fields.schemaVersion !== 2)
+        throw new Error('schemaVersion is not 2');
+    if (manifests !== undefined && !Array.isArray(manifests))
+        throw new Error('manifests is not an array');
+    const entries = (manifests ?? []).map((raw, i) => {
+        const name = entryName(raw);
+        try {
+            return {
+                raw,
+                descriptor: (0,_oci_descriptor_js__WEBPACK_IMPORTED_MODULE_8__/* .parseDescriptor */ .BA)(raw, `index.json manifests[${i}]`),
+                ...(name ? { name } : {}),
+            };
+        }
+        catch (err) {
+            return { raw, error: err.message, ...(name ? { name } : {}) };
+        }
+    });
+    return { fields, entries };
+}
+function serializeIndex(doc) {
+    return `${JSON.stringify({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, null, 2)}\n`;
+}
+/**
+ * An OCI image layout on disk. Every path under it is built here, every blob path from a
+ * checked Digest, so nothing read from a registry or a file can name a path outside it.
+ */
+class Layout {
+    root;
+    /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
+    vetting;
+    constructor(root) {
+        this.root = root;
+    }
+    /** A layout at `dir`, not looked at yet: its first write checks the directory (see mayWrite). */
+    static at(dir) {
+        return new Layout(node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(dir));
+    }
+    /**
+     * Opens the cache at `dir` before anything is read or written: refuses a directory that is
+     * not an OCI layout and not empty (NotACacheError, naming what it holds), and an absent
+     * one unless `create` (the first write then creates it). Every command and the Action
+     * open their cache this way.
+     */
+    static async open(dir, options) {
+        if (dir === '')
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb('the cache directory is an empty string: name a directory');
+        const layout = Layout.at(dir);
+        const found = await (layout.vetting = (0,_identify_js__WEBPACK_IMPORTED_MODULE_11__/* .assertMayWrite */ .vK)(layout.root));
+        if (found.state === 'absent' && !options.create)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb(`cache directory ${layout.root} does not exist`);
+        return layout;
+    }
+    /**
+     * Every method that writes, moves or deletes waits for this first, so no path (a command,
+     * the Action, a test) can initialise, repair or prune a directory that is not a cache.
+     */
+    mayWrite() {
+        return (this.vetting ??= (0,_identify_js__WEBPACK_IMPORTED_MODULE_11__/* .assertMayWrite */ .vK)(this.root));
+    }
+    /** Runs a write once the directory is vetted; a write the permissions refuse becomes one line. */
+    async writing(write) {
+        await this.mayWrite();
+        try {
+            return await write();
+        }
+        catch (err) {
+            throw cannotWrite(err);
+        }
+    }
+    path(...parts) {
+        const p = node_path__WEBPACK_IMPORTED_MODULE_5__.join(this.root, ...parts);
+        // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
+        const rel = node_path__WEBPACK_IMPORTED_MODULE_5__.relative(this.root, p);
+        if (rel === '..' || rel.startsWith(`..${node_path__WEBPACK_IMPORTED_MODULE_5__.sep}`) || node_path__WEBPACK_IMPORTED_MODULE_5__.isAbsolute(rel)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
+        }
+        return p;
+    }
+    get indexPath() {
+        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .INDEX_FILE */ .K$);
+    }
+    get layoutFilePath() {
+        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LAYOUT_FILE */ .gI);
+    }
+    get blobsDir() {
+        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl);
+    }
+    blobDir(algorithm) {
+        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl, algorithm);
+    }
+    blobPath(digest) {
+        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl, (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestAlgorithm */ .g4)(digest), (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestHex */ .sU)(digest));
+    }
+    partialPath(digest) {
+        return this.blobPath(digest) + _names_js__WEBPACK_IMPORTED_MODULE_13__/* .PARTIAL_SUFFIX */ .oG;
+    }
+    rangesPath(digest) {
+        return this.blobPath(digest) + _names_js__WEBPACK_IMPORTED_MODULE_13__/* .RANGES_SUFFIX */ .R_;
+    }
+    /** A path relative to the root, with forward slashes, for reports. */
+    relative(p) {
+        return node_path__WEBPACK_IMPORTED_MODULE_5__.relative(this.root, p).split(node_path__WEBPACK_IMPORTED_MODULE_5__.sep).join('/');
+    }
+    async exists() {
+        return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.root).then((s) => s.isDirectory(), () => false);
+    }
+    /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
+    async init() {
+        await this.writing(async () => {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.blobDir('sha256'), { recursive: true });
+            if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.layoutFilePath).catch(() => undefined))) {
+                await (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .writeFileAtomic */ .Zf)(this.layoutFilePath, OCI_LAYOUT_CONTENT);
+            }
+            if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.indexPath).catch(() => undefined)))
+                await this.writeEmptyIndex();
+        });
+    }
+    /**
+     * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
+     * directory: reading, writing or deleting blobs through it could reach outside the cache.
+     */
+    async checkDirectories() {
+        for (const [dir, fix] of [
+            [this.blobsDir, 'run oci-cache-guard validate --repair'],
+            [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
+            [this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), 'remove it'],
+        ]) {
+            const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(dir).catch(() => undefined);
+            if (s && !s.isDirectory()) {
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`);
+            }
+        }
+    }
+    async readIndex() {
+        let text;
+        try {
+            text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return { state: 'missing' };
+            return { state: 'corrupt', detail: err.message };
+        }
+        try {
+            return { state: 'ok', doc: parseIndexDocument(text) };
+        }
+        catch (err) {
+            return { state: 'corrupt', detail: `unparseable: ${err.message}` };
+        }
+    }
+    async writeIndex(doc) {
+        await this.writing(() => (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .writeFileAtomic */ .Zf)(this.indexPath, serializeIndex(doc)));
+    }
+    /** An index.json with no entries, as init and repair start one. */
+    async writeEmptyIndex() {
+        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .MediaType */ .zu.OciIndex }, entries: [] });
+    }
+    /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
+    async moveIndexAside(now = new Date()) {
+        const stamp = now.toISOString().replace(/[:.]/g, '-');
+        const aside = this.path(`${_names_js__WEBPACK_IMPORTED_MODULE_13__/* .INDEX_FILE */ .K$}.corrupt-${stamp}`);
+        await this.writing(() => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.rename)(this.indexPath, aside));
+        return aside;
+    }
+    /**
+     * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
+     * descriptor as served, under the cache lock so concurrent writers keep every entry.
+     */
+    async setEntry(descriptor, name, lockOptions) {
+        await this.withLock(async () => {
+            await this.init();
+            const read = await this.readIndex();
+            if (read.state !== 'ok') {
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
+            }
+            const raw = {
+                mediaType: descriptor.mediaType,
+                digest: descriptor.digest,
+                size: descriptor.size,
+                ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+                annotations: { ...descriptor.annotations, [_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName]: name },
+            };
+            const entries = read.doc.entries.filter((e) => e.name !== name);
+            entries.push({
+                raw,
+                descriptor: { ...descriptor, annotations: raw.annotations },
+                name,
+            });
+            await this.writeIndex({ fields: read.doc.fields, entries });
+        }, lockOptions);
+    }
+    /**
+     * Exclusive lock on the layout for index.json changes, repair and prune: ours, then, once
+     * no process holds linuxkit's own lock (it writes blobs and index.json in place while it
+     * holds it; seen through /proc/locks on Linux), `fn`. `waited` tells `fn` that linuxkit
+     * was writing, so anything read before may have changed.
+     */
+    withLock(fn, options) {
+        const opts = { what: `cache ${this.root}`, ...options };
+        return this.writing(() => (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .withLock */ .kK)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCK_FILE */ .FI), async () => fn({ waited: await (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .waitForForeignLock */ .Ui)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LINUXKIT_LOCK_FILE */ .se), 'linuxkit', opts) }), opts));
+    }
+    /**
+     * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
+     * until its index.json entry is written last, so prune keeps unreferenced blobs and partial
+     * downloads while any pull is running.
+     */
+    async registerPull() {
+        const marker = this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU, `pull-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(4).toString('hex')}`);
+        try {
+            await this.writing(async () => {
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), { recursive: true });
+                await (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .createExclusive */ .H0)(marker, (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .lockContent */ .Fl)());
+            });
+        }
+        catch (err) {
+            // A cache this process may not write to: a pull of images it already holds needs no
+            // marker, and one that must write fails on its first write with a line that says why.
+            if (err instanceof CannotWriteError)
+                return { release: async () => { } };
+            throw err;
+        }
+        return { release: () => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(marker).catch(() => { }) };
+    }
+    /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
+    async runningPulls() {
+        const dir = this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU);
+        let running = 0;
+        for (const name of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readdir)(dir).catch(() => [])) {
+            if (!name.startsWith('pull-'))
+                continue;
+            const content = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(node_path__WEBPACK_IMPORTED_MODULE_5__.join(dir, name), 'utf8').catch(() => undefined);
+            if (content === undefined)
+                continue;
+            if ((0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .isStale */ .QO)(content))
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(node_path__WEBPACK_IMPORTED_MODULE_5__.join(dir, name)).catch(() => { });
+            else
+                running++;
+        }
+        return running;
+    }
+    /** Lock for downloading one blob, so two processes never write the same partial file. */
+    lockBlob(digest, options) {
+        return this.writing(async () => {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), { recursive: true });
+            return (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .acquireLock */ .IZ)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU, `${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestAlgorithm */ .g4)(digest)}-${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestHex */ .sU)(digest)}`), {
+                what: `download of ${digest}`,
+                ...options,
+            });
+        });
+    }
+    /**
+     * Deletes what a finding names under blobs/ (its path relative to the root): a file, a
+     * symlink itself, or a directory (rm never follows symlinks inside it). Anything outside
+     * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
+     */
+    async removeFromBlobs(relative, options = {}) {
+        const p = node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(this.root, relative);
+        if (!p.startsWith(this.blobsDir + node_path__WEBPACK_IMPORTED_MODULE_5__.sep)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
+        }
+        return this.writing(async () => {
+            const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(p).catch(() => undefined);
+            if (!s)
+                return undefined;
+            if (!options.dryRun) {
+                if (s.isDirectory())
+                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.rm)(p, { recursive: true, force: true });
+                else
+                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(p);
+            }
+            return s.isDirectory() ? 0 : s.size;
+        });
+    }
+    /** Whether the file a finding names (relative to the root) may belong to a live writer. */
+    async mayBelongToLiveWriter(relative) {
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(this.root, relative)).catch(() => undefined);
+        return s !== undefined && mayBeLiveWrite(s);
+    }
+    /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
+    async openBlob(digest) {
+        return openRegularNoFollow(this.blobPath(digest));
+    }
+    /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
+    async readBlob(digest, maxBytes) {
+        const fh = await this.openBlob(digest);
+        try {
+            const { size } = await fh.stat();
+            if (size > maxBytes)
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
+            return await fh.readFile();
+        }
+        finally {
+            await fh.close();
+        }
+    }
+    /** Reads a small file of the layout (index.json, oci-layout) without following a symlink. */
+    async readSmallFile(p, maxBytes = 64 * 1024 * 1024) {
+        const fh = await openRegularNoFollow(p);
+        try {
+            const { size } = await fh.stat();
+            if (size > maxBytes)
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
+            return (await fh.readFile()).toString('utf8');
+        }
+        finally {
+            await fh.close();
+        }
+    }
+}
+/** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
+async function openRegularNoFollow(p) {
+    // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
+    const fh = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.open)(p, node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_RDONLY | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NOFOLLOW | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NONBLOCK);
+    const s = await fh.stat();
+    if (!s.isFile()) {
+        await fh.close();
+        const err = new Error(`${p} is not a regular file`);
+        err.code = 'ENOTREG';
+        throw err;
+    }
+    return fh;
+}
+/** A write the file system refuses (permissions, a read-only mount). */
+class CannotWriteError extends _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$ {
+    name = 'CannotWriteError';
+}
+/**
+ * EACCES, EPERM or EROFS as one line naming the directory that refused the write (the parent
+ * of what was created, renamed or deleted); any other error unchanged.
+ */
+function cannotWrite(err) {
+    const e = err;
+    if (!(e instanceof Error) || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '') || !e.path)
+        return err;
+    const why = e.code === 'EROFS' ? 'read-only file system' : 'permission denied';
+    return new CannotWriteError(`cannot write to ${node_path__WEBPACK_IMPORTED_MODULE_5__.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`, { cause: err });
+}
+
+
+/***/ }),
+
+/***/ 4115:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Fl: () => (/* binding */ lockContent),
+/* harmony export */   H0: () => (/* binding */ createExclusive),
+/* harmony export */   IZ: () => (/* binding */ acquireLock),
+/* harmony export */   QO: () => (/* binding */ isStale),
+/* harmony export */   Ui: () => (/* binding */ waitForForeignLock),
+/* harmony export */   kK: () => (/* binding */ withLock),
+/* harmony export */   ms: () => (/* binding */ lockHolder)
+/* harmony export */ });
+/* unused harmony exports breakStale, lockHolders */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7598);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
+
+
+
+
+const DEFAULTS = { timeoutMs: 10 * 60_000, pollMs: 20, what: 'cache' };
+function isAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
+}
+/** The holder recorded in a lock file is gone (same host, process no longer exists). */
+function isStale(content) {
+    const [pid, host] = content.split('\n');
+    const n = Number(pid);
+    if (!Number.isInteger(n) || n <= 0)
+        return true; // not a lock of ours: garbage left behind
+    return host === (0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)() && !isAlive(n);
+}
+/** How every lock file that process `pid` on this host holds begins: pid, host. */
+function lockHolder(pid) {
+    return `${pid}\n${(0,node_os__WEBPACK_IMPORTED_MODULE_0__.hostname)()}\n`;
+}
+/** The content of a lock file of ours: pid, host, time. */
+function lockContent() {
+    return `${lockHolder(process.pid)}${new Date().toISOString()}\n`;
+}
+/**
+ * Creates `path` holding `content`, atomically and only if it does not exist: the content is
+ * written to a temp file first and hard-linked into place, so nobody ever reads a lock file
+ * half written. Returns false when `path` exists.
+ */
+async function createExclusive(path, content) {
+    const tmp = `${path}.${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(4).toString('hex')}`;
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
+    try {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.link)(tmp, path);
+        return true;
+    }
+    catch (err) {
+        if (err.code === 'EEXIST')
+            return false;
+        throw err;
+    }
+    finally {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(tmp).catch(() => { });
+    }
+}
+/** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
+const BREAK_STALE_MS = 30_000;
+/**
+ * Removes a lock whose holder is gone. Breakers serialise on `<lock>.break`, and remove the
+ * lock only if it still holds what they judged stale, so a waiter can never remove the live
+ * lock another waiter has just taken.
+ */
+async function breakStale(lockPath, stale, me) {
+    const breaker = `${lockPath}.break`;
+    if (!(await createExclusive(breaker, me))) {
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(breaker).catch(() => undefined);
+        if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS)
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(breaker).catch(() => { });
+        return false;
+    }
+    try {
+        const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => undefined);
+        if (now !== stale)
+            return false;
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(lockPath);
+        return true;
+    }
+    finally {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(breaker).catch(() => { });
+    }
+}
+/**
+ * An exclusive lock between processes: a file created atomically holding our pid and host.
+ * A lock left by a killed process on this host is taken over; any other holder is waited for.
+ */
+async function acquireLock(lockPath, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const me = lockContent();
+    const deadline = Date.now() + opts.timeoutMs;
+    let wait = opts.pollMs;
+    let told = false;
+    for (;;) {
+        if (await createExclusive(lockPath, me)) {
+            return {
+                async release() {
+                    // Only remove the lock if it is still ours.
+                    const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => '');
+                    if (now === me)
+                        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(lockPath).catch(() => { });
+                },
+            };
+        }
+        const holder = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => undefined);
+        if (holder === undefined)
+            continue; // released between our attempt and our read
+        if (isStale(holder)) {
+            if (await breakStale(lockPath, holder, me)) {
+                opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
+                continue;
+            }
+        }
+        if (Date.now() >= deadline) {
+            const pid = holder.split('\n')[0] || 'unknown';
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`${opts.what} is locked by process ${pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`);
+        }
+        if (wait === opts.pollMs)
+            opts.onBusy?.();
+        if (!told && Date.now() + 2000 < deadline) {
+            told = true;
+            opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
+        }
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 1000);
+    }
+}
+async function withLock(lockPath, fn, options = {}) {
+    const lock = await acquireLock(lockPath, options);
+    try {
+        return await fn();
+    }
+    finally {
+        await lock.release();
+    }
+}
+/**
+ * Processes holding a lock on `file` (POSIX fcntl as linuxkit takes, OFD or flock), as Linux
+ * lists them in /proc/locks by device and inode: [] when none (or no such file), undefined
+ * where locks cannot be seen (not Linux, /proc not mounted). An OFD lock's holder is -1.
+ * `procLocks`: another table to read, for tests.
+ */
+async function lockHolders(file, procLocks = '/proc/locks') {
+    const table = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(procLocks, 'utf8').catch(() => undefined);
+    if (table === undefined)
+        return undefined;
+    const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(file, { bigint: true }).catch(() => undefined);
+    if (!s)
+        return [];
+    // Linux's dev_t as stat returns it; /proc/locks prints major and minor in hex.
+    const major = ((s.dev >> 8n) & 0xfffn) | ((s.dev >> 32n) & ~0xfffn);
+    const minor = (s.dev & 0xffn) | ((s.dev >> 12n) & ~0xffn);
+    const holders = [];
+    // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2148514 0 EOF"; waiters are marked "->" and skipped.
+    for (const m of table.matchAll(/^\d+:\s+(->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
+        const [, waiter, pidText, maj, min, ino] = m;
+        if (waiter || BigInt(ino) !== s.ino)
+            continue;
+        const pid = Number(pidText);
+        // Where stat's device is not the one locks are listed under (btrfs subvolumes, some
+        // overlayfs set-ups), the holder is confirmed by the file being open in it.
+        if ((BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) || (await hasOpen(pid, s)))
+            holders.push(pid);
+    }
+    return holders;
+}
+/** Whether process `pid` has the file `s` describes open (through /proc/<pid>/fd). */
+async function hasOpen(pid, s) {
+    if (pid <= 0)
+        return false;
+    const fds = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readdir)(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+        const t = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
+        if (t?.ino === s.ino && t.dev === s.dev)
+            return true;
+    }
+    return false;
+}
+/**
+ * Waits, up to `timeoutMs`, until no process holds a lock on `file` (another program's lock,
+ * such as linuxkit's `.lock`, which we can see but not take). Returns whether it waited.
+ */
+async function waitForForeignLock(file, owner, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const deadline = Date.now() + opts.timeoutMs;
+    let wait = opts.pollMs;
+    let waited = false;
+    for (;;) {
+        const holders = await lockHolders(file);
+        if (!holders?.length)
+            return waited;
+        const who = holders[0] > 0 ? `process ${holders[0]}` : 'another process';
+        if (Date.now() >= deadline) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`);
+        }
+        if (!waited)
+            opts.logger?.info(`waiting for ${owner}'s lock on ${file}, held by ${who}`);
+        waited = true;
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 1000);
+    }
+}
+
+
+/***/ }),
+
+/***/ 9402:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   FI: () => (/* binding */ LOCK_FILE),
+/* harmony export */   K$: () => (/* binding */ INDEX_FILE),
+/* harmony export */   R_: () => (/* binding */ RANGES_SUFFIX),
+/* harmony export */   TU: () => (/* binding */ LOCKS_DIR),
+/* harmony export */   gI: () => (/* binding */ LAYOUT_FILE),
+/* harmony export */   nk: () => (/* binding */ partialHex),
+/* harmony export */   oG: () => (/* binding */ PARTIAL_SUFFIX),
+/* harmony export */   se: () => (/* binding */ LINUXKIT_LOCK_FILE),
+/* harmony export */   xl: () => (/* binding */ BLOBS_DIR)
+/* harmony export */ });
 /** The names of what a layout holds, and of what we and linuxkit keep beside it. */
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
@@ -584,728 +1361,6 @@ function partialHex(name) {
     return rest === PARTIAL_SUFFIX || rest === RANGES_SUFFIX || rest === `${RANGES_SUFFIX}.tmp`
         ? name.slice(0, at)
         : undefined;
-}
-
-;// CONCATENATED MODULE: ./lib/layout/identify.js
-
-
-
-
-
-
-/** A directory that is not an OCI layout and not empty: CLI exit 2, the Action's step fails. */
-class NotACacheError extends errors/* UsageError */.eb {
-    name = 'NotACacheError';
-}
-async function identifyDirectory(dir) {
-    const s = await (0,promises_.stat)(dir).catch((err) => err);
-    if (s instanceof Error) {
-        if (s.code === 'ENOENT')
-            return { state: 'absent' };
-        if (s.code === 'ENOTDIR')
-            return { state: 'not-a-directory' };
-        throw s;
-    }
-    if (!s.isDirectory())
-        return { state: 'not-a-directory' };
-    const names = await (0,promises_.readdir)(dir).catch((err) => {
-        throw new errors/* GuardError */.U$(`cannot read ${dir}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, {
-            cause: err,
-        });
-    });
-    names.sort();
-    if (names.length === 0 || (await isBeingCreated(dir, names)))
-        return { state: 'empty' };
-    const layoutFile = await layoutFileProblem(dir);
-    if (layoutFile === undefined)
-        return { state: 'layout' };
-    const shape = await linuxkitShapeProblem(dir, names);
-    if (shape === undefined)
-        return { state: 'layout' };
-    return { state: 'foreign', reason: `${layoutFile}; ${shape}` };
-}
-/**
- * Throws unless a layout may be written in `dir`: it is one, or it is empty or absent. The
- * message names the directory, what in it makes it no cache, and what to do.
- */
-async function assertMayWrite(dir) {
-    const found = await identifyDirectory(dir);
-    if (found.state === 'not-a-directory')
-        throw new errors/* UsageError */.eb(`cache ${dir} is not a directory`);
-    if (found.state === 'foreign') {
-        throw new NotACacheError(`refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`);
-    }
-    return found;
-}
-/**
- * Whether `dir` holds only what creating a layout puts there before its oci-layout is in
- * place (another process may be doing it right now): empty digest directories under blobs/,
- * temp files of oci-layout and index.json, our locks, linuxkit's lock. Nothing anyone could
- * lose, so it counts as empty.
- */
-async function isBeingCreated(dir, names) {
-    // blobs/ last: any other name settles it without listing a big blobs/sha256.
-    for (const name of [...names.filter((n) => n !== BLOBS_DIR), ...names.filter((n) => n === BLOBS_DIR)]) {
-        if (name.startsWith(LOCK_FILE) || name === LINUXKIT_LOCK_FILE)
-            continue; // LOCKS_DIR too
-        if (name.startsWith(LAYOUT_FILE + atomic/* TEMP_INFIX */.U8) || name.startsWith(INDEX_FILE + atomic/* TEMP_INFIX */.U8))
-            continue;
-        if (name !== BLOBS_DIR || !(await (0,promises_.lstat)(external_node_path_.join(dir, name))).isDirectory())
-            return false;
-        for (const algorithm of await (0,promises_.readdir)(external_node_path_.join(dir, name))) {
-            const p = external_node_path_.join(dir, name, algorithm);
-            if (!(0,oci_digest/* isAlgorithm */.Kx)(algorithm) || !(await (0,promises_.lstat)(p)).isDirectory() || (await (0,promises_.readdir)(p)).length > 0)
-                return false;
-        }
-    }
-    return true;
-}
-/** Why `oci-layout` does not make `dir` a layout, or undefined when it does. */
-async function layoutFileProblem(dir) {
-    const file = external_node_path_.join(dir, LAYOUT_FILE);
-    const s = await (0,promises_.lstat)(file).catch(() => undefined);
-    if (!s)
-        return 'no oci-layout file';
-    if (!s.isFile())
-        return `oci-layout is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a file'}`;
-    if (s.size > 4096)
-        return 'oci-layout is not an OCI layout file';
-    try {
-        const v = JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
-        if (typeof v?.imageLayoutVersion === 'string')
-            return undefined;
-    }
-    catch {
-        // not JSON: said below
-    }
-    return 'oci-layout has no imageLayoutVersion';
-}
-/** Why `dir` does not have a linuxkit cache's shape (see CacheDirectory), or undefined. */
-async function linuxkitShapeProblem(dir, names) {
-    const blobs = external_node_path_.join(dir, BLOBS_DIR);
-    const top = await (0,promises_.lstat)(blobs).catch(() => undefined);
-    if (!top?.isDirectory())
-        return `it holds ${sample(names)}`;
-    const foreign = [];
-    const algorithms = [];
-    for (const name of (await (0,promises_.readdir)(blobs)).sort()) {
-        const s = await (0,promises_.lstat)(external_node_path_.join(blobs, name));
-        if ((0,oci_digest/* isAlgorithm */.Kx)(name) && s.isDirectory())
-            algorithms.push(name);
-        else
-            foreign.push(name);
-    }
-    for (const algorithm of algorithms) {
-        const algDir = external_node_path_.join(blobs, algorithm);
-        for (const name of (await (0,promises_.readdir)(algDir)).sort()) {
-            const s = await (0,promises_.lstat)(external_node_path_.join(algDir, name));
-            if (!s.isFile() || !isBlobName(algorithm, name))
-                foreign.push(`${algorithm}/${name}`);
-        }
-    }
-    if (foreign.length > 0)
-        return `blobs/ holds ${sample(foreign)}, which are not blobs`;
-    if (!algorithms.includes('sha256'))
-        return 'no blobs/sha256 directory';
-    const index = await (0,promises_.lstat)(external_node_path_.join(dir, INDEX_FILE)).catch(() => undefined);
-    if (!index?.isFile())
-        return 'no index.json';
-    return undefined;
-}
-/** A blob's name, or the temp name a writer gives one: ours `<hex>.download`, go-containerregistry's `<hex><digits>`. */
-function isBlobName(algorithm, name) {
-    const length = oci_digest/* HEX_LENGTH */.p1[algorithm];
-    const rest = name.slice(length);
-    return ((0,oci_digest/* isValidHex */.qt)(algorithm, name.slice(0, length)) &&
-        (rest === '' || rest === PARTIAL_SUFFIX || /^\d+$/.test(rest)));
-}
-/** "a, b, c and 4 more" */
-function sample(names) {
-    const shown = names.slice(0, 3).map((n) => JSON.stringify(n).slice(1, -1));
-    return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
-}
-
-;// CONCATENATED MODULE: ./lib/layout/lock.js
-
-
-
-
-const DEFAULTS = { timeoutMs: 10 * 60_000, pollMs: 20, what: 'cache' };
-function isAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return err.code === 'EPERM';
-    }
-}
-/** The holder recorded in a lock file is gone (same host, process no longer exists). */
-function isStale(content) {
-    const [pid, host] = content.split('\n');
-    const n = Number(pid);
-    if (!Number.isInteger(n) || n <= 0)
-        return true; // not a lock of ours: garbage left behind
-    return host === (0,external_node_os_.hostname)() && !isAlive(n);
-}
-/** The content of a lock file of ours: pid, host, time. */
-function lockContent() {
-    return `${process.pid}\n${(0,external_node_os_.hostname)()}\n${new Date().toISOString()}\n`;
-}
-/**
- * Creates `path` holding `content`, atomically and only if it does not exist: the content is
- * written to a temp file first and hard-linked into place, so nobody ever reads a lock file
- * half written. Returns false when `path` exists.
- */
-async function createExclusive(path, content) {
-    const tmp = `${path}.${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    await (0,promises_.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
-    try {
-        await (0,promises_.link)(tmp, path);
-        return true;
-    }
-    catch (err) {
-        if (err.code === 'EEXIST')
-            return false;
-        throw err;
-    }
-    finally {
-        await (0,promises_.unlink)(tmp).catch(() => { });
-    }
-}
-/** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
-const BREAK_STALE_MS = 30_000;
-/**
- * Removes a lock whose holder is gone. Breakers serialise on `<lock>.break`, and remove the
- * lock only if it still holds what they judged stale, so a waiter can never remove the live
- * lock another waiter has just taken.
- */
-async function breakStale(lockPath, stale, me) {
-    const breaker = `${lockPath}.break`;
-    if (!(await createExclusive(breaker, me))) {
-        const s = await (0,promises_.stat)(breaker).catch(() => undefined);
-        if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS)
-            await (0,promises_.unlink)(breaker).catch(() => { });
-        return false;
-    }
-    try {
-        const now = await (0,promises_.readFile)(lockPath, 'utf8').catch(() => undefined);
-        if (now !== stale)
-            return false;
-        await (0,promises_.unlink)(lockPath);
-        return true;
-    }
-    finally {
-        await (0,promises_.unlink)(breaker).catch(() => { });
-    }
-}
-/**
- * An exclusive lock between processes: a file created atomically holding our pid and host.
- * A lock left by a killed process on this host is taken over; any other holder is waited for.
- */
-async function acquireLock(lockPath, options = {}) {
-    const opts = { ...DEFAULTS, ...options };
-    const me = lockContent();
-    const deadline = Date.now() + opts.timeoutMs;
-    let wait = opts.pollMs;
-    let told = false;
-    for (;;) {
-        if (await createExclusive(lockPath, me)) {
-            return {
-                async release() {
-                    // Only remove the lock if it is still ours.
-                    const now = await (0,promises_.readFile)(lockPath, 'utf8').catch(() => '');
-                    if (now === me)
-                        await (0,promises_.unlink)(lockPath).catch(() => { });
-                },
-            };
-        }
-        const holder = await (0,promises_.readFile)(lockPath, 'utf8').catch(() => undefined);
-        if (holder === undefined)
-            continue; // released between our attempt and our read
-        if (isStale(holder)) {
-            if (await breakStale(lockPath, holder, me)) {
-                opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
-                continue;
-            }
-        }
-        if (Date.now() >= deadline) {
-            const pid = holder.split('\n')[0] || 'unknown';
-            throw new errors/* LockTimeoutError */.XB(`${opts.what} is locked by process ${pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`);
-        }
-        if (!told && Date.now() + 2000 < deadline) {
-            told = true;
-            opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
-        }
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 1000);
-    }
-}
-async function withLock(lockPath, fn, options = {}) {
-    const lock = await acquireLock(lockPath, options);
-    try {
-        return await fn();
-    }
-    finally {
-        await lock.release();
-    }
-}
-/**
- * Processes holding a lock on `file` (POSIX fcntl as linuxkit takes, OFD or flock), as Linux
- * lists them in /proc/locks by device and inode: [] when none (or no such file), undefined
- * where locks cannot be seen (not Linux, /proc not mounted). An OFD lock's holder is -1.
- * `procLocks`: another table to read, for tests.
- */
-async function lockHolders(file, procLocks = '/proc/locks') {
-    const table = await (0,promises_.readFile)(procLocks, 'utf8').catch(() => undefined);
-    if (table === undefined)
-        return undefined;
-    const s = await (0,promises_.stat)(file, { bigint: true }).catch(() => undefined);
-    if (!s)
-        return [];
-    // Linux's dev_t as stat returns it; /proc/locks prints major and minor in hex.
-    const major = ((s.dev >> 8n) & 0xfffn) | ((s.dev >> 32n) & ~0xfffn);
-    const minor = (s.dev & 0xffn) | ((s.dev >> 12n) & ~0xffn);
-    const holders = [];
-    // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2148514 0 EOF"; waiters are marked "->" and skipped.
-    for (const m of table.matchAll(/^\d+:\s+(->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
-        const [, waiter, pidText, maj, min, ino] = m;
-        if (waiter || BigInt(ino) !== s.ino)
-            continue;
-        const pid = Number(pidText);
-        // Where stat's device is not the one locks are listed under (btrfs subvolumes, some
-        // overlayfs set-ups), the holder is confirmed by the file being open in it.
-        if ((BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor) || (await hasOpen(pid, s)))
-            holders.push(pid);
-    }
-    return holders;
-}
-/** Whether process `pid` has the file `s` describes open (through /proc/<pid>/fd). */
-async function hasOpen(pid, s) {
-    if (pid <= 0)
-        return false;
-    const fds = await (0,promises_.readdir)(`/proc/${pid}/fd`).catch(() => []);
-    for (const fd of fds) {
-        const t = await (0,promises_.stat)(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
-        if (t?.ino === s.ino && t.dev === s.dev)
-            return true;
-    }
-    return false;
-}
-/**
- * Waits, up to `timeoutMs`, until no process holds a lock on `file` (another program's lock,
- * such as linuxkit's `.lock`, which we can see but not take). Returns whether it waited.
- */
-async function waitForForeignLock(file, owner, options = {}) {
-    const opts = { ...DEFAULTS, ...options };
-    const deadline = Date.now() + opts.timeoutMs;
-    let wait = opts.pollMs;
-    let waited = false;
-    for (;;) {
-        const holders = await lockHolders(file);
-        if (!holders?.length)
-            return waited;
-        const who = holders[0] > 0 ? `process ${holders[0]}` : 'another process';
-        if (Date.now() >= deadline) {
-            throw new errors/* LockTimeoutError */.XB(`${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`);
-        }
-        if (!waited)
-            opts.logger?.info(`waiting for ${owner}'s lock on ${file}, held by ${who}`);
-        waited = true;
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 1000);
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/layout/layout.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
- * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
- */
-const MAX_INDEX_BYTES = external_node_buffer_.constants.MAX_STRING_LENGTH;
-const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
-/**
- * A temp file, partial download or stray written to more recently than this may belong to a
- * writer still running, and is never deleted: linuxkit where its lock cannot be seen (not
- * Linux) or when it starts after we looked, skopeo or umoci, a pull of ours on another
- * machine sharing the directory. A live writer touches its file whenever the network hands
- * it bytes, so its longest silence is a stalled connection or a slow registry's first byte;
- * clients give up on those within minutes (ours after 60 s without a byte, Go's through TCP
- * keepalive in about two and a half). Ten minutes is well past that; the cost is only that
- * a dead writer's file goes on a later run.
- */
-const WRITER_GRACE_MS = 10 * 60_000;
-/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
-function mayBeLiveWrite(s, now = Date.now()) {
-    return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
-}
-/** Why a young file is kept, as reports say it. */
-const LIVE_WRITER_NOTE = 'kept: may belong to a live writer';
-/** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
-function defaultCacheDir(env = process.env) {
-    return env.LINUXKIT_CACHE || external_node_path_.join((0,external_node_os_.homedir)(), '.linuxkit', 'cache');
-}
-function entryName(raw) {
-    const annotations = raw?.annotations;
-    const name = annotations?.[mediatypes/* Annotation */.YH.RefName];
-    return typeof name === 'string' ? name : undefined;
-}
-function parseIndexDocument(text) {
-    const v = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-        throw new Error('not a JSON object');
-    const { manifests, ...fields } = v;
-    if (fields.schemaVersion !== 2)
-        throw new Error('schemaVersion is not 2');
-    if (manifests !== undefined && !Array.isArray(manifests))
-        throw new Error('manifests is not an array');
-    const entries = (manifests ?? []).map((raw, i) => {
-        const name = entryName(raw);
-        try {
-            return {
-                raw,
-                descriptor: (0,descriptor/* parseDescriptor */.BA)(raw, `index.json manifests[${i}]`),
-                ...(name ? { name } : {}),
-            };
-        }
-        catch (err) {
-            return { raw, error: err.message, ...(name ? { name } : {}) };
-        }
-    });
-    return { fields, entries };
-}
-function serializeIndex(doc) {
-    return `${JSON.stringify({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, null, 2)}\n`;
-}
-/**
- * An OCI image layout on disk. Every path under it is built here, every blob path from a
- * checked Digest, so nothing read from a registry or a file can name a path outside it.
- */
-class Layout {
-    root;
-    /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
-    vetting;
-    constructor(root) {
-        this.root = root;
-    }
-    /** A layout at `dir`, not looked at yet: its first write checks the directory (see mayWrite). */
-    static at(dir) {
-        return new Layout(external_node_path_.resolve(dir));
-    }
-    /**
-     * Opens the cache at `dir` before anything is read or written: refuses a directory that is
-     * not an OCI layout and not empty (NotACacheError, naming what it holds), and an absent
-     * one unless `create` (the first write then creates it). Every command and the Action
-     * open their cache this way.
-     */
-    static async open(dir, options) {
-        if (dir === '')
-            throw new errors/* UsageError */.eb('the cache directory is an empty string: name a directory');
-        const layout = Layout.at(dir);
-        const found = await (layout.vetting = assertMayWrite(layout.root));
-        if (found.state === 'absent' && !options.create)
-            throw new errors/* UsageError */.eb(`cache directory ${layout.root} does not exist`);
-        return layout;
-    }
-    /**
-     * Every method that writes, moves or deletes waits for this first, so no path (a command,
-     * the Action, a test) can initialise, repair or prune a directory that is not a cache.
-     */
-    mayWrite() {
-        return (this.vetting ??= assertMayWrite(this.root));
-    }
-    /** Runs a write once the directory is vetted; a write the permissions refuse becomes one line. */
-    async writing(write) {
-        await this.mayWrite();
-        try {
-            return await write();
-        }
-        catch (err) {
-            throw cannotWrite(err);
-        }
-    }
-    path(...parts) {
-        const p = external_node_path_.join(this.root, ...parts);
-        // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
-        const rel = external_node_path_.relative(this.root, p);
-        if (rel === '..' || rel.startsWith(`..${external_node_path_.sep}`) || external_node_path_.isAbsolute(rel)) {
-            throw new errors/* GuardError */.U$(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
-        }
-        return p;
-    }
-    get indexPath() {
-        return this.path(INDEX_FILE);
-    }
-    get layoutFilePath() {
-        return this.path(LAYOUT_FILE);
-    }
-    get blobsDir() {
-        return this.path(BLOBS_DIR);
-    }
-    blobDir(algorithm) {
-        return this.path(BLOBS_DIR, algorithm);
-    }
-    blobPath(digest) {
-        return this.path(BLOBS_DIR, (0,oci_digest/* digestAlgorithm */.g4)(digest), (0,oci_digest/* digestHex */.sU)(digest));
-    }
-    partialPath(digest) {
-        return this.blobPath(digest) + PARTIAL_SUFFIX;
-    }
-    rangesPath(digest) {
-        return this.blobPath(digest) + RANGES_SUFFIX;
-    }
-    /** A path relative to the root, with forward slashes, for reports. */
-    relative(p) {
-        return external_node_path_.relative(this.root, p).split(external_node_path_.sep).join('/');
-    }
-    async exists() {
-        return (0,promises_.stat)(this.root).then((s) => s.isDirectory(), () => false);
-    }
-    /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
-    async init() {
-        await this.writing(async () => {
-            await (0,promises_.mkdir)(this.blobDir('sha256'), { recursive: true });
-            if (!(await (0,promises_.stat)(this.layoutFilePath).catch(() => undefined))) {
-                await (0,atomic/* writeFileAtomic */.Zf)(this.layoutFilePath, OCI_LAYOUT_CONTENT);
-            }
-            if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined)))
-                await this.writeEmptyIndex();
-        });
-    }
-    /**
-     * Throws when `blobs/`, `blobs/sha256` or the locks directory is a symbolic link or not a
-     * directory: reading, writing or deleting blobs through it could reach outside the cache.
-     */
-    async checkDirectories() {
-        for (const [dir, fix] of [
-            [this.blobsDir, 'run oci-cache-guard validate --repair'],
-            [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
-            [this.path(LOCKS_DIR), 'remove it'],
-        ]) {
-            const s = await (0,promises_.lstat)(dir).catch(() => undefined);
-            if (s && !s.isDirectory()) {
-                throw new errors/* GuardError */.U$(`${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`);
-            }
-        }
-    }
-    async readIndex() {
-        let text;
-        try {
-            text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT')
-                return { state: 'missing' };
-            return { state: 'corrupt', detail: err.message };
-        }
-        try {
-            return { state: 'ok', doc: parseIndexDocument(text) };
-        }
-        catch (err) {
-            return { state: 'corrupt', detail: `unparseable: ${err.message}` };
-        }
-    }
-    async writeIndex(doc) {
-        await this.writing(() => (0,atomic/* writeFileAtomic */.Zf)(this.indexPath, serializeIndex(doc)));
-    }
-    /** An index.json with no entries, as init and repair start one. */
-    async writeEmptyIndex() {
-        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes/* MediaType */.zu.OciIndex }, entries: [] });
-    }
-    /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
-    async moveIndexAside(now = new Date()) {
-        const stamp = now.toISOString().replace(/[:.]/g, '-');
-        const aside = this.path(`${INDEX_FILE}.corrupt-${stamp}`);
-        await this.writing(() => (0,promises_.rename)(this.indexPath, aside));
-        return aside;
-    }
-    /**
-     * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
-     * descriptor as served, under the cache lock so concurrent writers keep every entry.
-     */
-    async setEntry(descriptor, name, lockOptions) {
-        await this.withLock(async () => {
-            await this.init();
-            const read = await this.readIndex();
-            if (read.state !== 'ok') {
-                throw new errors/* GuardError */.U$(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
-            }
-            const raw = {
-                mediaType: descriptor.mediaType,
-                digest: descriptor.digest,
-                size: descriptor.size,
-                ...(descriptor.platform ? { platform: descriptor.platform } : {}),
-                annotations: { ...descriptor.annotations, [mediatypes/* Annotation */.YH.RefName]: name },
-            };
-            const entries = read.doc.entries.filter((e) => e.name !== name);
-            entries.push({
-                raw,
-                descriptor: { ...descriptor, annotations: raw.annotations },
-                name,
-            });
-            await this.writeIndex({ fields: read.doc.fields, entries });
-        }, lockOptions);
-    }
-    /**
-     * Exclusive lock on the layout for index.json changes, repair and prune: ours, then, once
-     * no process holds linuxkit's own lock (it writes blobs and index.json in place while it
-     * holds it; seen through /proc/locks on Linux), `fn`. `waited` tells `fn` that linuxkit
-     * was writing, so anything read before may have changed.
-     */
-    withLock(fn, options) {
-        const opts = { what: `cache ${this.root}`, ...options };
-        return this.writing(() => withLock(this.path(LOCK_FILE), async () => fn({ waited: await waitForForeignLock(this.path(LINUXKIT_LOCK_FILE), 'linuxkit', opts) }), opts));
-    }
-    /**
-     * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
-     * until its index.json entry is written last, so prune keeps unreferenced blobs and partial
-     * downloads while any pull is running.
-     */
-    async registerPull() {
-        const marker = this.path(LOCKS_DIR, `pull-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        try {
-            await this.writing(async () => {
-                await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
-                await createExclusive(marker, lockContent());
-            });
-        }
-        catch (err) {
-            // A cache this process may not write to: a pull of images it already holds needs no
-            // marker, and one that must write fails on its first write with a line that says why.
-            if (err instanceof CannotWriteError)
-                return { release: async () => { } };
-            throw err;
-        }
-        return { release: () => (0,promises_.unlink)(marker).catch(() => { }) };
-    }
-    /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
-    async runningPulls() {
-        const dir = this.path(LOCKS_DIR);
-        let running = 0;
-        for (const name of await (0,promises_.readdir)(dir).catch(() => [])) {
-            if (!name.startsWith('pull-'))
-                continue;
-            const content = await (0,promises_.readFile)(external_node_path_.join(dir, name), 'utf8').catch(() => undefined);
-            if (content === undefined)
-                continue;
-            if (isStale(content))
-                await (0,promises_.unlink)(external_node_path_.join(dir, name)).catch(() => { });
-            else
-                running++;
-        }
-        return running;
-    }
-    /** Lock for downloading one blob, so two processes never write the same partial file. */
-    lockBlob(digest, options) {
-        return this.writing(async () => {
-            await (0,promises_.mkdir)(this.path(LOCKS_DIR), { recursive: true });
-            return acquireLock(this.path(LOCKS_DIR, `${(0,oci_digest/* digestAlgorithm */.g4)(digest)}-${(0,oci_digest/* digestHex */.sU)(digest)}`), {
-                what: `download of ${digest}`,
-                ...options,
-            });
-        });
-    }
-    /**
-     * Deletes what a finding names under blobs/ (its path relative to the root): a file, a
-     * symlink itself, or a directory (rm never follows symlinks inside it). Anything outside
-     * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
-     */
-    async removeFromBlobs(relative, options = {}) {
-        const p = external_node_path_.resolve(this.root, relative);
-        if (!p.startsWith(this.blobsDir + external_node_path_.sep)) {
-            throw new errors/* GuardError */.U$(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
-        }
-        return this.writing(async () => {
-            const s = await (0,promises_.lstat)(p).catch(() => undefined);
-            if (!s)
-                return undefined;
-            if (!options.dryRun) {
-                if (s.isDirectory())
-                    await (0,promises_.rm)(p, { recursive: true, force: true });
-                else
-                    await (0,promises_.unlink)(p);
-            }
-            return s.isDirectory() ? 0 : s.size;
-        });
-    }
-    /** Whether the file a finding names (relative to the root) may belong to a live writer. */
-    async mayBelongToLiveWriter(relative) {
-        const s = await (0,promises_.lstat)(external_node_path_.resolve(this.root, relative)).catch(() => undefined);
-        return s !== undefined && mayBeLiveWrite(s);
-    }
-    /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
-    async openBlob(digest) {
-        return openRegularNoFollow(this.blobPath(digest));
-    }
-    /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
-    async readBlob(digest, maxBytes) {
-        const fh = await this.openBlob(digest);
-        try {
-            const { size } = await fh.stat();
-            if (size > maxBytes)
-                throw new errors/* GuardError */.U$(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
-            return await fh.readFile();
-        }
-        finally {
-            await fh.close();
-        }
-    }
-    /** Reads a small file of the layout (index.json, oci-layout) without following a symlink. */
-    async readSmallFile(p, maxBytes = 64 * 1024 * 1024) {
-        const fh = await openRegularNoFollow(p);
-        try {
-            const { size } = await fh.stat();
-            if (size > maxBytes)
-                throw new errors/* GuardError */.U$(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
-            return (await fh.readFile()).toString('utf8');
-        }
-        finally {
-            await fh.close();
-        }
-    }
-}
-/** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
-async function openRegularNoFollow(p) {
-    // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
-    const fh = await (0,promises_.open)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
-    const s = await fh.stat();
-    if (!s.isFile()) {
-        await fh.close();
-        const err = new Error(`${p} is not a regular file`);
-        err.code = 'ENOTREG';
-        throw err;
-    }
-    return fh;
-}
-/** A write the file system refuses (permissions, a read-only mount). */
-class CannotWriteError extends errors/* GuardError */.U$ {
-    name = 'CannotWriteError';
-}
-/**
- * EACCES, EPERM or EROFS as one line naming the directory that refused the write (the parent
- * of what was created, renamed or deleted); any other error unchanged.
- */
-function cannotWrite(err) {
-    const e = err;
-    if (!(e instanceof Error) || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '') || !e.path)
-        return err;
-    const why = e.code === 'EROFS' ? 'read-only file system' : 'permission denied';
-    return new CannotWriteError(`cannot write to ${external_node_path_.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`, { cause: err });
 }
 
 

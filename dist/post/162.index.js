@@ -13,7 +13,7 @@ export const modules = {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3838);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(1688);
+/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3622);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(3895);
 
 

@@ -1,8 +1,8 @@
-export const id = 254;
-export const ids = [254];
+export const id = 864;
+export const ids = [864];
 export const modules = {
 
-/***/ 3254:
+/***/ 5864:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -176,8 +176,34 @@ var promises_ = __webpack_require__(1455);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./lib/layout/atomic.js
 var atomic = __webpack_require__(3849);
-// EXTERNAL MODULE: ./lib/layout/layout.js + 3 modules
-var layout_layout = __webpack_require__(1688);
+// EXTERNAL MODULE: ./lib/layout/layout.js
+var layout_layout = __webpack_require__(434);
+;// CONCATENATED MODULE: ./lib/layout/writev-all.js
+/** Buffers per writev() call: Linux's IOV_MAX. */
+const MAX_IOV = 1024;
+/**
+ * Writes all of `chunks` at `position`, as few writev() calls as the kernel allows (one,
+ * normally). A short write (rare: a full disk, a signal) leaves the rest to go again; a call
+ * that writes nothing is an error, not a loop. `file` names the file in that error.
+ */
+async function writevAll(fh, chunks, position, file) {
+    let pending = chunks.filter((c) => c.length > 0);
+    let at = position;
+    while (pending.length > 0) {
+        const { bytesWritten } = await fh.writev(pending.slice(0, MAX_IOV), at);
+        if (bytesWritten === 0)
+            throw new Error(`writev wrote nothing to ${file}`);
+        at += bytesWritten;
+        let skip = bytesWritten;
+        let i = 0;
+        while (i < pending.length && skip >= pending[i].length)
+            skip -= pending[i++].length;
+        pending = pending.slice(i);
+        if (skip > 0)
+            pending[0] = pending[0].subarray(skip);
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/layout/blob-writer.js
 
 
@@ -187,9 +213,8 @@ var layout_layout = __webpack_require__(1688);
 
 
 
+
 const PREFIX_READ_BYTES = 4 * 1024 * 1024;
-/** Buffers per writev() call: Linux's IOV_MAX. */
-const MAX_IOV = 1024;
 /**
  * Writes one blob so that no wrong byte ever appears under its final name: bytes go to
  * `<hex>.download` while being hashed, at most `descriptor.size` of them, and the file is
@@ -269,22 +294,8 @@ class BlobWriter {
         }
         for (const c of chunks)
             this.hash.update(c);
-        let pending = chunks.filter((c) => c.length > 0);
-        while (pending.length > 0) {
-            const batch = pending.slice(0, MAX_IOV);
-            const { bytesWritten } = await this.fh.writev(batch, this.position);
-            this.position += bytesWritten;
-            // A short write (rare: a full disk, a signal) leaves the rest of the batch to go again.
-            let skip = bytesWritten;
-            let i = 0;
-            while (i < pending.length && skip >= pending[i].length)
-                skip -= pending[i++].length;
-            pending = pending.slice(i);
-            if (skip > 0)
-                pending[0] = pending[0].subarray(skip);
-            if (bytesWritten === 0 && pending.length > 0)
-                throw new Error(`writev wrote nothing to ${this.partial}`);
-        }
+        await writevAll(this.fh, chunks, this.position, this.partial);
+        this.position += length;
     }
     /** Checks size and digest, then fsyncs and renames into place. On mismatch the partial is deleted. */
     async commit() {
@@ -451,6 +462,30 @@ class RegistryError extends errors/* GuardError */.U$ {
         this.temporary = details.temporary ?? (details.status !== undefined && isTemporaryStatus(details.status));
         this.url = details.url;
         this.body = details.body;
+    }
+}
+/**
+ * A network failure in a few words: what timed out (and after how long, when `timeouts` are
+ * given), a lost connection, else the error's first line with its code.
+ */
+function networkMessage(err, timeouts) {
+    const e = err;
+    switch (e.code) {
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return `connect timeout${timeouts ? ` after ${timeouts.connectMs / 1000}s` : ''}`;
+        case 'UND_ERR_HEADERS_TIMEOUT':
+            return `no response${timeouts ? ` within ${timeouts.headersMs / 1000}s` : ''}`;
+        case 'UND_ERR_BODY_TIMEOUT':
+            return `the registry stopped sending${timeouts ? ` for ${timeouts.bodyIdleMs / 1000}s` : ''} (body timeout)`;
+        case 'UND_ERR_SOCKET':
+        case 'ECONNRESET':
+            return `connection lost (${e.message})`;
+        default: {
+            const cause = e.cause;
+            const code = e.code ?? cause?.code;
+            const msg = (cause?.message ?? e.message ?? String(err)).split('\n')[0];
+            return code && !msg?.includes(code) ? `${code} ${msg}` : msg || 'network error';
+        }
     }
 }
 /** A manifest bigger than we are willing to read. */
@@ -635,7 +670,7 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
                 }
                 // Keep the partial for the next run: its bytes are checked by the final digest.
                 await writer.close();
-                throw describeTransferError(err, repo, descriptor, writer.written, options.signal);
+                throw transferFailure(err, repo, descriptor, writer.written, options.signal);
             }
         }
     });
@@ -645,10 +680,10 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
  * under the blob's download lock (another process may be fetching it), one already present and
  * valid is reused, and only a blob still missing is handed to `fetch`.
  */
-async function underBlobLock(layout, descriptor, valid, fetch) {
+async function underBlobLock(layout, descriptor, valid, fetch, onLockBusy) {
     if (valid.has(descriptor.digest))
         return { fetched: 0, cached: true, resumed: 0 };
-    const lock = await layout.lockBlob(descriptor.digest);
+    const lock = await layout.lockBlob(descriptor.digest, onLockBusy ? { onBusy: onLockBusy } : {});
     try {
         const hashed = !valid.has(descriptor.digest);
         if (await isPresentAndValid(layout, descriptor, valid))
@@ -699,17 +734,20 @@ async function copyBody(body, writer, onBytes) {
     if (readError !== undefined)
         throw readError;
 }
-/** A network failure in the middle of a body, as one line naming the blob and how far it got. */
-function describeTransferError(err, repo, descriptor, written, signal) {
-    if (err instanceof errors/* GuardError */.U$ || signal?.aborted)
+/** `blob registry/repository@digest`: how download messages name a blob. */
+function blobSubject(repo, descriptor) {
+    return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
+}
+/**
+ * A blob transfer that broke, as one line: the blob, what went wrong, and how many of its
+ * bytes are kept for the next pull to resume. Whole-blob and ranged downloads both say it so.
+ * A GuardError (already one line) and anything after an abort are returned as they are.
+ */
+function transferFailure(err, repo, descriptor, kept, signal) {
+    if (signal?.aborted || err instanceof errors/* GuardError */.U$)
         return err;
-    const e = err;
-    const why = e.code === 'UND_ERR_BODY_TIMEOUT'
-        ? 'the registry stopped sending (body timeout)'
-        : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
-            ? `connection lost (${e.message})`
-            : (e.message ?? String(err));
-    return new RegistryError(`blob ${repo.registry}/${repo.repository}@${descriptor.digest}: ${why} after ${written} of ${descriptor.size} bytes; the next pull resumes from there`, { temporary: true, cause: err });
+    const message = `${blobSubject(repo, descriptor)}: ${networkMessage(err)}; ${kept} of ${descriptor.size} bytes kept for the next pull`;
+    return new RegistryError(message, { temporary: true, cause: err });
 }
 /**
  * A blob already under its final name is reused only after hashing proves it. Only a file
@@ -825,19 +863,22 @@ function parseIntervals(v, size) {
 
 
 
-/** Buffers per writev() call: Linux's IOV_MAX. */
-const ranged_writer_MAX_IOV = 1024;
+
+
 /** Read size when hashing bytes back from disk. */
 const READ_BYTES = 1024 * 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 /**
  * Writes one blob whose bytes arrive out of order (ranges fetched in parallel) so that no wrong
  * byte ever appears under its final name. Bytes go to `<hex>.download` at their offsets; a small
- * record beside it, `<hex>.download.ranges` (JSON, written to a temp name, fsynced, renamed),
- * lists the byte intervals known to be on disk, so a killed pull resumes only what is missing.
- * The record is written only after an fdatasync of the partial, so it never claims bytes the
- * disk may not have. A partial without a record (one of BlobWriter's, written in order) counts
- * as a prefix.
+ * record beside it, `<hex>.download.ranges` (JSON), lists the byte intervals written, so a
+ * killed pull resumes only what is missing. It is rewritten after every write (one at a time,
+ * the next one covering all that landed meanwhile, each one positional write), so a kill loses
+ * only what was still in flight. Neither the partial nor the record is fsynced: a killed
+ * process loses nothing the kernel took, and what a crashed machine lost is caught by the digest
+ * check before the rename (the blob is then fetched again), so the promise holds without paying
+ * for a disk flush per record. A partial without a record (one of BlobWriter's, written in
+ * order) counts as a prefix.
  *
  * Hashing follows the contiguous prefix as it grows: bytes written right at its end are hashed
  * from memory; bytes that landed ahead of it are read back from disk (the page cache) once the
@@ -851,9 +892,9 @@ class RangedWriter {
     resumed;
     #fh;
     #partial;
+    #recordPath;
     #record;
     #final;
-    #recordEvery;
     #hash;
     /** Bytes [0, #hashed) are hashed. */
     #hashed = 0;
@@ -861,33 +902,38 @@ class RangedWriter {
     #catchingUp;
     #hashError;
     #readBuffer;
-    #sinceRecord = 0;
     #recording = Promise.resolve();
     #recordQueued = false;
     #recordError;
-    constructor(layout, descriptor, fh, landed, options) {
+    constructor(layout, descriptor, fh, record, landed) {
         this.descriptor = descriptor;
         this.#fh = fh;
+        this.#record = record;
         this.#partial = layout.partialPath(descriptor.digest);
-        this.#record = layout.rangesPath(descriptor.digest);
+        this.#recordPath = layout.rangesPath(descriptor.digest);
         this.#final = layout.blobPath(descriptor.digest);
-        this.#recordEvery =
-            options.recordEveryBytes ?? Math.min(8 << 20, Math.max(128 << 10, Math.ceil(descriptor.size / 64)));
         this.#hash = (0,external_node_crypto_.createHash)((0,oci_digest/* digestAlgorithm */.g4)(descriptor.digest));
         this.#landed = landed;
         this.resumed = coveredBytes(landed);
         this.#kick();
     }
     /** Opens the partial, resuming what an earlier run left when its record (or order) vouches for it. */
-    static async open(layout, descriptor, options = {}) {
+    static async open(layout, descriptor) {
         const landed = await resumable(layout, descriptor);
         // The record exists before any byte lands out of order: a partial with holes always has one.
-        await writeRecord(layout.rangesPath(descriptor.digest), descriptor.size, landed);
+        // A write the permissions refuse is one line (cannotWrite), as everywhere in the layout.
+        const recordPath = layout.rangesPath(descriptor.digest);
+        const record = await RangeRecord.create(recordPath, descriptor.size, landed).catch((err) => {
+            throw (0,layout_layout/* cannotWrite */.zz)(err);
+        });
         const flags = external_node_fs_.constants.O_RDWR | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW;
-        const fh = await (0,promises_.open)(layout.partialPath(descriptor.digest), flags, 0o644);
+        const fh = await (0,promises_.open)(layout.partialPath(descriptor.digest), flags, 0o644).catch(async (err) => {
+            await record.close();
+            throw (0,layout_layout/* cannotWrite */.zz)(err);
+        });
         if (landed.length === 0)
             await fh.truncate(0);
-        return new RangedWriter(layout, descriptor, fh, landed, options);
+        return new RangedWriter(layout, descriptor, fh, record, landed);
     }
     /** The byte intervals still to fetch. */
     missing() {
@@ -905,21 +951,7 @@ class RangedWriter {
         if (position < 0 || position + length > this.descriptor.size) {
             throw new errors/* DigestMismatchError */.h(`blob ${(0,oci_digest/* shortDigest */.VK)(this.descriptor.digest)}: bytes ${position}-${position + length} lie outside its ${this.descriptor.size} bytes`);
         }
-        let pending = chunks.filter((c) => c.length > 0);
-        let at = position;
-        while (pending.length > 0) {
-            const { bytesWritten } = await this.#fh.writev(pending.slice(0, ranged_writer_MAX_IOV), at);
-            if (bytesWritten === 0)
-                throw new Error(`writev wrote nothing to ${this.#partial}`);
-            at += bytesWritten;
-            let skip = bytesWritten;
-            let i = 0;
-            while (i < pending.length && skip >= pending[i].length)
-                skip -= pending[i++].length;
-            pending = pending.slice(i);
-            if (skip > 0)
-                pending[0] = pending[0].subarray(skip);
-        }
+        await writevAll(this.#fh, chunks, position, this.#partial);
         if (!this.#catchingUp && position === this.#hashed) {
             for (const c of chunks)
                 this.#hash.update(c);
@@ -927,9 +959,7 @@ class RangedWriter {
         }
         this.#landed = addInterval(this.#landed, position, position + length);
         this.#kick();
-        this.#sinceRecord += length;
-        if (this.#sinceRecord >= this.#recordEvery)
-            this.#saveRecord();
+        this.#saveRecord();
     }
     /**
      * Forgets everything on disk and starts over from byte 0 (the server does not do ranges:
@@ -942,7 +972,7 @@ class RangedWriter {
         this.#hashed = 0;
         this.#hashError = undefined;
         await this.#recording;
-        await writeRecord(this.#record, this.descriptor.size, []);
+        await this.#record.write([]);
         await this.#fh.truncate(0);
     }
     /**
@@ -964,8 +994,9 @@ class RangedWriter {
         }
         await this.#fh.sync();
         await this.#fh.close();
+        await this.#record.close();
         await (0,promises_.rename)(this.#partial, this.#final);
-        await (0,promises_.unlink)(this.#record).catch(() => { });
+        await (0,promises_.unlink)(this.#recordPath).catch(() => { });
         await (0,atomic/* syncDir */.ty)(external_node_path_.dirname(this.#final));
     }
     /** Stops writing and records everything that landed, so the next run resumes it. */
@@ -973,15 +1004,17 @@ class RangedWriter {
         await this.#idle().catch(() => { });
         this.#saveRecord();
         await this.#recording.catch(() => { });
+        await this.#record.close().catch(() => { });
         await this.#fh.close().catch(() => { });
     }
     /** Stops writing and deletes the partial and its record. */
     async discard() {
         await this.#idle().catch(() => { });
         await this.#recording.catch(() => { });
+        await this.#record.close().catch(() => { });
         await this.#fh.close().catch(() => { });
         await (0,promises_.unlink)(this.#partial).catch(() => { });
-        await (0,promises_.unlink)(this.#record).catch(() => { });
+        await (0,promises_.unlink)(this.#recordPath).catch(() => { });
     }
     /** Waits until the hash has caught up with what landed; throws when reading back failed. */
     async #idle() {
@@ -1023,20 +1056,16 @@ class RangedWriter {
     }
     /**
      * Queues a record of what has landed (one at most waits behind the one being written; it
-     * looks at what landed when its turn comes). fdatasync first, so it never claims bytes the
-     * disk may not have.
+     * looks at what landed when its turn comes).
      */
     #saveRecord() {
-        this.#sinceRecord = 0;
         if (this.#recordQueued)
             return;
         this.#recordQueued = true;
         this.#recording = this.#recording
             .then(async () => {
             this.#recordQueued = false;
-            const snapshot = this.#landed;
-            await this.#fh.datasync();
-            await writeRecord(this.#record, this.descriptor.size, snapshot);
+            await this.#record.write(this.#landed);
         })
             .catch((err) => {
             this.#recordError ??= err;
@@ -1074,20 +1103,49 @@ async function resumable(layout, descriptor) {
         return forget();
     return done.filter(([, end]) => end <= partial.size);
 }
-async function writeRecord(target, size, done) {
-    const tmp = `${target}.tmp`;
-    const flags = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW;
-    const fh = await (0,promises_.open)(tmp, flags, 0o644);
-    try {
-        await fh.writeFile(`${JSON.stringify({ size, done })}\n`);
-        await fh.sync();
+/**
+ * A `<hex>.download.ranges` record: created whole (written to a temp name, then renamed), then
+ * rewritten in place by one positional write of all its text, padded with spaces to the longest
+ * it has been, so a killed process leaves the old text or the new one, never a mix. (A machine
+ * that crashes may tear it: a record that does not parse drops its partial.)
+ */
+class RangeRecord {
+    fh;
+    size;
+    #length;
+    constructor(fh, size, length) {
+        this.fh = fh;
+        this.size = size;
+        this.#length = length;
     }
-    finally {
-        await fh.close();
+    static async create(target, size, done) {
+        const text = recordText(size, done);
+        const tmp = `${target}.tmp`;
+        const flags = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW;
+        const created = await (0,promises_.open)(tmp, flags, 0o644);
+        try {
+            await created.writeFile(text);
+        }
+        finally {
+            await created.close();
+        }
+        await (0,promises_.rename)(tmp, target);
+        const fh = await (0,promises_.open)(target, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_NOFOLLOW);
+        return new RangeRecord(fh, size, Buffer.byteLength(text));
     }
-    // No directory fsync: after a crash either record is safe to resume from.
-    await (0,promises_.rename)(tmp, target);
+    async write(done) {
+        const text = recordText(this.size, done);
+        const bytes = Buffer.from(`${text.slice(0, -1).padEnd(this.#length - 1)}\n`);
+        this.#length = bytes.length;
+        const { bytesWritten } = await this.fh.write(bytes, 0, bytes.length, 0);
+        if (bytesWritten !== bytes.length)
+            throw new Error(`short write to a download record (${bytesWritten} of ${bytes.length} bytes)`);
+    }
+    close() {
+        return this.fh.close();
+    }
 }
+const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
 
 ;// CONCATENATED MODULE: ./lib/pull/ranged.js
 /**
@@ -1117,9 +1175,13 @@ const BATCH_MAX_MS = 100;
 const RANGE_ATTEMPTS = 3;
 /** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
 async function wantsRanges(layout, descriptor, ctx) {
-    if (descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1)
+    if (bigEnoughForRanges(descriptor, ctx))
         return true;
     return (await (0,promises_.lstat)(layout.rangesPath(descriptor.digest)).catch(() => undefined)) !== undefined;
+}
+/** Big enough to go in ranges, with more than one connection to share. */
+function bigEnoughForRanges(descriptor, ctx) {
+    return descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1;
 }
 /** Bytes per range for a blob: its share of the connections, within [min, max]. */
 function rangeSize(size, connections, o) {
@@ -1133,27 +1195,27 @@ function rangeSize(size, connections, o) {
  * run. Holds no connection while it waits for the blob's lock.
  */
 async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
-    return underBlobLock(layout, descriptor, ctx.valid, async () => {
+    const fetching = underBlobLock(layout, descriptor, ctx.valid, async () => {
         let fetched = 0;
         const onBytes = (n) => {
             fetched += n;
             ctx.onBytes?.(n);
         };
         for (let attempt = 0;; attempt++) {
-            const writer = await RangedWriter.open(layout, descriptor, ctx.writer);
+            const writer = await RangedWriter.open(layout, descriptor);
             try {
                 await new RangedDownload(client, repo, descriptor, writer, { ...ctx, onBytes }).run();
             }
             catch (err) {
                 await writer.close();
-                throw describeFailure(err, repo, writer, ctx.signal);
+                throw transferFailure(err, repo, descriptor, writer.landed, ctx.signal);
             }
             try {
                 await writer.commit();
             }
             catch (err) {
                 if (err instanceof errors/* DigestMismatchError */.h && attempt === 0) {
-                    ctx.logger?.info(`${subjectOf(repo, descriptor)}: ${err.message}; fetching it again`);
+                    ctx.logger?.info(`${blobSubject(repo, descriptor)}: ${err.message}; fetching it again`);
                     continue;
                 }
                 throw err;
@@ -1161,10 +1223,8 @@ async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
             ctx.valid.add(descriptor.digest);
             return { fetched, cached: false, resumed: writer.resumed };
         }
-    });
-}
-function subjectOf(repo, descriptor) {
-    return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
+    }, ctx.onQueued);
+    return fetching.finally(() => ctx.onQueued?.());
 }
 /** A range answered with other bytes than asked for: worth asking again. */
 class RangeRefused extends RegistryError {
@@ -1192,7 +1252,7 @@ class RangedDownload {
         this.#signal = ctx.signal ? AbortSignal.any([ctx.signal, this.#abort.signal]) : this.#abort.signal;
         // Every range in flight listens to it.
         (0,external_node_events_.setMaxListeners)(ctx.budget.perHost + 8, this.#signal);
-        this.#subject = subjectOf(repo, descriptor);
+        this.#subject = blobSubject(repo, descriptor);
         this.#rangesConfirmed = new Promise((resolve) => (this.#confirmRanges = () => resolve(true)));
     }
     async run() {
@@ -1207,32 +1267,44 @@ class RangedDownload {
             return;
         this.ctx.logger?.debug(`${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`);
         // The first range is the probe: its answer tells whether the server does ranges at all.
-        // The other ranges start as soon as it says yes, while its body still streams.
+        // The other ranges queue for their connections at once and, holding them, wait for that
+        // answer: a connection left to a small blob for the probe's round trip would be held for
+        // that blob's whole transfer, and the big blob would get its connections one by one.
         let failure;
         const fail = (err) => {
             failure ??= err;
             this.#abort.abort();
         };
         const probe = this.#fetch(first, true);
-        const ranges = await Promise.race([this.#rangesConfirmed, probe.then((kind) => kind === 'range')]);
-        if (!ranges)
-            return void (await probe);
+        const ranges = Promise.race([
+            this.#rangesConfirmed,
+            probe.then((kind) => kind === 'range', () => false),
+        ]);
         const worker = async () => {
             for (let r = todo.shift(); r && failure === undefined; r = todo.shift())
-                await this.#fetch(r, false).catch(fail);
+                if ((await this.#fetch(r, false, ranges).catch(fail)) === 'skipped')
+                    return;
         };
         const workers = Math.min(budget.perHost - 1, todo.length);
-        await Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
+        const all = Promise.all([probe.catch(fail), ...Array.from({ length: Math.max(1, workers) }, worker)]);
+        this.ctx.onQueued?.(); // every range above is in the budget's queue now
+        await all;
         if (failure !== undefined)
             throw failure;
     }
-    /** Fetches one range into the writer, resuming inside it after a failure; `stream` when the server sent the whole blob instead. */
-    async #fetch(range, probe) {
+    /**
+     * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
+     * server sent the whole blob instead; `skipped` when `ranges` (awaited holding the connection)
+     * says the server does not do ranges.
+     */
+    async #fetch(range, probe, ranges) {
         const [start, end] = range;
         let at = start;
         for (let attempt = 1;; attempt++) {
             try {
                 return await this.ctx.budget.run(this.ctx.host, this.ctx.priority ?? this.descriptor.size, async () => {
+                    if (ranges && !(await ranges))
+                        return 'skipped';
                     const res = await this.client.blobRange(this.repo, this.descriptor, {
                         start: at,
                         end,
@@ -1321,20 +1393,6 @@ function retryable(err) {
     if (err instanceof errors/* GuardError */.U$)
         return err instanceof errors/* DigestMismatchError */.h;
     return true;
-}
-/** One line naming the blob, what went wrong, and what was kept for the next run. */
-function describeFailure(err, repo, writer, signal) {
-    if (signal?.aborted || err instanceof errors/* GuardError */.U$)
-        return err;
-    const subject = subjectOf(repo, writer.descriptor);
-    const kept = `${writer.landed} of ${writer.descriptor.size} bytes kept for the next pull`;
-    const e = err;
-    const why = e.code === 'UND_ERR_BODY_TIMEOUT'
-        ? 'the registry stopped sending (body timeout)'
-        : e.code === 'UND_ERR_SOCKET' || e.code === 'ECONNRESET'
-            ? `connection lost (${e.message})`
-            : (e.message ?? String(err));
-    return new RegistryError(`${subject}: ${why}; ${kept}`, { temporary: true, cause: err });
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/refresh.js
@@ -1451,6 +1509,7 @@ async function pullImages(layout, client, refs, options) {
         progress: { bytes: 0, total: 0 },
         started: Date.now(),
         hasher,
+        entries: await cachedEntries(layout),
     };
     try {
         const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
@@ -1496,7 +1555,7 @@ async function planImage(layout, client, ref, run) {
             }
             resolved = now.resolved;
         }
-        const previous = await entryDigest(layout, ref);
+        const previous = ctx.entries.get(ref.name)?.digest;
         if (previous !== undefined)
             plan.previous = previous;
         const { descriptor: root, bytes } = resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
@@ -1553,15 +1612,29 @@ function scheduleBlobs(layout, client, plans, run) {
         if (!run.valid.has(blob.digest))
             run.progress.total += blob.size;
     const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
+    // Small blobs queue for connections only once the big ones have queued their ranges: one that
+    // started first would hold its connection for its whole transfer while a big blob waits.
+    const bigQueued = new Map();
+    const gates = [];
+    for (const { blob } of order)
+        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run))
+            gates.push(new Promise((resolve) => bigQueued.set(blob.digest, resolve)));
+    const afterBig = Promise.all(gates).then(() => { });
     for (const [i, { blob, plan }] of order.entries()) {
         // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
-        const download = fetchBlob(layout, client, plan, blob, blob.size + 1 - (i + 1) / (order.length + 1), run);
+        const priority = blob.size + 1 - (i + 1) / (order.length + 1);
+        const onQueued = bigQueued.get(blob.digest);
+        const download = onQueued
+            ? fetchBlob(layout, client, plan, blob, priority, run, onQueued).finally(onQueued)
+            : afterBig.then(() => fetchBlob(layout, client, plan, blob, priority, run));
         download.catch(() => { }); // awaited by every image that needs it
         downloads.set(blob.digest, download);
     }
     return downloads;
 }
-async function fetchBlob(layout, client, owner, blob, priority, run) {
+async function fetchBlob(layout, client, owner, blob, priority, run, 
+/** A big blob's: says when its ranges are queued (see BigBlobContext.onQueued). */
+onQueued) {
     const onBytes = (n) => {
         owner.result.bytes += n;
         run.progress.bytes += n;
@@ -1581,6 +1654,7 @@ async function fetchBlob(layout, client, owner, blob, priority, run) {
             onBytes,
             logger: run.logger,
             ...signal,
+            ...(onQueued ? { onQueued } : {}),
         });
     }
     return run.budget.run(ref.registry, priority, () => ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }));
@@ -1628,22 +1702,24 @@ function failed(result, err, logger) {
 class NotCachedError extends errors/* GuardError */.U$ {
 }
 /** The digest of the index.json entry of that name, if any. */
-async function entryDigest(layout, ref) {
+/** index.json's entries by name (the first of a name), read once per run. */
+async function cachedEntries(layout) {
     const read = await layout.readIndex();
-    return read.state === 'ok'
-        ? read.doc.entries.find((e) => e.name === ref.name)?.descriptor?.digest
-        : undefined;
+    const entries = new Map();
+    if (read.state === 'ok')
+        for (const e of read.doc.entries)
+            if (e.name !== undefined && e.descriptor && !entries.has(e.name))
+                entries.set(e.name, e.descriptor);
+    return entries;
 }
 /**
  * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
  * blob for the wanted platforms to be present and verified; then no request is made at all.
  */
 async function completeInCache(layout, ref, ctx, result) {
-    const read = await layout.readIndex();
-    const entry = read.state === 'ok' ? read.doc.entries.find((e) => e.name === ref.name && e.descriptor) : undefined;
-    if (!entry?.descriptor)
+    const root = ctx.entries.get(ref.name);
+    if (!root)
         return false;
-    const root = entry.descriptor;
     try {
         const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
         const blobs = [];
@@ -1700,6 +1776,7 @@ async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, wal
         walk.onPath.set(desc.digest, walk.path.length);
         walk.path.push(desc.digest);
         try {
+            const children = [];
             for (const child of [...selection.manifests, ...selection.attestations]) {
                 const isIndex = (0,mediatypes/* isIndexMediaType */.$$)(child.mediaType);
                 const above = isIndex ? walk.onPath.get(child.digest) : undefined;
@@ -1709,9 +1786,15 @@ async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, wal
                 if (walk.seen.has(key))
                     continue;
                 walk.seen.add(key);
-                const childBytes = await ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid));
-                await collect(layout, client, ref, child, childBytes, ctx, blobs, result, walk);
+                children.push(child);
             }
+            // Siblings are fetched at once (a manifest and an attestation per platform, each a round
+            // trip), then walked in order.
+            const fetching = children.map((child) => ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)));
+            for (const f of fetching)
+                f.catch(() => { }); // the first failure is thrown below
+            for (const [i, child] of children.entries())
+                await collect(layout, client, ref, child, await fetching[i], ctx, blobs, result, walk);
         }
         finally {
             walk.path.pop();
@@ -1808,6 +1891,19 @@ async function platformMismatch(layout, ref, config, wanted) {
     return `${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it is a single-platform ${(0,oci_platform/* formatPlatform */.Bq)(have)} image)`;
 }
 
+// EXTERNAL MODULE: ./lib/format.js
+var format = __webpack_require__(2016);
+;// CONCATENATED MODULE: ./lib/pull/result.js
+
+/** Fetched from a registry in this run: new, or a tag that moved. */
+function isPulled(result) {
+    return result.status === 'pulled' || result.status === 'updated';
+}
+/** "REF: why", naming the image once: most errors from the registry client already name it. */
+function pullFailure(result) {
+    return (0,format/* naming */.b7)(result.reference, result.error ?? 'failed', [result.reference, result.name]);
+}
+
 ;// CONCATENATED MODULE: ./lib/registry/credentials-input.js
 
 /**
@@ -1849,8 +1945,6 @@ function parseMirrors(entries, source) {
 var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __webpack_require__(6752);
-// EXTERNAL MODULE: ./lib/format.js
-var format = __webpack_require__(2016);
 ;// CONCATENATED MODULE: ./lib/registry/auth/challenge.js
 /**
  * WWW-Authenticate (RFC 9110 §11.6.1): one or more challenges, each a scheme followed by
@@ -2831,22 +2925,6 @@ function rateLimitFrom(headers, host, at = new Date()) {
 function replayed(res, text) {
     return { ...res, body: external_node_stream_.Readable.from([Buffer.from(text)]) };
 }
-function networkMessage(err, timeouts) {
-    switch (err.code) {
-        case 'UND_ERR_CONNECT_TIMEOUT':
-            return `connect timeout after ${timeouts.connectMs / 1000}s`;
-        case 'UND_ERR_HEADERS_TIMEOUT':
-            return `no response within ${timeouts.headersMs / 1000}s`;
-        case 'UND_ERR_BODY_TIMEOUT':
-            return `body stalled for ${timeouts.bodyIdleMs / 1000}s`;
-        default: {
-            const cause = err.cause;
-            const code = err.code ?? cause?.code;
-            const msg = (cause?.message ?? err.message).split('\n')[0];
-            return code && !msg?.includes(code) ? `${code} ${msg}` : (msg ?? 'network error');
-        }
-    }
-}
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** True for a failure that is a timeout (a RegistryError wrapping one included). */
 function isTimeout(err) {
@@ -2951,8 +3029,7 @@ class Transport {
             }
             if (err instanceof TransportPolicyError)
                 throw err;
-            const e = err;
-            throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(e, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
+            throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
         }
         const limit = rateLimitFrom(res.headers, init.url.host);
         if (limit)
@@ -3570,6 +3647,7 @@ var cli_progress = __webpack_require__(9095);
 
 
 
+
 const PULL_HELP = `Usage: oci-cache-guard pull [options] REF...
 
 Pulls images into the cache, atomically: every blob is downloaded to <hex>.download, hashed
@@ -3646,12 +3724,12 @@ async function pullCommand(argv, ctx) {
     else {
         for (const r of results)
             ctx.out((0,format/* printable */.g$)(describeResult(r)));
-        if (results.some((r) => r.status === 'pulled' || r.status === 'updated'))
+        if (results.some(isPulled))
             ctx.out(`${results.length} image${results.length === 1 ? '' : 's'}: ${describeSpeed(results)}`);
     }
     for (const r of results)
         if (r.status === 'failed' && !settings.json)
-            ctx.stderr.write(`oci-cache-guard pull: ${(0,format/* printable */.g$)((0,format/* naming */.b7)(r.reference, r.error ?? 'failed', [r.reference, r.name]))}\n`);
+            ctx.stderr.write(`oci-cache-guard pull: ${(0,format/* printable */.g$)(pullFailure(r))}\n`);
     if (client.rateLimit && !settings.json)
         ctx.out((0,format/* formatPullsLeft */.Lc)(client.rateLimit));
     return results.every((r) => r.status !== 'failed') ? 0 : 1;

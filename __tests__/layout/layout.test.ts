@@ -4,13 +4,14 @@ import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMismatchError, GuardError } from '../../src/errors.js';
 import { BlobWriter } from '../../src/layout/blob-writer.js';
 import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
 import { acquireLock, breakStale } from '../../src/layout/lock.js';
 import { parseDigest } from '../../src/oci/digest.js';
-import { MediaType } from '../../src/oci/mediatypes.js';
+import { Annotation, MediaType } from '../../src/oci/mediatypes.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -74,6 +75,55 @@ describe('Layout', () => {
       annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/redis' },
     });
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('setEntry calls made together in one process are written together, the latest of each name kept, no lock waited for', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Waves of calls made at once (a wave waits for the one before), names from a small set.
+        fc.array(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.nat(99)), { maxLength: 8 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (waves) => {
+          await layout.writeEmptyIndex();
+          const logged: string[] = [];
+          const logger = {
+            debug() {},
+            info: (m: string) => logged.push(m),
+            warn: (m: string) => logged.push(m),
+          };
+          const expected = new Map<string, number>();
+          for (const wave of waves) {
+            await Promise.all(
+              wave.map(([name, n]) => {
+                expected.set(name, n);
+                return layout.setEntry(blobOf(Buffer.from(String(n))), name, { logger });
+              }),
+            );
+          }
+          const doc = JSON.parse(await readFile(layout.indexPath, 'utf8'));
+          const names = doc.manifests.map(
+            (m: { annotations: Record<string, string> }) => m.annotations[Annotation.RefName],
+          );
+          expect(new Set(names).size).toBe(names.length);
+          expect(
+            Object.fromEntries(
+              doc.manifests.map((m: { digest: string; annotations: Record<string, string> }) => [
+                m.annotations[Annotation.RefName],
+                m.digest,
+              ]),
+            ),
+          ).toEqual(
+            Object.fromEntries(
+              [...expected].map(([name, n]) => [name, blobOf(Buffer.from(String(n))).digest]),
+            ),
+          );
+          expect(logged).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('reports a garbage index.json as corrupt and moves it aside', async () => {

@@ -136,6 +136,9 @@ export class Layout {
   readonly root: string;
   /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
   private vetting?: Promise<unknown>;
+  /** Entries waiting for the next index.json write (see setEntry), and the last write. */
+  private nextEntries?: { entries: Map<string, Descriptor>; written: Promise<void> };
+  private entriesWritten: Promise<void> = Promise.resolve();
 
   private constructor(root: string) {
     this.root = root;
@@ -288,9 +291,31 @@ export class Layout {
 
   /**
    * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
-   * descriptor as served, under the cache lock so concurrent writers keep every entry.
+   * descriptor as served, under the cache lock so concurrent writers keep every entry. Entries
+   * set while a write is under way go together in the next one: images of a pull that finish
+   * together cost one lock and one index.json write, not a turn each at a lock that waiters
+   * inside one process could only poll for.
    */
-  async setEntry(descriptor: Descriptor, name: string, lockOptions?: Partial<LockOptions>): Promise<void> {
+  setEntry(descriptor: Descriptor, name: string, lockOptions?: Partial<LockOptions>): Promise<void> {
+    let batch = this.nextEntries;
+    if (!batch) {
+      const entries = new Map<string, Descriptor>();
+      const written = this.entriesWritten.then(() => {
+        this.nextEntries = undefined; // what arrives from now on waits for the next write
+        return this.writeEntries(entries, lockOptions);
+      });
+      this.entriesWritten = written.catch(() => {});
+      batch = this.nextEntries = { entries, written };
+    }
+    batch.entries.delete(name); // the latest descriptor of a name, in the order they came
+    batch.entries.set(name, descriptor);
+    return batch.written;
+  }
+
+  private async writeEntries(
+    named: Map<string, Descriptor>,
+    lockOptions?: Partial<LockOptions>,
+  ): Promise<void> {
     await this.withLock(async () => {
       await this.init();
       const read = await this.readIndex();
@@ -299,19 +324,21 @@ export class Layout {
           `${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`,
         );
       }
-      const raw: Record<string, unknown> = {
-        mediaType: descriptor.mediaType,
-        digest: descriptor.digest,
-        size: descriptor.size,
-        ...(descriptor.platform ? { platform: descriptor.platform } : {}),
-        annotations: { ...descriptor.annotations, [Annotation.RefName]: name },
-      };
-      const entries = read.doc.entries.filter((e) => e.name !== name);
-      entries.push({
-        raw,
-        descriptor: { ...descriptor, annotations: raw.annotations as Record<string, string> },
-        name,
-      });
+      const entries = read.doc.entries.filter((e) => e.name === undefined || !named.has(e.name));
+      for (const [name, descriptor] of named) {
+        const raw: Record<string, unknown> = {
+          mediaType: descriptor.mediaType,
+          digest: descriptor.digest,
+          size: descriptor.size,
+          ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+          annotations: { ...descriptor.annotations, [Annotation.RefName]: name },
+        };
+        entries.push({
+          raw,
+          descriptor: { ...descriptor, annotations: raw.annotations as Record<string, string> },
+          name,
+        });
+      }
       await this.writeIndex({ fields: read.doc.fields, entries });
     }, lockOptions);
   }

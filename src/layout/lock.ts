@@ -131,7 +131,9 @@ export async function acquireLock(lockPath: string, options: Partial<LockOptions
     if (wait === opts.pollMs) opts.onBusy?.();
     if (!told && Date.now() + 2000 < deadline) {
       told = true;
-      opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
+      const pid = holder.split('\n')[0];
+      const who = pid === String(process.pid) ? 'another task of this process' : `process ${pid}`;
+      opts.logger?.info(`waiting for the ${opts.what} lock held by ${who}`);
     }
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 1000);

@@ -220,6 +220,11 @@ export interface ChildRequest {
   platforms?: string[] | 'all';
   /** Overrides of the ranged-download settings (tuning). */
   ranged?: { thresholdBytes?: number; minRangeBytes?: number; maxRangeBytes?: number };
+  /**
+   * Times one blob of `refs[0]`'s repository alone, as curl fetches it: the image is resolved
+   * first (the registry's ping and the manifest, untimed), then the blob is downloaded.
+   */
+  blob?: { digest: string; size: number };
 }
 
 export interface ChildReport {
@@ -446,17 +451,51 @@ async function child(request: ChildRequest): Promise<void> {
     connectionsPerHost: request.concurrency,
     ...(request.maxAttempts !== undefined ? { retry: { maxAttempts: request.maxAttempts } } : {}),
   });
+  const layout = Layout.at(request.cache);
+  const refs = request.refs.map(parseReference);
+  const only = request.blob;
+  if (only) await Promise.all([client.resolve(refs[0]!), layout.init()]);
   const baselineRssBytes = process.memoryUsage().rss;
   const cpu = process.cpuUsage();
   const start = performance.now();
-  let results;
+  let results: ChildReport['results'];
   try {
-    const platforms = request.platforms ?? 'all';
-    results = await pullImages(Layout.at(request.cache), client, request.refs.map(parseReference), {
-      platforms: platforms === 'all' ? 'all' : platforms.map(parsePlatform),
-      concurrency: request.concurrency,
-      ...(request.ranged ? { ranged: request.ranged } : {}),
-    });
+    if (only) {
+      const { ensureBigBlob, RANGED_DEFAULTS } = await import('../src/pull/ranged.js');
+      const { ConnectionBudget } = await import('../src/pull/budget.js');
+      const { parseDigest } = await import('../src/oci/digest.js');
+      const descriptor = {
+        mediaType: 'application/octet-stream',
+        digest: parseDigest(only.digest),
+        size: only.size,
+      };
+      const began = performance.now();
+      const got = await ensureBigBlob(layout, client, refs[0]!, descriptor, {
+        budget: new ConnectionBudget(request.concurrency),
+        host: refs[0]!.registry,
+        ranged: { ...RANGED_DEFAULTS, ...request.ranged },
+        valid: new Set(),
+      });
+      const ms = performance.now() - began;
+      results = [
+        { name: only.digest, status: 'pulled', bytes: got.fetched, ms, connections: request.concurrency },
+      ];
+    } else {
+      const platforms = request.platforms ?? 'all';
+      const pulled = await pullImages(layout, client, refs, {
+        platforms: platforms === 'all' ? 'all' : platforms.map(parsePlatform),
+        concurrency: request.concurrency,
+        ...(request.ranged ? { ranged: request.ranged } : {}),
+      });
+      results = pulled.map((r) => ({
+        name: r.name,
+        status: r.status,
+        bytes: r.bytes,
+        ms: r.ms,
+        connections: r.connections,
+        ...(r.error ? { error: r.error } : {}),
+      }));
+    }
   } finally {
     await client.close();
   }
@@ -475,14 +514,7 @@ async function child(request: ChildRequest): Promise<void> {
     vmHwmBytes,
     baselineRssBytes,
     cpuSeconds: (used.user + used.system) / 1e6,
-    results: results.map((r) => ({
-      name: r.name,
-      status: r.status,
-      bytes: r.bytes,
-      ms: r.ms,
-      connections: r.connections,
-      ...(r.error ? { error: r.error } : {}),
-    })),
+    results,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }

@@ -793,6 +793,9 @@ class Layout {
     root;
     /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
     vetting;
+    /** Entries waiting for the next index.json write (see setEntry), and the last write. */
+    nextEntries;
+    entriesWritten = Promise.resolve();
     constructor(root) {
         this.root = root;
     }
@@ -929,28 +932,48 @@ class Layout {
     }
     /**
      * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
-     * descriptor as served, under the cache lock so concurrent writers keep every entry.
+     * descriptor as served, under the cache lock so concurrent writers keep every entry. Entries
+     * set while a write is under way go together in the next one: images of a pull that finish
+     * together cost one lock and one index.json write, not a turn each at a lock that waiters
+     * inside one process could only poll for.
      */
-    async setEntry(descriptor, name, lockOptions) {
+    setEntry(descriptor, name, lockOptions) {
+        let batch = this.nextEntries;
+        if (!batch) {
+            const entries = new Map();
+            const written = this.entriesWritten.then(() => {
+                this.nextEntries = undefined; // what arrives from now on waits for the next write
+                return this.writeEntries(entries, lockOptions);
+            });
+            this.entriesWritten = written.catch(() => { });
+            batch = this.nextEntries = { entries, written };
+        }
+        batch.entries.delete(name); // the latest descriptor of a name, in the order they came
+        batch.entries.set(name, descriptor);
+        return batch.written;
+    }
+    async writeEntries(named, lockOptions) {
         await this.withLock(async () => {
             await this.init();
             const read = await this.readIndex();
             if (read.state !== 'ok') {
                 throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
             }
-            const raw = {
-                mediaType: descriptor.mediaType,
-                digest: descriptor.digest,
-                size: descriptor.size,
-                ...(descriptor.platform ? { platform: descriptor.platform } : {}),
-                annotations: { ...descriptor.annotations, [_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName]: name },
-            };
-            const entries = read.doc.entries.filter((e) => e.name !== name);
-            entries.push({
-                raw,
-                descriptor: { ...descriptor, annotations: raw.annotations },
-                name,
-            });
+            const entries = read.doc.entries.filter((e) => e.name === undefined || !named.has(e.name));
+            for (const [name, descriptor] of named) {
+                const raw = {
+                    mediaType: descriptor.mediaType,
+                    digest: descriptor.digest,
+                    size: descriptor.size,
+                    ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+                    annotations: { ...descriptor.annotations, [_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName]: name },
+                };
+                entries.push({
+                    raw,
+                    descriptor: { ...descriptor, annotations: raw.annotations },
+                    name,
+                });
+            }
             await this.writeIndex({ fields: read.doc.fields, entries });
         }, lockOptions);
     }
@@ -1236,7 +1259,9 @@ async function acquireLock(lockPath, options = {}) {
             opts.onBusy?.();
         if (!told && Date.now() + 2000 < deadline) {
             told = true;
-            opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
+            const pid = holder.split('\n')[0];
+            const who = pid === String(process.pid) ? 'another task of this process' : `process ${pid}`;
+            opts.logger?.info(`waiting for the ${opts.what} lock held by ${who}`);
         }
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(wait * 2, 1000);

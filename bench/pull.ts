@@ -469,16 +469,18 @@ async function child(request: ChildRequest): Promise<void> {
         digest: parseDigest(only.digest),
         size: only.size,
       };
+      const budget = new ConnectionBudget(request.concurrency);
+      const host = refs[0]!.registry;
       const began = performance.now();
       const got = await ensureBigBlob(layout, client, refs[0]!, descriptor, {
-        budget: new ConnectionBudget(request.concurrency),
-        host: refs[0]!.registry,
+        budget,
+        host,
         ranged: { ...RANGED_DEFAULTS, ...request.ranged },
         valid: new Set(),
       });
       const ms = performance.now() - began;
       results = [
-        { name: only.digest, status: 'pulled', bytes: got.fetched, ms, connections: request.concurrency },
+        { name: only.digest, status: 'pulled', bytes: got.fetched, ms, connections: budget.peak(host) },
       ];
     } else {
       const platforms = request.platforms ?? 'all';

@@ -167,6 +167,45 @@ describe('lock', () => {
     await (await waiting).release();
   });
 
+  it('takes over a lock naming this process that no task here holds (an earlier process with our pid left it)', async () => {
+    const os = await import('node:os');
+    await writeFile(
+      path.join(dir, LOCK_FILE),
+      `${process.pid}\n${os.hostname()}\n2020-01-01T00:00:00.000Z\n`,
+    );
+    const lock = await acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 1000 });
+    expect(await readFile(path.join(dir, LOCK_FILE), 'utf8')).not.toContain('2020-01-01');
+    await lock.release();
+  });
+
+  it('tasks of one process take the lock in turn, one at a time, without polling the file or saying they wait', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(3), { minLength: 1, maxLength: 12 }), async (holdMs) => {
+        const logged: string[] = [];
+        const logger = {
+          debug() {},
+          info: (m: string) => logged.push(m),
+          warn: (m: string) => logged.push(m),
+        };
+        const events: string[] = [];
+        await Promise.all(
+          holdMs.map(async (ms, i) => {
+            // A poll of the file would wait at least a second: the property would time out.
+            const lock = await acquireLock(path.join(dir, LOCK_FILE), { pollMs: 1000, logger });
+            events.push(`in ${i}`);
+            await new Promise((r) => setTimeout(r, ms));
+            events.push(`out ${i}`);
+            await lock.release();
+          }),
+        );
+        expect(events).toEqual(holdMs.flatMap((_, i) => [`in ${i}`, `out ${i}`]));
+        expect(logged).toEqual([]);
+        expect(await stat(path.join(dir, LOCK_FILE)).catch(() => undefined)).toBeUndefined();
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('takes over a lock left by a dead process', async () => {
     const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
     const deadPid = Number(child.stdout.trim());

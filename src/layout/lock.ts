@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
@@ -95,13 +96,75 @@ export async function breakStale(lockPath: string, stale: string, me: string): P
 }
 
 /**
+ * The tasks of this process that hold or wait for each lock path, as a chain: the file says
+ * only which process holds a lock, so tasks of one process queue here instead of polling it.
+ */
+const queues = new Map<string, { tail: Promise<void>; waiting: number }>();
+
+/**
+ * Waits until no other task of this process holds or waits ahead for `lockPath`; resolves
+ * with the function that lets the next one go.
+ */
+async function takeTurn(lockPath: string, opts: LockOptions, deadline: number): Promise<() => void> {
+  const key = resolvePath(lockPath);
+  const queue = queues.get(key) ?? { tail: Promise.resolve(), waiting: 0 };
+  queues.set(key, queue);
+  const ahead = queue.tail;
+  let letNextGo!: () => void;
+  const mine = new Promise<void>((resolve) => (letNextGo = resolve));
+  queue.tail = ahead.then(() => mine);
+  queue.waiting++;
+  let gone = false;
+  const done = () => {
+    if (gone) return; // a second release
+    gone = true;
+    letNextGo();
+    if (--queue.waiting === 0) queues.delete(key);
+  };
+  if (queue.waiting > 1) {
+    opts.onBusy?.();
+    opts.logger?.debug(`waiting for the ${opts.what} lock held by another task of this process`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+    });
+    const late = await Promise.race([ahead.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      void ahead.then(done); // our turn, when it comes, passes straight on
+      throw new LockTimeoutError(
+        `${opts.what} is locked by process ${process.pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`,
+      );
+    }
+  }
+  return done;
+}
+
+/**
  * An exclusive lock between processes: a file created atomically holding our pid and host.
- * A lock left by a killed process on this host is taken over; any other holder is waited for.
+ * A lock left by a killed process on this host is taken over (one naming this process's pid
+ * too: no task here holds it once our turn has come, so an earlier process with our pid left
+ * it); any other holder is waited for.
  */
 export async function acquireLock(lockPath: string, options: Partial<LockOptions> = {}): Promise<Lock> {
   const opts = { ...DEFAULTS, ...options };
-  const me = lockContent();
   const deadline = Date.now() + opts.timeoutMs;
+  const letNextGo = await takeTurn(lockPath, opts, deadline);
+  try {
+    return await acquireFile(lockPath, opts, deadline, letNextGo);
+  } catch (err) {
+    letNextGo();
+    throw err;
+  }
+}
+
+async function acquireFile(
+  lockPath: string,
+  opts: LockOptions,
+  deadline: number,
+  letNextGo: () => void,
+): Promise<Lock> {
+  const me = lockContent();
   let wait = opts.pollMs;
   let told = false;
   for (;;) {
@@ -111,12 +174,13 @@ export async function acquireLock(lockPath: string, options: Partial<LockOptions
           // Only remove the lock if it is still ours.
           const now = await readFile(lockPath, 'utf8').catch(() => '');
           if (now === me) await unlink(lockPath).catch(() => {});
+          letNextGo();
         },
       };
     }
     const holder = await readFile(lockPath, 'utf8').catch(() => undefined);
     if (holder === undefined) continue; // released between our attempt and our read
-    if (isStale(holder)) {
+    if (isStale(holder) || holder.startsWith(lockHolder(process.pid))) {
       if (await breakStale(lockPath, holder, me)) {
         opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
         continue;
@@ -131,9 +195,7 @@ export async function acquireLock(lockPath: string, options: Partial<LockOptions
     if (wait === opts.pollMs) opts.onBusy?.();
     if (!told && Date.now() + 2000 < deadline) {
       told = true;
-      const pid = holder.split('\n')[0];
-      const who = pid === String(process.pid) ? 'another task of this process' : `process ${pid}`;
-      opts.logger?.info(`waiting for the ${opts.what} lock held by ${who}`);
+      opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
     }
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 1000);

@@ -1141,9 +1141,11 @@ function cannotWrite(err) {
 /* harmony export */ });
 /* unused harmony exports breakStale, lockHolders */
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7598);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7598);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1455);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(452);
+
 
 
 
@@ -1180,10 +1182,10 @@ function lockContent() {
  * half written. Returns false when `path` exists.
  */
 async function createExclusive(path, content) {
-    const tmp = `${path}.${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(4).toString('hex')}`;
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
+    const tmp = `${path}.${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_2__.randomBytes)(4).toString('hex')}`;
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.writeFile)(tmp, content, { flag: 'wx', mode: 0o644 });
     try {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.link)(tmp, path);
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.link)(tmp, path);
         return true;
     }
     catch (err) {
@@ -1192,7 +1194,7 @@ async function createExclusive(path, content) {
         throw err;
     }
     finally {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(tmp).catch(() => { });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(tmp).catch(() => { });
     }
 }
 /** A breaker that held `<lock>.break` longer than this died while breaking (it takes milliseconds). */
@@ -1205,30 +1207,85 @@ const BREAK_STALE_MS = 30_000;
 async function breakStale(lockPath, stale, me) {
     const breaker = `${lockPath}.break`;
     if (!(await createExclusive(breaker, me))) {
-        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(breaker).catch(() => undefined);
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(breaker).catch(() => undefined);
         if (s && Date.now() - s.mtimeMs > BREAK_STALE_MS)
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(breaker).catch(() => { });
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(breaker).catch(() => { });
         return false;
     }
     try {
-        const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => undefined);
+        const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(lockPath, 'utf8').catch(() => undefined);
         if (now !== stale)
             return false;
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(lockPath);
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(lockPath);
         return true;
     }
     finally {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(breaker).catch(() => { });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(breaker).catch(() => { });
     }
 }
 /**
+ * The tasks of this process that hold or wait for each lock path, as a chain: the file says
+ * only which process holds a lock, so tasks of one process queue here instead of polling it.
+ */
+const queues = new Map();
+/**
+ * Waits until no other task of this process holds or waits ahead for `lockPath`; resolves
+ * with the function that lets the next one go.
+ */
+async function takeTurn(lockPath, opts, deadline) {
+    const key = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(lockPath);
+    const queue = queues.get(key) ?? { tail: Promise.resolve(), waiting: 0 };
+    queues.set(key, queue);
+    const ahead = queue.tail;
+    let letNextGo;
+    const mine = new Promise((resolve) => (letNextGo = resolve));
+    queue.tail = ahead.then(() => mine);
+    queue.waiting++;
+    let gone = false;
+    const done = () => {
+        if (gone)
+            return; // a second release
+        gone = true;
+        letNextGo();
+        if (--queue.waiting === 0)
+            queues.delete(key);
+    };
+    if (queue.waiting > 1) {
+        opts.onBusy?.();
+        opts.logger?.debug(`waiting for the ${opts.what} lock held by another task of this process`);
+        let timer;
+        const timedOut = new Promise((resolve) => {
+            timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+        });
+        const late = await Promise.race([ahead.then(() => false), timedOut]);
+        clearTimeout(timer);
+        if (late) {
+            void ahead.then(done); // our turn, when it comes, passes straight on
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .LockTimeoutError */ .XB(`${opts.what} is locked by process ${process.pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`);
+        }
+    }
+    return done;
+}
+/**
  * An exclusive lock between processes: a file created atomically holding our pid and host.
- * A lock left by a killed process on this host is taken over; any other holder is waited for.
+ * A lock left by a killed process on this host is taken over (one naming this process's pid
+ * too: no task here holds it once our turn has come, so an earlier process with our pid left
+ * it); any other holder is waited for.
  */
 async function acquireLock(lockPath, options = {}) {
     const opts = { ...DEFAULTS, ...options };
-    const me = lockContent();
     const deadline = Date.now() + opts.timeoutMs;
+    const letNextGo = await takeTurn(lockPath, opts, deadline);
+    try {
+        return await acquireFile(lockPath, opts, deadline, letNextGo);
+    }
+    catch (err) {
+        letNextGo();
+        throw err;
+    }
+}
+async function acquireFile(lockPath, opts, deadline, letNextGo) {
+    const me = lockContent();
     let wait = opts.pollMs;
     let told = false;
     for (;;) {
@@ -1236,16 +1293,17 @@ async function acquireLock(lockPath, options = {}) {
             return {
                 async release() {
                     // Only remove the lock if it is still ours.
-                    const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => '');
+                    const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(lockPath, 'utf8').catch(() => '');
                     if (now === me)
-                        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.unlink)(lockPath).catch(() => { });
+                        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(lockPath).catch(() => { });
+                    letNextGo();
                 },
             };
         }
-        const holder = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(lockPath, 'utf8').catch(() => undefined);
+        const holder = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(lockPath, 'utf8').catch(() => undefined);
         if (holder === undefined)
             continue; // released between our attempt and our read
-        if (isStale(holder)) {
+        if (isStale(holder) || holder.startsWith(lockHolder(process.pid))) {
             if (await breakStale(lockPath, holder, me)) {
                 opts.logger?.debug(`took over a stale ${opts.what} lock left by pid ${holder.split('\n')[0]}`);
                 continue;
@@ -1253,15 +1311,13 @@ async function acquireLock(lockPath, options = {}) {
         }
         if (Date.now() >= deadline) {
             const pid = holder.split('\n')[0] || 'unknown';
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`${opts.what} is locked by process ${pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .LockTimeoutError */ .XB(`${opts.what} is locked by process ${pid} (${lockPath}): wait for it to finish, or delete the lock file if that process is gone`);
         }
         if (wait === opts.pollMs)
             opts.onBusy?.();
         if (!told && Date.now() + 2000 < deadline) {
             told = true;
-            const pid = holder.split('\n')[0];
-            const who = pid === String(process.pid) ? 'another task of this process' : `process ${pid}`;
-            opts.logger?.info(`waiting for the ${opts.what} lock held by ${who}`);
+            opts.logger?.info(`waiting for the ${opts.what} lock held by process ${holder.split('\n')[0]}`);
         }
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(wait * 2, 1000);
@@ -1283,10 +1339,10 @@ async function withLock(lockPath, fn, options = {}) {
  * `procLocks`: another table to read, for tests.
  */
 async function lockHolders(file, procLocks = '/proc/locks') {
-    const table = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(procLocks, 'utf8').catch(() => undefined);
+    const table = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(procLocks, 'utf8').catch(() => undefined);
     if (table === undefined)
         return undefined;
-    const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(file, { bigint: true }).catch(() => undefined);
+    const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(file, { bigint: true }).catch(() => undefined);
     if (!s)
         return [];
     // Linux's dev_t as stat returns it; /proc/locks prints major and minor in hex.
@@ -1310,9 +1366,9 @@ async function lockHolders(file, procLocks = '/proc/locks') {
 async function hasOpen(pid, s) {
     if (pid <= 0)
         return false;
-    const fds = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readdir)(`/proc/${pid}/fd`).catch(() => []);
+    const fds = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readdir)(`/proc/${pid}/fd`).catch(() => []);
     for (const fd of fds) {
-        const t = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
+        const t = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(`/proc/${pid}/fd/${fd}`, { bigint: true }).catch(() => undefined);
         if (t?.ino === s.ino && t.dev === s.dev)
             return true;
     }
@@ -1333,7 +1389,7 @@ async function waitForForeignLock(file, owner, options = {}) {
             return waited;
         const who = holders[0] > 0 ? `process ${holders[0]}` : 'another process';
         if (Date.now() >= deadline) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .LockTimeoutError */ .XB(`${opts.what} is in use by ${owner}: ${who} holds its lock ${file}; run again once it has finished`);
         }
         if (!waited)
             opts.logger?.info(`waiting for ${owner}'s lock on ${file}, held by ${who}`);

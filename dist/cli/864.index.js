@@ -993,27 +993,23 @@ class RangedWriter {
         const { size, digest } = this.descriptor;
         // The flush to disk runs while the hash catches up with the ranges that landed ahead of the
         // prefix (most of the blob when its ranges finish together): the two take about as long.
-        const flushed = this.#fh.sync();
-        flushed.catch(() => { }); // awaited below, once the hash has said whether to keep the bytes
-        try {
-            await this.#idle();
-            await this.#recording;
-        }
-        catch (err) {
-            await flushed.catch(() => { });
-            throw err;
-        }
+        const [flushed, caughtUp] = await Promise.allSettled([
+            this.#fh.sync(),
+            this.#idle().then(() => this.#recording),
+        ]);
+        if (caughtUp.status === 'rejected')
+            throw caughtUp.reason;
         const stat = await this.#fh.stat();
         const complete = this.#hashed === size && stat.size === size;
         const hex = complete ? this.#hash.digest('hex') : undefined;
         if (hex !== (0,oci_digest/* digestHex */.sU)(digest)) {
-            await flushed.catch(() => { });
             await this.discard();
             throw new errors/* DigestMismatchError */.h(hex === undefined
                 ? `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} incomplete: ${this.landed} of ${size} bytes`
                 : `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} digest mismatch: got ${(0,oci_digest/* digestAlgorithm */.g4)(digest)}:${hex.slice(0, 12)}…`);
         }
-        await flushed;
+        if (flushed.status === 'rejected')
+            throw flushed.reason;
         await this.#fh.close();
         await this.#record.close();
         await (0,promises_.rename)(this.#partial, this.#final);
@@ -1023,7 +1019,6 @@ class RangedWriter {
     /** Stops writing and records everything that landed, so the next run resumes it. */
     async close() {
         await this.#idle().catch(() => { });
-        await this.#flushing;
         this.#saveRecord();
         await this.#recording.catch(() => { });
         await this.#record.close().catch(() => { });
@@ -1032,17 +1027,17 @@ class RangedWriter {
     /** Stops writing and deletes the partial and its record. */
     async discard() {
         await this.#idle().catch(() => { });
-        await this.#flushing;
         await this.#recording.catch(() => { });
         await this.#record.close().catch(() => { });
         await this.#fh.close().catch(() => { });
         await (0,promises_.unlink)(this.#partial).catch(() => { });
         await (0,promises_.unlink)(this.#recordPath).catch(() => { });
     }
-    /** Waits until the hash has caught up with what landed; throws when reading back failed. */
+    /** Waits until the hash has caught up with what landed and no early flush runs; throws when reading back failed. */
     async #idle() {
         while (this.#catchingUp)
             await this.#catchingUp;
+        await this.#flushing;
         if (this.#hashError !== undefined)
             throw this.#hashError;
         if (this.#recordError !== undefined)

@@ -1,7 +1,7 @@
 // RangedWriter: bytes written out of order, interrupted and resumed any number of times, land
 // under the final name only when they are the blob; its record never claims what is not there.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -38,6 +38,14 @@ const describeBlob = (bytes: Buffer): Descriptor => ({
 });
 
 const listBlobs = async () => (await readdir(layout.blobDir('sha256'))).sort();
+
+/** Files under `root` this process holds open (Linux: /proc/self/fd). */
+async function openFilesUnder(root: string): Promise<string[]> {
+  const targets = await Promise.all(
+    (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+  );
+  return targets.filter((t) => t.startsWith(`${root}/`));
+}
 
 describe('intervals', () => {
   const interval = fc
@@ -178,6 +186,7 @@ describe('RangedWriter', () => {
     const resumed = await RangedWriter.open(layout, desc);
     expect(resumed.resumed).toBe(3_500);
     await resumed.close();
+    await writer.close(); // the killed process's files, which the kernel would have closed
   });
 
   it('a record claiming more than the partial holds is cut to the partial', async () => {
@@ -220,6 +229,28 @@ describe('RangedWriter', () => {
     await writer.write(0, [wrong.subarray(0, 15_000)]);
     await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
     expect(await listBlobs()).toEqual([]);
+  });
+
+  it('a commit that cannot read its bytes back closes its files and keeps what landed', async () => {
+    const bytes = randomBytes(40_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(15_000, [bytes.subarray(15_000)]);
+    // What another program does to the partial meanwhile: the bytes past 10 000 are gone, so
+    // hashing them back from disk fails once the prefix reaches them.
+    await truncate(layout.partialPath(desc.digest), 10_000);
+    await writer.write(0, [bytes.subarray(0, 15_000)]);
+    await expect(writer.commit()).rejects.toThrow(/shorter than what was written/);
+    expect(await openFilesUnder(dir)).toEqual([]);
+    expect(await listBlobs()).toContain(`${desc.digest.slice(7)}.download.ranges`);
+  });
+
+  it('a record that cannot be created leaves no temporary file', async () => {
+    const desc = describeBlob(randomBytes(1000));
+    await mkdir(path.join(layout.rangesPath(desc.digest), 'in-the-way'), { recursive: true });
+    await expect(RangedWriter.open(layout, desc)).rejects.toThrow();
+    expect(await listBlobs()).toEqual([`${desc.digest.slice(7)}.download.ranges`]);
+    expect(await openFilesUnder(dir)).toEqual([]);
   });
 
   it('refuses bytes beyond the blob', async () => {

@@ -145,9 +145,26 @@ export class RangedWriter {
 
   /**
    * Checks size and digest, fsyncs and renames into place and removes the record. On a
-   * mismatch the partial and its record are deleted and DigestMismatchError thrown.
+   * mismatch the partial and its record are deleted and DigestMismatchError thrown; on any
+   * other failure (reading back, the flush) the writer is closed, keeping what landed.
    */
   async commit(): Promise<void> {
+    try {
+      await this.#check();
+    } catch (err) {
+      // A mismatch has discarded the partial; any other failure keeps it for the next run.
+      if (!(err instanceof DigestMismatchError)) await this.close();
+      throw err;
+    }
+    await this.#fh.close();
+    await this.#record.close();
+    await rename(this.#partial, this.#final);
+    await unlink(this.#recordPath).catch(() => {});
+    await syncDir(path.dirname(this.#final));
+  }
+
+  /** Size and digest match, and the partial is on disk: what commit needs before the rename. */
+  async #check(): Promise<void> {
     const { size, digest } = this.descriptor;
     // The flush to disk runs while the hash catches up with the ranges that landed ahead of the
     // prefix (most of the blob when its ranges finish together): the two take about as long.
@@ -168,11 +185,6 @@ export class RangedWriter {
       );
     }
     if (flushed.status === 'rejected') throw flushed.reason;
-    await this.#fh.close();
-    await this.#record.close();
-    await rename(this.#partial, this.#final);
-    await unlink(this.#recordPath).catch(() => {});
-    await syncDir(path.dirname(this.#final));
   }
 
   /** Stops writing and records everything that landed, so the next run resumes it. */
@@ -306,11 +318,16 @@ class RangeRecord {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
     const created = await open(tmp, flags, 0o644);
     try {
-      await created.writeFile(text);
-    } finally {
-      await created.close();
+      try {
+        await created.writeFile(text);
+      } finally {
+        await created.close();
+      }
+      await rename(tmp, target);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
     }
-    await rename(tmp, target);
     const fh = await open(target, constants.O_WRONLY | constants.O_NOFOLLOW);
     return new RangeRecord(fh, size, Buffer.byteLength(text));
   }

@@ -25,6 +25,7 @@
  * loopback bench); skopeo and curl as whole processes.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -264,6 +265,33 @@ interface Resume {
   sentBeforeKill: number;
   kept: number;
   secondRun: number;
+  /** Where the sent bytes were when the kill was sent: not yet in the pull's hands. */
+  atKill: { relayBuffers: number; socketQueues: number; sentAfter: number };
+}
+
+/**
+ * Bytes queued in the kernel on the loopback connections to `port` (/proc/net/tcp): what the
+ * server side wrote that is not acknowledged (tx_queue) and what the client side has received
+ * but not read (rx_queue). 0 where /proc is not Linux's.
+ */
+function socketQueues(port: number): number {
+  let text = '';
+  try {
+    // Synchronous: the relay, in this process, sends nothing meanwhile.
+    text = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return 0;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const line of text.split('\n').slice(1)) {
+    const [, local, remote, , queues] = line.trim().split(/\s+/);
+    if (!local || !remote || !queues) continue;
+    const [tx, rx] = queues.split(':').map((h) => parseInt(h, 16));
+    if (local.endsWith(`:${hexPort}`)) n += tx ?? 0;
+    else if (remote.endsWith(`:${hexPort}`)) n += rx ?? 0;
+  }
+  return n;
 }
 
 /** Runs our pull of the single-layer image, SIGKILLs it once the relay has sent half the layer, runs it again. */
@@ -284,6 +312,9 @@ async function resumeAfterKill(
   );
   while (sent() - before < set.blob.size / 2 && child.exitCode === null)
     await new Promise((r) => setTimeout(r, 5));
+  const queued = socketQueues(Number(relay.host.slice(relay.host.lastIndexOf(':') + 1)));
+  const sentAtKill = sent() - before;
+  const relayBuffers = relay.bytesUnflushed;
   child.kill('SIGKILL');
   if ((await exited) !== 'SIGKILL')
     throw new Error('resume bench: the pull ended before it could be killed half way');
@@ -300,17 +331,30 @@ async function resumeAfterKill(
   await ours(request);
   await rm(cache, { recursive: true, force: true });
   const all = sent() - before;
-  return { ratio: all / set.blob.size, sentBeforeKill, kept, secondRun: all - sentBeforeKill };
+  return {
+    ratio: all / set.blob.size,
+    sentBeforeKill,
+    kept,
+    secondRun: all - sentBeforeKill,
+    atKill: { relayBuffers, socketQueues: queued, sentAfter: sentBeforeKill - sentAtKill },
+  };
 }
 
 /** Prints (d); true when it meets its goal. */
 function report(resume: Resume, set: WanSet): boolean {
   const missing = set.blob.size - resume.kept;
+  const { relayBuffers, socketQueues, sentAfter } = resume.atKill;
+  const lost = resume.sentBeforeKill - resume.kept;
+  const unrecorded = lost - relayBuffers - socketQueues - sentAfter;
   console.log(
     `  (d) resume after a SIGKILL at 50%: ${resume.ratio.toFixed(3)}× the layer sent in all  goal ≤ ${GOAL_RESUME}  ${pass(resume.ratio <= GOAL_RESUME)}\n` +
-      `      sent before the kill ${mb(resume.sentBeforeKill)} MB, of which the killed run's record kept ${mb(resume.kept)} MB ` +
-      `(the rest was in flight: socket buffers, unwritten batches); the next run was sent ${mb(resume.secondRun)} MB: ` +
-      `the missing ${mb(missing)} MB and ${((resume.secondRun - missing) / 1e3).toFixed(1)} kB of pings, manifests and headers`,
+      `      sent before the kill ${mb(resume.sentBeforeKill)} MB, of which the killed run's record kept ${mb(resume.kept)} MB; ` +
+      `the next run was sent ${mb(resume.secondRun)} MB: the missing ${mb(missing)} MB and ` +
+      `${((resume.secondRun - missing) / 1e3).toFixed(1)} kB of pings, manifests and headers\n` +
+      `      not kept, ${mb(lost)} MB: at the kill ${mb(relayBuffers)} MB waited in the relay's write buffers and ` +
+      `${mb(socketQueues)} MB in the kernel's socket queues between relay and pull; ${mb(sentAfter)} MB reached ` +
+      `the pull's sockets after the SIGKILL, before the dying process closed them; ${mb(Math.max(0, unrecorded))} MB ` +
+      `the pull had read but not yet recorded`,
   );
   return resume.ratio <= GOAL_RESUME;
 }

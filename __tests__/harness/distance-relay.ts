@@ -28,6 +28,8 @@ export interface DistanceRelay {
   readonly distance: Distance;
   /** Bytes written to clients so far, over every connection. */
   readonly bytesSent: number;
+  /** Of those, bytes the kernel has not taken yet (held in the relay's socket write buffers). */
+  readonly bytesUnflushed: number;
   /** Every connection accepted so far, in order. */
   readonly connections: readonly RelayConnection[];
   stop(): Promise<void>;
@@ -109,11 +111,13 @@ export async function startDistanceRelay(target: string, distance: Distance): Pr
   const colon = target.lastIndexOf(':');
   const [targetHost, targetPort] = [target.slice(0, colon), Number(target.slice(colon + 1))];
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   const connections: RelayConnection[] = [];
   let bytesSent = 0;
   const server = net.createServer((client) => {
     const record: RelayConnection = { id: connections.length + 1, bytesSent: 0 };
     connections.push(record);
+    clients.add(client);
     // The client's connect returned at once; its first request pays the handshake's round trip.
     const notBefore = performance.now() + distance.requestDelayMs + distance.responseDelayMs;
     const upstream = net.connect(targetPort, targetHost);
@@ -127,7 +131,10 @@ export async function startDistanceRelay(target: string, distance: Distance): Pr
         upstream.destroy();
       });
     }
-    client.on('close', () => upstream.destroy());
+    client.on('close', () => {
+      clients.delete(client);
+      upstream.destroy();
+    });
     new Line(client, upstream, distance.requestDelayMs, Infinity, notBefore);
     new Line(upstream, client, distance.responseDelayMs, distance.bytesPerSecond, 0, record, (n) => {
       bytesSent += n;
@@ -145,6 +152,11 @@ export async function startDistanceRelay(target: string, distance: Distance): Pr
     distance,
     get bytesSent() {
       return bytesSent;
+    },
+    get bytesUnflushed() {
+      let n = 0;
+      for (const c of clients) n += c.writableLength;
+      return n;
     },
     connections,
     async stop() {

@@ -275,7 +275,7 @@ interface Resume {
  * but not read (rx_queue). 0 where /proc is not Linux's.
  */
 function socketQueues(port: number): number {
-  let text = '';
+  let text: string;
   try {
     // Synchronous: the relay, in this process, sends nothing meanwhile.
     text = readFileSync('/proc/net/tcp', 'utf8');

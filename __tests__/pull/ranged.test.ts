@@ -46,6 +46,8 @@ let big: { digest: string; size: number };
 let bigBytes: Buffer;
 /** test/many:many: a big layer and six small ones. */
 let many: BuiltImage;
+/** test/two:two: two layers big enough for ranges, the smaller one first. */
+let two: BuiltImage;
 const stoppers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -57,6 +59,7 @@ beforeAll(async () => {
     tag: 'many',
     layers: [BIG, 50_000, 50_001, 50_002, 50_003, 50_004, 50_005],
   });
+  two = await buildImage(source, { tag: 'two', layers: [3_000_000, BIG + 1] });
   big = image.layers[0]!;
   bigBytes = await readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
   [registry, basic] = await registries;
@@ -64,6 +67,7 @@ beforeAll(async () => {
     pushFixture(source, 'v1', registry, { repo: 'test/img' }),
     pushFixture(source, 'v1', basic, { repo: 'test/img' }),
     pushFixture(source, 'many', registry, { repo: 'test/many' }),
+    pushFixture(source, 'two', registry, { repo: 'test/two' }),
   ]);
 });
 
@@ -185,11 +189,11 @@ describe('a big blob in ranges', () => {
     await expectNothingWrong(cache);
   });
 
-  /** Pulls test/many:many through `proxy` with 4 connections. */
-  async function pullMany(proxy: FaultProxy, cache: string): Promise<PullResult> {
+  /** Pulls test/many:many (or another tag of the fixtures) through `proxy` with 4 connections. */
+  async function pullMany(proxy: FaultProxy, cache: string, name = 'test/many:many'): Promise<PullResult> {
     const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
     try {
-      const ref = parseReference(`${proxy.host}/test/many:many`);
+      const ref = parseReference(`${proxy.host}/${name}`);
       const [r] = await pullImages(Layout.at(cache), client, [ref], {
         platforms: [hostPlatform()],
         concurrency: 4,
@@ -211,6 +215,20 @@ describe('a big blob in ranges', () => {
     // Before, the six small layers took the four connections first and the big one waited for them.
     expect(layerGets.slice(0, 4)).toEqual(['big', 'big', 'big', 'big']);
     expect(layerGets.filter((k) => k === 'small')).toHaveLength(6);
+  });
+
+  it('of two big blobs, the bigger one takes every connection first', async () => {
+    for (let round = 0; round < 3; round++) {
+      const proxy = await proxyWith();
+      const r = await pullMany(proxy, freshCache(), 'test/two:two');
+      expect(r.status, r.error).toBe('pulled');
+      const [smaller, bigger] = two.layers.map((l) => l.digest);
+      const layerGets = proxy.requests
+        .filter((q) => q.method === 'GET' && (q.url.endsWith(smaller!) || q.url.endsWith(bigger!)))
+        .map((q) => (q.url.endsWith(bigger!) ? 'bigger' : 'smaller'));
+      expect(layerGets.slice(0, 4)).toEqual(['bigger', 'bigger', 'bigger', 'bigger']);
+      expect(layerGets.filter((k) => k === 'smaller')).toHaveLength(3);
+    }
   });
 
   it('a big blob waiting for another download of it does not hold the small ones back', async () => {

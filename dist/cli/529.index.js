@@ -934,8 +934,8 @@ class Layout {
      * Adds or replaces the entry named `name` (linuxkit's rule: one entry per name) with the
      * descriptor as served, under the cache lock so concurrent writers keep every entry. Entries
      * set while a write is under way go together in the next one: images of a pull that finish
-     * together cost one lock and one index.json write, not a turn each at a lock that waiters
-     * inside one process could only poll for.
+     * together cost one lock and one fsynced index.json write, not one each. A batch waits for
+     * the lock with the options of the call that opened it (the calls of one pull share theirs).
      */
     setEntry(descriptor, name, lockOptions) {
         let batch = this.nextEntries;

@@ -987,9 +987,27 @@ class RangedWriter {
     }
     /**
      * Checks size and digest, fsyncs and renames into place and removes the record. On a
-     * mismatch the partial and its record are deleted and DigestMismatchError thrown.
+     * mismatch the partial and its record are deleted and DigestMismatchError thrown; on any
+     * other failure (reading back, the flush) the writer is closed, keeping what landed.
      */
     async commit() {
+        try {
+            await this.#check();
+        }
+        catch (err) {
+            // A mismatch has discarded the partial; any other failure keeps it for the next run.
+            if (!(err instanceof errors/* DigestMismatchError */.h))
+                await this.close();
+            throw err;
+        }
+        await this.#fh.close();
+        await this.#record.close();
+        await (0,promises_.rename)(this.#partial, this.#final);
+        await (0,promises_.unlink)(this.#recordPath).catch(() => { });
+        await (0,atomic/* syncDir */.ty)(external_node_path_.dirname(this.#final));
+    }
+    /** Size and digest match, and the partial is on disk: what commit needs before the rename. */
+    async #check() {
         const { size, digest } = this.descriptor;
         // The flush to disk runs while the hash catches up with the ranges that landed ahead of the
         // prefix (most of the blob when its ranges finish together): the two take about as long.
@@ -1010,11 +1028,6 @@ class RangedWriter {
         }
         if (flushed.status === 'rejected')
             throw flushed.reason;
-        await this.#fh.close();
-        await this.#record.close();
-        await (0,promises_.rename)(this.#partial, this.#final);
-        await (0,promises_.unlink)(this.#recordPath).catch(() => { });
-        await (0,atomic/* syncDir */.ty)(external_node_path_.dirname(this.#final));
     }
     /** Stops writing and records everything that landed, so the next run resumes it. */
     async close() {
@@ -1151,12 +1164,18 @@ class RangeRecord {
         const flags = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW;
         const created = await (0,promises_.open)(tmp, flags, 0o644);
         try {
-            await created.writeFile(text);
+            try {
+                await created.writeFile(text);
+            }
+            finally {
+                await created.close();
+            }
+            await (0,promises_.rename)(tmp, target);
         }
-        finally {
-            await created.close();
+        catch (err) {
+            await (0,promises_.unlink)(tmp).catch(() => { });
+            throw err;
         }
-        await (0,promises_.rename)(tmp, target);
         const fh = await (0,promises_.open)(target, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_NOFOLLOW);
         return new RangeRecord(fh, size, Buffer.byteLength(text));
     }
@@ -1640,20 +1659,27 @@ function scheduleBlobs(layout, client, plans, run) {
             run.progress.total += blob.size;
     const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
     // Small blobs queue for connections only once the big ones have queued their ranges: one that
-    // started first would hold its connection for its whole transfer while a big blob waits.
+    // started first would hold its connection for its whole transfer while a big blob waits. Big
+    // blobs take turns too, biggest first: a smaller one that opened its partial sooner would
+    // otherwise take every connection before a bigger one's ranges queue.
     const bigQueued = new Map();
-    const gates = [];
     for (const { blob } of order)
-        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run))
-            gates.push(new Promise((resolve) => bigQueued.set(blob.digest, resolve)));
-    const afterBig = Promise.all(gates).then(() => { });
+        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
+            let done;
+            const queued = new Promise((resolve) => (done = resolve));
+            bigQueued.set(blob.digest, { queued, done });
+        }
+    const afterBig = Promise.all([...bigQueued.values()].map((b) => b.queued)).then(() => { });
+    let bigTurn = Promise.resolve();
     for (const [i, { blob, plan }] of order.entries()) {
         // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
         const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-        const onQueued = bigQueued.get(blob.digest);
-        const download = onQueued
-            ? fetchBlob(layout, client, plan, blob, priority, run, onQueued).finally(onQueued)
+        const big = bigQueued.get(blob.digest);
+        const download = big
+            ? bigTurn.then(() => fetchBlob(layout, client, plan, blob, priority, run, big.done)).finally(big.done)
             : afterBig.then(() => fetchBlob(layout, client, plan, blob, priority, run));
+        if (big)
+            bigTurn = big.queued;
         download.catch(() => { }); // awaited by every image that needs it
         downloads.set(blob.digest, download);
     }

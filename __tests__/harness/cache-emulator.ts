@@ -30,7 +30,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -421,16 +421,16 @@ export async function startCacheEmulator(
     if (missing !== undefined)
       throw new BlobError(400, 'InvalidBlockList', 'the block list names a block never staged');
     const temp = join(stagingDir, `${entry.id}.commit-${randomUUID()}`);
-    const out = createWriteStream(temp);
+    // Block after block into one file handle (a pipeline per block into one stream with
+    // `end: false` leaves its listeners on the stream: a warning past ten blocks).
+    const out = await open(temp, 'w');
     try {
-      for (const file of files) {
-        await pipeline(createReadStream(join(blockDir(entry), file)), out, { end: false });
-      }
-      await new Promise<void>((resolve, reject) =>
-        out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-      );
+      for (const file of files)
+        for await (const chunk of createReadStream(join(blockDir(entry), file)))
+          await out.writeFile(chunk as Buffer);
+      await out.close();
     } catch (error) {
-      out.destroy();
+      await out.close().catch(() => {});
       await rm(temp, { force: true });
       throw error;
     }

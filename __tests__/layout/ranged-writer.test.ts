@@ -1,7 +1,7 @@
 // RangedWriter: bytes written out of order, interrupted and resumed any number of times, land
 // under the final name only when they are the blob; its record never claims what is not there.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -14,7 +14,8 @@ import {
   parseIntervals,
   type Intervals,
 } from '../../src/layout/intervals.js';
-import { Layout } from '../../src/layout/layout.js';
+import { BlobWriter } from '../../src/layout/blob-writer.js';
+import { Layout, openRegularNoFollow } from '../../src/layout/layout.js';
 import { RangedWriter } from '../../src/layout/ranged-writer.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
@@ -251,6 +252,32 @@ describe('RangedWriter', () => {
     await expect(RangedWriter.open(layout, desc)).rejects.toThrow();
     expect(await listBlobs()).toEqual([`${desc.digest.slice(7)}.download.ranges`]);
     expect(await openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('an open that fails halfway (reading the prefix, truncating, fstat) closes what it opened', async () => {
+    const bytes = randomBytes(20_000);
+    const desc = describeBlob(bytes);
+    const probe = await open(path.join(dir, 'oci-layout'), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as Record<'read' | 'truncate' | 'stat', () => unknown>;
+    await probe.close();
+    // [the call that fails, the open, whether a partial is there before it]
+    const opens: [keyof typeof fileHandle, () => Promise<unknown>, boolean][] = [
+      ['read', () => BlobWriter.open(layout, desc, { resume: true }), true],
+      ['truncate', () => BlobWriter.open(layout, desc, { resume: false }), true],
+      ['truncate', () => RangedWriter.open(layout, desc), false],
+      ['stat', () => openRegularNoFollow(layout.partialPath(desc.digest)), true],
+    ];
+    for (const [method, opening, partial] of opens) {
+      await rm(layout.partialPath(desc.digest), { force: true });
+      if (partial) await writeFile(layout.partialPath(desc.digest), bytes.subarray(0, 5_000));
+      const failing = vi.spyOn(fileHandle, method).mockRejectedValueOnce(new Error(`EIO in ${method}`));
+      try {
+        await expect(opening()).rejects.toThrow(`EIO in ${method}`);
+      } finally {
+        failing.mockRestore();
+      }
+      expect(await openFilesUnder(dir)).toEqual([]);
+    }
   });
 
   it('refuses bytes beyond the blob', async () => {

@@ -63,16 +63,21 @@ export class BlobWriter {
       throw cannotWrite(err);
     });
     let offset = 0;
-    if (resumeFrom > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
-      while (offset < resumeFrom) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
-        offset += bytesRead;
+    try {
+      if (resumeFrom > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
+        while (offset < resumeFrom) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
+          if (bytesRead === 0) break;
+          hash.update(buf.subarray(0, bytesRead));
+          offset += bytesRead;
+        }
       }
+      await fh.truncate(offset);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
     }
-    await fh.truncate(offset);
     return new BlobWriter(descriptor, fh, hash, partial, final, offset);
   }
 

@@ -468,7 +468,10 @@ export class Layout {
 export async function openRegularNoFollow(p: string): Promise<FileHandle> {
   // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
   const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  const s = await fh.stat();
+  const s = await fh.stat().catch(async (err: unknown) => {
+    await fh.close().catch(() => {});
+    throw err;
+  });
   if (!s.isFile()) {
     await fh.close();
     const err = new Error(`${p} is not a regular file`) as NodeJS.ErrnoException;

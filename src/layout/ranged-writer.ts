@@ -94,7 +94,11 @@ export class RangedWriter {
       await record.close();
       throw cannotWrite(err);
     });
-    if (landed.length === 0) await fh.truncate(0);
+    if (landed.length === 0)
+      await fh.truncate(0).catch(async (err: unknown) => {
+        await Promise.allSettled([fh.close(), record.close()]);
+        throw err;
+      });
     return new RangedWriter(layout, descriptor, fh, record, landed);
   }
 

@@ -1099,7 +1099,10 @@ class Layout {
 async function openRegularNoFollow(p) {
     // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
     const fh = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.open)(p, node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_RDONLY | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NOFOLLOW | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NONBLOCK);
-    const s = await fh.stat();
+    const s = await fh.stat().catch(async (err) => {
+        await fh.close().catch(() => { });
+        throw err;
+    });
     if (!s.isFile()) {
         await fh.close();
         const err = new Error(`${p} is not a regular file`);

@@ -254,17 +254,23 @@ class BlobWriter {
             throw (0,layout_layout/* cannotWrite */.zz)(err);
         });
         let offset = 0;
-        if (resumeFrom > 0) {
-            const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
-            while (offset < resumeFrom) {
-                const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
-                if (bytesRead === 0)
-                    break;
-                hash.update(buf.subarray(0, bytesRead));
-                offset += bytesRead;
+        try {
+            if (resumeFrom > 0) {
+                const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
+                while (offset < resumeFrom) {
+                    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
+                    if (bytesRead === 0)
+                        break;
+                    hash.update(buf.subarray(0, bytesRead));
+                    offset += bytesRead;
+                }
             }
+            await fh.truncate(offset);
         }
-        await fh.truncate(offset);
+        catch (err) {
+            await fh.close().catch(() => { });
+            throw err;
+        }
         return new BlobWriter(descriptor, fh, hash, partial, final, offset);
     }
     /**
@@ -941,7 +947,10 @@ class RangedWriter {
             throw (0,layout_layout/* cannotWrite */.zz)(err);
         });
         if (landed.length === 0)
-            await fh.truncate(0);
+            await fh.truncate(0).catch(async (err) => {
+                await Promise.allSettled([fh.close(), record.close()]);
+                throw err;
+            });
         return new RangedWriter(layout, descriptor, fh, record, landed);
     }
     /** The byte intervals still to fetch. */

@@ -21,6 +21,7 @@ export type Fault = FaultBase &
     | { /** Send n body bytes, then destroy the socket (client sees a short body). */ cutAfterBytes: number }
     | { /** XOR the body byte at offset n with 0xff (same length, wrong digest). */ flipByteAt: number }
     | { /** Send n body bytes, then send nothing more and keep the socket open. */ stallAfterBytes: number }
+    | { /** Send the body one byte at a time, one every n ms: never silent long enough for an idle timeout. */ dripEveryMs: number }
     | { /** Answer this status (e.g. 429, 503) with these headers (e.g. Retry-After). */ status: number; headers?: Record<string, string> }
     | { /** Append n random bytes, with a Content-Length that covers them. */ extraBytes: number }
     | { /** Send this body (Content-Length adjusted) with upstream's status and headers plus these. */ replaceBody: Buffer; headers?: Record<string, string> }
@@ -346,7 +347,12 @@ export async function startFaultProxy(
       const room = limit - offset;
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
       offset += part.length;
-      if (part.length) line.write(part);
+      if (fault && 'dripEveryMs' in fault) {
+        for (let i = 0; i < part.length && !res.destroyed; i++) {
+          line.write(part.subarray(i, i + 1));
+          await sleep(fault.dripEveryMs);
+        }
+      } else if (part.length) line.write(part);
       if (offset >= limit) {
         up.destroy();
         if (fault && 'cutAfterBytes' in fault) line.then(() => res.write('', () => res.socket?.destroy()));

@@ -321,6 +321,55 @@ describe('busy registries', () => {
   });
 });
 
+describe('a body that trickles: bytes keep coming, never silent long enough for the idle timeout', () => {
+  const floor = { bytesPerSecond: 200_000, windowMs: 500 };
+
+  async function proxyAt(bytesPerSecond: number): Promise<FaultProxy> {
+    const proxy = await startFaultProxy(registry.url, undefined, { distance: { bytesPerSecond } });
+    stoppers.push(() => proxy.stop());
+    return proxy;
+  }
+
+  it('ends in one line naming the blob and the rate once a window of waiting brought less than the floor; what came is kept', async () => {
+    const proxy = await proxyAt(60_000); // the 4 MB layer would take 67 s
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { ...noRetry, rateFloor: floor });
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(
+      new RegExp(
+        `^blob ${proxy.host}/test/img@${big.digest}: the registry sent \\d+ bytes in [\\d.]+ m?s, under 200 kB/s: a stalled or hostile server; \\d+ of ${big.size} bytes kept for the next pull$`,
+      ),
+    );
+    // Every byte that came, the last chunk included, is in the partial for the next pull.
+    const kept = Number(/; (\d+) of/.exec(r.error!)![1]);
+    expect(kept).toBeGreaterThan(0);
+    expect((await stat(`${blobPath(cache, big.digest)}.download`)).size).toBe(kept);
+    expect(await exists(blobPath(cache, big.digest))).toBe(false);
+    await expectNothingCorrupt(cache);
+  });
+
+  it('a manifest sent a byte at a time: the image fails in one line naming the manifest', async () => {
+    const proxy = await proxyWith({ dripEveryMs: 20 }, (req) => isManifestGet(req, 'v1'));
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { ...noRetry, rateFloor: { bytesPerSecond: 1000, windowMs: 500 } });
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(
+      new RegExp(
+        `^manifest ${proxy.host}/test/img:v1: the registry sent \\d+ bytes in [\\d.]+ m?s, under 1.0 kB/s: a stalled or hostile server$`,
+      ),
+    );
+    expect((await readdir(path.join(cache, 'blobs', 'sha256')).catch(() => [])).length).toBe(0);
+  });
+
+  it('a body above the floor is not cut', async () => {
+    const proxy = await proxyAt(2_000_000);
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { ...noRetry, rateFloor: floor });
+    expect(r.status, r.error).toBe('pulled');
+    await expectBlobIntact(cache);
+  });
+});
+
 describe('hostile manifests', () => {
   it('an unparseable manifest: a clear error naming the image, nothing recorded', async () => {
     const proxy = await proxyWith({ replaceBody: Buffer.from('{"schemaVersion": 2, "layers": [') }, (req) =>

@@ -339,6 +339,28 @@ describe('a big blob in ranges', () => {
     await expectNothingWrong(cache);
   });
 
+  it('a range that trickles is asked again; after three such answers the pull fails in one line, keeping what landed', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 60_000 } });
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, {
+      client: { rateFloor: { bytesPerSecond: 200_000, windowMs: 500 }, retry: { maxAttempts: 1 } },
+    });
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(
+      new RegExp(
+        `^blob ${proxy.host}/test/img@${big.digest}: the registry sent \\d+ bytes in [\\d.]+ m?s, under 200 kB/s: a stalled or hostile server; \\d+ of ${big.size} bytes kept for the next pull$`,
+      ),
+    );
+    // One range was asked three times (the first attempt and two more), each from where it had got to.
+    const perRange = new Map<number, number>();
+    for (const g of bigGets(proxy)) {
+      const start = rangeIndex(rangeOf(g.range)![0]);
+      perRange.set(start, (perRange.get(start) ?? 0) + 1);
+    }
+    expect(Math.max(...perRange.values())).toBe(3);
+    await expectNothingWrong(cache);
+  });
+
   it('an interrupted pull keeps what landed; the next one fetches only the missing ranges', async () => {
     // Slow enough to be caught half way: 1 MB/s per connection.
     const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_000_000 } });

@@ -7,6 +7,7 @@ import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
 import { networkMessage, RegistryError } from '../registry/errors.js';
+import { floored, type RateFloor } from '../registry/rate-floor.js';
 import { hashFileInline } from '../hash/hash-pool.js';
 
 /** Blobs known good in this run: verified by the verifier or written by us. Never hashed twice. */
@@ -71,7 +72,7 @@ export async function ensureBlob(
           await writer.discard();
           writer = await BlobWriter.open(layout, descriptor, { resume: false });
         } else resumed = writer.offset;
-        await copyBody(response.body, writer, (n) => {
+        await copyBody(response.body, writer, client.rateFloor, (n) => {
           fetched += n;
           options.onBytes?.(n);
         });
@@ -123,7 +124,12 @@ export async function underBlobLock(
  * at a time. When the body fails halfway, everything that did arrive is still written (the
  * next run resumes right after it), then the error is thrown.
  */
-async function copyBody(body: Readable, writer: BlobWriter, onBytes: (n: number) => void): Promise<void> {
+async function copyBody(
+  body: Readable,
+  writer: BlobWriter,
+  floor: RateFloor,
+  onBytes: (n: number) => void,
+): Promise<void> {
   let batch: Buffer[] = [];
   let batchBytes = 0;
   let inFlight: Promise<void> | undefined;
@@ -135,7 +141,7 @@ async function copyBody(body: Readable, writer: BlobWriter, onBytes: (n: number)
     return writer.writev(chunks);
   };
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of floored(body as AsyncIterable<Buffer>, floor)) {
       onBytes(chunk.length);
       batch.push(chunk);
       batchBytes += chunk.length;

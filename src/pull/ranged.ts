@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
+import { floored } from '../registry/rate-floor.js';
 import type { ConnectionBudget } from './budget.js';
 import {
   blobSubject,
@@ -290,7 +291,7 @@ class RangedDownload {
       });
     };
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      for await (const chunk of floored(body as AsyncIterable<Buffer>, this.client.rateFloor)) {
         if (batchBytes === 0) batchStarted = performance.now();
         batch.push(chunk);
         batchBytes += chunk.length;

@@ -21,6 +21,7 @@ import { Transport, type Endpoint, type RateLimit, type RawResponse } from './ht
 import { registryKey, resolveOptions, type RegistryClientInput } from './options.js';
 import { sameOrigin } from './policy.js';
 import { Secrets } from './secrets.js';
+import { floored, TooSlowError, type RateFloor } from './rate-floor.js';
 
 /** A registry and a repository in it; a Reference is one. */
 export type RepositoryRef = Pick<Reference, 'registry' | 'repository'>;
@@ -112,6 +113,8 @@ export interface RegistryClient {
   prepare(repos: readonly RepositoryRef[]): void;
   /** Docker Hub's rate-limit headers, as last seen (undefined until a registry sends them). */
   readonly rateLimit: RateLimit | undefined;
+  /** The slowest a blob body may arrive: read bodies through floored() with it. */
+  readonly rateFloor: RateFloor;
   /** Every secret handled so far (mask them). */
   secrets(): string[];
   close(): Promise<void>;
@@ -135,12 +138,12 @@ function mib(n: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
 }
 
-/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond. */
-async function readLimited(body: Readable, max: number, subject: string): Promise<Buffer> {
+/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond, a RegistryError when it stalls. */
+async function readLimited(body: Readable, max: number, subject: string, floor: RateFloor): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of floored(body as AsyncIterable<Buffer>, floor)) {
       size += chunk.length;
       if (size > max) {
         throw new ManifestTooLargeError(
@@ -149,6 +152,9 @@ async function readLimited(body: Readable, max: number, subject: string): Promis
       }
       chunks.push(chunk);
     }
+  } catch (err) {
+    if (!(err instanceof TooSlowError)) throw err;
+    throw new RegistryError(`manifest ${subject}: ${err.message}`, { temporary: true, cause: err });
   } finally {
     discard(body);
   }
@@ -310,7 +316,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
         `manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`,
       );
     }
-    const bytes = await readLimited(res.body, opts.maxManifestBytes, subject);
+    const bytes = await readLimited(res.body, opts.maxManifestBytes, subject, opts.rateFloor);
     if (expected.size !== undefined && bytes.length !== expected.size) {
       throw new DigestMismatchError(
         `manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`,
@@ -529,6 +535,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
       for (const repo of repos) transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
     },
 
+    rateFloor: opts.rateFloor,
     get rateLimit() {
       return transport.rateLimit;
     },

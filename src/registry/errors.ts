@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import type { Timeouts } from './options.js';
+import { floored, RATE_FLOOR_DEFAULTS, type RateFloor } from './rate-floor.js';
 
 /** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
 export const OCI_ERROR_CODES = [
@@ -92,6 +93,8 @@ export function networkMessage(err: unknown, timeouts?: Timeouts): string {
       return `no response${timeouts ? ` within ${timeouts.headersMs / 1000}s` : ''}`;
     case 'UND_ERR_BODY_TIMEOUT':
       return `the registry stopped sending${timeouts ? ` for ${timeouts.bodyIdleMs / 1000}s` : ''} (body timeout)`;
+    case 'TOO_SLOW':
+      return e.message;
     case 'UND_ERR_SOCKET':
     case 'ECONNRESET':
       return `connection lost (${e.message})`;
@@ -167,12 +170,16 @@ export function discard(body: Readable): void {
   body.destroy();
 }
 
-/** Reads at most `cap` bytes of a body as text, then discards the rest. */
-export async function readCapped(body: Readable, cap = MAX_ERROR_BODY_BYTES): Promise<string> {
+/** Reads at most `cap` bytes of a body as text (what came before a stall, if it stalls), then discards the rest. */
+export async function readCapped(
+  body: Readable,
+  cap = MAX_ERROR_BODY_BYTES,
+  floor: RateFloor = RATE_FLOOR_DEFAULTS,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of floored(body as AsyncIterable<Buffer>, floor)) {
       if (size < cap) chunks.push(chunk.subarray(0, cap - size));
       size += chunk.length;
       if (size >= cap) break;

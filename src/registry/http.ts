@@ -163,6 +163,7 @@ export class Transport {
       logger: opts.logger,
       policy: this.#policy,
       now: opts.retry.now,
+      rateFloor: opts.rateFloor,
     });
   }
 
@@ -314,7 +315,7 @@ export class Transport {
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
     const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
-    const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
+    const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
     const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
     if (res.statusCode !== 200 && res.statusCode !== 401) {
       if (res.statusCode >= 500)
@@ -350,7 +351,7 @@ export class Transport {
       });
       if (res.statusCode === 401 && onOrigin && !refreshed) {
         refreshed = true;
-        const text = await readCapped(res.body);
+        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
         const next = await this.#auth.refresh(
           ep,
           init.scope,
@@ -388,7 +389,7 @@ export class Transport {
 
   /** The RegistryError for an unsuccessful response, naming `subject` (reads and closes the body). */
   async errorFor(ep: Endpoint, res: RawResponse, subject: string): Promise<RegistryError> {
-    const body = this.#secrets.redact(await readCapped(res.body));
+    const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
     let hint: string | undefined;
     if (res.statusCode === 401 || res.statusCode === 403) {
       hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import { DOCKER_HUB } from '../oci/reference.js';
+import { RATE_FLOOR_DEFAULTS, type RateFloor } from './rate-floor.js';
 import { RETRY_DEFAULTS, type RetryOptions } from './retry.js';
 
 /** Credentials given explicitly (flags, Action inputs) for one registry. */
@@ -63,6 +64,8 @@ export interface RegistryClientOptions {
   onSecret: ((secret: string) => void) | undefined;
   retry: RetryOptions;
   timeouts: Timeouts;
+  /** The slowest a body may arrive before it counts as a stall (see rate-floor.ts). */
+  rateFloor: RateFloor;
   /** Redirect hops followed per request. */
   maxRedirects: number;
   maxManifestBytes: number;
@@ -74,9 +77,10 @@ export interface RegistryClientOptions {
   connectionsPerHost: number | undefined;
 }
 
-export type RegistryClientInput = Partial<Omit<RegistryClientOptions, 'retry' | 'timeouts'>> & {
+export type RegistryClientInput = Partial<Omit<RegistryClientOptions, 'retry' | 'timeouts' | 'rateFloor'>> & {
   retry?: Partial<RetryOptions>;
   timeouts?: Partial<Timeouts>;
+  rateFloor?: Partial<RateFloor>;
 };
 
 export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
@@ -90,6 +94,7 @@ export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
   onSecret: undefined,
   retry: RETRY_DEFAULTS,
   timeouts: TIMEOUT_DEFAULTS,
+  rateFloor: RATE_FLOOR_DEFAULTS,
   maxRedirects: 10,
   maxManifestBytes: MAX_MANIFEST_BYTES,
   credentialHelperTimeoutMs: 30_000,
@@ -121,6 +126,7 @@ export function resolveOptions(input: RegistryClientInput = {}): RegistryClientO
     ...defined,
     retry: { ...DEFAULTS.retry, ...input.retry },
     timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
+    rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
   };
   positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
   positive('retry.baseDelayMs', opts.retry.baseDelayMs);
@@ -131,6 +137,8 @@ export function resolveOptions(input: RegistryClientInput = {}): RegistryClientO
   positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
   positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
   positive('timeouts.noticeMs', opts.timeouts.noticeMs);
+  positive('rateFloor.bytesPerSecond', opts.rateFloor.bytesPerSecond);
+  positive('rateFloor.windowMs', opts.rateFloor.windowMs, 1);
   positive('maxRedirects', opts.maxRedirects);
   positive('maxManifestBytes', opts.maxManifestBytes, 1);
   if (opts.connectionsPerHost !== undefined) positive('connectionsPerHost', opts.connectionsPerHost, 1);

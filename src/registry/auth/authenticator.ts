@@ -20,6 +20,7 @@ import type { Secrets } from '../secrets.js';
 import type { Challenge } from './challenge.js';
 import type { Credential, CredentialStore } from './credentials.js';
 import type { RawRequest } from '../raw.js';
+import type { RateFloor } from '../rate-floor.js';
 
 /** Who we are when asking a token server for an OAuth2 grant. */
 export const OAUTH_CLIENT_ID = 'oci-cache-guard';
@@ -45,6 +46,8 @@ export interface AuthenticatorDeps {
   logger: Logger;
   policy: TransportPolicy;
   now: () => number;
+  /** The slowest a token server's answer may arrive. */
+  rateFloor?: RateFloor;
 }
 
 interface CachedToken {
@@ -260,7 +263,7 @@ export class Authenticator {
       }
       res = await this.#deps.request({ method: 'GET', url, headers });
     }
-    const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES);
+    const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES, this.#deps.rateFloor);
     if (res.statusCode !== 200) {
       const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
       throw new AuthError(

@@ -194,7 +194,7 @@ const COMMANDS = {
     },
     pull: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(864)]).then(__webpack_require__.bind(__webpack_require__, 5864));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(851)]).then(__webpack_require__.bind(__webpack_require__, 8851));
             return { run: m.pullCommand, help: m.PULL_HELP };
         },
         summary: 'pull images into the cache atomically, resuming interrupted downloads',

@@ -1,8 +1,8 @@
-export const id = 864;
-export const ids = [864];
+export const id = 851;
+export const ids = [851];
 export const modules = {
 
-/***/ 5864:
+/***/ 8851:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -412,7 +412,57 @@ class HostQueue {
     }
 }
 
+// EXTERNAL MODULE: ./lib/format.js
+var format = __webpack_require__(2016);
+;// CONCATENATED MODULE: ./lib/registry/rate-floor.js
+/**
+ * The slowest a response body may arrive. The idle timeout (bodyIdleMs) catches a registry that
+ * stops sending, not one that sends a byte every few seconds: that body never ends, and the job
+ * waits for it until the runner kills it. As curl's --speed-limit with --speed-time: a body that
+ * brought less than `bytesPerSecond` over `windowMs` of waiting for it is a stall.
+ */
+
+/**
+ * 1 kB/s is far below any link that can pull an image (a 60 MB layer would take 17 hours), and
+ * 30 s of waiting is three idle timeouts: a slow start or a short stall does not trip it.
+ */
+const RATE_FLOOR_DEFAULTS = Object.freeze({
+    bytesPerSecond: 1000,
+    windowMs: 30_000,
+});
+/** A body slower than the floor. Its code lets networkMessage() and retries treat it as a network failure. */
+class TooSlowError extends Error {
+    name = 'TooSlowError';
+    code = 'TOO_SLOW';
+    constructor(bytes, waitedMs, floor) {
+        super(`the registry sent ${bytes} bytes in ${(0,format/* formatDuration */.a3)(waitedMs)}, under ${(0,format/* formatRate */.CE)(floor.bytesPerSecond)}: a stalled or hostile server`);
+    }
+}
+/**
+ * `body`'s chunks, timing only the waits for them, not what the caller does between them
+ * (writing, hashing, its own backpressure); throws TooSlowError, after handing over the chunk
+ * that ended it, once a window of waiting brought less than the floor. Leaving the loop (a
+ * throw, a break) destroys the body.
+ */
+async function* floored(body, floor, now = () => performance.now()) {
+    let waited = 0;
+    let bytes = 0;
+    let asked = now();
+    for await (const chunk of body) {
+        waited += now() - asked;
+        bytes += chunk.length;
+        const tooSlow = waited >= floor.windowMs && bytes * 1000 < floor.bytesPerSecond * waited;
+        yield chunk; // the bytes that came are the caller's to keep, too slow or not
+        if (tooSlow)
+            throw new TooSlowError(bytes, waited, floor);
+        if (waited >= floor.windowMs)
+            [waited, bytes] = [0, 0];
+        asked = now();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/registry/errors.js
+
 
 /** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
 const OCI_ERROR_CODES = [
@@ -483,6 +533,8 @@ function networkMessage(err, timeouts) {
             return `no response${timeouts ? ` within ${timeouts.headersMs / 1000}s` : ''}`;
         case 'UND_ERR_BODY_TIMEOUT':
             return `the registry stopped sending${timeouts ? ` for ${timeouts.bodyIdleMs / 1000}s` : ''} (body timeout)`;
+        case 'TOO_SLOW':
+            return e.message;
         case 'UND_ERR_SOCKET':
         case 'ECONNRESET':
             return `connection lost (${e.message})`;
@@ -552,12 +604,12 @@ function discard(body) {
     body.on('error', () => { });
     body.destroy();
 }
-/** Reads at most `cap` bytes of a body as text, then discards the rest. */
-async function readCapped(body, cap = MAX_ERROR_BODY_BYTES) {
+/** Reads at most `cap` bytes of a body as text (what came before a stall, if it stalls), then discards the rest. */
+async function readCapped(body, cap = MAX_ERROR_BODY_BYTES, floor = RATE_FLOOR_DEFAULTS) {
     const chunks = [];
     let size = 0;
     try {
-        for await (const chunk of body) {
+        for await (const chunk of floored(body, floor)) {
             if (size < cap)
                 chunks.push(chunk.subarray(0, cap - size));
             size += chunk.length;
@@ -620,6 +672,7 @@ function errorFromResponse(args) {
 
 
 
+
 /**
  * Bytes gathered from the network before they go to disk in one writev(): while one batch is
  * being written the next one fills, so the socket and the disk work at the same time, and at
@@ -657,7 +710,7 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
                 }
                 else
                     resumed = writer.offset;
-                await copyBody(response.body, writer, (n) => {
+                await copyBody(response.body, writer, client.rateFloor, (n) => {
                     fetched += n;
                     options.onBytes?.(n);
                 });
@@ -705,7 +758,7 @@ async function underBlobLock(layout, descriptor, valid, fetch, onLockBusy) {
  * at a time. When the body fails halfway, everything that did arrive is still written (the
  * next run resumes right after it), then the error is thrown.
  */
-async function copyBody(body, writer, onBytes) {
+async function copyBody(body, writer, floor, onBytes) {
     let batch = [];
     let batchBytes = 0;
     let inFlight;
@@ -717,7 +770,7 @@ async function copyBody(body, writer, onBytes) {
         return writer.writev(chunks);
     };
     try {
-        for await (const chunk of body) {
+        for await (const chunk of floored(body, floor)) {
             onBytes(chunk.length);
             batch.push(chunk);
             batchBytes += chunk.length;
@@ -1214,6 +1267,7 @@ const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
 
 
 
+
 const MiB = 1024 * 1024;
 /** See the README's benchmark section for the measurements behind these. */
 const RANGED_DEFAULTS = Object.freeze({
@@ -1417,7 +1471,7 @@ class RangedDownload {
             });
         };
         try {
-            for await (const chunk of body) {
+            for await (const chunk of floored(body, this.client.rateFloor)) {
                 if (batchBytes === 0)
                     batchStarted = performance.now();
                 batch.push(chunk);
@@ -1953,8 +2007,6 @@ async function platformMismatch(layout, ref, config, wanted) {
     return `${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it is a single-platform ${(0,oci_platform/* formatPlatform */.Bq)(have)} image)`;
 }
 
-// EXTERNAL MODULE: ./lib/format.js
-var format = __webpack_require__(2016);
 ;// CONCATENATED MODULE: ./lib/pull/result.js
 
 /** Fetched from a registry in this run: new, or a tag that moved. */
@@ -2394,7 +2446,7 @@ class Authenticator {
             }
             res = await this.#deps.request({ method: 'GET', url, headers });
         }
-        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES);
+        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES, this.#deps.rateFloor);
         if (res.statusCode !== 200) {
             const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
             throw new AuthError(`token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
@@ -2549,6 +2601,7 @@ function retryInterceptor(base) {
 
 
 
+
 /**
  * Ten seconds of silence is already far beyond a working registry (a handshake or a first
  * byte takes a few round trips), and leaves room for one retry within the 20 s after which
@@ -2572,6 +2625,7 @@ const DEFAULTS = Object.freeze({
     onSecret: undefined,
     retry: RETRY_DEFAULTS,
     timeouts: TIMEOUT_DEFAULTS,
+    rateFloor: RATE_FLOOR_DEFAULTS,
     maxRedirects: 10,
     maxManifestBytes: mediatypes/* MAX_MANIFEST_BYTES */.ZJ,
     credentialHelperTimeoutMs: 30_000,
@@ -2600,6 +2654,7 @@ function resolveOptions(input = {}) {
         ...defined,
         retry: { ...DEFAULTS.retry, ...input.retry },
         timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
+        rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
     };
     positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
     positive('retry.baseDelayMs', opts.retry.baseDelayMs);
@@ -2610,6 +2665,8 @@ function resolveOptions(input = {}) {
     positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
     positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
     positive('timeouts.noticeMs', opts.timeouts.noticeMs);
+    positive('rateFloor.bytesPerSecond', opts.rateFloor.bytesPerSecond);
+    positive('rateFloor.windowMs', opts.rateFloor.windowMs, 1);
     positive('maxRedirects', opts.maxRedirects);
     positive('maxManifestBytes', opts.maxManifestBytes, 1);
     if (opts.connectionsPerHost !== undefined)
@@ -3048,6 +3105,7 @@ class Transport {
             logger: opts.logger,
             policy: this.#policy,
             now: opts.retry.now,
+            rateFloor: opts.rateFloor,
         });
     }
     get rateLimit() {
@@ -3182,7 +3240,7 @@ class Transport {
     async #ping(base, credentialKey, label, retry, signal) {
         const url = new URL('v2/', base);
         const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
-        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
+        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
         const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
         if (res.statusCode !== 200 && res.statusCode !== 401) {
             if (res.statusCode >= 500)
@@ -3215,7 +3273,7 @@ class Transport {
             });
             if (res.statusCode === 401 && onOrigin && !refreshed) {
                 refreshed = true;
-                const text = await readCapped(res.body);
+                const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
                 const next = await this.#auth.refresh(ep, init.scope, parseWwwAuthenticate(res.headers['www-authenticate']), auth);
                 if (next !== undefined) {
                     auth = next;
@@ -3246,7 +3304,7 @@ class Transport {
     }
     /** The RegistryError for an unsuccessful response, naming `subject` (reads and closes the body). */
     async errorFor(ep, res, subject) {
-        const body = this.#secrets.redact(await readCapped(res.body));
+        const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
         let hint;
         if (res.statusCode === 401 || res.statusCode === 403) {
             hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;
@@ -3311,6 +3369,7 @@ class Secrets {
 
 
 
+
 /** What we accept for manifests; schema 1 is deliberately absent. */
 const MANIFEST_ACCEPT = [
     mediatypes/* MediaType */.zu.OciIndex,
@@ -3325,18 +3384,23 @@ function mib(n) {
     const [unit, value] = n >= 1024 * 1024 ? ['MiB', n / 1024 / 1024] : n >= 1024 ? ['KiB', n / 1024] : ['bytes', n];
     return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
 }
-/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond. */
-async function readLimited(body, max, subject) {
+/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond, a RegistryError when it stalls. */
+async function readLimited(body, max, subject, floor) {
     const chunks = [];
     let size = 0;
     try {
-        for await (const chunk of body) {
+        for await (const chunk of floored(body, floor)) {
             size += chunk.length;
             if (size > max) {
                 throw new ManifestTooLargeError(`manifest ${subject} is larger than ${mib(max)}: refusing to read it`);
             }
             chunks.push(chunk);
         }
+    }
+    catch (err) {
+        if (!(err instanceof TooSlowError))
+            throw err;
+        throw new RegistryError(`manifest ${subject}: ${err.message}`, { temporary: true, cause: err });
     }
     finally {
         discard(body);
@@ -3468,7 +3532,7 @@ function createRegistryClient(input = {}) {
             discard(res.body);
             throw new ManifestTooLargeError(`manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
         }
-        const bytes = await readLimited(res.body, opts.maxManifestBytes, subject);
+        const bytes = await readLimited(res.body, opts.maxManifestBytes, subject, opts.rateFloor);
         if (expected.size !== undefined && bytes.length !== expected.size) {
             throw new errors/* DigestMismatchError */.h(`manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`);
         }
@@ -3652,6 +3716,7 @@ function createRegistryClient(input = {}) {
             for (const repo of repos)
                 transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
         },
+        rateFloor: opts.rateFloor,
         get rateLimit() {
             return transport.rateLimit;
         },

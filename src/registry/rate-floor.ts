@@ -7,7 +7,9 @@
 import { formatDuration, formatRate } from '../format.js';
 
 export interface RateFloor {
+  /** 0: no floor. */
   bytesPerSecond: number;
+  /** Waiting for a body, not wall time. */
   windowMs: number;
 }
 

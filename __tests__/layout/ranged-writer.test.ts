@@ -140,6 +140,75 @@ describe('RangedWriter', () => {
     );
   });
 
+  it('whatever partial and record an earlier run (or anyone) left, open resumes only bytes the partial holds, and the blob commits right or not at all', async () => {
+    // What the record says: nothing, garbage, well-formed intervals (within the blob, maybe
+    // beyond the partial), or any JSON at all.
+    const recordArb = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 40 }),
+      fc.record({
+        valid: fc.constant(true),
+        parts: fc.array(
+          fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
+          { maxLength: 5 },
+        ),
+      }),
+      fc.record({ size: fc.nat(30_000), done: fc.array(fc.anything(), { maxLength: 4 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.option(fc.nat(21_000), { nil: undefined }),
+        fc.boolean(),
+        recordArb,
+        async (size, partialLength, partialIsTrue, record) => {
+          const bytes = randomBytes(size);
+          const desc = describeBlob(bytes);
+          if (partialLength !== undefined) {
+            const content = partialIsTrue ? Buffer.concat([bytes, randomBytes(1000)]) : randomBytes(21_000);
+            await writeFile(layout.partialPath(desc.digest), content.subarray(0, partialLength));
+          }
+          let text: string | undefined;
+          if (typeof record === 'string') text = record;
+          else if (record && 'valid' in record) {
+            let done: Intervals = [];
+            for (const [x, y] of record.parts) {
+              const [a, b] = [Math.floor(Math.min(x, y) * size), Math.ceil(Math.max(x, y) * size)];
+              if (a < b) done = addInterval(done, a, b);
+            }
+            text = JSON.stringify({ size, done });
+          } else if (record) text = JSON.stringify(record);
+          if (text !== undefined) await writeFile(layout.rangesPath(desc.digest), text);
+
+          const writer = await RangedWriter.open(layout, desc);
+          const held = partialLength !== undefined && partialLength <= size ? partialLength : 0;
+          const missing = writer.missing();
+          // What is not missing was resumed, and lies within what the partial holds.
+          const landed = gaps(missing, size);
+          for (const [, end] of landed) expect(end).toBeLessThanOrEqual(held);
+          expect(writer.resumed).toBe(coveredBytes(landed));
+          for (const [a, b] of missing) await writer.write(a, [bytes.subarray(a, b)]);
+          try {
+            await writer.commit();
+          } catch (err) {
+            // Only wrong bytes in what was resumed can fail it; then nothing is left, and a fresh start works.
+            expect(err).toBeInstanceOf(DigestMismatchError);
+            expect(partialIsTrue).toBe(false);
+            expect(await listBlobs()).toEqual([]);
+            const again = await RangedWriter.open(layout, desc);
+            expect(again.missing()).toEqual([[0, size]]);
+            await again.write(0, [bytes]);
+            await again.commit();
+          }
+          expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
+          expect(await listBlobs()).toEqual([desc.digest.slice(7)]);
+          await rm(layout.blobPath(desc.digest));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('a record lists only what reached the disk: a resume asks for exactly the rest', async () => {
     const bytes = randomBytes(100_000);
     const desc = describeBlob(bytes);

@@ -346,6 +346,44 @@ describe('BlobWriter', () => {
     await rm(target);
   });
 
+  it('whatever partial an earlier run (or anyone) left, a resumed download commits the blob right or not at all', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.option(fc.nat(21_000), { nil: undefined }),
+        fc.boolean(),
+        async (size, partialLength, partialIsTrue) => {
+          const blob = randomBytes(size);
+          const d = blobOf(blob);
+          if (partialLength !== undefined) {
+            const content = partialIsTrue ? Buffer.concat([blob, randomBytes(1000)]) : randomBytes(21_000);
+            await writeFile(layout.partialPath(d.digest), content.subarray(0, partialLength));
+          }
+          const w = await BlobWriter.open(layout, d, { resume: true });
+          // Resumed: the partial, when it is not longer than the blob; else nothing.
+          expect(w.offset).toBe(partialLength !== undefined && partialLength <= size ? partialLength : 0);
+          if (!w.complete) await w.write(blob.subarray(w.offset));
+          try {
+            await w.commit();
+          } catch (err) {
+            // Only a partial of other bytes can fail it; nothing is left, and a fresh start works.
+            expect(err).toBeInstanceOf(DigestMismatchError);
+            expect(partialIsTrue).toBe(false);
+            expect(await stat(layout.partialPath(d.digest)).catch(() => undefined)).toBeUndefined();
+            expect(await stat(layout.blobPath(d.digest)).catch(() => undefined)).toBeUndefined();
+            const again = await BlobWriter.open(layout, d, { resume: true });
+            await again.write(blob);
+            await again.commit();
+          }
+          expect((await readFile(layout.blobPath(d.digest))).equals(blob)).toBe(true);
+          expect(await stat(layout.partialPath(d.digest)).catch(() => undefined)).toBeUndefined();
+          await rm(layout.blobPath(d.digest));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('path() refuses to leave the root', () => {
     expect(() => (layout as unknown as { path(...p: string[]): string }).path('..', 'x')).toThrow(GuardError);
   });

@@ -244,27 +244,26 @@ function scheduleBlobs(
   }
   for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
   const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
-  // Small blobs queue for connections only once the big ones have queued their ranges: one that
-  // started first would hold its connection for its whole transfer while a big blob waits. Big
-  // blobs take turns too, biggest first: a smaller one that opened its partial sooner would
-  // otherwise take every connection before a bigger one's ranges queue.
-  const bigQueued = new Map<string, { queued: Promise<void>; done: () => void }>();
-  for (const { blob } of order)
-    if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
-      let done!: () => void;
-      const queued = new Promise<void>((resolve) => (done = resolve));
-      bigQueued.set(blob.digest, { queued, done });
-    }
-  const afterBig = Promise.all([...bigQueued.values()].map((b) => b.queued)).then(() => {});
-  let bigTurn = Promise.resolve();
+  // Blobs take turns at queueing, biggest first: a big blob queues its ranges once every bigger
+  // one has queued theirs, and small blobs (all after the big ones in this order) once every
+  // big one has. One that started sooner would take the connections first: a small blob holds
+  // its connection for its whole transfer, a smaller big blob that opened its partial first takes
+  // them all.
+  let bigQueued = Promise.resolve();
   for (const [i, { blob, plan }] of order.entries()) {
     // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
     const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-    const big = bigQueued.get(blob.digest);
-    const download = big
-      ? bigTurn.then(() => fetchBlob(layout, client, plan, blob, priority, run, big.done)).finally(big.done)
-      : afterBig.then(() => fetchBlob(layout, client, plan, blob, priority, run));
-    if (big) bigTurn = big.queued;
+    let download: Promise<DownloadResult>;
+    if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
+      const turn = bigQueued;
+      let queued!: () => void;
+      bigQueued = new Promise<void>((resolve) => (queued = resolve));
+      download = turn
+        .then(() => fetchBlob(layout, client, plan, blob, priority, run, queued))
+        .finally(queued);
+    } else {
+      download = bigQueued.then(() => fetchBlob(layout, client, plan, blob, priority, run));
+    }
     download.catch(() => {}); // awaited by every image that needs it
     downloads.set(blob.digest, download);
   }

@@ -72,9 +72,11 @@ export async function ensureBlob(
           await writer.discard();
           writer = await BlobWriter.open(layout, descriptor, { resume: false });
         } else resumed = writer.offset;
-        await copyBody(response.body, writer, client.rateFloor, (n) => {
-          fetched += n;
-          options.onBytes?.(n);
+        await copyInBatches(response.body, client.rateFloor, (chunks) => writer.writev(chunks), {
+          onChunk: (n) => {
+            fetched += n;
+            options.onBytes?.(n);
+          },
         });
         await writer.commit();
         options.valid.add(descriptor.digest);
@@ -120,32 +122,37 @@ export async function underBlobLock(
 }
 
 /**
- * Streams `body` into `writer` in batches of about WRITE_BATCH_BYTES, one writev() in flight
- * at a time. When the body fails halfway, everything that did arrive is still written (the
- * next run resumes right after it), then the error is thrown.
+ * Streams `body`, through the rate floor, to `write` in batches of about WRITE_BATCH_BYTES (or
+ * what arrived within `maxWaitMs`, so a slow connection's bytes do not wait long), one write in
+ * flight while the next batch fills, so the socket and the disk work at the same time. When the
+ * body fails halfway, everything that did arrive is still written (the next run resumes right
+ * after it), then the error is thrown. `onChunk` hears of each chunk as it arrives.
  */
-async function copyBody(
+export async function copyInBatches(
   body: Readable,
-  writer: BlobWriter,
   floor: RateFloor,
-  onBytes: (n: number) => void,
+  write: (chunks: Buffer[], bytes: number) => Promise<void>,
+  options: { maxWaitMs?: number; onChunk?: (bytes: number) => void } = {},
 ): Promise<void> {
+  const maxWaitMs = options.maxWaitMs ?? Infinity;
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let batchStarted = 0;
   let inFlight: Promise<void> | undefined;
   let readError: unknown;
   const flush = (): Promise<void> => {
-    const chunks = batch;
+    const [chunks, n] = [batch, batchBytes];
     batch = [];
     batchBytes = 0;
-    return writer.writev(chunks);
+    return write(chunks, n);
   };
   try {
     for await (const chunk of floored(body as AsyncIterable<Buffer>, floor)) {
-      onBytes(chunk.length);
+      options.onChunk?.(chunk.length);
+      if (batchBytes === 0) batchStarted = performance.now();
       batch.push(chunk);
       batchBytes += chunk.length;
-      if (batchBytes >= WRITE_BATCH_BYTES) {
+      if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= maxWaitMs) {
         if (inFlight) await inFlight;
         inFlight = flush();
         // Awaited on the next batch or below; a failure must not count as unhandled meanwhile.

@@ -13,13 +13,12 @@ import type { Logger } from '../log.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
-import { floored } from '../registry/rate-floor.js';
 import type { ConnectionBudget } from './budget.js';
 import {
   blobSubject,
+  copyInBatches,
   transferFailure,
   underBlobLock,
-  WRITE_BATCH_BYTES,
   type DownloadResult,
   type ValidSet,
 } from './download.js';
@@ -268,45 +267,21 @@ class RangedDownload {
     }
   }
 
-  /**
-   * Writes a body at `position` in batches of about WRITE_BATCH_BYTES (or what arrived within
-   * BATCH_MAX_MS, on a slow connection), one write in flight while the next batch fills. When
-   * the body fails halfway, what arrived is still written.
-   */
+  /** Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written. */
   async #copy(body: Readable, position: number, advanced: (n: number) => void): Promise<void> {
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    let batchStarted = 0;
     let at = position;
-    let inFlight: Promise<void> | undefined;
-    let readError: unknown;
-    const flush = (): Promise<void> => {
-      const [chunks, from, n] = [batch, at, batchBytes];
-      batch = [];
-      batchBytes = 0;
-      at += n;
-      return this.writer.write(from, chunks).then(() => {
+    await copyInBatches(
+      body,
+      this.client.rateFloor,
+      async (chunks, n) => {
+        const from = at;
+        at += n;
+        await this.writer.write(from, chunks);
         advanced(n);
         this.ctx.onBytes(n);
-      });
-    };
-    try {
-      for await (const chunk of floored(body as AsyncIterable<Buffer>, this.client.rateFloor)) {
-        if (batchBytes === 0) batchStarted = performance.now();
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= BATCH_MAX_MS) {
-          if (inFlight) await inFlight;
-          inFlight = flush();
-          inFlight.catch(() => {}); // awaited on the next batch or below
-        }
-      }
-    } catch (err) {
-      readError = err;
-    }
-    if (inFlight) await inFlight;
-    if (batch.length > 0) await flush();
-    if (readError !== undefined) throw readError;
+      },
+      { maxWaitMs: BATCH_MAX_MS },
+    );
   }
 }
 

@@ -10,6 +10,19 @@ export function tempPathFor(target: string): string {
   return `${target}${TEMP_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/** `work`'s result; when it fails, `handles` are closed first (their own errors ignored), so none is left open. */
+export async function closingOnError<T>(
+  work: () => Promise<T>,
+  ...handles: { close(): Promise<void> }[]
+): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    await Promise.allSettled(handles.map((h) => h.close()));
+    throw err;
+  }
+}
+
 /** fsync a directory so a rename inside it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');

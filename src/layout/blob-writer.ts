@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DigestMismatchError } from '../errors.js';
 import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { syncDir } from './atomic.js';
+import { closingOnError, syncDir } from './atomic.js';
 import { cannotWrite, type Layout } from './layout.js';
 import { writevAll } from './writev-all.js';
 
@@ -62,22 +62,11 @@ export class BlobWriter {
     const fh = await open(partial, flags, 0o644).catch((err: unknown) => {
       throw cannotWrite(err);
     });
-    let offset = 0;
-    try {
-      if (resumeFrom > 0) {
-        const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
-        while (offset < resumeFrom) {
-          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
-          if (bytesRead === 0) break;
-          hash.update(buf.subarray(0, bytesRead));
-          offset += bytesRead;
-        }
-      }
-      await fh.truncate(offset);
-    } catch (err) {
-      await fh.close().catch(() => {});
-      throw err;
-    }
+    const offset = await closingOnError(async () => {
+      const hashed = await hashPrefix(fh, hash, resumeFrom);
+      await fh.truncate(hashed);
+      return hashed;
+    }, fh);
     return new BlobWriter(descriptor, fh, hash, partial, final, offset);
   }
 
@@ -144,4 +133,18 @@ export class BlobWriter {
     await this.fh.close().catch(() => {});
     await unlink(this.partial).catch(() => {});
   }
+}
+
+/** Hashes the first `length` bytes of `fh` (fewer when it is shorter); returns how many it read. */
+async function hashPrefix(fh: FileHandle, hash: Hash, length: number): Promise<number> {
+  if (length === 0) return 0;
+  const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, length));
+  let offset = 0;
+  while (offset < length) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - offset), offset);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    offset += bytesRead;
+  }
+  return offset;
 }

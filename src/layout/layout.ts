@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/digest.js';
 import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
-import { writeFileAtomic } from './atomic.js';
+import { closingOnError, writeFileAtomic } from './atomic.js';
 import { assertMayWrite } from './identify.js';
 import {
   BLOBS_DIR,
@@ -468,10 +468,7 @@ export class Layout {
 export async function openRegularNoFollow(p: string): Promise<FileHandle> {
   // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
   const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  const s = await fh.stat().catch(async (err: unknown) => {
-    await fh.close().catch(() => {});
-    throw err;
-  });
+  const s = await closingOnError(() => fh.stat(), fh);
   if (!s.isFile()) {
     await fh.close();
     const err = new Error(`${p} is not a regular file`) as NodeJS.ErrnoException;

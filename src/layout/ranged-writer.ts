@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DigestMismatchError } from '../errors.js';
 import { digestAlgorithm, digestHex, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { syncDir } from './atomic.js';
+import { closingOnError, syncDir } from './atomic.js';
 import { addInterval, coveredBytes, coveredFrom, gaps, parseIntervals, type Intervals } from './intervals.js';
 import { cannotWrite, type Layout } from './layout.js';
 import { writevAll } from './writev-all.js';
@@ -94,11 +94,7 @@ export class RangedWriter {
       await record.close();
       throw cannotWrite(err);
     });
-    if (landed.length === 0)
-      await fh.truncate(0).catch(async (err: unknown) => {
-        await Promise.allSettled([fh.close(), record.close()]);
-        throw err;
-      });
+    if (landed.length === 0) await closingOnError(() => fh.truncate(0), fh, record);
     return new RangedWriter(layout, descriptor, fh, record, landed);
   }
 
@@ -156,8 +152,8 @@ export class RangedWriter {
     try {
       await this.#check();
     } catch (err) {
-      // A mismatch has discarded the partial; any other failure keeps it for the next run.
-      if (!(err instanceof DigestMismatchError)) await this.close();
+      // Proven wrong bytes go; any other failure keeps what landed for the next run.
+      await (err instanceof DigestMismatchError ? this.discard() : this.close());
       throw err;
     }
     await this.#fh.close();
@@ -181,7 +177,6 @@ export class RangedWriter {
     const complete = this.#hashed === size && stat.size === size;
     const hex = complete ? this.#hash.digest('hex') : undefined;
     if (hex !== digestHex(digest)) {
-      await this.discard();
       throw new DigestMismatchError(
         hex === undefined
           ? `blob ${shortDigest(digest)} incomplete: ${this.landed} of ${size} bytes`

@@ -454,6 +454,7 @@ function formatPullsLeft(r) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   $X: () => (/* binding */ closingOnError),
 /* harmony export */   U8: () => (/* binding */ TEMP_INFIX),
 /* harmony export */   Zf: () => (/* binding */ writeFileAtomic),
 /* harmony export */   ty: () => (/* binding */ syncDir)
@@ -470,6 +471,16 @@ const TEMP_INFIX = '.tmp-';
 /** A temp name beside `target`, unique to this process and call. */
 function tempPathFor(target) {
     return `${target}${TEMP_INFIX}${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`;
+}
+/** `work`'s result; when it fails, `handles` are closed first (their own errors ignored), so none is left open. */
+async function closingOnError(work, ...handles) {
+    try {
+        return await work();
+    }
+    catch (err) {
+        await Promise.allSettled(handles.map((h) => h.close()));
+        throw err;
+    }
 }
 /** fsync a directory so a rename inside it survives a crash. */
 async function syncDir(dir) {
@@ -1099,10 +1110,7 @@ class Layout {
 async function openRegularNoFollow(p) {
     // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
     const fh = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.open)(p, node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_RDONLY | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NOFOLLOW | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NONBLOCK);
-    const s = await fh.stat().catch(async (err) => {
-        await fh.close().catch(() => { });
-        throw err;
-    });
+    const s = await (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .closingOnError */ .$X)(() => fh.stat(), fh);
     if (!s.isFile()) {
         await fh.close();
         const err = new Error(`${p} is not a regular file`);

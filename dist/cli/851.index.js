@@ -253,24 +253,11 @@ class BlobWriter {
         const fh = await (0,promises_.open)(partial, flags, 0o644).catch((err) => {
             throw (0,layout_layout/* cannotWrite */.zz)(err);
         });
-        let offset = 0;
-        try {
-            if (resumeFrom > 0) {
-                const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, resumeFrom));
-                while (offset < resumeFrom) {
-                    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - offset), offset);
-                    if (bytesRead === 0)
-                        break;
-                    hash.update(buf.subarray(0, bytesRead));
-                    offset += bytesRead;
-                }
-            }
-            await fh.truncate(offset);
-        }
-        catch (err) {
-            await fh.close().catch(() => { });
-            throw err;
-        }
+        const offset = await (0,atomic/* closingOnError */.$X)(async () => {
+            const hashed = await hashPrefix(fh, hash, resumeFrom);
+            await fh.truncate(hashed);
+            return hashed;
+        }, fh);
         return new BlobWriter(descriptor, fh, hash, partial, final, offset);
     }
     /**
@@ -328,6 +315,21 @@ class BlobWriter {
         await this.fh.close().catch(() => { });
         await (0,promises_.unlink)(this.partial).catch(() => { });
     }
+}
+/** Hashes the first `length` bytes of `fh` (fewer when it is shorter); returns how many it read. */
+async function hashPrefix(fh, hash, length) {
+    if (length === 0)
+        return 0;
+    const buf = Buffer.allocUnsafe(Math.min(PREFIX_READ_BYTES, length));
+    let offset = 0;
+    while (offset < length) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - offset), offset);
+        if (bytesRead === 0)
+            break;
+        hash.update(buf.subarray(0, bytesRead));
+        offset += bytesRead;
+    }
+    return offset;
 }
 
 // EXTERNAL MODULE: ./lib/oci/descriptor.js
@@ -710,9 +712,11 @@ async function ensureBlob(layout, client, repo, descriptor, options) {
                 }
                 else
                     resumed = writer.offset;
-                await copyBody(response.body, writer, client.rateFloor, (n) => {
-                    fetched += n;
-                    options.onBytes?.(n);
+                await copyInBatches(response.body, client.rateFloor, (chunks) => writer.writev(chunks), {
+                    onChunk: (n) => {
+                        fetched += n;
+                        options.onBytes?.(n);
+                    },
                 });
                 await writer.commit();
                 options.valid.add(descriptor.digest);
@@ -754,27 +758,33 @@ async function underBlobLock(layout, descriptor, valid, fetch, onLockBusy) {
     }
 }
 /**
- * Streams `body` into `writer` in batches of about WRITE_BATCH_BYTES, one writev() in flight
- * at a time. When the body fails halfway, everything that did arrive is still written (the
- * next run resumes right after it), then the error is thrown.
+ * Streams `body`, through the rate floor, to `write` in batches of about WRITE_BATCH_BYTES (or
+ * what arrived within `maxWaitMs`, so a slow connection's bytes do not wait long), one write in
+ * flight while the next batch fills, so the socket and the disk work at the same time. When the
+ * body fails halfway, everything that did arrive is still written (the next run resumes right
+ * after it), then the error is thrown. `onChunk` hears of each chunk as it arrives.
  */
-async function copyBody(body, writer, floor, onBytes) {
+async function copyInBatches(body, floor, write, options = {}) {
+    const maxWaitMs = options.maxWaitMs ?? Infinity;
     let batch = [];
     let batchBytes = 0;
+    let batchStarted = 0;
     let inFlight;
     let readError;
     const flush = () => {
-        const chunks = batch;
+        const [chunks, n] = [batch, batchBytes];
         batch = [];
         batchBytes = 0;
-        return writer.writev(chunks);
+        return write(chunks, n);
     };
     try {
         for await (const chunk of floored(body, floor)) {
-            onBytes(chunk.length);
+            options.onChunk?.(chunk.length);
+            if (batchBytes === 0)
+                batchStarted = performance.now();
             batch.push(chunk);
             batchBytes += chunk.length;
-            if (batchBytes >= WRITE_BATCH_BYTES) {
+            if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= maxWaitMs) {
                 if (inFlight)
                     await inFlight;
                 inFlight = flush();
@@ -1000,10 +1010,7 @@ class RangedWriter {
             throw (0,layout_layout/* cannotWrite */.zz)(err);
         });
         if (landed.length === 0)
-            await fh.truncate(0).catch(async (err) => {
-                await Promise.allSettled([fh.close(), record.close()]);
-                throw err;
-            });
+            await (0,atomic/* closingOnError */.$X)(() => fh.truncate(0), fh, record);
         return new RangedWriter(layout, descriptor, fh, record, landed);
     }
     /** The byte intervals still to fetch. */
@@ -1057,9 +1064,8 @@ class RangedWriter {
             await this.#check();
         }
         catch (err) {
-            // A mismatch has discarded the partial; any other failure keeps it for the next run.
-            if (!(err instanceof errors/* DigestMismatchError */.h))
-                await this.close();
+            // Proven wrong bytes go; any other failure keeps what landed for the next run.
+            await (err instanceof errors/* DigestMismatchError */.h ? this.discard() : this.close());
             throw err;
         }
         await this.#fh.close();
@@ -1083,7 +1089,6 @@ class RangedWriter {
         const complete = this.#hashed === size && stat.size === size;
         const hex = complete ? this.#hash.digest('hex') : undefined;
         if (hex !== (0,oci_digest/* digestHex */.sU)(digest)) {
-            await this.discard();
             throw new errors/* DigestMismatchError */.h(hex === undefined
                 ? `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} incomplete: ${this.landed} of ${size} bytes`
                 : `blob ${(0,oci_digest/* shortDigest */.VK)(digest)} digest mismatch: got ${(0,oci_digest/* digestAlgorithm */.g4)(digest)}:${hex.slice(0, 12)}…`);
@@ -1261,7 +1266,6 @@ const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
  * (by a CDN, by the window over a long path); a blob split into ranges fetched at once rides
  * several, inside the run's connection budget.
  */
-
 
 
 
@@ -1448,51 +1452,16 @@ class RangedDownload {
             }
         }
     }
-    /**
-     * Writes a body at `position` in batches of about WRITE_BATCH_BYTES (or what arrived within
-     * BATCH_MAX_MS, on a slow connection), one write in flight while the next batch fills. When
-     * the body fails halfway, what arrived is still written.
-     */
+    /** Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written. */
     async #copy(body, position, advanced) {
-        let batch = [];
-        let batchBytes = 0;
-        let batchStarted = 0;
         let at = position;
-        let inFlight;
-        let readError;
-        const flush = () => {
-            const [chunks, from, n] = [batch, at, batchBytes];
-            batch = [];
-            batchBytes = 0;
+        await copyInBatches(body, this.client.rateFloor, async (chunks, n) => {
+            const from = at;
             at += n;
-            return this.writer.write(from, chunks).then(() => {
-                advanced(n);
-                this.ctx.onBytes(n);
-            });
-        };
-        try {
-            for await (const chunk of floored(body, this.client.rateFloor)) {
-                if (batchBytes === 0)
-                    batchStarted = performance.now();
-                batch.push(chunk);
-                batchBytes += chunk.length;
-                if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= BATCH_MAX_MS) {
-                    if (inFlight)
-                        await inFlight;
-                    inFlight = flush();
-                    inFlight.catch(() => { }); // awaited on the next batch or below
-                }
-            }
-        }
-        catch (err) {
-            readError = err;
-        }
-        if (inFlight)
-            await inFlight;
-        if (batch.length > 0)
-            await flush();
-        if (readError !== undefined)
-            throw readError;
+            await this.writer.write(from, chunks);
+            advanced(n);
+            this.ctx.onBytes(n);
+        }, { maxWaitMs: BATCH_MAX_MS });
     }
 }
 /** Network trouble, a cut, a refused or wrong range: another try may do. A policy refusal or a 4xx will not. */
@@ -1721,28 +1690,27 @@ function scheduleBlobs(layout, client, plans, run) {
         if (!run.valid.has(blob.digest))
             run.progress.total += blob.size;
     const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
-    // Small blobs queue for connections only once the big ones have queued their ranges: one that
-    // started first would hold its connection for its whole transfer while a big blob waits. Big
-    // blobs take turns too, biggest first: a smaller one that opened its partial sooner would
-    // otherwise take every connection before a bigger one's ranges queue.
-    const bigQueued = new Map();
-    for (const { blob } of order)
-        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
-            let done;
-            const queued = new Promise((resolve) => (done = resolve));
-            bigQueued.set(blob.digest, { queued, done });
-        }
-    const afterBig = Promise.all([...bigQueued.values()].map((b) => b.queued)).then(() => { });
-    let bigTurn = Promise.resolve();
+    // Blobs take turns at queueing, biggest first: a big blob queues its ranges once every bigger
+    // one has queued theirs, and small blobs (all after the big ones in this order) once every
+    // big one has. One that started sooner would take the connections first: a small blob holds
+    // its connection for its whole transfer, a smaller big blob that opened its partial first takes
+    // them all.
+    let bigQueued = Promise.resolve();
     for (const [i, { blob, plan }] of order.entries()) {
         // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
         const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-        const big = bigQueued.get(blob.digest);
-        const download = big
-            ? bigTurn.then(() => fetchBlob(layout, client, plan, blob, priority, run, big.done)).finally(big.done)
-            : afterBig.then(() => fetchBlob(layout, client, plan, blob, priority, run));
-        if (big)
-            bigTurn = big.queued;
+        let download;
+        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
+            const turn = bigQueued;
+            let queued;
+            bigQueued = new Promise((resolve) => (queued = resolve));
+            download = turn
+                .then(() => fetchBlob(layout, client, plan, blob, priority, run, queued))
+                .finally(queued);
+        }
+        else {
+            download = bigQueued.then(() => fetchBlob(layout, client, plan, blob, priority, run));
+        }
         download.catch(() => { }); // awaited by every image that needs it
         downloads.set(blob.digest, download);
     }

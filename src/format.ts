@@ -1,5 +1,7 @@
 /** Sizes, rates and durations as people read them, for the CLI, the job summary and the report. */
 
+import { stringifyJson } from './oci/json.js';
+
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
 /** "512 B", "1.2 kB", "205 kB", "17.2 MB": whole bytes, then three significant digits at most. */
@@ -58,7 +60,7 @@ export function printable(text: string): string {
 
 /** JSON.stringify, indented, with the characters it leaves raw that a terminal would act on escaped too. */
 export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+  return stringifyJson(value, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
 }
 
 /** `message`, prefixed with `subject: ` unless it already names one of `names`. */

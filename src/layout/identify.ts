@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GuardError, UsageError } from '../errors.js';
 import { HEX_LENGTH, isAlgorithm, isValidHex, type Algorithm } from '../oci/digest.js';
@@ -25,9 +25,14 @@ import {
  * - `empty` and `absent`: a layout may be created there.
  * - `foreign`: anything else that is not empty. Never initialised, never repaired, never
  *   pruned: its files are someone's, not blobs.
+ * - `linked`: a layout whose `blobs/`, `blobs/sha256` or `index.json` is a symbolic link. Links
+ *   are never followed (they could lead out of the cache), and seen through that rule such a
+ *   cache looks empty: every image missing. Refused whole, never "repaired" into an empty cache.
  */
 export type CacheDirectory =
-  { state: 'layout' | 'empty' | 'absent' | 'not-a-directory' } | { state: 'foreign'; reason: string };
+  | { state: 'layout' | 'empty' | 'absent' | 'not-a-directory' }
+  | { state: 'foreign'; reason: string }
+  | { state: 'linked'; part: string; target: string };
 
 /** A directory that is not an OCI layout and not empty: CLI exit 2, the Action's step fails. */
 export class NotACacheError extends UsageError {
@@ -49,6 +54,10 @@ export async function identifyDirectory(dir: string): Promise<CacheDirectory> {
   });
   names.sort();
   if (names.length === 0 || (await isBeingCreated(dir, names))) return { state: 'empty' };
+  for (const part of LINKS_REFUSED) {
+    const target = await readlink(path.join(dir, part)).catch(() => undefined);
+    if (target !== undefined) return { state: 'linked', part, target };
+  }
   const layoutFile = await layoutFileProblem(dir);
   if (layoutFile === undefined) return { state: 'layout' };
   const shape = await linuxkitShapeProblem(dir, names);
@@ -69,8 +78,16 @@ export async function assertMayWrite(dir: string): Promise<CacheDirectory> {
       `refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`,
     );
   }
+  if (found.state === 'linked') {
+    throw new NotACacheError(
+      `refusing to use ${dir} as a cache: ${found.part} is a symbolic link (to ${found.target}), and links in a cache are never followed; nothing was changed: put the ${found.part === INDEX_FILE ? 'file' : 'directory'} itself at ${path.join(dir, found.part)} (move it back, or bind-mount it)`,
+    );
+  }
   return found;
 }
+
+/** Parts of a layout whose link would hide every blob or every entry (see CacheDirectory). */
+const LINKS_REFUSED = [BLOBS_DIR, `${BLOBS_DIR}/sha256`, INDEX_FILE];
 
 /**
  * Whether `dir` holds only what creating a layout puts there before its oci-layout is in

@@ -18,10 +18,11 @@ import path from 'node:path';
 import { GuardError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/digest.js';
-import { parseDescriptor, type Descriptor } from '../oci/descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { closingOnError, writeFileAtomic } from './atomic.js';
 import { assertMayWrite } from './identify.js';
+import { parseIndexDocument, serializeIndex, type IndexDocument } from './index-json.js';
 import {
   BLOBS_DIR,
   INDEX_FILE,
@@ -44,6 +45,7 @@ import {
 } from './lock.js';
 
 export * from './names.js';
+export * from './index-json.js';
 
 /**
  * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
@@ -78,55 +80,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.LINUXKIT_CACHE || path.join(homedir(), '.linuxkit', 'cache');
 }
 
-/** One entry of index.json: the raw object as written (kept verbatim on rewrite) and what it means. */
-export interface IndexEntry {
-  raw: unknown;
-  /** Absent when the entry is not a valid descriptor; `error` says why. */
-  descriptor?: Descriptor;
-  error?: string;
-  /** `org.opencontainers.image.ref.name`, when present. */
-  name?: string;
-}
-
-export interface IndexDocument {
-  /** Top-level fields other than `manifests`, kept on rewrite. */
-  fields: Record<string, unknown>;
-  entries: IndexEntry[];
-}
-
 export type IndexRead =
   { state: 'ok'; doc: IndexDocument } | { state: 'missing' } | { state: 'corrupt'; detail: string };
-
-export function entryName(raw: unknown): string | undefined {
-  const annotations = (raw as { annotations?: Record<string, unknown> } | null)?.annotations;
-  const name = annotations?.[Annotation.RefName];
-  return typeof name === 'string' ? name : undefined;
-}
-
-export function parseIndexDocument(text: string): IndexDocument {
-  const v: unknown = JSON.parse(text);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-  const { manifests, ...fields } = v as Record<string, unknown>;
-  if (fields.schemaVersion !== 2) throw new Error('schemaVersion is not 2');
-  if (manifests !== undefined && !Array.isArray(manifests)) throw new Error('manifests is not an array');
-  const entries = (manifests ?? []).map((raw, i): IndexEntry => {
-    const name = entryName(raw);
-    try {
-      return {
-        raw,
-        descriptor: parseDescriptor(raw, `index.json manifests[${i}]`),
-        ...(name ? { name } : {}),
-      };
-    } catch (err) {
-      return { raw, error: (err as Error).message, ...(name ? { name } : {}) };
-    }
-  });
-  return { fields, entries };
-}
-
-export function serializeIndex(doc: IndexDocument): string {
-  return `${JSON.stringify({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, null, 2)}\n`;
-}
 
 /**
  * An OCI image layout on disk. Every path under it is built here, every blob path from a
@@ -250,8 +205,10 @@ export class Layout {
     ] as const) {
       const s = await lstat(dir).catch(() => undefined);
       if (s && !s.isDirectory()) {
+        // A linked blobs directory holds the blobs: put it in place, never "repair" it away.
+        const link = s.isSymbolicLink();
         throw new GuardError(
-          `${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`,
+          `${dir} is ${link ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${link && dir !== this.path(LOCKS_DIR) ? 'put the directory itself there (move it back, or bind-mount it)' : fix}`,
         );
       }
     }
@@ -262,7 +219,11 @@ export class Layout {
     try {
       text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { state: 'missing' };
+      // Worded to follow the file's name, as for oci-layout: "index.json is a symbolic link".
+      if (code === 'ELOOP') return { state: 'corrupt', detail: 'is a symbolic link (never followed)' };
+      if (code === 'ENOTREG') return { state: 'corrupt', detail: 'is not a regular file' };
       return { state: 'corrupt', detail: (err as Error).message };
     }
     try {
@@ -272,7 +233,7 @@ export class Layout {
     }
   }
 
-  async writeIndex(doc: IndexDocument): Promise<void> {
+  async writeIndex(doc: Pick<IndexDocument, 'fields' | 'entries'>): Promise<void> {
     await this.writing(() => writeFileAtomic(this.indexPath, serializeIndex(doc)));
   }
 

@@ -1,5 +1,6 @@
 import { GuardError } from '../errors.js';
 import { parseDigest, type Digest } from './digest.js';
+import { depthDetail, jsonDepth, MAX_JSON_DEPTH, showJsonValue } from './json.js';
 import { isIndexMediaType, isManifestMediaType } from './mediatypes.js';
 import { normalizePlatform, type Platform } from './platform.js';
 
@@ -54,7 +55,7 @@ export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
   }
   const size = v.size;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new InvalidDocumentError(`${where}: size ${JSON.stringify(size)} is not a non-negative integer`);
+    throw new InvalidDocumentError(`${where}: size ${showJsonValue(size)} is not a non-negative integer`);
   }
   let digest: Digest;
   try {
@@ -77,8 +78,8 @@ export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
   return d;
 }
 
-/** JSON.parse with the error a document deserves. */
-function parseJson(bytes: Uint8Array | string, where: string): unknown {
+/** JSON.parse (iterative in V8: any depth) with the error a document deserves. */
+function parseDocumentJson(bytes: Uint8Array | string, where: string): unknown {
   try {
     return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
   } catch (err) {
@@ -86,13 +87,24 @@ function parseJson(bytes: Uint8Array | string, where: string): unknown {
   }
 }
 
+/**
+ * A parsed document nested deeper than Go reads (see MAX_JSON_DEPTH) is refused as linuxkit
+ * would refuse it: checked where every reader (pull, the walk, the registry client) turns
+ * JSON into a manifest or an index.
+ */
+function refuseTooDeep(v: unknown, where: string): void {
+  const depth = jsonDepth(v);
+  if (depth > MAX_JSON_DEPTH) throw new InvalidDocumentError(`${where}: ${depthDetail(depth)}`);
+}
+
 /** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
 export function parseIndex(bytes: Uint8Array | string, where = 'index'): ImageIndex {
-  return indexFromJson(parseJson(bytes, where), where);
+  return indexFromJson(parseDocumentJson(bytes, where), where);
 }
 
 /** An index from an already parsed JSON value: one blob's JSON can be read as either kind. */
 export function indexFromJson(v: unknown, where = 'index'): ImageIndex {
+  refuseTooDeep(v, where);
   if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
   if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
   if (!Array.isArray(v.manifests)) throw new InvalidDocumentError(`${where}: manifests must be an array`);
@@ -109,11 +121,12 @@ export function indexFromJson(v: unknown, where = 'index'): ImageIndex {
 
 /** Parses an OCI image manifest or a Docker schema 2 manifest. */
 export function parseManifest(bytes: Uint8Array | string, where = 'manifest'): ImageManifest {
-  return manifestFromJson(parseJson(bytes, where), where);
+  return manifestFromJson(parseDocumentJson(bytes, where), where);
 }
 
 /** A manifest from an already parsed JSON value. */
 export function manifestFromJson(v: unknown, where = 'manifest'): ImageManifest {
+  refuseTooDeep(v, where);
   if (!isRecord(v)) throw new InvalidDocumentError(`${where}: not a JSON object`);
   if (v.schemaVersion !== 2) throw new InvalidDocumentError(`${where}: schemaVersion must be 2`);
   if (typeof v.mediaType === 'string' && !isManifestMediaType(v.mediaType)) {

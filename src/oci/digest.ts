@@ -1,4 +1,5 @@
 import { InvalidDigestError } from '../errors.js';
+import { showJsonValue } from './json.js';
 
 export type Algorithm = 'sha256' | 'sha512';
 
@@ -26,9 +27,8 @@ export function isDigest(value: unknown): value is Digest {
 /** Checks `value` and brands it; throws InvalidDigestError naming the value otherwise. */
 export function parseDigest(value: unknown, what = 'digest'): Digest {
   if (isDigest(value)) return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : String(value);
   throw new InvalidDigestError(
-    `invalid ${what} ${shown}: expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`,
+    `invalid ${what} ${showJsonValue(value)}: expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`,
   );
 }
 

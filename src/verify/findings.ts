@@ -12,7 +12,7 @@ import type { Digest } from '../oci/digest.js';
  * - index: index.json or oci-layout is missing, unparseable, or has an invalid entry
  */
 export type FindingKind = 'corrupt' | 'missing' | 'stray' | 'partial' | 'unreferenced' | 'index';
-export type FindingAction = 'removed' | 'kept' | 'moved' | 'recreated';
+export type FindingAction = 'removed' | 'kept' | 'moved' | 'recreated' | 'rewritten';
 export type PlatformStatus = 'complete' | 'absent' | 'broken';
 
 export interface Finding {

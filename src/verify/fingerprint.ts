@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { IndexRead, Layout } from '../layout/layout.js';
+import { entryKey, type IndexRead, type Layout } from '../layout/layout.js';
 import { isAlgorithm, isValidHex } from '../oci/digest.js';
 
 /**
@@ -31,8 +31,7 @@ export function fingerprintOf(blobs: Iterable<{ digest: string; size: number }>,
   // Line by line: a million entries joined into one string would approach V8's string limit.
   const update = (all: string[]) => all.forEach((line, i) => hash.update(i === 0 ? line : `\n${line}`));
   update(lines.sort());
-  const entries =
-    index.state === 'ok' ? index.doc.entries.map((e) => JSON.stringify(e.raw)).sort() : [index.state];
+  const entries = index.state === 'ok' ? index.doc.entries.map(entryKey).sort() : [index.state];
   hash.update('\nindex.json\n');
   update(entries);
   return hash.digest('hex').slice(0, 16);

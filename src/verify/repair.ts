@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../layout/atomic.js';
-import { INDEX_FILE, OCI_LAYOUT_CONTENT, type IndexEntry, type Layout } from '../layout/layout.js';
+import { entryKey, INDEX_FILE, OCI_LAYOUT_CONTENT, type IndexEntry, type Layout } from '../layout/layout.js';
 import type { Finding, Report } from './findings.js';
 import type { ScanResult } from './scan.js';
 import { verifyLayout, type Verification, type VerifyOptions } from './verify.js';
@@ -78,20 +78,24 @@ async function repairIndex(
     if (indexFinding) indexFinding.action = 'recreated';
     return;
   }
-  if (v.badEntries.size === 0) return;
+  // A byte order mark or a field nested too deep: only the file's form is at fault, never its
+  // entries; the rewrite below keeps every one of them (a BOM never empties a cache).
+  const formOnly = v.index.state === 'ok' && (v.index.doc.bom || v.index.doc.deepFields);
+  if (v.badEntries.size === 0 && !formOnly) return;
   // Re-read under the lock: another process may have added entries since we verified.
   const current = await layout.readIndex();
   if (current.state !== 'ok') return;
   // Entries are matched by their content, not their position: the file may have changed.
   const entries = v.index.state === 'ok' ? v.index.doc.entries : [];
-  const bad = new Map([...v.badEntries].map(([i, why]) => [JSON.stringify(entries[i]?.raw), why]));
+  const bad = new Map([...v.badEntries].map(([i, why]) => [entryKey(entries[i]!), why]));
   // Equal entries have equal names: only those named like a bad one are compared in full.
   const badNames = new Set([...v.badEntries.keys()].map((i) => entries[i]?.name));
-  const whyBad = (e: IndexEntry) => (badNames.has(e.name) ? bad.get(JSON.stringify(e.raw)) : undefined);
-  await layout.writeIndex({
-    fields: current.doc.fields,
-    entries: current.doc.entries.filter((e) => !whyBad(e)),
-  });
+  const whyBad = (e: IndexEntry) => (badNames.has(e.name) ? bad.get(entryKey(e)) : undefined);
+  const fields = { ...current.doc.fields };
+  for (const key of current.doc.deepFields?.keys() ?? []) delete fields[key];
+  await layout.writeIndex({ fields, entries: current.doc.entries.filter((e) => !whyBad(e)) });
+  for (const f of findings)
+    if (f.kind === 'index' && f.path === INDEX_FILE && !f.images) f.action = 'rewritten';
   // Findings about index.json entries, by name: a million entries must not mean a million scans.
   const aboutEntry = new Map<string, Finding[]>();
   for (const f of findings) {

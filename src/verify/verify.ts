@@ -1,6 +1,6 @@
 import { layoutFileProblem, type LayoutFileProblem } from '../layout/identify.js';
 import type { Layout, IndexRead } from '../layout/layout.js';
-import { INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
+import { formProblems, INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -68,6 +68,9 @@ export async function verifyLayout(
     findings.push({ kind: 'index', path: INDEX_FILE, detail: 'missing', action: 'kept' });
   if (index.state === 'corrupt')
     findings.push({ kind: 'index', path: INDEX_FILE, detail: index.detail, action: 'kept' });
+  if (index.state === 'ok')
+    for (const detail of formProblems(index.doc))
+      findings.push({ kind: 'index', path: INDEX_FILE, detail, action: 'kept' });
 
   const walker = new GraphWalker(layout, scan, options.hasher);
   const images: ImageStatus[] = [];

@@ -210,6 +210,7 @@ describe('item 4: text output of 200 000 entries (no spread of large arrays into
         path: `blobs/sha256/${hex}${i % 2 ? '' : '.tmp'}`,
         detail: i % 2 ? 'valid blob, 10 bytes' : 'not a blob',
         action: 'kept',
+        size: 10,
       });
     }
     const report: Report = {

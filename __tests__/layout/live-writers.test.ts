@@ -241,6 +241,8 @@ describe('the grace period for files a live writer may own', () => {
           /^temporary file of an interrupted write \(not a blob\), written \d+ s ago; kept: may belong to a live writer$/,
         ) as string,
         action: 'kept',
+        size: 10,
+        live: true,
       },
     ]);
     expect(await exists(temp)).toBe(true);
@@ -263,7 +265,9 @@ describe('the grace period for files a live writer may own', () => {
     for (const dryRun of [true, false]) {
       const result = await pruneUnreferenced(layout, { dryRun });
       expect(result.removed.map((f) => f.kind)).toEqual(['unreferenced']);
-      expect(result.note).toBe('2 files written in the last 10 minutes kept: may belong to a live writer');
+      expect(result.note).toBe(
+        '2 files (6 B) written in the last 10 minutes kept: may belong to a live writer',
+      );
     }
     expect([await exists(partial), await exists(stray)]).toEqual([true, true]);
 

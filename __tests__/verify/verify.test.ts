@@ -490,6 +490,7 @@ describe('files that are not blobs', () => {
       path: `blobs/sha256/${hex}.download`,
       detail: '1000 bytes downloaded',
       action: 'kept',
+      size: 1000,
     };
     const report = await check(c);
     expect(report.ok).toBe(true);

@@ -67,9 +67,21 @@ export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
  */
 export const WRITER_GRACE_MS = 10 * 60_000;
 
-/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
+/**
+ * How far ahead of our clock a file's time may be and still count as recent: clocks of two
+ * machines sharing a directory drift by seconds. Further ahead, the time is wrong (an archive
+ * made on a machine with a bad clock), says nothing of a live writer, and would otherwise keep
+ * the file forever.
+ */
+export const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. A time
+ * more than CLOCK_SKEW_MS in the future is not fresh: such a file is treated as old.
+ */
 export function mayBeLiveWrite(s: { isFile(): boolean; mtimeMs: number }, now = Date.now()): boolean {
-  return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
+  const age = now - s.mtimeMs;
+  return s.isFile() && age < WRITER_GRACE_MS && age > -CLOCK_SKEW_MS;
 }
 
 /** Why a young file is kept, as reports say it. */

@@ -24,6 +24,10 @@ export interface Finding {
   action: FindingAction;
   /** Names of the index.json entries this finding breaks (for annotations). */
   images?: string[];
+  /** Bytes of the file, as the scan found it (unreferenced, partial and stray findings). */
+  size?: number;
+  /** Written to in the last minutes (never a time in the future): it may belong to a live writer, and prune keeps it. */
+  live?: true;
 }
 
 export interface ImageStatus {

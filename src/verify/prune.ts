@@ -1,4 +1,5 @@
 import { GuardError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import { LIVE_WRITER_NOTE, WRITER_GRACE_MS, type Layout } from '../layout/layout.js';
 import type { Finding } from './findings.js';
 import type { ScanResult } from './scan.js';
@@ -41,17 +42,20 @@ export async function pruneLayout(
     const prunable = pulls > 0 ? new Set(['stray']) : PRUNABLE;
     const removed: Finding[] = [];
     let bytes = 0;
-    let young = 0;
+    const young = { files: 0, bytes: 0 };
     for (const f of report.findings) {
       if (!prunable.has(f.kind)) continue;
       if (!f.path.startsWith('blobs/')) continue;
-      if (f.kind !== 'unreferenced' && (await layout.mayBelongToLiveWriter(f.path))) {
-        young++;
+      // Young as the scan judged it (validate's report says the same); or touched since the
+      // scan, by a writer that came back to it: then it is young now, whatever the scan saw.
+      if (f.live || (f.kind !== 'unreferenced' && (await layout.mayBelongToLiveWriter(f.path)))) {
+        young.files++;
+        young.bytes += f.size ?? 0;
         continue;
       }
       const freed = await layout.removeFromBlobs(f.path, { dryRun: options.dryRun });
       if (freed === undefined) continue;
-      bytes += freed;
+      bytes += f.size ?? freed;
       removed.push({ ...f, action: options.dryRun ? 'kept' : 'removed' });
     }
     const notes: string[] = [];
@@ -59,11 +63,13 @@ export async function pruneLayout(
       notes.push(
         `${pulls} pull${pulls === 1 ? ' is' : 's are'} running: unreferenced blobs and partial downloads kept`,
       );
-    if (young > 0)
-      notes.push(
-        `${young} file${young === 1 ? '' : 's'} written in the last ${WRITER_GRACE_MS / 60_000} minutes ${LIVE_WRITER_NOTE}`,
-      );
+    if (young.files > 0) notes.push(youngNote(young.files, young.bytes));
     const note = notes.join('; ');
     return { removed, bytes, dryRun: options.dryRun, ...(note ? { note } : {}) };
   });
+}
+
+/** "2 files (3.0 MB) written in the last 10 minutes kept: may belong to a live writer": validate and prune say it alike. */
+export function youngNote(files: number, bytes: number): string {
+  return `${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) written in the last ${WRITER_GRACE_MS / 60_000} minutes ${LIVE_WRITER_NOTE}`;
 }

@@ -50,6 +50,12 @@ export interface OtherFile {
   detail: string;
   digest?: Digest;
   isDirectory: boolean;
+  /**
+   * Written to within WRITER_GRACE_MS of the scan (never a time in the future): it may belong
+   * to a live writer, and prune keeps it. Decided once, here, so that validate, prune and
+   * their summaries count the same files.
+   */
+  live?: true;
 }
 
 export interface ScanResult {
@@ -92,6 +98,7 @@ function kindOf(s: {
  */
 export async function scanBlobs(layout: Layout, options: ScanOptions): Promise<ScanResult> {
   const result: ScanResult = { blobs: new Map(), partials: [], strays: [] };
+  const now = Date.now(); // one clock for every file: what is young is decided once
   const blobsDir = layout.blobsDir;
   const top = await lstat(blobsDir).catch(() => undefined);
   if (!top) return result;
@@ -119,13 +126,18 @@ export async function scanBlobs(layout: Layout, options: ScanOptions): Promise<S
       });
       continue;
     }
-    await scanAlgorithmDir(algName, algPath, result);
+    await scanAlgorithmDir(algName, algPath, result, now);
   }
   if (options.hash) await hashAll(result, options);
   return result;
 }
 
-async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanResult): Promise<void> {
+async function scanAlgorithmDir(
+  algorithm: Algorithm,
+  dir: string,
+  result: ScanResult,
+  now: number,
+): Promise<void> {
   for (const name of await readdir(dir)) {
     const p = path.join(dir, name);
     const takenAtMs = Date.now();
@@ -146,22 +158,28 @@ async function scanAlgorithmDir(algorithm: Algorithm, dir: string, result: ScanR
       else result.blobs.set(digest, { digest, path: p, size, stat: blobStat(s, takenAtMs) });
       continue;
     }
+    const mtimeMs = Number(s.mtimeMs);
+    const live = !notFile && mayBeLiveWrite({ isFile: () => s.isFile(), mtimeMs }, now);
+    const writtenAgo = `written ${Math.max(0, Math.round((now - mtimeMs) / 1000))} s ago; ${LIVE_WRITER_NOTE}`;
     const hex = partialHex(name);
     if (hex !== undefined && isValidHex(algorithm, hex) && !notFile) {
+      const what = name.endsWith(PARTIAL_SUFFIX)
+        ? `${size} bytes downloaded`
+        : 'record of a partial download';
       result.partials.push({
         path: p,
         size,
-        detail: name.endsWith(PARTIAL_SUFFIX) ? `${size} bytes downloaded` : 'record of a partial download',
+        detail: live ? `${what}, ${writtenAgo}` : what,
         digest: makeDigest(algorithm, hex),
         isDirectory: false,
+        ...(live ? { live } : {}),
       });
       continue;
     }
-    const mtimeMs = Number(s.mtimeMs);
-    if (!notFile && mayBeLiveWrite({ isFile: () => s.isFile(), mtimeMs })) {
+    if (live) {
       // Not judged yet: informational, like a partial download, and never deleted while young.
-      const detail = `${strayNameDetail(algorithm, name)}, written ${Math.round((Date.now() - mtimeMs) / 1000)} s ago; ${LIVE_WRITER_NOTE}`;
-      result.partials.push({ path: p, size, detail, isDirectory: false });
+      const detail = `${strayNameDetail(algorithm, name)}, ${writtenAgo}`;
+      result.partials.push({ path: p, size, detail, isDirectory: false, live });
       continue;
     }
     stray(notFile ?? strayNameDetail(algorithm, name));

@@ -148,6 +148,7 @@ export async function verifyLayout(
             path,
             detail: `${blob.size} bytes, not reachable from index.json`,
             action: 'kept',
+            size: blob.size,
           },
     );
   }
@@ -158,6 +159,8 @@ export async function verifyLayout(
       path: layout.relative(p.path),
       detail: p.detail,
       action: 'kept',
+      size: p.size,
+      ...(p.live ? { live: p.live } : {}),
     });
   for (const s of scan.strays)
     findings.push({

@@ -6,6 +6,7 @@ import { checkLayout, type Finding, type Report } from '../../verify/index.js';
 import { isProblem } from '../../verify/findings.js';
 import type { CliContext } from '../context.js';
 import { findingLine } from '../findings.js';
+import { youngNote } from '../../verify/prune.js';
 import { printImages } from './ls.js';
 
 export const VALIDATE_HELP = `Usage: oci-cache-guard validate [--repair] [--mode full|size] [--platform OS/ARCH]... [--json] [--cache DIR]
@@ -75,15 +76,19 @@ export function printReport(
   }
   ctx.out(`${printable(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
   for (const f of shown) ctx.out(`  ${findingLine(f)}`);
+  // Sizes and youth as the scan found them, as prune decides: the two say the same numbers.
+  const bytesOf = (list: Finding[]) => list.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  const live: Finding[] = [];
   for (const kind of ['unreferenced', 'partial'] as const) {
-    const list = quiet[kind];
+    const list = quiet[kind].filter((f) => !f.live);
+    live.push(...quiet[kind].filter((f) => f.live));
     if (list.length === 0) continue;
-    const bytes = list.reduce((sum, f) => sum + (Number(/(\d+) bytes/.exec(f.detail)?.[1]) || 0), 0);
     const what = kind === 'unreferenced' ? 'unreferenced blob' : 'partial download';
     ctx.out(
-      `  ${list.length} ${what}${list.length === 1 ? '' : 's'} (${formatBytes(bytes)}): oci-cache-guard prune deletes them`,
+      `  ${list.length} ${what}${list.length === 1 ? '' : 's'} (${formatBytes(bytesOf(list))}): oci-cache-guard prune deletes them`,
     );
   }
+  if (live.length > 0) ctx.out(`  ${youngNote(live.length, bytesOf(live))}`);
   printImages(report.images, ctx);
   const problems = report.findings.filter(isProblem).length;
   const fixed = report.findings.filter((f) => f.action !== 'kept').length;

@@ -38,22 +38,34 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Characters that can drive a terminal or reorder a line; C0 controls are also JSON's to escape. */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Characters a reader cannot see or tell apart from a plain one: controls (C0, DEL, C1), which
+ * can drive a terminal; format characters (zero-width spaces and joiners, the byte order mark,
+ * bidirectional overrides, which can reorder a line, soft hyphens, tag characters); other
+ * default-ignorable code points (variation selectors, Hangul fillers); line and paragraph
+ * separators; spaces other than U+0020 (a no-break space passes for one); lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/gu;
+/** The same, less what JSON.stringify escapes itself (C0 controls) and the newlines of its indentation. */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/gu;
 
-const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** `\uXXXX` per UTF-16 unit (a character beyond U+FFFF as its surrogate pair, as JSON writes it). */
+function unicodeEscape(c: string): string {
+  let escaped = '';
+  for (let i = 0; i < c.length; i++) escaped += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
+}
 
 /**
  * Text from a cache or a registry (an index.json name, a file name, an error body), safe to
- * print on a terminal: control characters (C0, DEL, C1), line and paragraph separators and
- * bidirectional overrides are written as escapes (`\u001b`, `\n`), so a name can neither send
- * terminal escape sequences nor break or reorder a line. Printable text is unchanged.
+ * print on a terminal: control characters, line and paragraph separators, bidirectional
+ * overrides and characters one cannot see (zero-width, a byte order mark, odd spaces) are
+ * written as escapes (`\u001b`, `\n`, `\u200b`), so a name can neither send terminal escape
+ * sequences, break or reorder a line, nor hide a character. Other text is unchanged.
  */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => {
-    const json = JSON.stringify(c).slice(1, -1);
+    const json = c.length === 1 ? JSON.stringify(c).slice(1, -1) : '';
     return json.startsWith('\\') ? json : unicodeEscape(c);
   });
 }
@@ -61,6 +73,15 @@ export function printable(text: string): string {
 /** JSON.stringify, indented, with the characters it leaves raw that a terminal would act on escaped too. */
 export function printableJson(value: unknown): string {
   return stringifyJson(value, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+}
+
+/**
+ * A string quoted as JSON with every character outside printable ASCII escaped: for text that
+ * must be ASCII to be valid (an image reference), where a look-alike letter (Cyrillic `е` for
+ * `e`, a fullwidth `ｒ`) is the fault to show.
+ */
+export function quoteAscii(text: string): string {
+  return JSON.stringify(text).replace(/[^\u0020-\u007e]/g, unicodeEscape);
 }
 
 /** `message`, prefixed with `subject: ` unless it already names one of `names`. */

@@ -9,6 +9,7 @@ import {
   naming,
   printable,
   printableJson,
+  quoteAscii,
 } from '../../src/format.js';
 
 const UNIT = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 } as const;
@@ -84,9 +85,18 @@ describe('printable', () => {
     expect(printable(plain)).toBe(plain);
   });
 
-  it('any string: the result has no control character, and printable input comes back as is', () => {
-    // eslint-disable-next-line no-control-regex
-    const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  it('escapes what cannot be seen: zero-width characters, a byte order mark, odd spaces, tags, fillers', () => {
+    expect(printable('red\u200bis')).toBe('red\\u200bis');
+    expect(printable('\ufeff{"schemaVersion"')).toBe('\\ufeff{"schemaVersion"');
+    expect(printable('a\u00a0b\u2060c\u00add\u3164e\ufe0ff')).toBe(
+      'a\\u00a0b\\u2060c\\u00add\\u3164e\\ufe0ff',
+    );
+    expect(printable('x\u{e0041}y')).toBe('x\\udb40\\udc41y');
+    expect(printable('a b\tc')).toBe('a b\\tc');
+  });
+
+  it('any string: the result has no control or invisible character, and printable input comes back as is', () => {
+    const unsafe = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/u;
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const out = printable(s);
@@ -99,8 +109,7 @@ describe('printable', () => {
 
 describe('printableJson', () => {
   it('any value: parses back to itself, and no character a terminal acts on is left raw', () => {
-    // eslint-disable-next-line no-control-regex
-    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const unsafe = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/u;
     fc.assert(
       fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (value, name) => {
         const doc = { name, value };
@@ -109,6 +118,14 @@ describe('printableJson', () => {
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)));
       }),
     );
+  });
+});
+
+describe('quoteAscii', () => {
+  it('shows a look-alike letter for what it is: everything outside printable ASCII escaped', () => {
+    expect(quoteAscii('r\u0435dis')).toBe('"r\\u0435dis"'); // Cyrillic е
+    expect(quoteAscii('\uff52edis\u200b')).toBe('"\\uff52edis\\u200b"'); // fullwidth ｒ, zero-width space
+    expect(quoteAscii('docker.io/library/redis:7')).toBe('"docker.io/library/redis:7"');
   });
 });
 

@@ -155,3 +155,24 @@ describe('item 11 and 13: links to the blobs or to index.json are refused whole,
     for (const d of blobs) expect(await readdir(blobDir)).toContain(parseDigest(d).slice('sha256:'.length));
   });
 });
+
+describe('item 13: what cannot be seen is escaped in messages', () => {
+  it('an index.json with a BOM and invisible characters in broken JSON: the line shows escapes, not the characters', async () => {
+    const { dir } = await fresh(['registry.invalid/a:1']);
+    await writeFile(path.join(dir, 'index.json'), '\ufeff\ufeff{"schema\u200bVersion": 2,');
+    const r = await cli(['validate', '--cache', dir]);
+    const line = r.out.find((l) => l.includes('index.json'))!;
+    expect(line).toMatch(/index\.json unparseable: .*\\ufeff/);
+    expect(line).not.toMatch(/[\ufeff\u200b]/);
+  });
+
+  it('a name with a zero-width space in index.json is escaped in ls and validate', async () => {
+    const { dir } = await fresh(['registry.invalid/a\u200b:1']);
+    for (const argv of [['ls'], ['validate']]) {
+      const r = await cli([...argv, '--cache', dir]);
+      const text = r.out.join('\n');
+      expect(text).toContain('registry.invalid/a\\u200b:1');
+      expect(text).not.toContain('\u200b');
+    }
+  });
+});

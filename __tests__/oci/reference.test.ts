@@ -131,3 +131,21 @@ describe('parseReference', () => {
     expect(formatReference(parseReference('redis'))).toBe('docker.io/library/redis');
   });
 });
+
+describe('invalid references show what cannot be seen (issue 17 item 13)', () => {
+  it.each([
+    ['a zero-width space', 'redis\u200b:7', 'redis\\u200b'],
+    ['a Cyrillic look-alike', 'r\u0435dis', 'r\\u0435dis'],
+    ['a fullwidth letter', '\uff52edis', '\\uff52edis'],
+    ['a byte order mark', '\ufeffredis', '\\ufeffredis'],
+  ])('%s is escaped in the message', (_title, input, shown) => {
+    expect(() => parseReference(input)).toThrow(InvalidReferenceError);
+    try {
+      parseReference(input);
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain(shown);
+      expect(message).toMatch(/^[\u0020-\u007e]*$/);
+    }
+  });
+});

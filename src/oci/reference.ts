@@ -21,6 +21,7 @@
  * `[\w][\w.-]{0,127}`, name ≤ 255 characters).
  */
 import { UsageError } from '../errors.js';
+import { quoteAscii } from '../format.js';
 import { isDigest, type Digest } from './digest.js';
 
 /** A parsed image reference. */
@@ -49,7 +50,7 @@ export class InvalidReferenceError extends UsageError {
     readonly reference: string,
     readonly problem: string,
   ) {
-    super(`invalid image reference ${JSON.stringify(reference.slice(0, 300))}: ${problem}`);
+    super(`invalid image reference ${quoteAscii(reference.slice(0, 300))}: ${problem}`);
   }
 }
 
@@ -102,7 +103,7 @@ export function parseReference(input: string): Reference {
     rest = rest.slice(0, at);
     if (d.includes('@')) fail('more than one "@"');
     if (!isDigest(d)) {
-      fail(`digest ${JSON.stringify(d)} is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
+      fail(`digest ${quoteAscii(d)} is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
     }
     digest = d as Digest;
   }
@@ -113,7 +114,7 @@ export function parseReference(input: string): Reference {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
     if (!TAG.test(tag)) {
-      fail(`tag ${JSON.stringify(tag)} must be 1 to 128 of A-Z a-z 0-9 _ . - and must not start with . or -`);
+      fail(`tag ${quoteAscii(tag)} must be 1 to 128 of A-Z a-z 0-9 _ . - and must not start with . or -`);
     }
   }
   if (rest.length > MAX_NAME_LENGTH) fail(`name is longer than ${MAX_NAME_LENGTH} characters`);
@@ -124,17 +125,17 @@ export function parseReference(input: string): Reference {
   if (slash > 0 && looksLikeRegistry(rest.slice(0, slash))) {
     registry = rest.slice(0, slash);
     repository = rest.slice(slash + 1);
-    if (!DOMAIN.test(registry)) fail(`registry ${JSON.stringify(registry)} is not a valid host[:port]`);
+    if (!DOMAIN.test(registry)) fail(`registry ${quoteAscii(registry)} is not a valid host[:port]`);
   }
   if (repository === '') fail('repository name is empty');
   for (const component of repository.split('/')) {
-    if (component === '') fail(`repository ${JSON.stringify(repository)} has an empty path component`);
+    if (component === '') fail(`repository ${quoteAscii(repository)} has an empty path component`);
     if (component !== component.toLowerCase()) {
-      fail(`repository ${JSON.stringify(repository)} must be lowercase`);
+      fail(`repository ${quoteAscii(repository)} must be lowercase`);
     }
     if (!PATH_COMPONENT.test(component)) {
       fail(
-        `repository component ${JSON.stringify(component)} may hold only a-z 0-9 and single separators (. _ __ -) between them`,
+        `repository component ${quoteAscii(component)} may hold only a-z 0-9 and single separators (. _ __ -) between them`,
       );
     }
   }

@@ -2,7 +2,7 @@
 // layouts written by the test: one line naming what is at fault, names from the cache made
 // harmless for a terminal, and output that scales to hundreds of thousands of entries.
 import { existsSync } from 'node:fs';
-import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printImages } from '../../src/cli/commands/ls.js';
@@ -245,5 +245,30 @@ describe('item 4: text output of 200 000 entries (no spread of large arrays into
         command,
       ).toHaveLength(COUNT);
     }
+  });
+});
+
+describe('issue 17 item 13: an empty directory is an empty cache', () => {
+  it('validate says there is nothing to validate and exits 0; --repair writes nothing; --json is ok', async () => {
+    const dir = path.join(work, `empty-${n++}`);
+    await mkdir(dir);
+    const r = await cli(['validate', '--cache', dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([`${dir} (sizes and sha256)`, 'nothing to validate: an empty cache']);
+    expect(r.err).toBe('');
+    expect((await cli(['validate', '--repair', '--cache', dir])).code).toBe(0);
+    expect(await readdir(dir)).toEqual([]);
+    const json = JSON.parse((await cli(['validate', '--json', '--cache', dir])).out.join('\n')) as Report;
+    expect([json.ok, json.findings, json.images]).toEqual([true, [], []]);
+    expect((await cli(['ls', '--cache', dir])).err).toBe('');
+  });
+
+  it('a layout missing only index.json still says so', async () => {
+    const { dir } = await fresh();
+    await unlink(path.join(dir, 'index.json'));
+    await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const r = await cli(['validate', '--cache', dir]);
+    expect(r.code).toBe(1);
+    expect(r.out.join('\n')).toMatch(/index\.json missing/);
   });
 });

@@ -61,10 +61,16 @@ export async function verifyLayout(
   });
   const findings: Finding[] = [];
   const layoutFile = await layoutFileProblem(layout.root);
-  if (layoutFile)
-    findings.push({ kind: 'index', path: LAYOUT_FILE, detail: layoutFile.detail, action: 'kept' });
   const index = await layout.readIndex();
-  if (index.state === 'missing')
+  // An empty directory (no oci-layout, no index.json, nothing in blobs/) is an empty cache, not a
+  // broken one: nothing to report, nothing to repair.
+  const empty =
+    index.state === 'missing' &&
+    layoutFile?.missing === true &&
+    scan.blobs.size + scan.partials.length + scan.strays.length === 0;
+  if (layoutFile && !empty)
+    findings.push({ kind: 'index', path: LAYOUT_FILE, detail: layoutFile.detail, action: 'kept' });
+  if (index.state === 'missing' && !empty)
     findings.push({ kind: 'index', path: INDEX_FILE, detail: 'missing', action: 'kept' });
   if (index.state === 'corrupt')
     findings.push({ kind: 'index', path: INDEX_FILE, detail: index.detail, action: 'kept' });

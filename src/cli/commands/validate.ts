@@ -75,6 +75,10 @@ export function printReport(
     else shown.push(f);
   }
   ctx.out(`${printable(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
+  if (report.blobs.checked === 0 && report.findings.length === 0 && report.images.length === 0) {
+    ctx.out('nothing to validate: an empty cache');
+    return;
+  }
   for (const f of shown) ctx.out(`  ${findingLine(f)}`);
   // Sizes and youth as the scan found them, as prune decides: the two say the same numbers.
   const bytesOf = (list: Finding[]) => list.reduce((sum, f) => sum + (f.size ?? 0), 0);

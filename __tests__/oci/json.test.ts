@@ -1,7 +1,14 @@
 // JSON read and written without recursion on its depth (issue 17 item 6).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonDepth, MAX_JSON_DEPTH, parseJson, showJsonValue, stringifyJson } from '../../src/oci/json.js';
+import {
+  jsonDepth,
+  MAX_INDENTED_LEVELS,
+  MAX_JSON_DEPTH,
+  parseJson,
+  showJsonValue,
+  stringifyJson,
+} from '../../src/oci/json.js';
 import { parseIndex, parseManifest } from '../../src/oci/descriptor.js';
 
 const deepArray = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -48,6 +55,19 @@ describe('stringifyJson', () => {
     expect(() => structuredClone(v)).toThrow(RangeError);
     expect(stringifyJson(v)).toBe(text);
     expect(jsonDepth(v)).toBe(100_000);
+  });
+
+  it(`indents the first ${MAX_INDENTED_LEVELS} levels only: the output stays linear in a deep input`, () => {
+    const text = deepArray(100_000);
+    const indented = stringifyJson(JSON.parse(text), 2);
+    // 64 lines of at most 128 spaces, then the rest compact (indenting all would be ~10 GB).
+    expect(indented.length).toBeLessThan(
+      text.length + 2 * MAX_INDENTED_LEVELS * (2 * MAX_INDENTED_LEVELS + 1),
+    );
+    expect(indented.replace(/\s/g, '')).toBe(text);
+    // 64 levels in all (the object and 63 arrays): exactly what JSON.stringify writes.
+    const shallow = { a: JSON.parse(deepArray(MAX_INDENTED_LEVELS - 1)) as unknown };
+    expect(stringifyJson(shallow, 2)).toBe(JSON.stringify(shallow, null, 2));
   });
 });
 

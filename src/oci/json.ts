@@ -65,15 +65,23 @@ interface Frame {
 const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
 /**
+ * Levels indented by stringifyJson; deeper ones are written on one line. Indenting every level
+ * of a 10000-deep value would make 10000 lines of up to 20000 spaces: 100 MB for a 40 kB entry.
+ */
+export const MAX_INDENTED_LEVELS = 64;
+
+/**
  * JSON.stringify(value, null, indent), byte for byte, for values JSON can hold (toJSON is
- * honoured; a cycle throws a TypeError, as JSON.stringify does), at any depth.
+ * honoured; a cycle throws a TypeError, as JSON.stringify does), at any depth; levels past
+ * MAX_INDENTED_LEVELS are written compact, so the output stays linear in the input.
  */
 export function stringifyJson(value: unknown, indent = 0): string {
   const out: string[] = [];
   const stack: Frame[] = [];
   const open = new Set<object>();
-  const newline = (level: number) => (indent > 0 ? `\n${' '.repeat(indent * level)}` : '');
-  const colon = indent > 0 ? ': ' : ':';
+  /** Whether items at `level` (1 for the top container's) go on lines of their own. */
+  const indented = (level: number) => indent > 0 && level <= MAX_INDENTED_LEVELS;
+  const newline = (level: number) => (indented(level) ? `\n${' '.repeat(indent * level)}` : '');
   const resolve = (v: unknown, key: string): unknown =>
     isContainer(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function'
       ? (v as { toJSON(key: string): unknown }).toJSON(key)
@@ -105,7 +113,7 @@ export function stringifyJson(value: unknown, indent = 0): string {
       stack.pop();
       open.delete(frame.container);
       const close = frame.keys ? '}' : ']';
-      out.push(frame.wrote ? `${newline(stack.length)}${close}` : close);
+      out.push(frame.wrote && indented(stack.length + 1) ? `${newline(stack.length)}${close}` : close);
       continue;
     }
     const i = frame.next++;
@@ -117,7 +125,7 @@ export function stringifyJson(value: unknown, indent = 0): string {
     }
     out.push(`${frame.wrote ? ',' : ''}${newline(stack.length)}`);
     frame.wrote = true;
-    if (frame.keys) out.push(`${JSON.stringify(key)}${colon}`);
+    if (frame.keys) out.push(`${JSON.stringify(key)}${indented(stack.length) ? ': ' : ':'}`);
     write(child);
   }
   return out.join('');

@@ -1,4 +1,4 @@
-import { layoutFileProblem, type LayoutFileProblem } from '../layout/identify.js';
+import { identifyDirectory, layoutFileProblem, type LayoutFileProblem } from '../layout/identify.js';
 import type { Layout, IndexRead } from '../layout/layout.js';
 import { formProblems, INDEX_FILE, LAYOUT_FILE } from '../layout/layout.js';
 import type { Logger } from '../log.js';
@@ -62,12 +62,13 @@ export async function verifyLayout(
   const findings: Finding[] = [];
   const layoutFile = await layoutFileProblem(layout.root);
   const index = await layout.readIndex();
-  // An empty directory (no oci-layout, no index.json, nothing in blobs/) is an empty cache, not a
-  // broken one: nothing to report, nothing to repair.
+  // An empty directory (or one holding only the beginnings of a layout) is an empty cache, not
+  // a broken one: nothing to report, nothing to repair. A folder of other files is not: its
+  // findings stand, and any repair is refused (identify.ts).
   const empty =
     index.state === 'missing' &&
     layoutFile?.missing === true &&
-    scan.blobs.size + scan.partials.length + scan.strays.length === 0;
+    ['empty', 'absent'].includes((await identifyDirectory(layout.root)).state);
   if (layoutFile && !empty)
     findings.push({ kind: 'index', path: LAYOUT_FILE, detail: layoutFile.detail, action: 'kept' });
   if (index.state === 'missing' && !empty)

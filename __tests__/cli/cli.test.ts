@@ -94,7 +94,7 @@ async function blobFiles(cache: FixtureCache): Promise<string[]> {
 }
 
 const KINDS = ['corrupt', 'missing', 'stray', 'partial', 'unreferenced', 'index'];
-const ACTIONS = ['removed', 'kept', 'moved', 'recreated'];
+const ACTIONS = ['removed', 'kept', 'moved', 'recreated', 'rewritten'];
 const STATES = ['complete', 'absent', 'broken'];
 
 /** The documented `validate --json` shape (README: "validate --json"). */
@@ -111,8 +111,12 @@ function expectReportShape(v: unknown): void {
     expect(f.detail).not.toContain('\n');
     if ('digest' in f) expect(f.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     if ('images' in f) expect(f.images).toEqual(expect.arrayContaining([expect.any(String)]));
+    if ('size' in f) expect(Number.isSafeInteger(f.size)).toBe(true);
+    if ('live' in f) expect(f.live).toBe(true);
     expect(
-      Object.keys(f).every((k) => ['kind', 'digest', 'path', 'detail', 'action', 'images'].includes(k)),
+      Object.keys(f).every((k) =>
+        ['kind', 'digest', 'path', 'detail', 'action', 'images', 'size', 'live'].includes(k),
+      ),
     ).toBe(true);
   }
   expect(Array.isArray(r.images)).toBe(true);

@@ -176,3 +176,16 @@ describe('item 13: what cannot be seen is escaped in messages', () => {
     }
   });
 });
+
+describe('item 13: index.json as a symbolic link, read without opening the cache', () => {
+  it('is said in those words, not as ELOOP', async () => {
+    const { dir } = await fresh(['registry.invalid/a:1']);
+    const moved = path.join(work, `moved-${n++}.json`);
+    await rename(path.join(dir, 'index.json'), moved);
+    await symlink(moved, path.join(dir, 'index.json'));
+    expect(await Layout.at(dir).readIndex()).toEqual({
+      state: 'corrupt',
+      detail: 'is a symbolic link (never followed)',
+    });
+  });
+});

@@ -95,6 +95,16 @@ describe('printable', () => {
     expect(printable('a b\tc')).toBe('a b\\tc');
   });
 
+  it('every code point the Unicode classes call unprintable is escaped; every other comes back as is', () => {
+    const unsafe = /^(?:[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs})$/u;
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      const c = String.fromCodePoint(cp);
+      if (unsafe.test(c) === (printable(c) === c)) wrong.push(cp.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('any string: the result has no control or invisible character, and printable input comes back as is', () => {
     const unsafe = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/u;
     fc.assert(

@@ -52,6 +52,8 @@ export async function ensureBlob(
   options: DownloadOptions,
 ): Promise<DownloadResult> {
   return underBlobLock(layout, descriptor, options.valid, async () => {
+    // The lock may have been a long wait: the image that wanted the blob may have failed since.
+    options.signal?.throwIfAborted();
     let fetched = 0;
     let resumed = 0;
     for (let attempt = 0; ; attempt++) {

@@ -113,7 +113,12 @@ export async function pullImages(
   try {
     const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
     const downloads = scheduleBlobs(layout, client, plans, run);
-    return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
+    try {
+      return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
+    } finally {
+      // No work outlives the call: what failed images alone needed was aborted and ends now.
+      await Promise.allSettled([...downloads.values()].map((d) => d.result));
+    }
   } finally {
     await hasher.close();
     await running.release();

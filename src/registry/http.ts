@@ -46,6 +46,12 @@ export interface RateLimit {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * A first contact refused (nothing listens there: a wrong port, a mirror that is down) is tried
+ * once more, for a server that is just restarting, not with every retry a busy registry gets.
+ */
+const FIRST_CONTACT_REFUSED_ATTEMPTS = 2;
+
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -314,7 +320,13 @@ export class Transport {
     signal: AbortSignal,
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
-    const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
+    const res = await this.raw({
+      method: 'GET',
+      url,
+      retry: { maxRefusedAttempts: FIRST_CONTACT_REFUSED_ATTEMPTS, ...retry },
+      subject: base.host,
+      signal,
+    });
     const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
     const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
     if (res.statusCode !== 200 && res.statusCode !== 401) {

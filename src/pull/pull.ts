@@ -14,7 +14,13 @@ import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
-import { ensureBlob, isPresentAndValid, type DownloadResult, type ValidSet } from './download.js';
+import {
+  diskFailure,
+  ensureBlob,
+  isPresentAndValid,
+  type DownloadResult,
+  type ValidSet,
+} from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -222,7 +228,7 @@ async function planImage(
     const { descriptor: root, bytes } =
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
-    await storeManifest(layout, root, bytes, ctx.valid);
+    await storeManifest(layout, ref, root, bytes, ctx.valid);
     await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
@@ -652,13 +658,14 @@ async function fetchManifest(
   }
   if (!client) throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
   const bytes = await client.manifest(ref, desc);
-  await storeManifest(layout, desc, bytes, valid);
+  await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;
 }
 
 /** Writes manifest bytes (already checked against the digest by the client) atomically. */
 async function storeManifest(
   layout: Layout,
+  ref: Reference,
   desc: Descriptor,
   bytes: Buffer,
   valid: ValidSet,
@@ -672,7 +679,7 @@ async function storeManifest(
       await writer.commit();
     } catch (err) {
       await writer.discard();
-      throw err;
+      throw diskFailure(err, ref, desc) ?? err;
     }
     valid.add(desc.digest);
   } finally {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { errors as undiciErrors, request } from 'undici';
 import { formatDuration } from '../format.js';
 import type { Logger } from '../log.js';
-import { DOCKER_HUB, registryApiHost } from '../oci/reference.js';
+import { registryApiHost } from '../oci/reference.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
 import { Authenticator, type AuthEndpoint } from './auth/authenticator.js';
 import { createCredentialStore } from './auth/credentials.js';
@@ -217,6 +217,12 @@ export class Transport {
         );
       }
       if (err instanceof TransportPolicyError) throw err;
+      if ((err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW')
+        throw new RegistryError(`${init.url.host} answered ${subject} badly: ${networkMessage(err)}`, {
+          temporary: false,
+          url: redactUrl(init.url),
+          cause: err,
+        });
       throw new RegistryError(
         `cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`,
         { temporary: true, url: redactUrl(init.url), cause: err },
@@ -403,9 +409,7 @@ export class Transport {
   async errorFor(ep: Endpoint, res: RawResponse, subject: string): Promise<RegistryError> {
     const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
     let hint: string | undefined;
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;
-    }
+    if (res.statusCode === 401 || res.statusCode === 403) hint = await this.#auth.describeCredentials(ep);
     return errorFromResponse({
       status: res.statusCode,
       body,

@@ -1,6 +1,6 @@
 import { GuardError, errorMessage } from '../errors.js';
 import { BlobWriter } from '../layout/blob-writer.js';
-import type { Layout } from '../layout/layout.js';
+import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
 import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
@@ -120,7 +120,7 @@ export async function pullImages(
     const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
     const downloads = scheduleBlobs(layout, client, plans, run);
     try {
-      return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
+      return await Promise.all(plans.map((plan) => finishImage(layout, client, plan, downloads, run)));
     } finally {
       // No work outlives the call: what failed images alone needed was aborted and ends now.
       await Promise.allSettled([...downloads.values()].map((d) => d.result));
@@ -160,6 +160,10 @@ interface ImagePlan {
   owned: Set<string>;
   /** Blobs fetched while planning (a single-platform image's config, to check its platform). */
   early: Map<string, BlobFetch>;
+  /** The entry to commit: the root fetched, or the one found complete in the cache. */
+  entry?: Descriptor;
+  /** Every index and manifest under the entry; with `blobs`, what its commit needs in place. */
+  manifests: Descriptor[];
 }
 
 /**
@@ -209,17 +213,18 @@ async function planImage(
     ms: 0,
     connections: 0,
   };
-  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map() };
+  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map(), manifests: [] };
   try {
     let resolved: ResolvedManifest | undefined;
-    if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+    const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+    if (cached) {
       const now =
         ctx.refresh === 'head' && !ref.digest
           ? await ctx.limit(() => currentRoot(client, ref, ctx))
           : undefined;
       if (!now || now.digest === result.digest) {
         result.status = 'cached';
-        return plan;
+        return Object.assign(plan, cached);
       }
       resolved = now.resolved;
     }
@@ -229,7 +234,7 @@ async function planImage(
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
     await storeManifest(layout, ref, root, bytes, ctx.valid);
-    await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
+    plan.manifests = await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
@@ -243,6 +248,7 @@ async function planImage(
       if (mismatch) throw new GuardError(mismatch);
     }
     plan.root = root;
+    plan.entry = root;
   } catch (err) {
     failed(result, err, ctx.logger);
   }
@@ -368,9 +374,10 @@ async function fetchBlob(
   });
 }
 
-/** Waits for an image's blobs, then writes its index.json entry. */
+/** Waits for an image's blobs, then writes its index.json entry (or confirms a cached one's). */
 async function finishImage(
   layout: Layout,
+  client: RegistryClient,
   plan: ImagePlan,
   downloads: Map<string, BlobFetch>,
   run: RunState,
@@ -390,8 +397,7 @@ async function finishImage(
           result.resumedBytes += r.resumed;
         }
       });
-      // The index write may wait for linuxkit's lock: the logger says so.
-      await layout.setEntry(root, ref.name, run.logger ? { logger: run.logger } : {});
+      await commitEntry(layout, client, plan, run);
       if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
       if (plan.previous !== undefined && plan.previous !== root.digest) {
         result.status = 'updated';
@@ -401,10 +407,65 @@ async function finishImage(
       giveUp(plan, downloads);
       failed(result, err, run.logger);
     }
+  } else if (result.status === 'cached') {
+    try {
+      await commitEntry(layout, client, plan, run);
+      if (result.bytes > 0) result.status = 'pulled'; // a blob removed meanwhile was fetched again
+    } catch (err) {
+      failed(result, err, run.logger);
+    }
   }
   result.ms = Date.now() - run.started;
   result.connections = run.budget.peak(ref.registry);
   return result;
+}
+
+/** Commits tried before a pull gives up on blobs that other processes keep removing. */
+const COMMIT_ATTEMPTS = 3;
+
+/**
+ * The step that makes exit 0 mean "complete in the cache now": under the cache lock, every
+ * blob of the image is checked to be in place and only then is its entry written (or, for an
+ * image found cached, confirmed, and written again if a repair removed it meanwhile). A blob
+ * that a concurrent prune or repair removed since it was fetched or found is fetched again.
+ */
+async function commitEntry(
+  layout: Layout,
+  client: RegistryClient,
+  plan: ImagePlan,
+  run: RunState,
+): Promise<void> {
+  const { ref, entry } = plan;
+  if (!entry) return;
+  const manifests = new Set(plan.manifests.map((d) => d.digest));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The index write may wait for linuxkit's lock: the logger says so.
+      await layout.setEntry(entry, ref.name, {
+        needs: [...plan.manifests, ...plan.blobs],
+        keepSameDigest: !plan.root,
+        ...(run.logger ? { logger: run.logger } : {}),
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof BlobsMissingError)) throw err;
+      if (attempt === COMMIT_ATTEMPTS)
+        throw new GuardError(
+          `${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`,
+        );
+      run.logger?.debug(`${err.message}: fetching them again`);
+      const ctx: RunContext = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+      for (const blob of err.missing) run.valid.delete(blob.digest);
+      const signal = run.signal ?? new AbortController().signal;
+      await Promise.all(
+        err.missing.map((blob) =>
+          manifests.has(blob.digest)
+            ? ctx.limit(() => fetchManifest(layout, client, ref, blob, run.valid))
+            : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
+        ),
+      );
+    }
+  }
 }
 
 function failed(result: PullResult, err: unknown, logger: Logger | undefined): void {
@@ -435,26 +496,26 @@ async function completeInCache(
   ref: Reference,
   ctx: RunContext,
   result: PullResult,
-): Promise<boolean> {
+): Promise<Pick<ImagePlan, 'entry' | 'manifests' | 'blobs'> | undefined> {
   const root = ctx.entries.get(ref.name);
-  if (!root) return false;
+  if (!root) return undefined;
   try {
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
-    await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
+    const manifests = await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
     await hashInPool(layout, blobs, ctx, result);
-    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return undefined;
     await checkSizes(layout, ref, blobs);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
-    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
+    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return undefined;
     result.digest = root.digest;
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
-    return true;
+    return { entry: root, manifests, blobs };
   } catch (err) {
     // Anything short of a complete, valid closure in the cache: ask the registry.
     if (!(err instanceof NotCachedError))
       ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
-    return false;
+    return undefined;
   }
 }
 
@@ -496,12 +557,15 @@ interface ClosureWalk {
   offered: Set<string>;
   /** Platforms the image's indexes list, for the message when a wanted one is missing. */
   listed: Set<string>;
+  /** Every index and manifest walked, the root first: blobs the image's entry needs. */
+  manifests: Descriptor[];
 }
 
 /**
  * Walks an image from its root (fetching and storing each manifest), collecting the config and
- * layer blobs to ensure. Refuses it when its documents contradict themselves, when a wanted
- * platform is listed by none of its indexes, or when a config is bigger than a config may be.
+ * layer blobs to ensure; returns every index and manifest walked. Refuses the image when its
+ * documents contradict themselves, when a wanted platform is listed by none of its indexes, or
+ * when a config is bigger than a config may be.
  */
 async function collectImage(
   layout: Layout,
@@ -512,7 +576,7 @@ async function collectImage(
   ctx: RunContext,
   blobs: Descriptor[],
   result: PullResult,
-): Promise<void> {
+): Promise<Descriptor[]> {
   const walk: ClosureWalk = {
     seen: new Set(),
     path: [],
@@ -520,15 +584,17 @@ async function collectImage(
     ledger: new DescriptorLedger(ref.name),
     offered: new Set(),
     listed: new Set(),
+    manifests: [],
   };
   walk.ledger.note(root, 'document', 'the root');
   await collect(layout, client, ref, root, bytes, ctx, ctx.platforms, blobs, result, walk);
-  if (ctx.platforms === 'all' || !isIndexMediaType(root.mediaType)) return;
+  if (ctx.platforms === 'all' || !isIndexMediaType(root.mediaType)) return walk.manifests;
   const missing = ctx.platforms.filter((p) => !walk.offered.has(formatPlatform(p)));
   if (missing.length > 0)
     throw new GuardError(
       `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it offers: ${[...walk.listed].join(', ') || 'none'})`,
     );
+  return walk.manifests;
 }
 
 /** Walks one manifest or index of an image (see collectImage). */
@@ -544,6 +610,7 @@ async function collect(
   result: PullResult,
   walk: ClosureWalk,
 ): Promise<void> {
+  walk.manifests.push(desc);
   if (isIndexMediaType(desc.mediaType)) {
     const index = parseIndex(bytes, `index ${desc.digest}`);
     const here = `index ${shortDigest(desc.digest)}`;

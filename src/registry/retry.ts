@@ -12,6 +12,11 @@ import { isTemporaryStatus } from './errors.js';
 export interface RetryOptions {
   /** Attempts in all, the first included. 1 disables retries. */
   maxAttempts: number;
+  /**
+   * Attempts in all when the connection is refused (nobody listens on that port): fewer than
+   * maxAttempts where a refusal most likely means a wrong address, as on first contact.
+   */
+  maxRefusedAttempts?: number;
   /** First backoff ceiling; doubles each attempt up to maxDelayMs. The wait is uniform in [0, ceiling]. */
   baseDelayMs: number;
   maxDelayMs: number;
@@ -126,6 +131,12 @@ export function retryDelay(
 ): { delayMs: number; reason: string; retryAfterMs?: number } | undefined {
   const reason = retryReason(err);
   if (!reason || attempt >= opts.maxAttempts) return undefined;
+  if (
+    reason === 'ECONNREFUSED' &&
+    opts.maxRefusedAttempts !== undefined &&
+    attempt >= opts.maxRefusedAttempts
+  )
+    return undefined;
   const now = opts.now();
   const retryAfterMs =
     err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;

@@ -146,7 +146,7 @@ export class Transport {
         onRetry: (e) => {
           opts.retry.onRetry?.(e);
           this.#log.info(
-            `retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${opts.retry.maxAttempts})`,
+            `retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${e.attempts})`,
           );
         },
       },

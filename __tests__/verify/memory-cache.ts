@@ -13,8 +13,10 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 
 export class MemoryCache {
   readonly files = new Map<string, Buffer>();
-  /** Bytes the walk read through readBlob. */
-  bytesRead = 0;
+  /** The most bytes one read of each blob took (by hex): by readBlob, or by hashing it. */
+  readonly reads = new Map<string, number>();
+  /** The largest size a descriptor written declares for each blob (by hex). */
+  readonly declared = new Map<string, number>();
   private nonce = 0;
 
   /** Writes bytes under their digest. */
@@ -22,7 +24,14 @@ export class MemoryCache {
     const bytes = Buffer.from(text);
     const hex = sha256(bytes);
     this.files.set(hex, bytes);
-    return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
+    return this.declare({ mediaType, digest: `sha256:${hex}`, size: bytes.length });
+  }
+
+  /** Notes the size `d` declares for its blob; returns `d`. */
+  declare(d: Desc): Desc {
+    const hex = d.digest.slice('sha256:'.length);
+    this.declared.set(hex, Math.max(this.declared.get(hex) ?? 0, d.size));
+    return d;
   }
 
   /** Content no other blob of this cache has. */
@@ -48,13 +57,14 @@ export class MemoryCache {
     return this.blob(JSON.stringify(doc), MT.ociIndex);
   }
 
-  /** Deletes, truncates or flips a byte of the blob `d` names. */
-  damage(d: Desc, how: 'missing' | 'truncate' | 'flip'): void {
+  /** Deletes, truncates, flips a byte of or appends 64 KiB to the blob `d` names. */
+  damage(d: Desc, how: 'missing' | 'truncate' | 'flip' | 'grow'): void {
     const hex = d.digest.slice('sha256:'.length);
     const bytes = this.files.get(hex);
     if (!bytes) return;
     if (how === 'missing') this.files.delete(hex);
     else if (how === 'truncate') this.files.set(hex, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    else if (how === 'grow') this.files.set(hex, Buffer.concat([bytes, Buffer.alloc(64 * 1024, 0x20)]));
     else {
       const flipped = Buffer.from(bytes);
       flipped[0] = flipped[0]! ^ 0x01;
@@ -84,6 +94,12 @@ export class MemoryCache {
         const hex = item.path.slice('blobs/sha256/'.length);
         const bytes = this.files.get(hex);
         if (!bytes) return { ok: false, path: item.path, code: 'ENOENT', message: `${item.path}: gone` };
+        // As the hash pool does: past maxBytes, one byte more is read and the file refused.
+        if (item.maxBytes !== undefined && bytes.length > item.maxBytes) {
+          this.read(hex, item.maxBytes + 1);
+          return { ok: false, path: item.path, code: 'TOO_LARGE', message: `${item.path}: too large` };
+        }
+        this.read(hex, bytes.length);
         const actual = sha256(bytes);
         return {
           ok: true,
@@ -96,6 +112,10 @@ export class MemoryCache {
       }),
   };
 
+  private read(hex: string, bytes: number): void {
+    this.reads.set(hex, Math.max(this.reads.get(hex) ?? 0, bytes));
+  }
+
   /** The part of Layout the graph walk uses. */
   get layout(): Layout {
     const files = this.files;
@@ -106,9 +126,10 @@ export class MemoryCache {
       readBlob: async (digest: Digest, maxBytes: number) => {
         const bytes = files.get(digest.slice('sha256:'.length));
         if (!bytes) throw new Error(`${blobPath(digest)}: no such file`);
+        // As Layout.readBlob does: a file larger than maxBytes is refused unread.
         if (bytes.length > maxBytes)
           throw new Error(`blob ${digest} is ${bytes.length} bytes, more than ${maxBytes}`);
-        this.bytesRead += bytes.length;
+        this.read(digest.slice('sha256:'.length), bytes.length);
         return bytes;
       },
     } as unknown as Layout;

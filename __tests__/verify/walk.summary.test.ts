@@ -12,7 +12,7 @@ import { GraphWalker, SIZE_PROBE_STEPS } from '../../src/verify/walk.js';
 import { entry, MemoryCache } from './memory-cache.js';
 import { PerRootWalker } from './per-root-walker.js';
 
-type Damage = 'none' | 'missing' | 'truncate' | 'flip' | 'wrongSize' | 'swap';
+type Damage = 'none' | 'missing' | 'truncate' | 'flip' | 'grow' | 'wrongSize' | 'swap';
 
 interface ManifestSpec {
   kind: 'manifest';
@@ -35,6 +35,14 @@ type TreeSpec = ManifestSpec | IndexSpec;
 const damage: fc.Arbitrary<Damage> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Damage>('none') },
   { weight: 1, arbitrary: fc.constantFrom<Damage>('missing', 'truncate', 'flip', 'wrongSize', 'swap') },
+);
+/** Damage with blobs longer than declared too (a size no per-entry walk reads past: see below). */
+const anyDamage: fc.Arbitrary<Damage> = fc.oneof(
+  { weight: 12, arbitrary: fc.constant<Damage>('none') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<Damage>('missing', 'truncate', 'flip', 'grow', 'wrongSize', 'swap'),
+  },
 );
 const PLATFORMS = [undefined, 'amd64', 'arm64', 'riscv64'] as const;
 const platform = fc.nat({ max: PLATFORMS.length - 1 });
@@ -64,12 +72,12 @@ const mode = fc.constantFrom<'full' | 'size'>('full', 'size');
 
 /** The descriptor of `d` as a damaged listing would write it; the blob is damaged in the cache. */
 function listed(cache: MemoryCache, d: Desc, how: Damage, p: number): Desc {
-  if (how === 'missing' || how === 'truncate' || how === 'flip') cache.damage(d, how);
+  if (how === 'missing' || how === 'truncate' || how === 'flip' || how === 'grow') cache.damage(d, how);
   const arch = PLATFORMS[p];
   const out: Desc = { ...d, ...(arch ? { platform: { os: 'linux', architecture: arch } } : {}) };
   if (how === 'wrongSize') out.size += 1;
   if (how === 'swap') out.mediaType = d.mediaType === MT.ociIndex ? MT.ociManifest : MT.ociIndex;
-  return out;
+  return cache.declare(out);
 }
 
 /** Writes a tree: every blob its own, so nothing below one listing is shared with another. */
@@ -109,6 +117,8 @@ async function walkBoth(cache: MemoryCache, entries: ReturnType<typeof entry>[],
 }
 
 interface DagSpec {
+  layerDamage: Damage[];
+  configDamage: Damage;
   manifests: { damage: Damage; platform: number; layers: number[] }[];
   indexes: { damage: Damage; children: { pick: number; platform: number; nested: boolean }[] }[];
   entries: number[];
@@ -118,13 +128,15 @@ interface DagSpec {
 /** DAGs shared at every level: layers shared by manifests, children by indexes, indexes by entries. */
 const dag: fc.Arbitrary<DagSpec> = fc.record({
   layers: fc.integer({ min: 1, max: 8 }),
+  layerDamage: fc.array(anyDamage, { maxLength: 8 }),
+  configDamage: anyDamage,
   manifests: fc.array(fc.record({ damage, platform, layers: fc.array(fc.nat(), { maxLength: 4 }) }), {
     minLength: 1,
     maxLength: 30,
   }),
   indexes: fc.array(
     fc.record({
-      damage,
+      damage: anyDamage,
       children: fc.array(fc.record({ pick: fc.nat(), platform, nested: fc.boolean() }), {
         minLength: 1,
         maxLength: 12,
@@ -137,11 +149,14 @@ const dag: fc.Arbitrary<DagSpec> = fc.record({
 
 function writeDag(cache: MemoryCache, spec: DagSpec) {
   let descriptors = 0;
-  const layers = Array.from({ length: spec.layers }, () => cache.layer());
-  const manifests = spec.manifests.map((m) => {
+  const layers = Array.from({ length: spec.layers }, (_, i) =>
+    listed(cache, cache.layer(), spec.layerDamage[i] ?? 'none', 0),
+  );
+  const manifests = spec.manifests.map((m, i) => {
     const ls = m.layers.map((l) => layers[l % layers.length]!);
     descriptors += 1 + ls.length;
-    return listed(cache, cache.manifest(cache.config('amd64'), ls), m.damage, 0);
+    const config = listed(cache, cache.config('amd64'), i === 0 ? spec.configDamage : 'none', 0);
+    return listed(cache, cache.manifest(config, ls), m.damage, 0);
   });
   const indexes: Desc[] = [];
   for (const x of spec.indexes) {
@@ -224,5 +239,19 @@ describe('per-entry results from per-node summaries', () => {
     // Too many to probe: the index adds up its manifests' sizes, the shared layer in each.
     const big = await sizeOf(SIZE_PROBE_STEPS);
     expect(big.size).toBe(big.blobs + (SIZE_PROBE_STEPS - 1) * big.layer);
+  });
+
+  it('size mode reads no blob past the size its descriptors declare, plus one byte (issue 17, item 2)', async () => {
+    await fc.assert(
+      fc.asyncProperty(dag, async (spec) => {
+        const cache = new MemoryCache();
+        const built = writeDag(cache, spec);
+        const walker = new GraphWalker(cache.layout, cache.scan('size'), cache.hasher);
+        await walker.walk(built.entries);
+        for (const [hex, bytes] of cache.reads)
+          expect(bytes, hex).toBeLessThanOrEqual(cache.declared.get(hex)! + 1);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -194,18 +194,23 @@ export class GraphWalker {
       );
       return check;
     }
-    if (blob.size !== desc.size) await this.hashOnce(blob);
+    // Shorter than declared: hashed (fewer bytes than declared) to prove it wrong, so repair
+    // may delete it. Longer: never read past the declared size, so not hashed in size mode;
+    // the size alone shows that this blob and this descriptor cannot go together.
+    if (blob.size < desc.size) await this.hashOnce(blob);
     if (blob.hashOk === false) {
       this.wrongBytes(blob, blob.size !== desc.size ? sizeDetail(blob.size, desc.size) : undefined);
       return check;
     }
     if (blob.size !== desc.size) {
-      // The blob is what its name says; the descriptor pointing at it is what is wrong.
       check.problem = this.candidate(
         `size ${desc.size} ${desc.digest}`,
         'corrupt',
         desc.digest,
-        `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`,
+        blob.hashOk
+          ? // The blob is what its name says; the descriptor pointing at it is what is wrong.
+            `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`
+          : `${sizeDetail(blob.size, desc.size)} (declared by ${parent}; not hashed in size mode)`,
       );
       return check;
     }
@@ -372,7 +377,10 @@ export class GraphWalker {
     if (json) return json;
     this.work.documents++;
     try {
-      const text = (await this.layout.readBlob(digest, MAX_MANIFEST_BYTES)).toString('utf8');
+      // Read only once a descriptor declared the size the scan saw: never more than that.
+      const declared = this.scan.blobs.get(digest)?.size ?? 0;
+      const bytes = await this.layout.readBlob(digest, Math.min(declared, MAX_MANIFEST_BYTES));
+      const text = bytes.toString('utf8');
       try {
         json = { value: JSON.parse(text) as unknown };
       } catch (err) {
@@ -389,7 +397,14 @@ export class GraphWalker {
   private async hashOnce(blob: BlobFile): Promise<void> {
     if (blob.hashOk !== undefined) return;
     const [outcome] = await this.hasher.hashFiles([
-      { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size, stat: blob.stat },
+      // Never past the size scanned (at most the declared size): a file grown since is not read on.
+      {
+        path: blob.path,
+        algorithm: digestAlgorithm(blob.digest),
+        size: blob.size,
+        maxBytes: blob.size,
+        stat: blob.stat,
+      },
     ]);
     if (outcome?.ok) {
       blob.hashOk = outcome.hex === digestHex(blob.digest);
@@ -421,10 +436,14 @@ export class GraphWalker {
   private async readConfigPlatform(digest: Digest): Promise<Platform | undefined> {
     const manifest = await this.view(digest, 'manifest');
     if (manifest instanceof Error || !('config' in manifest)) return undefined;
+    // Never more than the config declares (readBlob refuses a larger file unread), capped as a manifest is.
+    const { digest: configDigest, size } = manifest.config;
+    if (size > MAX_MANIFEST_BYTES) return undefined;
     try {
-      const config = JSON.parse(
-        (await this.layout.readBlob(manifest.config.digest, MAX_MANIFEST_BYTES)).toString('utf8'),
-      ) as Record<string, unknown>;
+      const config = JSON.parse((await this.layout.readBlob(configDigest, size)).toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return undefined;
       const variant = typeof config.variant === 'string' ? config.variant : undefined;
       return normalizePlatform({

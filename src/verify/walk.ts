@@ -89,9 +89,11 @@ interface NodeSummary {
   findings: ReadonlySet<string>;
   /** Bytes below it (the rule: SIZE_PROBE_STEPS). */
   size: number;
+  /** Its size is exact: the probe found every blob below it. */
+  exact: boolean;
 }
 
-interface Summary extends NodeSummary {
+interface Summary extends Omit<NodeSummary, 'exact'> {
   bad: boolean;
 }
 
@@ -548,7 +550,8 @@ export class GraphWalker {
       };
     const blobSize = this.scan.blobs.get(rootEdge.check.digest)?.size ?? 0;
     const node = rootEdge.node && this.nodeSummary(rootEdge.node);
-    const size = this.exactSize([rootEdge]) ?? addSizes(blobSize, node?.size ?? 0);
+    const probed = node && !node.exact ? undefined : this.exactSize([rootEdge]);
+    const size = probed ?? addSizes(blobSize, node?.size ?? 0);
     let platforms = node?.platforms ?? new Map<string, PlatformStatus>();
     if (rootEdge.node?.role === 'manifest') {
       const platform = rootEdge.node.configPlatform ?? root.platform;
@@ -642,7 +645,7 @@ export class GraphWalker {
       platforms: this.mergePlatforms(platforms),
       problems: this.union(problems),
       findings: this.union(findings),
-      size: this.exactSize(node.edges) ?? this.summedSize(node),
+      ...this.sizeOf(node),
     };
   }
 
@@ -677,6 +680,17 @@ export class GraphWalker {
         raise(out, key, status);
       }
     return out;
+  }
+
+  /** A probe from a node over a child whose probe gave up would give up too: it is not tried. */
+  private sizeOf(node: Node): { size: number; exact: boolean } {
+    const giveUp = node.edges.some(
+      (e) => e.node && this.edgeVerdict(e).ok && !this.nodeSummaries.get(e.node)!.exact,
+    );
+    const probed = giveUp ? undefined : this.exactSize(node.edges);
+    return probed === undefined
+      ? { size: this.summedSize(node), exact: false }
+      : { size: probed, exact: true };
   }
 
   /**

@@ -533,14 +533,26 @@ export class Layout {
     return openRegularNoFollow(this.blobPath(digest));
   }
 
-  /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
+  /**
+   * Reads a whole blob of at most `maxBytes` (manifests, configs: their declared size). Reads
+   * no more than one byte past the size fstat gives, so a file that grows meanwhile is refused
+   * without being read on, and a larger one is refused unread.
+   */
   async readBlob(digest: Digest, maxBytes: number): Promise<Buffer> {
     const fh = await this.openBlob(digest);
     try {
       const { size } = await fh.stat();
       if (size > maxBytes)
         throw new GuardError(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
-      return await fh.readFile();
+      const buf = Buffer.allocUnsafe(size + 1);
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got > size) throw new GuardError(`blob ${digest} grew while being read; run the command again`);
+      return buf.subarray(0, got);
     } finally {
       await fh.close();
     }

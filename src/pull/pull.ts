@@ -782,7 +782,7 @@ async function platformMismatch(
     return `${lacking} (its config is ${config.size} bytes, more than the ${formatMiB(MAX_CONFIG_BYTES)} a config may be)`;
   let doc: unknown;
   try {
-    doc = JSON.parse((await layout.readBlob(config.digest, MAX_CONFIG_BYTES)).toString('utf8'));
+    doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
   } catch (err) {
     return `${lacking} (its config ${shortDigest(config.digest)} cannot be read as JSON: ${errorMessage(err)})`;
   }

@@ -74,7 +74,12 @@ function showStep(step: StepResult): void {
     console.log(`    ${a.level.toUpperCase()}${where}: ${a.message}`);
   }
   if (step.entry === 'main') {
-    console.log(`    outputs: ${SHOWN_OUTPUTS.map((o) => `${o}=${step.outputs[o] ?? ''}`).join('  ')}`);
+    // cache-matched-key holds one key per line: shown as a count.
+    const shown = (o: string) => {
+      const v = step.outputs[o] ?? '';
+      return o === 'cache-matched-key' && v.includes('\n') ? `(${v.split('\n').length} keys)` : v;
+    };
+    console.log(`    outputs: ${SHOWN_OUTPUTS.map((o) => `${o}=${shown(o)}`).join('  ')}`);
     console.log(`\n${indent(summaryText(step.summary), '    │ ')}`);
   } else {
     console.log(`\n${indent(summaryText(step.summary), '    │ ')}`);

@@ -315,6 +315,26 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     expect(second.main.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-matched-key': key });
     const asked = lab.emulator.events.filter((e) => e.kind === 'lookup').at(-1)!;
     expect(asked).toMatchObject({ key: `${key}-`, matched: key });
+
+    // A damaged entry under a superseding key of that digest, where the plain key was never
+    // saved (another namespace): refused, and post must save a key newer than it, not the plain
+    // one, which a pinned restore asks for only after `<key>-`.
+    const inputs = { images: pinned, 'key-prefix': 'pinned' };
+    const plain = contentKey(prefixOf(pinned, 'pinned-linux'), runc.built.index.digest as Digest);
+    const bad = supersedingKey(plain, 'planted');
+    const layer = runc.built.platforms[0]!.layers[0]!;
+    await plantEntry(pinned, bad, async (dir) => {
+      const staged = await stageFromCache({ ...runc, ref: pinned }, dir);
+      await truncate(staged.blobPath(layer.digest as Digest), 10);
+    });
+    const refused = await job({ inputs });
+    expect(refused.main.outputs['pulled-images'], log(refused.main)).toBe('1');
+    expect(refused.post$.create).toEqual([supersedingKey(plain, bad)]);
+    const healed = await job({ inputs });
+    expect(healed.main.outputs).toMatchObject({
+      'cache-hit': 'true',
+      'cache-matched-key': supersedingKey(plain, bad),
+    });
   });
 
   it('refresh: head catches an entry that shadows a tag with other content, pulls, supersedes it', async () => {

@@ -111,7 +111,7 @@ async function restoreVerifyPull(
     restored = await core.group(`restore ${wanted.length} cache entries`, () => store.restore(wanted, pool));
     run.timings.restoreMs = Date.now() - started;
     run.entries = restored.images;
-    if (restored.note) run.entriesNote = restored.note;
+    if (restored.off ?? restored.note) run.entriesNote = restored.off ?? restored.note;
     reportEntries(restored);
     for (const d of restored.imported) checked.valid.add(d);
     await recordSnapshot(layout, checked, restored.imported, pool, state);
@@ -170,6 +170,7 @@ function reportEntries(restored: RestoreRun): void {
         : `cache entry of ${i.name}: ${i.problem}; pulling the image`,
     );
   if (bad.length > 10) core.warning(`${bad.length - 10} more cache entries refused (see the report)`);
+  if (restored.off) core.info(`cache entries not read: ${restored.off}`);
   if (restored.note) core.warning(`cache entries: ${restored.note}; pulling from the registries instead`);
 }
 

@@ -57,7 +57,9 @@ export interface RestoreRun {
   images: RestoredImage[];
   /** Blobs new to the cache, verified: the pull and post's snapshot trust them. */
   imported: Digest[];
-  /** Why the cache service was not used, or stopped being used, in this run. */
+  /** Why the cache is not read in this run (ACTIONS_CACHE_MODE, no service): not a problem. */
+  off?: string;
+  /** Why the cache service stopped being used in this run: a failure. */
   note?: string;
 }
 
@@ -96,8 +98,8 @@ export class EntryStore {
    * download: the lookup), the rest is not asked for.
    */
   async restore(images: readonly EntryImage[], hasher: Hasher): Promise<RestoreRun> {
-    const note = unavailable('read');
-    if (note) return { images: images.map((i) => ({ name: i.name, bytes: 0 })), imported: [], note };
+    const off = unavailable('read');
+    if (off) return { images: images.map((i) => ({ name: i.name, bytes: 0 })), imported: [], off };
     let broken: string | undefined;
     const imported: Digest[] = [];
     const results = await inParallel(images, RESTORE_CONCURRENCY, async (image): Promise<RestoredImage> => {
@@ -160,7 +162,7 @@ export class EntryStore {
    * Saves an entry for each complete image of the cache that has none yet. An image restored
    * from its entry and unchanged costs nothing; any other image is looked up first, and saved
    * only when its key is free. An image whose restored entry was refused, or named another
-   * digest, is saved under a key that supersedes it (see keys.ts). At most `maxNew` entries are
+   * digest, is saved under a key that supersedes that entry (see keys.ts). At most `maxNew` entries are
    * created; the first refusal stops creating for the rest of the run.
    */
   async save(
@@ -184,14 +186,16 @@ export class EntryStore {
       if (off ?? refused) return { name, key, outcome: 'skipped', detail: off ?? `refused: ${refused}` };
       const dir = this.entryDir(name);
       try {
-        const exists = await entryExists(dir, key);
+        // The entry restore picked for this image was refused, or named another digest: only a
+        // newer key of this content takes over from it (a pinned restore asks `<key>-` first).
+        const replaced = before?.badKey ?? before?.key;
+        const target = replaced ? supersedingKey(key, replaced) : key;
+        const exists = await entryExists(dir, target);
         if (typeof exists === 'object') {
           refused ??= exists.failure;
-          return { name, key, outcome: 'skipped', detail: exists.failure };
+          return { name, key: target, outcome: 'skipped', detail: exists.failure };
         }
-        const replaced = before?.badKey ?? before?.key;
-        if (exists && !replaced) return { name, key, outcome: 'exists' };
-        const target = exists ? supersedingKey(key, replaced!) : key;
+        if (exists) return { name, key: target, outcome: 'exists' };
         if (created >= maxNew) return { name, key: target, outcome: 'capped' };
         created++; // reserved now: other images stage meanwhile
         try {

@@ -19,10 +19,9 @@ import { getSettings, type Settings } from './inputs.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
 import { annotate, failureReason, writeOutputs, writeSummary, type RunReport } from './report.js';
-import { ActionState, restoredFile, stagingDir, statSnapshotFile, type StateStore } from './state.js';
-import { keyNamespace } from './store/keys.js';
+import { ActionState, restoredFile, statSnapshotFile, type StateStore } from './state.js';
 import { writeRecord, type RecordedImage } from './store/record.js';
-import { EntryStore, type RestoreRun } from './store/store.js';
+import { storeFor, type RestoreRun } from './store/store.js';
 
 /**
  * The main step: image list → install linuxkit (when asked) → verify what is on disk → restore
@@ -94,12 +93,7 @@ async function restoreVerifyPull(
     }
 
     started = Date.now();
-    const store = new EntryStore(layout, {
-      namespace: keyNamespace(settings),
-      platforms: settings.platforms,
-      stagingDir: stagingDir(),
-      logger: actionLogger,
-    });
+    const store = storeFor(layout, settings);
     const read = await layout.readIndex();
     const onDisk = new Set(read.state === 'ok' ? read.doc.entries.map((e) => e.name) : []);
     const wanted = settings.images

@@ -8,10 +8,9 @@ import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
 import { actionLogger } from './logger.js';
 import { writeSaveSummary } from './report.js';
-import { ActionState, restoredFile, stagingDir, statSnapshotFile, type StateStore } from './state.js';
-import { keyNamespace } from './store/keys.js';
+import { ActionState, restoredFile, statSnapshotFile, type StateStore } from './state.js';
 import { readRecord } from './store/record.js';
-import { EntryStore } from './store/store.js';
+import { storeFor } from './store/store.js';
 
 /**
  * The post step. The build may have written into the cache (linuxkit pulls what it misses,
@@ -62,12 +61,7 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
   const record = await readRecord(state.get(State.Restored) || restoredFile(layout.root), layout.root);
   const read = await layout.readIndex();
   if (read.state !== 'ok') return `not saved: index.json is ${read.state}`;
-  const store = new EntryStore(layout, {
-    namespace: keyNamespace(settings),
-    platforms: settings.platforms,
-    stagingDir: stagingDir(),
-    logger: actionLogger,
-  });
+  const store = storeFor(layout, settings);
   const restored = new Map(Object.entries(record.images));
   const saved = await core.group(`save cache entries of ${read.doc.entries.length} images`, () =>
     store.save(read.doc.entries, restored, settings.maxNewEntries),

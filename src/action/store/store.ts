@@ -2,12 +2,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { IndexEntry, Layout } from '../../layout/layout.js';
-import type { Logger } from '../../log.js';
 import type { Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Platform } from '../../oci/platform.js';
 import type { Hasher } from '../../verify/scan.js';
-import { entryExists, restoreEntry, saveEntry, unavailable } from '../cache-service.js';
+import { stagingDir } from '../state.js';
 import { ClosureError } from './closure.js';
 import { importEntry, stageEntry } from './entry.js';
 import {
@@ -15,10 +14,17 @@ import {
   entryPrefix,
   imageHash,
   keyDigest,
+  keyNamespace,
   restoreKeys,
   supersedingKey,
   type EntryImage,
 } from './keys.js';
+
+/**
+ * The cache service, loaded when first needed: `@actions/cache` is most of the bundle, and a
+ * post step whose images all came from their entries unchanged never calls it.
+ */
+const service = () => import('../cache-service.js');
 
 /** Entries restored at once: downloads are not rate-limited, and each is verified as it lands. */
 export const RESTORE_CONCURRENCY = 8;
@@ -37,7 +43,6 @@ export interface StoreOptions {
   platforms: readonly Platform[];
   /** Where entries are staged: `$RUNNER_TEMP/oci-cache-guard/entries`. */
   stagingDir: string;
-  logger?: Logger;
 }
 
 /** What main learnt of one listed image's entry. */
@@ -98,6 +103,7 @@ export class EntryStore {
    * download: the lookup), the rest is not asked for.
    */
   async restore(images: readonly EntryImage[], hasher: Hasher): Promise<RestoreRun> {
+    const { restoreEntry, unavailable } = await service();
     const off = unavailable('read');
     if (off) return { images: images.map((i) => ({ name: i.name, bytes: 0 })), imported: [], off };
     let broken: string | undefined;
@@ -173,9 +179,10 @@ export class EntryStore {
     const named = entries.filter(
       (e): e is IndexEntry & { descriptor: Descriptor; name: string } => !!e.descriptor && !!e.name,
     );
-    const off = unavailable('write');
     let refused: string | undefined;
     let created = 0;
+    let off: string | undefined;
+    let loaded: Awaited<ReturnType<typeof service>> | undefined;
     const images = await inParallel(named, SAVE_CONCURRENCY, async (entry): Promise<SavedImage> => {
       const { name } = entry;
       const prefix = this.prefix(name);
@@ -183,6 +190,11 @@ export class EntryStore {
       const before = restored.get(name);
       if (before?.key && !before.badKey && keyDigest(prefix, before.key) === entry.descriptor.digest)
         return { name, key: before.key, outcome: 'restored' };
+      if (!loaded) {
+        loaded = await service();
+        off = loaded.unavailable('write');
+      }
+      const { entryExists, saveEntry } = loaded;
       if (off ?? refused) return { name, key, outcome: 'skipped', detail: off ?? `refused: ${refused}` };
       const dir = this.entryDir(name);
       try {
@@ -223,6 +235,18 @@ export class EntryStore {
     });
     return { images, ...(off ? { off } : {}), ...(refused ? { refused } : {}) };
   }
+}
+
+/** The store of the Action's settings, as main and post both open it. */
+export function storeFor(
+  cache: Layout,
+  settings: { keyPrefix: string; key?: string; platforms: readonly Platform[] },
+): EntryStore {
+  return new EntryStore(cache, {
+    namespace: keyNamespace(settings),
+    platforms: settings.platforms,
+    stagingDir: stagingDir(),
+  });
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */

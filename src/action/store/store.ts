@@ -150,7 +150,8 @@ export class EntryStore {
           return { name: image.name, key: r.key, bytes: entry.blobs.reduce((n, d) => n + d.size, 0) };
         } catch (err) {
           if (err instanceof ClosureError) return bad(err.message);
-          throw err;
+          // Not the entry's fault (the cache could not be written, say): the pull decides.
+          return { name: image.name, bytes: 0, problem: `not restored: ${errorMessage(err)}` };
         }
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -506,8 +506,10 @@ export async function startCacheEmulator(
       res.end();
     } else if (req.method === 'GET' && emulator.cutDownloads.has(entry.key)) {
       const half = start + Math.floor(length / 2);
-      await pipeline(createReadStream(blobFile(entry), { start, end: half - 1 }), res, { end: false });
-      counters.bytesDownloaded += half - start;
+      if (half > start) {
+        await pipeline(createReadStream(blobFile(entry), { start, end: half - 1 }), res, { end: false });
+        counters.bytesDownloaded += half - start;
+      }
       res.destroy();
       return;
     } else {

@@ -25,6 +25,11 @@
  *   `permission_denied` with "cache read denied: …".
  * Not emulated: scopes/branches, eviction, the 10 GB repository quota, SAS expiry.
  *
+ * For tests of one entry per image: `events` records each lookup (and what it matched), create,
+ * download and commit by key, so a test asserts counts and keys per job, never times; fault
+ * knobs refuse creates after a count (`createLimit`, as the 200 new entries per minute limit
+ * answers, HTTP 429) and cut chosen downloads half way (`cutDownloads`).
+ *
  * Blobs are kept in a temporary directory (removed by `stop()`), so large archives cost disk,
  * not memory.
  */

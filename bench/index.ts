@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   pull: () => import('./pull.js'),
   warm: () => import('./warm.js'),
   walk: () => import('./walk.js'),
+  cache: () => import('./cache.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

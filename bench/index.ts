@@ -12,6 +12,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   verify: () => import('./verify.js'),
   pull: () => import('./pull.js'),
   warm: () => import('./warm.js'),
+  walk: () => import('./walk.js'),
+  cache: () => import('./cache.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

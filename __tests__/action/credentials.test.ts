@@ -34,6 +34,7 @@ beforeAll(async () => {
     await removeTempDir(build);
   }
   runner = await makeRunner();
+  runner.fromSource = true; // src/ through tsx: tested before dist/ is rebuilt
 });
 afterAll(async () => {
   await runner?.remove();

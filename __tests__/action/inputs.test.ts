@@ -1,7 +1,7 @@
 /**
  * Bad input fails the main step at once (before any restore or pull) with one clear error
  * that quotes the value at fault, annotated on the file and line when it comes from a
- * linuxkit file. The bundle runs as a runner runs it; no registry, no cache service: a
+ * linuxkit file. The step runs as a runner runs it; no registry, no cache service: a
  * step that got as far as restoring would say so in its log.
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +17,8 @@ let runner: Runner;
 
 beforeAll(async () => {
   runner = await makeRunner();
+  // The entry points from src/ (tsx): a change in src/action is tested before dist/ is rebuilt.
+  runner.fromSource = true;
   const file = (name: string, lines: string[]) =>
     writeFile(path.join(runner.workspace, name), `${lines.join('\n')}\n`);
   await file('unparseable.yml', [
@@ -90,6 +92,11 @@ const CASES: Case[] = [
     title: 'a bad on-corrupt value',
     inputs: { images: KERNEL, 'on-corrupt': 'ignore' },
     message: /^input on-corrupt: "ignore" is not one of repair, fail$/,
+  },
+  {
+    title: 'a bad max-new-entries value',
+    inputs: { images: KERNEL, 'max-new-entries': 'lots' },
+    message: /^input max-new-entries: "lots" is not a whole number from 0 to 10000$/,
   },
 ];
 

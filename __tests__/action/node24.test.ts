@@ -33,21 +33,25 @@ describe.skipIf(NODE === '')('the action under Node 24 (OCG_E2E_NODE; scripts/e2
     });
     expect(first.main.annotations).toEqual([]);
     expect(first.post.code, first.post.stdout).toBe(0);
-    const saved = first.post.outputs['saved-key'];
-    expect(saved).toMatch(/^oci-cache-guard-linux-[0-9a-f]{16}-[0-9a-f]{16}$/);
-    expect(lab.emulator.entries().map((e) => e.key)).toEqual([saved]);
+    // One entry per image.
+    const saved = (first.post.outputs['saved-key'] ?? '').split('\n').sort();
+    expect(saved).toHaveLength(lab.images.length);
+    for (const key of saved) expect(key).toMatch(/^oci-cache-guard-linux-[0-9a-f]{16}-sha256-[0-9a-f]{64}$/);
+    expect(
+      lab.emulator
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(saved);
 
     await lab.runner.freshMachine();
     const mark = lab.proxy.requests.length;
     const second = await lab.runner.job({ inputs: INPUTS, node: NODE });
     expect(second.main.code, second.main.stdout).toBe(0);
-    expect(second.main.outputs).toMatchObject({
-      'cache-hit': 'true',
-      'cache-matched-key': saved,
-      'pulled-images': '0',
-    });
+    expect(second.main.outputs).toMatchObject({ 'cache-hit': 'true', 'pulled-images': '0' });
+    expect((second.main.outputs['cache-matched-key'] ?? '').split('\n').sort()).toEqual(saved);
     expect(lab.blobGets(mark)).toEqual([]);
-    expect(second.post.outputs['saved-key']).toBeUndefined();
-    expect(lab.emulator.entries()).toHaveLength(1);
+    expect(second.post.outputs['saved-key']).toBe('');
+    expect(lab.emulator.entries()).toHaveLength(lab.images.length);
   });
 });

@@ -9,7 +9,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cachePath, getSettings } from '../../src/action/inputs.js';
 import { actionLogger } from '../../src/action/logger.js';
-import { annotate, writeSummary, type RunReport } from '../../src/action/report.js';
+import {
+  annotate,
+  failureReason,
+  MAX_ANNOTATIONS,
+  writeSaveSummary,
+  writeSummary,
+  type RunReport,
+} from '../../src/action/report.js';
 import type { PullResult } from '../../src/pull/pull.js';
 import { pullFailure } from '../../src/pull/result.js';
 
@@ -52,7 +59,8 @@ describe('job summary (raw HTML)', () => {
     core.summary.emptyBuffer();
     const run: RunReport = {
       cache: '/c',
-      keys: { restoreKeys: [`k-${EVIL}`], note: '<b>note</b>' },
+      entries: [{ name: `registry.invalid/x/y:1${EVIL}`, badKey: `k-${EVIL}`, problem: EVIL, bytes: 0 }],
+      entriesNote: '<b>note</b>',
       platforms: ['linux/amd64'],
       timings: { restoreMs: 1, verifyMs: 2, pullMs: 3 },
       verification: {
@@ -118,17 +126,99 @@ describe('a failed image is named once', () => {
     const ref = '127.0.0.1:5000/x/y:1';
     const run = {
       cache: '/c',
-      keys: { restoreKeys: [] },
+      entries: [],
       platforms: [],
       timings: { restoreMs: 0, verifyMs: 0, pullMs: 0 },
       pulls: [
         pull({ reference: ref, name: ref, status: 'failed', error: `${ref}: cannot reach 127.0.0.1:5000` }),
       ],
     } satisfies RunReport;
-    annotate(run, []);
+    annotate(run, { images: [], failOnMissing: true });
     const errors = lines.filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.split(ref)).toHaveLength(2);
+  });
+});
+
+describe('output at scale (issue 17 item 12)', () => {
+  const failures = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      pull({
+        reference: `registry.invalid/some/long-repository-name-${i}:v1.2.3`,
+        name: `registry.invalid/some/long-repository-name-${i}:v1.2.3`,
+        status: 'failed',
+        bytes: 0,
+        error: `registry.invalid/some/long-repository-name-${i}:v1.2.3: cannot reach registry.invalid: getaddrinfo ENOTFOUND`,
+      }),
+    );
+  const capture = () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+    return lines;
+  };
+  const run = (pulls: PullResult[]): RunReport => ({
+    cache: '/c',
+    entries: [],
+    platforms: ['linux/amd64'],
+    timings: { restoreMs: 0, verifyMs: 0, pullMs: 0 },
+    pulls,
+  });
+
+  it('10 000 missing images: ten error annotations and one saying how many more; a short failure line', () => {
+    const lines = capture();
+    const pulls = failures(10_000);
+    annotate(run(pulls), { images: [], failOnMissing: true });
+    const errors = lines.filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(MAX_ANNOTATIONS + 1);
+    expect(errors.at(-1)).toMatch(/9990 more images not cached \(see the report\)$/);
+    const reason = failureReason(pulls);
+    expect(reason.length).toBeLessThan(2000);
+    expect(reason).toMatch(/^10000 images could not be cached: .* and 9990 more \(see the report\)$/);
+  });
+
+  it('fail-on-missing: false: warnings, not errors', () => {
+    const lines = capture();
+    annotate(run(failures(3)), { images: [], failOnMissing: false });
+    expect(lines.filter((l) => l.startsWith('::error'))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('::warning'))).toHaveLength(3);
+  });
+
+  it('the job summaries stay under 1 MiB and say how many rows more', async () => {
+    // core.summary keeps the first file it was given: the one the test above set.
+    const summary = path.join(dir, 'summary.md');
+    await writeFile(summary, '');
+    vi.stubEnv('GITHUB_STEP_SUMMARY', summary);
+    core.summary.emptyBuffer();
+    await writeSummary(run(failures(10_000)), 'oci-cache-guard: image cache');
+    const main = await readFile(summary, 'utf8');
+    expect(Buffer.byteLength(main)).toBeLessThan(1024 * 1024);
+    // (not toContain: a failure would print a megabyte)
+    expect(main.includes('… and 9500 more (see the JSON report)')).toBe(true);
+    expect(main.includes('Downloaded nothing downloaded')).toBe(false);
+    expect(main.includes('From registries: nothing downloaded')).toBe(true);
+
+    await writeFile(summary, '');
+    core.summary.emptyBuffer();
+    const names = Array.from(
+      { length: 10_000 },
+      (_, i) => `registry.invalid/some/long-repository-name-${i}:v1`,
+    );
+    await writeSaveSummary(
+      names.map((name) => ({
+        name,
+        key: `oci-cache-guard-linux-${'0'.repeat(16)}-sha256-${'a'.repeat(64)}`,
+        outcome: 'saved',
+      })),
+      {},
+      undefined,
+    );
+    const post = await readFile(summary, 'utf8');
+    expect(Buffer.byteLength(post)).toBeLessThan(1024 * 1024);
+    expect(post.includes('… and 9500 more (see the JSON report)')).toBe(true);
+    expect(post.includes('<td>built by the job</td>')).toBe(true);
   });
 });
 

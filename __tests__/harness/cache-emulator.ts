@@ -25,6 +25,11 @@
  *   `permission_denied` with "cache read denied: …".
  * Not emulated: scopes/branches, eviction, the 10 GB repository quota, SAS expiry.
  *
+ * For tests of one entry per image: `events` records each lookup (and what it matched), create,
+ * download and commit by key, so a test asserts counts and keys per job, never times; fault
+ * knobs refuse creates after a count (`createLimit`, as the 200 new entries per minute limit
+ * answers, HTTP 429) and cut chosen downloads half way (`cutDownloads`).
+ *
  * Blobs are kept in a temporary directory (removed by `stop()`), so large archives cost disk,
  * not memory.
  */
@@ -96,6 +101,15 @@ export interface CacheEmulatorCounters {
   bytesDownloaded: number;
 }
 
+/** One thing the service did, by key: what tests assert per job (counts and keys, not times). */
+export interface CacheEvent {
+  /** lookup: GetCacheEntryDownloadURL (matched: the key it answered); create: CreateCacheEntry accepted; download: a blob GET of the entry; commit: FinalizeCacheEntryUpload accepted. */
+  kind: 'lookup' | 'create' | 'download' | 'commit' | 'refused';
+  key: string;
+  matched?: string;
+  bytes?: number;
+}
+
 export interface CacheEmulator {
   /** Base URL of the service, with a trailing slash: the value for `ACTIONS_RESULTS_URL`. */
   readonly url: string;
@@ -109,6 +123,16 @@ export interface CacheEmulator {
   readOnly: boolean;
   /** Fault knob: `GetCacheEntryDownloadURL` answers like a token without read scope. */
   readDenied: boolean;
+  /**
+   * Fault knob: once this many `CreateCacheEntry` calls were accepted (counted from when it is
+   * set), further ones get HTTP 429 (twirp `resource_exhausted`), as GitHub's 200 new entries
+   * per minute limit answers. `undefined`: no limit.
+   */
+  createLimit: number | undefined;
+  /** Fault knob: downloads of these keys' archives are cut after half their bytes. */
+  cutDownloads: Set<string>;
+  /** What the service did, in order (see CacheEvent). */
+  readonly events: CacheEvent[];
   readonly counters: CacheEmulatorCounters;
   /** The next `count` requests fail with `outage`, then the service behaves again. */
   failNext(count: number, outage?: Outage): void;
@@ -204,6 +228,9 @@ export async function startCacheEmulator(
     throttle: false,
     readOnly: false,
     readDenied: false,
+    createLimit: undefined,
+    cutDownloads: new Set(),
+    events: [],
     counters,
     failNext(count, outage = 'unavailable') {
       failures = { count, outage };
@@ -233,6 +260,10 @@ export async function startCacheEmulator(
     if (emulator.readOnly) {
       return { ok: false, message: 'cache write denied: token has no writable scopes' };
     }
+    if (emulator.createLimit !== undefined && emulator.createLimit <= 0) {
+      emulator.events.push({ kind: 'refused', key });
+      throw new TwirpError(429, 'resource_exhausted', 'too many cache entries created');
+    }
     if (entries.some((e) => e.key === key && e.version === version)) {
       throw new TwirpError(
         409,
@@ -254,6 +285,8 @@ export async function startCacheEmulator(
       lastModified: new Date(),
     };
     entries.push(entry);
+    if (emulator.createLimit !== undefined) emulator.createLimit--;
+    emulator.events.push({ kind: 'create', key });
     return { ok: true, signed_upload_url: blobUrl(entry, entry.uploadSig, 'cw') };
   }
 
@@ -287,6 +320,7 @@ export async function startCacheEmulator(
     entry.size = actual;
     entry.committed = true;
     entry.seq = nextSeq++;
+    emulator.events.push({ kind: 'commit', key, bytes: actual });
     return { ok: true, entry_id: String(entry.id) };
   }
 
@@ -307,6 +341,7 @@ export async function startCacheEmulator(
       candidates.find((e) => e.key === key) ??
       newestWithPrefix(key) ??
       restoreKeys.map(newestWithPrefix).find((e) => e !== undefined);
+    emulator.events.push({ kind: 'lookup', key, ...(match ? { matched: match.key } : {}) });
     if (!match) return { ok: false, signed_download_url: '', matched_key: '' };
     return { ok: true, signed_download_url: blobUrl(match, match.downloadSig, 'r'), matched_key: match.key };
   }
@@ -468,15 +503,24 @@ export async function startCacheEmulator(
     }
     const length = Math.max(0, end - start + 1);
     res.writeHead(status, { ...headers, 'Content-Length': String(length) });
+    if (req.method === 'GET') {
+      counters.downloads++;
+      emulator.events.push({ kind: 'download', key: entry.key, bytes: length });
+    }
     if (req.method === 'HEAD' || length === 0) {
       res.end();
+    } else if (req.method === 'GET' && emulator.cutDownloads.has(entry.key)) {
+      const half = start + Math.floor(length / 2);
+      if (half > start) {
+        await pipeline(createReadStream(blobFile(entry), { start, end: half - 1 }), res, { end: false });
+        counters.bytesDownloaded += half - start;
+      }
+      res.destroy();
+      return;
     } else {
       await pipeline(createReadStream(blobFile(entry), { start, end }), res);
     }
-    if (req.method === 'GET') {
-      counters.downloads++;
-      counters.bytesDownloaded += length;
-    }
+    if (req.method === 'GET') counters.bytesDownloaded += length;
   }
 
   function blobCommitted(entry: Entry): void {

@@ -43,4 +43,5 @@ export {
   type StaticServer,
 } from './fault-proxy.js';
 export { startDistanceRelay, type DistanceRelay } from './distance-relay.js';
+export { pushBlob, pushManifest } from './push.js';
 export { freePort, makeTempDir, removeTempDir, run, type RunResult } from './proc.js';

@@ -428,6 +428,8 @@ export interface ActionLab {
   images: LabImage[];
   /** Pushed to the registry but left out of linuxkit.yml unless asked for. */
   extra: LabImage;
+  /** images[4] (getty) moved to a new tag: other content, tag `2`; left out of linuxkit.yml unless asked for. */
+  moved: LabImage;
   /**
    * Writes `<workspace>/linuxkit.yml` naming `images` (default: lab.images) and returns the
    * 1-based line of each reference.
@@ -455,6 +457,7 @@ const LAB_IMAGES: { section: LinuxkitSection; repo: string; layers: number[] }[]
   { section: 'services', repo: 'lk/getty', layers: [2048, 256] },
 ];
 const LAB_EXTRA = { section: 'onshutdown' as const, repo: 'lk/extra', layers: [1536] };
+const LAB_MOVED = { section: 'services' as const, repo: 'lk/getty', layers: [2048, 300], tag: '2' };
 
 /**
  * Starts the registry behind a recording proxy and the cache emulator, builds and pushes the
@@ -469,11 +472,13 @@ export async function startActionLab(): Promise<ActionLab> {
   let emulator: CacheEmulator | undefined;
   let runner: Runner | undefined;
   try {
-    const specs = [...LAB_IMAGES, LAB_EXTRA];
+    const specs: ((typeof LAB_IMAGES)[number] & { tag?: string })[] = [...LAB_IMAGES, LAB_EXTRA, LAB_MOVED];
+    const dirOf = (s: { repo: string; tag?: string }) =>
+      path.join(build, `${s.repo.replace('/', '-')}-${s.tag ?? '1'}`);
     const built = await Promise.all(
       specs.map((s) =>
-        buildMultiArchIndex(path.join(build, s.repo.replace('/', '-')), {
-          tag: '1',
+        buildMultiArchIndex(dirOf(s), {
+          tag: s.tag ?? '1',
           platforms: [
             { architecture: 'amd64', layers: s.layers },
             { architecture: 'arm64', layers: s.layers.map((n) => n + 100) },
@@ -483,9 +488,7 @@ export async function startActionLab(): Promise<ActionLab> {
     );
     registry = await registryStarting;
     const reg = registry;
-    await Promise.all(
-      specs.map((s) => pushFixture(path.join(build, s.repo.replace('/', '-')), '1', reg, { repo: s.repo })),
-    );
+    await Promise.all(specs.map((s) => pushFixture(dirOf(s), s.tag ?? '1', reg, { repo: s.repo })));
     proxy = await startFaultProxy(registry.url);
     emulator = await startCacheEmulator();
     runner = await makeRunner();
@@ -494,9 +497,10 @@ export async function startActionLab(): Promise<ActionLab> {
     const labImages = specs.map((s, i): LabImage => ({
       section: s.section,
       repo: s.repo,
-      ref: `${host}/${s.repo}:1`,
+      ref: `${host}/${s.repo}:${s.tag ?? '1'}`,
       built: built[i]!,
     }));
+    const moved = labImages.pop()!;
     const extra = labImages.pop()!;
     const [p, e, r] = [proxy, emulator, runner];
     let registryUp = true;
@@ -507,6 +511,7 @@ export async function startActionLab(): Promise<ActionLab> {
       runner,
       images: labImages,
       extra,
+      moved,
       writeLinuxkitYml: (images = labImages) => writeLinuxkitYml(r.workspace, images),
       blobGets: (mark) =>
         p.requests.slice(mark).filter((q) => q.method === 'GET' && /\/blobs\/[a-z0-9]+:/.test(q.url)),
@@ -574,12 +579,34 @@ console.log('cache-id=' + id);
 process.exit(0);
 `;
 
+/** The script a plain actions/cache restore runs: the newest entry with the key as prefix, no checks. */
+const PLAIN_RESTORE = `
+import * as cache from '@actions/cache';
+const [paths, key] = JSON.parse(process.argv[1]);
+const hit = await cache.restoreCache(paths, key, [key]);
+console.log('restored=' + (hit ?? ''));
+process.exit(0);
+`;
+
+/** Restores `paths` from `key` with the real `@actions/cache`, as a plain `actions/cache` step would; the key restored or ''. */
+export async function plainRestore(runner: Runner, paths: string[], key: string): Promise<string> {
+  const { code, stdout, stderr } = await spawnStep(
+    process.execPath,
+    ['--input-type=module', '-e', PLAIN_RESTORE, JSON.stringify([paths, key])],
+    { cwd: REPO_ROOT, env: runner.baseEnv(), timeoutMs: 600_000 },
+  );
+  const restored = /^restored=(.*)$/m.exec(stdout)?.[1];
+  if (code !== 0 || restored === undefined)
+    throw new Error(`plain cache restore failed (${code}): ${stdout}${stderr}`);
+  return restored;
+}
+
 /** Saves `paths` under `key` with the real `@actions/cache`, as a plain `actions/cache` step would. */
 export async function plainSave(runner: Runner, paths: string[], key: string): Promise<number> {
   const { code, stdout, stderr } = await spawnStep(
     process.execPath,
     ['--input-type=module', '-e', PLAIN_SAVE, JSON.stringify([paths, key])],
-    { cwd: REPO_ROOT, env: runner.baseEnv(), timeoutMs: 60_000 },
+    { cwd: REPO_ROOT, env: runner.baseEnv(), timeoutMs: 600_000 },
   );
   const id = /^cache-id=(-?\d+)$/m.exec(stdout)?.[1];
   if (code !== 0 || id === undefined)

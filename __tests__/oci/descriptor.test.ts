@@ -57,4 +57,23 @@ describe('descriptors and documents', () => {
     expect(() => parseManifest(index)).toThrow(/not an image manifest/);
     expect(() => parseIndex('{"schemaVersion": 2, "manif')).toThrow(/not valid JSON/);
   });
+
+  it("a size above 2^53 is called that, with the digits the document wrote (not JSON.parse's rounding)", () => {
+    const layer = (size: string) =>
+      `{"schemaVersion":2,"config":{"mediaType":"x","digest":"${D}","size":2},"layers":[{"mediaType":"x","digest":"${D}", "size" : ${size}}]}`;
+    // 2^60 + 1: JSON.parse rounds it to 2^60.
+    expect(() => parseManifest(layer('1152921504606846977'), 'manifest m')).toThrow(
+      'manifest m layers[0]: size 1152921504606846977 is above 2^53 (9007199254740992), more than any blob can be',
+    );
+    expect(() =>
+      parseIndex(
+        `{"schemaVersion":2,"manifests":[{"mediaType":"x","digest":"${D}","size":1152921504606846976}]}`,
+      ),
+    ).toThrow('index manifests[0]: size 1152921504606846976 is above 2^53');
+    // Written as an exponent: no digits to quote, the exact value of what was parsed.
+    expect(() => parseManifest(layer('1e20'))).toThrow('size 100000000000000000000 is above 2^53');
+    expect(() => parseDescriptor({ mediaType: 'x', digest: D, size: 2 ** 60 })).toThrow(
+      'descriptor: size 1152921504606846976 is above 2^53',
+    );
+  });
 });

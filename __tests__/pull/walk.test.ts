@@ -1,11 +1,20 @@
 // Pull's walk of nested indexes against the real docker-registry (issue 8, items 1 and 2):
 // indexes nested 12 deep, each listing its child 10 times, are fetched and walked once each;
 // an index cycle (possible only through bytes trusted without hashing) fails in one line.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, MT, removeTempDir, startRegistry, type Desc, type Registry } from '../harness/index.js';
+import {
+  makeTempDir,
+  MT,
+  pushBlob,
+  pushManifest,
+  removeTempDir,
+  startRegistry,
+  type Desc,
+  type Registry,
+} from '../harness/index.js';
 import { Layout } from '../../src/layout/layout.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { hostPlatform } from '../../src/oci/platform.js';
@@ -27,50 +36,16 @@ afterAll(async () => {
   if (work) await removeTempDir(work);
 });
 
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const short = (digest: string): string => `${digest.slice(0, 'sha256:'.length + 12)}…`;
 let caches = 0;
 const freshCache = () => path.join(work, `cache-${++caches}`);
 
-/** Uploads a blob through the distribution API (POST, then PUT with its digest). */
-async function pushBlob(repo: string, bytes: Buffer, mediaType: string): Promise<Desc> {
-  const digest = `sha256:${sha256(bytes)}`;
-  const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  await start.body?.cancel();
-  if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
-  const location = new URL(start.headers.get('location')!, registry.url);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, {
-    method: 'PUT',
-    body: bytes,
-    headers: { 'content-type': 'application/octet-stream' },
-  });
-  await put.body?.cancel();
-  if (put.status !== 201) throw new Error(`upload: ${put.status}`);
-  return { mediaType, digest, size: bytes.length };
-}
-
-/** Puts a manifest or index by digest, and under `tag` too when given. */
-async function pushManifest(repo: string, doc: object, mediaType: string, tag?: string): Promise<Desc> {
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, ...doc }));
-  const digest = `sha256:${sha256(bytes)}`;
-  for (const ref of tag ? [digest, tag] : [digest]) {
-    const res = await fetch(`${registry.url}/v2/${repo}/manifests/${ref}`, {
-      method: 'PUT',
-      body: bytes,
-      headers: { 'content-type': mediaType },
-    });
-    const text = await res.text();
-    if (res.status !== 201) throw new Error(`manifest ${ref}: ${res.status} ${text}`);
-  }
-  return { mediaType, digest, size: bytes.length };
-}
-
 /** One image for the host platform: a config and one layer. */
 async function pushImage(repo: string): Promise<Desc> {
   const host = hostPlatform();
-  const layer = await pushBlob(repo, randomBytes(512), MT.ociLayerGzip);
+  const layer = await pushBlob(registry, repo, randomBytes(512), MT.ociLayerGzip);
   const config = await pushBlob(
+    registry,
     repo,
     Buffer.from(
       JSON.stringify({
@@ -81,7 +56,7 @@ async function pushImage(repo: string): Promise<Desc> {
     ),
     MT.ociConfig,
   );
-  const manifest = await pushManifest(repo, { config, layers: [layer] }, MT.ociManifest);
+  const manifest = await pushManifest(registry, repo, { config, layers: [layer] }, MT.ociManifest);
   return { ...manifest, platform: { os: host.os, architecture: host.architecture } };
 }
 
@@ -111,7 +86,7 @@ describe('pull of nested indexes', () => {
     let child = await pushImage(repo);
     for (let level = 1; level <= 12; level++) {
       const manifests = Array.from({ length: 10 }, () => child);
-      child = await pushManifest(repo, { manifests }, MT.ociIndex, level === 12 ? '1' : undefined);
+      child = await pushManifest(registry, repo, { manifests }, MT.ociIndex, level === 12 ? '1' : undefined);
     }
     const cache = freshCache();
     const requestsBefore = await manifestRequests(repo);
@@ -137,11 +112,12 @@ describe('pull of nested indexes', () => {
     const image = await pushImage(repo);
     // A nested index with room (an annotation) for the forged bytes planted under its name.
     const nested = await pushManifest(
+      registry,
       repo,
       { manifests: [image], annotations: { pad: ' '.repeat(400) } },
       MT.ociIndex,
     );
-    const top = await pushManifest(repo, { manifests: [nested] }, MT.ociIndex, '1');
+    const top = await pushManifest(registry, repo, { manifests: [nested] }, MT.ociIndex, '1');
     const cache = freshCache();
     await Layout.at(cache).init();
     const forged = JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: [top] }).padEnd(

@@ -584,7 +584,7 @@ describe('token auth', () => {
       .times(2);
     const err = await failure(h!.client.resolve(parseReference('registry.example/team/app:v2')));
     expect(err.message).toBe(
-      'unauthorized: registry.example/team/app:v2 (authentication required; credentials from credentials given for registry.example for registry.example)',
+      'unauthorized: registry.example/team/app:v2 (authentication required; using the credentials given for registry.example)',
     );
   });
 
@@ -641,9 +641,27 @@ describe('token auth', () => {
       .reply(401, 'bad password s3cret-pass for alice');
     const err = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
     expect(err.message).toBe(
-      'registry.example/team/app:v1: token server auth.example (scope repository:team/app:pull, credentials from credentials given for registry.example) refused with HTTP 401: bad password *** for alice',
+      'registry.example/team/app:v1: token server auth.example (scope repository:team/app:pull, using the credentials given for registry.example) refused with HTTP 401: bad password *** for alice',
     );
     expect(seen).toContain('s3cret-pass');
+  });
+});
+
+describe('a token answer bigger than a token answer may be', () => {
+  it('is refused naming the 1 MiB limit, not called "not JSON"', async () => {
+    h = mockClient({ credentials: { 'registry.example': { username: 'alice', password: 's3cret-pass' } } });
+    h.agent
+      .get(R)
+      .intercept({ path: '/v2/', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token"' } });
+    h.agent
+      .get('https://auth.example')
+      .intercept({ path: /^\/token/, method: 'GET' })
+      .reply(200, `{"token": "${'x'.repeat(3 * 1024 * 1024)}"}`);
+    const err = await failure(h.client.resolve(parseReference('registry.example/team/app:v1')));
+    expect(err.message).toBe(
+      'registry.example/team/app:v1: token server auth.example (scope repository:team/app:pull, using the credentials given for registry.example) answered with more than 1 MiB, more than a token answer may be: refusing it',
+    );
   });
 });
 

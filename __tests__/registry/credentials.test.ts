@@ -200,7 +200,7 @@ describe('credential store', () => {
     });
     expect(await store.get('a.example')).toMatchObject({
       username: 'flag',
-      source: 'credentials given for a.example',
+      source: 'the credentials given for a.example',
     });
     expect(await store.get('b.example')).toMatchObject({
       username: 'envuser',

@@ -188,7 +188,7 @@ describe('htpasswd registry (Basic)', () => {
       }).resolve(ref),
     );
     expect((wrong as RegistryError).status).toBe(401);
-    expect(wrong.message).toContain(`credentials from credentials given for ${basic.host}`);
+    expect(wrong.message).toContain(`using the credentials given for ${basic.host})`);
     expect(wrong.message).not.toContain('not-the-password');
   });
 });
@@ -253,7 +253,7 @@ describe('token registry (Bearer, ES256 JWT)', () => {
     const err = await failure(c.resolve(parseReference(`${tokenReg.host}/test/img:v1`)));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(
-      /^127\.0\.0\.1:\d+\/test\/img:v1: token server 127\.0\.0\.1:\d+ \(scope repository:test\/img:pull, credentials from credentials given for 127\.0\.0\.1:\d+\) refused with HTTP 401/,
+      /^127\.0\.0\.1:\d+\/test\/img:v1: token server 127\.0\.0\.1:\d+ \(scope repository:test\/img:pull, using the credentials given for 127\.0\.0\.1:\d+\) refused with HTTP 401/,
     );
     expect(err.message).not.toContain('wrong-password-1');
   });

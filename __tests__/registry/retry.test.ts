@@ -66,11 +66,16 @@ describe('retry decisions', () => {
     expect(retryDelay(status(429, { 'retry-after': '7' }), 1, 1000, opts())).toEqual({
       delayMs: 7000,
       reason: 'HTTP 429',
+      attempts: 5,
       retryAfterMs: 7000,
     });
     expect(retryDelay(status(429, { 'retry-after': '3600' }), 1, 1000, opts())).toBeUndefined();
     expect(retryDelay(status(503), 5, 1000, opts({ maxAttempts: 5 }))).toBeUndefined();
     expect(retryDelay(status(503), 4, 1000, opts({ maxAttempts: 5 }))).toBeDefined();
+    // a refused connection has its own, smaller count, and the retry line says it
+    const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
+    expect(retryDelay(refused, 1, 1000, opts({ maxRefusedAttempts: 2 }))?.attempts).toBe(2);
+    expect(retryDelay(refused, 2, 1000, opts({ maxRefusedAttempts: 2 }))).toBeUndefined();
     // started 119.9 s ago: a 250 ms wait would end past the 120 s budget
     expect(
       retryDelay(status(503), 2, 1000, opts({ now: () => 120_900, maxElapsedMs: 120_000 })),

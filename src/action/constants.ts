@@ -5,8 +5,8 @@ export enum Inputs {
   LinuxkitFiles = 'linuxkit-files',
   Platforms = 'platforms',
   KeyPrefix = 'key-prefix',
+  /** A namespace of entries instead of `<key-prefix>-<os>`. */
   Key = 'key',
-  RestoreKeys = 'restore-keys',
   Verify = 'verify',
   OnCorrupt = 'on-corrupt',
   FailOnMissing = 'fail-on-missing',
@@ -20,8 +20,7 @@ export enum Inputs {
   LinuxkitVersion = 'linuxkit-version',
   LinuxkitSha256 = 'linuxkit-sha256',
   LinuxkitDownloadUrl = 'linuxkit-download-url',
-  /** save sub-action only: the restore step's `fingerprint` output. */
-  RestoredFingerprint = 'restored-fingerprint',
+  MaxNewEntries = 'max-new-entries',
 }
 
 export enum Outputs {
@@ -33,18 +32,17 @@ export enum Outputs {
   PulledImages = 'pulled-images',
   BytesDownloaded = 'bytes-downloaded',
   Report = 'report',
-  /** restore sub-action: pass to the save sub-action's `restored-fingerprint`. */
-  Fingerprint = 'fingerprint',
+  /** Keys of the entries the step saved, one per line. */
   SavedKey = 'saved-key',
   LinuxkitPath = 'linuxkit-path',
 }
 
 export enum State {
-  MatchedKey = 'matched-key',
-  RestoredFingerprint = 'restored-fingerprint',
   MainCompleted = 'main-completed',
   /** Where main left its stat snapshot of the blobs it verified (outside the cache). */
   StatSnapshot = 'stat-snapshot',
+  /** Where main left what it restored per image (outside the cache). */
+  Restored = 'restored',
 }
 
 /** What `actions/cache` names the env variable that limits cache use. */

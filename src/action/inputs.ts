@@ -20,6 +20,7 @@ import type { StaticCredential } from '../registry/options.js';
 import type { VerifyMode } from '../verify/findings.js';
 import { Inputs } from './constants.js';
 import { parseLinuxkitInputs, type LinuxkitSettings } from './linuxkit.js';
+import { DEFAULT_MAX_NEW_ENTRIES } from './store/store.js';
 
 export type PruneMode = 'unreferenced' | 'unlisted' | 'off';
 
@@ -32,9 +33,10 @@ export interface Settings {
   linuxkitFiles: string[];
   platforms: Platform[];
   keyPrefix: string;
-  /** Explicit `key` / `restore-keys`, when given. */
+  /** The `key` input: a namespace of entries replacing `<key-prefix>-<os>`, when given. */
   key?: string;
-  restoreKeys: string[];
+  /** New Actions-cache entries one job may create (post). */
+  maxNewEntries: number;
   verify: VerifyMode;
   onCorrupt: 'repair' | 'fail';
   failOnMissing: boolean;
@@ -63,6 +65,17 @@ function bool(name: Inputs, fallback: boolean): boolean {
   if (['true', 'yes', '1', 'on'].includes(value)) return true;
   if (['false', 'no', '0', 'off'].includes(value)) return false;
   throw new UsageError(`input ${name}: ${JSON.stringify(value)} is not true or false`);
+}
+
+function wholeNumber(name: Inputs, fallback: number, min: number, max: number): number {
+  const text = core.getInput(name).trim() || String(fallback);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `input ${name}: ${JSON.stringify(text)} is not a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
 }
 
 function lines(name: Inputs): string[] {
@@ -103,13 +116,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
   const linuxkitFiles = patterns ? await matchFiles(patterns) : [];
   const lists = [imagesFromText(core.getInput(Inputs.Images), Inputs.Images)];
   for (const file of linuxkitFiles) lists.push(await imagesFromLinuxkitFile(file));
-  const concurrencyText = core.getInput(Inputs.Concurrency).trim() || String(DEFAULT_CONNECTIONS);
-  const concurrency = Number(concurrencyText);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new UsageError(
-      `input ${Inputs.Concurrency}: ${JSON.stringify(concurrencyText)} is not a whole number from 1 to 64`,
-    );
-  }
+  const concurrency = wholeNumber(Inputs.Concurrency, DEFAULT_CONNECTIONS, 1, 64);
   const credentials = parseRegistryAuth(core.getInput(Inputs.RegistryAuth), `input ${Inputs.RegistryAuth}`);
   for (const c of Object.values(credentials)) if ('password' in c) core.setSecret(c.password);
   const token = core.getInput(Inputs.GithubToken).trim();
@@ -130,7 +137,7 @@ export async function getSettings(): Promise<Readonly<Settings>> {
     platforms: uniquePlatforms(platforms),
     keyPrefix: core.getInput(Inputs.KeyPrefix).trim() || 'oci-cache-guard',
     ...(key ? { key } : {}),
-    restoreKeys: lines(Inputs.RestoreKeys),
+    maxNewEntries: wholeNumber(Inputs.MaxNewEntries, DEFAULT_MAX_NEW_ENTRIES, 0, 10_000),
     verify: choice(Inputs.Verify, ['full', 'size'] as const, 'full'),
     onCorrupt: choice(Inputs.OnCorrupt, ['repair', 'fail'] as const, 'repair'),
     failOnMissing: bool(Inputs.FailOnMissing, true),

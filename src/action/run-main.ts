@@ -1,28 +1,32 @@
 import * as core from '@actions/core';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { HashPool } from '../hash/hash-pool.js';
 import { ImageListError } from '../imagelist/imagelist.js';
 import { Layout } from '../layout/layout.js';
+import type { Digest } from '../oci/digest.js';
 import { formatPlatform } from '../oci/platform.js';
 import { pullImages } from '../pull/pull.js';
 import { pullFailure } from '../pull/result.js';
 import { createRegistryClient } from '../registry/index.js';
-import { checkLayoutDetailed, layoutFingerprint, StatSnapshot, type CheckResult } from '../verify/index.js';
-import { isProblem, PROBLEM_KINDS } from '../verify/findings.js';
-import { restore } from './cache-service.js';
+import { checkLayoutDetailed, StatSnapshot, type CheckResult } from '../verify/index.js';
+import { isProblem } from '../verify/findings.js';
+import { blobStat } from '../verify/scan.js';
+import { RACY_MS } from '../verify/snapshot.js';
 import { State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
-import { cacheKeys, damagedFingerprint } from './keys.js';
 import { exportLinuxkitCache, installLinuxkit } from './linuxkit.js';
 import { actionLogger } from './logger.js';
-import { annotate, writeOutputs, writeSummary, type RunReport } from './report.js';
-import { ActionState, statSnapshotFile, type StateStore } from './state.js';
+import { annotate, failureReason, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { ActionState, restoredFile, statSnapshotFile, type StateStore } from './state.js';
+import { writeRecord, type RecordedImage } from './store/record.js';
+import { storeFor, type RestoreRun } from './store/store.js';
 
 /**
- * The main step: image list → install linuxkit (when asked) → restore → verify (repair or
- * fail) → pull what is missing → report. Saves for the post step what it restored, so post
- * saves only a changed cache.
+ * The main step: image list → install linuxkit (when asked) → verify what is on disk → restore
+ * each missing image's entry (verified as it lands) → pull what is still missing → report.
+ * Leaves post a record of what each image's entry was.
  */
 export async function runMain(state: StateStore = new ActionState()): Promise<void> {
   try {
@@ -51,38 +55,22 @@ async function restoreVerifyPull(
   settings: Readonly<Settings>,
   state: StateStore,
 ): Promise<{ passed: boolean; reason: string }> {
-  // Before the restore writes into it: a directory that is not a cache is refused untouched.
+  // A directory that is not a cache is refused untouched.
   const layout = await Layout.open(settings.path, { create: true });
-  const keys = cacheKeys(settings);
-  const [primary = keys.base, ...fallbacks] = keys.restoreKeys;
-  core.info(`restoring ${layout.root} (keys: ${keys.restoreKeys.join(', ')})`);
-  const restored = await restore(layout.root, primary, fallbacks);
-  state.set(State.MatchedKey, restored.matchedKey ?? '');
-  const restoredFingerprint = await layoutFingerprint(layout);
-  state.set(State.RestoredFingerprint, restoredFingerprint);
-  core.info(
-    restored.matchedKey
-      ? `restored ${restored.matchedKey} in ${restored.ms} ms`
-      : `no cache restored${restored.note ? `: ${restored.note}` : ''}`,
-  );
-
+  await layout.init();
   const run: RunReport = {
     cache: layout.root,
-    keys: {
-      restoreKeys: keys.restoreKeys,
-      ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}),
-      ...(restored.note ? { note: restored.note } : {}),
-    },
     platforms: settings.platforms.map(formatPlatform),
-    timings: { restoreMs: restored.ms, verifyMs: 0, pullMs: 0 },
+    entries: [],
+    timings: { restoreMs: 0, verifyMs: 0, pullMs: 0 },
     pulls: [],
   };
-  await layout.init();
-  let started = Date.now();
-  // One pool hashes for the check and for the stat snapshot after it.
   const pool = HashPool.create();
   let checked: CheckResult;
+  let restored: RestoreRun;
   try {
+    // What is on disk first (nothing on a fresh runner): entries then fill only what is missing.
+    let started = Date.now();
     checked = await core.group('verify the cache', () =>
       checkLayoutDetailed(layout, {
         mode: settings.verify,
@@ -92,28 +80,40 @@ async function restoreVerifyPull(
         hasher: pool,
       }),
     );
-    await recordSnapshot(layout, checked, pool, state);
+    run.timings.verifyMs = Date.now() - started;
+    run.verification = checked.report;
+    if (!checked.report.ok) {
+      annotate(run, settings);
+      await finish(run, false, state);
+      const n = checked.report.findings.filter(isProblem).length;
+      return {
+        passed: false,
+        reason: `cache ${layout.root} has ${n} problem${n === 1 ? '' : 's'}${settings.onCorrupt === 'fail' ? ' (on-corrupt: fail)' : ' left after repair'}`,
+      };
+    }
+
+    started = Date.now();
+    const store = storeFor(layout, settings);
+    const read = await layout.readIndex();
+    const onDisk = new Set(read.state === 'ok' ? read.doc.entries.map((e) => e.name) : []);
+    const wanted = settings.images
+      .filter((i) => !onDisk.has(i.reference.name))
+      .map((i) => ({
+        name: i.reference.name,
+        ...(i.reference.digest ? { pinned: i.reference.digest } : {}),
+      }));
+    restored = await core.group(`restore ${wanted.length} cache entries`, () => store.restore(wanted, pool));
+    run.timings.restoreMs = Date.now() - started;
+    run.entries = restored.images;
+    if (restored.off ?? restored.note) run.entriesNote = restored.off ?? restored.note;
+    reportEntries(restored);
+    for (const d of restored.imported) checked.valid.add(d);
+    await recordSnapshot(layout, checked, restored.imported, pool, state);
   } finally {
     await pool.close();
   }
-  run.timings.verifyMs = Date.now() - started;
-  run.verification = checked.report;
-  if (checked.report.findings.some((f) => PROBLEM_KINDS.has(f.kind))) {
-    // What was restored is not what its key promised: post must save the repaired cache under
-    // a key that supersedes it, even when the content comes back the same.
-    state.set(State.RestoredFingerprint, damagedFingerprint(restored.matchedKey ?? '', restoredFingerprint));
-  }
-  if (!checked.report.ok) {
-    annotate(run, settings.images);
-    await finish(run, false, state);
-    const n = checked.report.findings.filter(isProblem).length;
-    return {
-      passed: false,
-      reason: `cache ${layout.root} has ${n} problem${n === 1 ? '' : 's'}${settings.onCorrupt === 'fail' ? ' (on-corrupt: fail)' : ' left after repair'}`,
-    };
-  }
 
-  started = Date.now();
+  const started = Date.now();
   const client = createRegistryClient({
     credentials: settings.credentials,
     mirrors: settings.mirrors,
@@ -143,28 +143,76 @@ async function restoreVerifyPull(
   }
   run.timings.pullMs = Date.now() - started;
   for (const p of run.pulls) core.info(p.error ? `failed: ${pullFailure(p)}` : `${p.name}: ${p.status}`);
-  annotate(run, settings.images);
+  await writeRecord(restoredFile(layout.root), { cache: layout.root, images: recorded(run) });
+  state.set(State.Restored, restoredFile(layout.root));
+  annotate(run, settings);
   const failed = run.pulls.filter((p) => p.status === 'failed');
   await finish(run, true, state);
-  if (failed.length && settings.failOnMissing) {
-    return {
-      passed: false,
-      reason: `${failed.length} image${failed.length === 1 ? '' : 's'} could not be cached: ${failed.map((p) => p.reference).join(', ')}`,
-    };
-  }
+  if (failed.length && settings.failOnMissing) return { passed: false, reason: failureReason(failed) };
   return { passed: true, reason: '' };
 }
 
-/** What post trusts instead of hashing again (verify/snapshot.ts). Best effort: post can hash. */
+/** One line per refused entry (damage, like a bad blob), one for a service that failed. */
+function reportEntries(restored: RestoreRun): void {
+  const got = restored.images.filter((i) => i.key);
+  core.info(`${got.length} of ${restored.images.length} images restored from their cache entries`);
+  const bad = restored.images.filter((i) => i.badKey || i.problem);
+  for (const i of bad.slice(0, 10))
+    core.warning(
+      i.badKey
+        ? `cache entry ${i.badKey} of ${i.name} refused: ${i.problem}; pulling the image, post saves an entry that supersedes it`
+        : `cache entry of ${i.name}: ${i.problem}; pulling the image`,
+    );
+  if (bad.length > 10) core.warning(`${bad.length - 10} more cache entries refused (see the report)`);
+  if (restored.off) core.info(`cache entries not read: ${restored.off}`);
+  if (restored.note) core.warning(`cache entries: ${restored.note}; pulling from the registries instead`);
+}
+
+/** Per image: which entry it came from, or that it was pulled, for post and its summary. */
+function recorded(run: RunReport): Record<string, RecordedImage> {
+  const images: Record<string, RecordedImage> = {};
+  const entries = new Map(run.entries.map((e) => [e.name, e]));
+  for (const p of run.pulls) {
+    const e = entries.get(p.name);
+    const source =
+      p.status === 'failed' ? 'failed' : p.status === 'cached' ? (e?.key ? 'entry' : 'disk') : 'pulled';
+    images[p.name] = {
+      source,
+      ...(e?.key ? { key: e.key } : {}),
+      ...(e?.badKey ? { badKey: e.badKey } : {}),
+    };
+  }
+  return images;
+}
+
+/**
+ * What post trusts instead of hashing again (verify/snapshot.ts). Entries' blobs were hashed
+ * before they were linked into the cache; they are recorded with their stat after RACY_MS, so
+ * a later write shows. Best effort: post can hash.
+ */
 async function recordSnapshot(
   layout: Layout,
   checked: CheckResult,
+  imported: readonly Digest[],
   hasher: HashPool,
   state: StateStore,
 ): Promise<void> {
   const file = statSnapshotFile(layout.root);
   try {
     if (!path.relative(layout.root, file).startsWith('..')) throw new Error(`${file} is inside the cache`);
+    if (imported.length) await new Promise((resolve) => setTimeout(resolve, RACY_MS + 1));
+    for (const digest of imported) {
+      const p = layout.blobPath(digest);
+      const takenAt = Date.now();
+      const s = await lstat(p, { bigint: true });
+      checked.scan.blobs.set(digest, {
+        digest,
+        path: p,
+        size: Number(s.size),
+        hashOk: true,
+        stat: blobStat(s, takenAt),
+      });
+    }
     const snapshot = await StatSnapshot.record(layout, checked.scan, checked.valid, {
       hasher,
       logger: actionLogger,

@@ -6,14 +6,17 @@ import { describeFinding } from '../verify/index.js';
 import { isDamage, isProblem } from '../verify/findings.js';
 import { Outputs, State } from './constants.js';
 import { getSettings, type Settings } from './inputs.js';
-import { cacheKeys, isDamagedFingerprint, saveKey } from './keys.js';
 import { actionLogger } from './logger.js';
-import { ActionState, statSnapshotFile, type StateStore } from './state.js';
+import { writeSaveSummary } from './report.js';
+import { ActionState, restoredFile, statSnapshotFile, type StateStore } from './state.js';
+import { readRecord } from './store/record.js';
+import { storeFor } from './store/store.js';
 
 /**
  * The post step. The build may have written into the cache (linuxkit pulls what it misses,
- * non-atomically), so: verify again in full, repair, prune, and save only a consistent cache,
- * only when it differs from what was restored. Never fails the job: problems are warnings.
+ * non-atomically), so: verify again in full, repair, prune, and only when the cache is
+ * consistent, save an entry for each image that has none yet. Never fails the job: problems
+ * are warnings.
  */
 export async function runPost(state: StateStore = new ActionState()): Promise<void> {
   try {
@@ -54,23 +57,28 @@ export async function verifyAndSave(settings: Readonly<Settings>, state: StateSt
   if (pruned?.removed.length)
     core.info(`pruned ${pruned.removed.length} files (${pruned.bytes} bytes) no image needs`);
   if (pruned?.note) core.info(`prune: ${pruned.note}`);
-  const { fingerprint } = checked;
-  const restored = state.get(State.RestoredFingerprint);
-  if (fingerprint === restored) return `cache unchanged since restore (${fingerprint}): not saving`;
-  const keys = cacheKeys(settings);
-  const key = saveKey(keys, fingerprint, settings.key !== undefined, restored);
-  if (key === state.get(State.MatchedKey)) {
-    if (!isDamagedFingerprint(restored)) return `cache ${key} was restored as it is: not saving`;
+
+  const record = await readRecord(state.get(State.Restored) || restoredFile(layout.root), layout.root);
+  const read = await layout.readIndex();
+  if (read.state !== 'ok') return `not saved: index.json is ${read.state}`;
+  const store = storeFor(layout, settings);
+  const restored = new Map(Object.entries(record.images));
+  const saved = await core.group(`save cache entries of ${read.doc.entries.length} images`, () =>
+    store.save(read.doc.entries, restored, settings.maxNewEntries),
+  );
+  const created = saved.images.filter((i) => i.outcome === 'saved');
+  const left = saved.images.filter((i) => ['capped', 'refused', 'skipped'].includes(i.outcome)).length;
+  if (saved.refused)
     core.warning(
-      `the cache restored from ${key} was damaged and has been repaired, but keys cannot be overwritten: change the key input to save the repaired cache`,
+      `the cache service did not take new entries (${saved.refused}): saved ${created.length}, ${left} left for the next run`,
     );
-    return 'not saved: the key is taken by the damaged cache';
-  }
-  // Loaded only to save: @actions/cache is most of this bundle, and a warm run saves nothing.
-  const { save } = await import('./cache-service.js');
-  const outcome = await save(layout.root, key);
-  if (outcome.saved) core.setOutput(Outputs.SavedKey, key);
-  return outcome.saved ? `saved the verified cache as ${key}` : `not saved: ${outcome.note}`;
+  const capped = saved.images.filter((i) => i.outcome === 'capped').length;
+  if (capped)
+    core.info(`max-new-entries: ${settings.maxNewEntries} entries created, ${capped} left for the next run`);
+  core.setOutput(Outputs.SavedKey, created.map((i) => i.key).join('\n'));
+  await writeSaveSummary(saved.images, record.images, saved.off ?? saved.refused);
+  const unchanged = saved.images.filter((i) => i.outcome === 'restored' || i.outcome === 'exists').length;
+  return `${created.length} new cache entries saved, ${unchanged} already saved${saved.off ? ` (${saved.off})` : ''}${left ? `, ${left} not saved` : ''}`;
 }
 
 /** prune: unlisted also drops index.json entries the image list does not name. */

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Outputs, State } from './constants.js';
+import { State } from './constants.js';
 
 /**
  * Passes what main learnt to post. The combined action keeps it in the runner's state; the
@@ -22,10 +22,6 @@ export class ActionState implements StateStore {
   }
 }
 
-const AS_OUTPUT: Partial<Record<State, Outputs>> = {
-  [State.RestoredFingerprint]: Outputs.Fingerprint,
-};
-
 /** State held in memory: the save sub-action seeds it from its inputs. */
 export class MemoryState implements StateStore {
   protected readonly values = new Map<State, string>();
@@ -37,20 +33,37 @@ export class MemoryState implements StateStore {
   }
 }
 
-/** The restore sub-action: state the save sub-action needs becomes an output. */
-export class OutputState extends MemoryState {
-  override set(name: State, value: string): void {
-    super.set(name, value);
-    const output = AS_OUTPUT[name];
-    if (output) core.setOutput(output, value);
-  }
-}
+/**
+ * The restore sub-action: what the save sub-action needs is in files under RUNNER_TEMP
+ * (statSnapshotFile, restoredFile), found by the cache path; nothing else is kept.
+ */
+export class OutputState extends MemoryState {}
 
 /**
  * Where main leaves its stat snapshot for post: the runner's temp dir (emptied after each job),
  * one file per cache path, so the save sub-action finds it without being told.
  */
 export function statSnapshotFile(cacheRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  const id = createHash('sha256').update(cacheRoot).digest('hex').slice(0, 16);
-  return path.join(env.RUNNER_TEMP || tmpdir(), 'oci-cache-guard', `stat-snapshot-${id}.json`);
+  return path.join(workDir(env), `stat-snapshot-${cacheId(cacheRoot)}.json`);
 }
+
+/** Where main leaves, per image, the entry it restored (or refused) and where it came from. */
+export function restoredFile(cacheRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(workDir(env), `restored-${cacheId(cacheRoot)}.json`);
+}
+
+/**
+ * Where entries are staged to save and unpacked on restore: the same path on every runner of
+ * a kind (the cache version hashes it), one directory per image below it (store.ts).
+ */
+export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(workDir(env), 'entries');
+}
+
+/** `$RUNNER_TEMP/oci-cache-guard`: emptied after each job, never saved. */
+function workDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.RUNNER_TEMP || tmpdir(), 'oci-cache-guard');
+}
+
+const cacheId = (cacheRoot: string): string =>
+  createHash('sha256').update(cacheRoot).digest('hex').slice(0, 16);

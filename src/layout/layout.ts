@@ -17,7 +17,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { GuardError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { digestAlgorithm, digestHex, type Algorithm, type Digest } from '../oci/digest.js';
+import { digestAlgorithm, digestHex, shortDigest, type Algorithm, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { closingOnError, writeFileAtomic } from './atomic.js';
@@ -95,6 +95,36 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export type IndexRead =
   { state: 'ok'; doc: IndexDocument } | { state: 'missing' } | { state: 'corrupt'; detail: string };
 
+/** What a setEntry call asks of the commit besides the entry itself. */
+export interface EntryCommit {
+  /** Every blob the entry needs (manifests, configs, layers): each must be in place to write it. */
+  needs?: readonly Descriptor[];
+  /**
+   * For an image found complete under this name: an entry of that name and digest already
+   * there is kept as it is (nothing written); only one that has gone is written again.
+   */
+  keepSameDigest?: boolean;
+}
+
+interface PendingEntry {
+  descriptor: Descriptor;
+  needs: readonly Descriptor[];
+  keepSameDigest: boolean;
+}
+
+/** Blobs an entry needs were gone at its commit: another process removed them after they were put in place. */
+export class BlobsMissingError extends GuardError {
+  override name = 'BlobsMissingError';
+  constructor(
+    readonly image: string,
+    readonly missing: Descriptor[],
+  ) {
+    super(
+      `${image}: ${missing.length} of its blobs (${missing.map((d) => shortDigest(d.digest)).join(', ')}) left the cache before its index.json entry was written; another process removed them`,
+    );
+  }
+}
+
 /**
  * An OCI image layout on disk. Every path under it is built here, every blob path from a
  * checked Digest, so nothing read from a registry or a file can name a path outside it.
@@ -104,8 +134,11 @@ export class Layout {
   /** Settles once the directory is known to be a layout, or empty, or absent (see mayWrite). */
   private vetting?: Promise<unknown>;
   /** Entries waiting for the next index.json write (see setEntry), and the last write. */
-  private nextEntries?: { entries: Map<string, Descriptor>; written: Promise<void> };
-  private entriesWritten: Promise<void> = Promise.resolve();
+  private nextEntries?: {
+    entries: Map<string, PendingEntry>;
+    written: Promise<Map<string, Descriptor[]>>;
+  };
+  private entriesWritten: Promise<unknown> = Promise.resolve();
 
   private constructor(root: string) {
     this.root = root;
@@ -268,11 +301,21 @@ export class Layout {
    * set while a write is under way go together in the next one: images of a pull that finish
    * together cost one lock and one fsynced index.json write, not one each. A batch waits for
    * the lock with the options of the call that opened it (the calls of one pull share theirs).
+   *
+   * Under the lock, before the write, every blob in `needs` must be a file under its name:
+   * repair and prune delete only under this lock, so an entry written after that check is
+   * complete when the lock is released. When some are gone (another process removed them after
+   * the caller put them in place), this entry is not written and BlobsMissingError lists them.
    */
-  setEntry(descriptor: Descriptor, name: string, lockOptions?: Partial<LockOptions>): Promise<void> {
+  setEntry(
+    descriptor: Descriptor,
+    name: string,
+    options: Partial<LockOptions> & EntryCommit = {},
+  ): Promise<void> {
+    const { needs = [], keepSameDigest = false, ...lockOptions } = options;
     let batch = this.nextEntries;
     if (!batch) {
-      const entries = new Map<string, Descriptor>();
+      const entries = new Map<string, PendingEntry>();
       const written = this.entriesWritten.then(() => {
         this.nextEntries = undefined; // what arrives from now on waits for the next write
         return this.writeEntries(entries, lockOptions);
@@ -281,39 +324,91 @@ export class Layout {
       batch = this.nextEntries = { entries, written };
     }
     batch.entries.delete(name); // the latest descriptor of a name, in the order they came
-    batch.entries.set(name, descriptor);
-    return batch.written;
+    batch.entries.set(name, { descriptor, needs, keepSameDigest });
+    return batch.written.then((missing) => {
+      const gone = missing.get(name);
+      if (gone) throw new BlobsMissingError(name, gone);
+    });
   }
 
+  /** Writes a batch under the lock; returns, by name, the needed blobs that were gone (not written). */
   private async writeEntries(
-    named: Map<string, Descriptor>,
+    named: Map<string, PendingEntry>,
     lockOptions?: Partial<LockOptions>,
-  ): Promise<void> {
-    await this.withLock(async () => {
-      await this.init();
-      const read = await this.readIndex();
-      if (read.state !== 'ok') {
-        throw new GuardError(
-          `${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`,
+  ): Promise<Map<string, Descriptor[]>> {
+    try {
+      return await this.withLock(() => this.commitEntries(named), lockOptions);
+    } catch (err) {
+      // A cache this process may not write to (no lock file either): entries that only confirm
+      // what is there are checked without the lock; one that must be written fails as it did.
+      if (err instanceof CannotWriteError && [...named.values()].every((e) => e.keepSameDigest))
+        return this.commitEntries(named);
+      throw err;
+    }
+  }
+
+  private async commitEntries(named: Map<string, PendingEntry>): Promise<Map<string, Descriptor[]>> {
+    await this.init();
+    const read = await this.readIndex();
+    if (read.state !== 'ok') {
+      throw new GuardError(
+        `${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`,
+      );
+    }
+    const missing = await this.missingBlobs(named);
+    const present = new Set<string>();
+    for (const e of read.doc.entries)
+      if (e.name !== undefined && e.descriptor) present.add(`${e.name} ${e.descriptor.digest}`);
+    const writes = [...named].filter(
+      ([name, e]) =>
+        !missing.has(name) && !(e.keepSameDigest && present.has(`${name} ${e.descriptor.digest}`)),
+    );
+    if (writes.length === 0) return missing;
+    const replaced = new Set(writes.map(([name]) => name));
+    const entries = read.doc.entries.filter((e) => e.name === undefined || !replaced.has(e.name));
+    for (const [name, { descriptor }] of writes) {
+      const raw: Record<string, unknown> = {
+        mediaType: descriptor.mediaType,
+        digest: descriptor.digest,
+        size: descriptor.size,
+        ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+        annotations: { ...descriptor.annotations, [Annotation.RefName]: name },
+      };
+      entries.push({
+        raw,
+        descriptor: { ...descriptor, annotations: raw.annotations as Record<string, string> },
+        name,
+      });
+    }
+    await this.writeIndex({ fields: read.doc.fields, entries });
+    return missing;
+  }
+
+  /**
+   * The needed blobs of each pending entry that are not a regular file under their name. A
+   * file there is taken as is: a blob gets its final name only by a rename after its digest and
+   * size were checked, so what other processes can do to it meanwhile is delete it.
+   */
+  private async missingBlobs(named: Map<string, PendingEntry>): Promise<Map<string, Descriptor[]>> {
+    const isFile = new Map<Digest, Promise<boolean>>();
+    const check = (d: Digest) => {
+      let known = isFile.get(d);
+      if (!known) {
+        known = lstat(this.blobPath(d)).then(
+          (s) => s.isFile(),
+          () => false,
         );
+        isFile.set(d, known);
       }
-      const entries = read.doc.entries.filter((e) => e.name === undefined || !named.has(e.name));
-      for (const [name, descriptor] of named) {
-        const raw: Record<string, unknown> = {
-          mediaType: descriptor.mediaType,
-          digest: descriptor.digest,
-          size: descriptor.size,
-          ...(descriptor.platform ? { platform: descriptor.platform } : {}),
-          annotations: { ...descriptor.annotations, [Annotation.RefName]: name },
-        };
-        entries.push({
-          raw,
-          descriptor: { ...descriptor, annotations: raw.annotations as Record<string, string> },
-          name,
-        });
-      }
-      await this.writeIndex({ fields: read.doc.fields, entries });
-    }, lockOptions);
+      return known;
+    };
+    const missing = new Map<string, Descriptor[]>();
+    for (const [name, { needs }] of named) {
+      const present = await Promise.all(needs.map((b) => check(b.digest)));
+      const gone = needs.filter((_, i) => !present[i]);
+      if (gone.length > 0) missing.set(name, gone);
+    }
+    return missing;
   }
 
   /**
@@ -411,14 +506,26 @@ export class Layout {
     return openRegularNoFollow(this.blobPath(digest));
   }
 
-  /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
+  /**
+   * Reads a whole blob of at most `maxBytes` (manifests, configs: their declared size). Reads
+   * no more than one byte past the size fstat gives, so a file that grows meanwhile is refused
+   * without being read on, and a larger one is refused unread.
+   */
   async readBlob(digest: Digest, maxBytes: number): Promise<Buffer> {
     const fh = await this.openBlob(digest);
     try {
       const { size } = await fh.stat();
       if (size > maxBytes)
         throw new GuardError(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
-      return await fh.readFile();
+      const buf = Buffer.allocUnsafe(size + 1);
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got > size) throw new GuardError(`blob ${digest} grew while being read; run the command again`);
+      return buf.subarray(0, got);
     } finally {
       await fh.close();
     }

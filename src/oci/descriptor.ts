@@ -35,6 +35,41 @@ export class InvalidDocumentError extends GuardError {
   override name = 'InvalidDocumentError';
 }
 
+/**
+ * A size that is a whole number above 2^53: JSON.parse has already rounded it, so the message
+ * says it with the digits of the document's own text where the caller has that text.
+ */
+class SizeTooLargeError extends InvalidDocumentError {
+  constructor(
+    readonly where: string,
+    readonly value: number,
+  ) {
+    super(tooLarge(where, String(BigInt(value))));
+  }
+}
+
+function tooLarge(where: string, digits: string): string {
+  return `${where}: size ${digits} is above 2^53 (9007199254740992), more than any blob can be`;
+}
+
+/** `"size": 1152921504606846977` as written, for a size JSON.parse rounded to `value`. */
+function sizeAsWritten(text: string, value: number): string | undefined {
+  // One linear pass, only on this error path; the text is already size-capped by its reader.
+  for (const m of text.matchAll(/"size"\s*:\s*(\d+)(?![\d.eE])/g)) if (Number(m[1]) === value) return m[1];
+  return undefined;
+}
+
+/** Parses a document with `read`, saying an oversized size with its exact digits. */
+function withExactSizes<T>(text: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof SizeTooLargeError)) throw err;
+    const digits = sizeAsWritten(text, err.value);
+    throw digits ? new InvalidDocumentError(tooLarge(err.where, digits)) : err;
+  }
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -54,6 +89,8 @@ export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
     throw new InvalidDocumentError(`${where}: mediaType missing`);
   }
   const size = v.size;
+  if (typeof size === 'number' && Number.isInteger(size) && size > Number.MAX_SAFE_INTEGER)
+    throw new SizeTooLargeError(where, size);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw new InvalidDocumentError(`${where}: size ${showJsonValue(size)} is not a non-negative integer`);
   }
@@ -79,9 +116,9 @@ export function parseDescriptor(v: unknown, where = 'descriptor'): Descriptor {
 }
 
 /** JSON.parse (iterative in V8: any depth) with the error a document deserves. */
-function parseDocumentJson(bytes: Uint8Array | string, where: string): unknown {
+function parseJson(text: string, where: string): unknown {
   try {
-    return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new InvalidDocumentError(`${where}: not valid JSON (${(err as Error).message})`);
   }
@@ -97,9 +134,13 @@ function refuseTooDeep(v: unknown, where: string): void {
   if (depth > MAX_JSON_DEPTH) throw new InvalidDocumentError(`${where}: ${depthDetail(depth)}`);
 }
 
+const asText = (bytes: Uint8Array | string): string =>
+  typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+
 /** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
 export function parseIndex(bytes: Uint8Array | string, where = 'index'): ImageIndex {
-  return indexFromJson(parseDocumentJson(bytes, where), where);
+  const text = asText(bytes);
+  return withExactSizes(text, () => indexFromJson(parseJson(text, where), where));
 }
 
 /** An index from an already parsed JSON value: one blob's JSON can be read as either kind. */
@@ -121,7 +162,8 @@ export function indexFromJson(v: unknown, where = 'index'): ImageIndex {
 
 /** Parses an OCI image manifest or a Docker schema 2 manifest. */
 export function parseManifest(bytes: Uint8Array | string, where = 'manifest'): ImageManifest {
-  return manifestFromJson(parseDocumentJson(bytes, where), where);
+  const text = asText(bytes);
+  return withExactSizes(text, () => manifestFromJson(parseJson(text, where), where));
 }
 
 /** A manifest from an already parsed JSON value. */

@@ -24,6 +24,12 @@ export function isSchema1MediaType(mediaType: string | undefined): boolean {
 /** Manifests and indexes are JSON documents we parse; cap what we are willing to read. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/**
+ * An image config is JSON we parse too (its platform), capped as a manifest is: containers/image
+ * caps configs at 4 MiB as well. A config declared bigger is refused before any byte is fetched.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 /** Annotations that carry meaning for a cache. */
 export const Annotation = {
   RefName: 'org.opencontainers.image.ref.name',

@@ -52,6 +52,8 @@ export async function ensureBlob(
   options: DownloadOptions,
 ): Promise<DownloadResult> {
   return underBlobLock(layout, descriptor, options.valid, async () => {
+    // The lock may have been a long wait: the image that wanted the blob may have failed since.
+    options.signal?.throwIfAborted();
     let fetched = 0;
     let resumed = 0;
     for (let attempt = 0; ; attempt++) {
@@ -167,6 +169,39 @@ export async function copyInBatches(
   if (readError !== undefined) throw readError;
 }
 
+/** What the disk said, in words, by errno code: these are failures of the cache, not of the network. */
+const DISK_ERRORS: Readonly<Record<string, string>> = {
+  EISDIR: 'a directory is in the way',
+  ENOTDIR: 'a file is in the way of a directory',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/**
+ * A blob that could not be written or put in place because of the disk (a directory sitting at
+ * the blob's name, a full disk): one line naming the blob, the path and what to do; undefined
+ * for anything else. Raw errno text (`EISDIR: illegal operation on a directory, rename …`)
+ * would read as a network failure with its "kept for the next pull".
+ */
+export function diskFailure(
+  err: unknown,
+  repo: RepositoryRef,
+  descriptor: Descriptor,
+): GuardError | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  const what = typeof e?.code === 'string' ? DISK_ERRORS[e.code] : undefined;
+  if (!what || typeof e.syscall !== 'string') return undefined;
+  const at = e.code === 'EISDIR' && e.dest ? e.dest : e.path;
+  return new GuardError(
+    `${blobSubject(repo, descriptor)}: cannot write it into the cache: ${what}${at ? ` at ${at}` : ''} (${e.code} on ${e.syscall}); fix that and pull again`,
+    { cause: err },
+  );
+}
+
 /** `blob registry/repository@digest`: how download messages name a blob. */
 export function blobSubject(repo: RepositoryRef, descriptor: Descriptor): string {
   return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
@@ -185,6 +220,8 @@ export function transferFailure(
   signal: AbortSignal | undefined,
 ): unknown {
   if (signal?.aborted || err instanceof GuardError) return err;
+  const disk = diskFailure(err, repo, descriptor);
+  if (disk) return disk;
   const message = `${blobSubject(repo, descriptor)}: ${networkMessage(err)}; ${kept} of ${descriptor.size} bytes kept for the next pull`;
   return new RegistryError(message, { temporary: true, cause: err });
 }

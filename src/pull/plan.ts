@@ -11,7 +11,10 @@ export interface IndexSelection {
   manifests: Descriptor[];
   /** Attestation manifests describing a chosen manifest: `linuxkit build` reads them. */
   attestations: Descriptor[];
-  /** Wanted platforms the index does not offer. */
+  /**
+   * Wanted platforms this index does not list itself. A nested index it lists may still
+   * offer them: the caller walks those before it calls a platform missing.
+   */
   unavailable: Platform[];
 }
 
@@ -35,7 +38,7 @@ export function selectFromIndex(index: ImageIndex, wanted: PlatformSelection): I
       const match = candidates.find((m) => m.platform && platformSatisfies(m.platform, platform));
       if (match) {
         if (once(match)) manifests.push(match);
-      } else if (nested.length === 0) unavailable.push(platform);
+      } else unavailable.push(platform);
     }
     // Nested indexes carry no platform of their own: follow them all.
     for (const m of nested) if (once(m)) manifests.push(m);

@@ -1,10 +1,11 @@
 import { GuardError, errorMessage } from '../errors.js';
 import { BlobWriter } from '../layout/blob-writer.js';
-import type { Layout } from '../layout/layout.js';
+import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
-import { digestAlgorithm, digestHex, type Digest } from '../oci/digest.js';
+import { lstat } from 'node:fs/promises';
+import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
 import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js';
-import { isIndexMediaType, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
+import { isIndexMediaType, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
@@ -13,7 +14,13 @@ import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
-import { ensureBlob, isPresentAndValid, type DownloadResult, type ValidSet } from './download.js';
+import {
+  diskFailure,
+  ensureBlob,
+  isPresentAndValid,
+  type DownloadResult,
+  type ValidSet,
+} from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -22,6 +29,7 @@ import {
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
+import { DescriptorLedger } from './ledger.js';
 import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
 
 export interface PullOptions {
@@ -111,7 +119,12 @@ export async function pullImages(
   try {
     const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
     const downloads = scheduleBlobs(layout, client, plans, run);
-    return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
+    try {
+      return await Promise.all(plans.map((plan) => finishImage(layout, client, plan, downloads, run)));
+    } finally {
+      // No work outlives the call: what failed images alone needed was aborted and ends now.
+      await Promise.allSettled([...downloads.values()].map((d) => d.result));
+    }
   } finally {
     await hasher.close();
     await running.release();
@@ -143,10 +156,34 @@ interface ImagePlan {
   /** What index.json had under this name before (a tag that moved makes the pull `updated`). */
   previous?: Digest;
   blobs: Descriptor[];
-  /** Digests this image downloads for the run (the first image to need a blob does). */
+  /** Blobs (by blobKey) this image downloads for the run (the first image to need a blob does). */
   owned: Set<string>;
   /** Blobs fetched while planning (a single-platform image's config, to check its platform). */
-  early: Map<string, Promise<DownloadResult>>;
+  early: Map<string, BlobFetch>;
+  /** The entry to commit: the root fetched, or the one found complete in the cache. */
+  entry?: Descriptor;
+  /** Every index and manifest under the entry; with `blobs`, what its commit needs in place. */
+  manifests: Descriptor[];
+}
+
+/**
+ * One blob's download in the run, shared by every image that lists it. A failed image gives up
+ * its share; once no image that still stands needs the blob, its download is aborted (queued or
+ * under way), so a fatal error ends an image's work at once instead of after every other fetch.
+ */
+interface BlobFetch {
+  result: Promise<DownloadResult>;
+  abort: AbortController;
+  /** Images that need it and have not failed. */
+  wanting: Set<ImagePlan>;
+}
+
+/**
+ * Downloads are keyed by size and digest: two images listing one digest with two sizes cannot
+ * both be right, and the wrong one must not ride on the other's download.
+ */
+function blobKey(d: Descriptor): string {
+  return `${d.size} ${d.digest}`;
 }
 
 /** Manifests go ahead of every blob: they decide what the blobs are. */
@@ -176,17 +213,18 @@ async function planImage(
     ms: 0,
     connections: 0,
   };
-  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map() };
+  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map(), manifests: [] };
   try {
     let resolved: ResolvedManifest | undefined;
-    if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+    const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+    if (cached) {
       const now =
         ctx.refresh === 'head' && !ref.digest
           ? await ctx.limit(() => currentRoot(client, ref, ctx))
           : undefined;
       if (!now || now.digest === result.digest) {
         result.status = 'cached';
-        return plan;
+        return Object.assign(plan, cached);
       }
       resolved = now.resolved;
     }
@@ -195,19 +233,22 @@ async function planImage(
     const { descriptor: root, bytes } =
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
-    await storeManifest(layout, root, bytes, ctx.valid);
-    await collect(layout, client, ref, root, bytes, ctx, plan.blobs, result);
+    await storeManifest(layout, ref, root, bytes, ctx.valid);
+    plan.manifests = await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
-      const config = fetchBlob(layout, client, plan, single.config, single.config.size, run);
-      plan.early.set(single.config.digest, config);
+      const early = startFetch(run, (signal) =>
+        fetchBlob(layout, client, plan, single.config, single.config.size, run, signal),
+      );
+      plan.early.set(blobKey(single.config), early);
       if (!run.valid.has(single.config.digest)) run.progress.total += single.config.size;
-      await config;
+      await early.result;
       const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
       if (mismatch) throw new GuardError(mismatch);
     }
     plan.root = root;
+    plan.entry = root;
   } catch (err) {
     failed(result, err, ctx.logger);
   }
@@ -223,23 +264,24 @@ function scheduleBlobs(
   client: RegistryClient,
   plans: ImagePlan[],
   run: RunState,
-): Map<string, Promise<DownloadResult>> {
-  const downloads = new Map<string, Promise<DownloadResult>>();
+): Map<string, BlobFetch> {
+  const downloads = new Map<string, BlobFetch>();
   const owners = new Map<string, { blob: Descriptor; plan: ImagePlan }>();
   for (const plan of plans) {
     if (!plan.root) continue;
-    for (const [digest, download] of plan.early) {
-      if (downloads.has(digest)) continue;
-      downloads.set(digest, download);
-      plan.owned.add(digest);
+    for (const [key, download] of plan.early) {
+      if (downloads.has(key)) continue;
+      downloads.set(key, download);
+      plan.owned.add(key);
     }
   }
   for (const plan of plans) {
     if (!plan.root) continue;
     for (const blob of plan.blobs) {
-      if (downloads.has(blob.digest) || owners.has(blob.digest)) continue;
-      owners.set(blob.digest, { blob, plan });
-      plan.owned.add(blob.digest);
+      const key = blobKey(blob);
+      if (downloads.has(key) || owners.has(key)) continue;
+      owners.set(key, { blob, plan });
+      plan.owned.add(key);
     }
   }
   for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
@@ -253,21 +295,43 @@ function scheduleBlobs(
   for (const [i, { blob, plan }] of order.entries()) {
     // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
     const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-    let download: Promise<DownloadResult>;
+    let download: BlobFetch;
     if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
       const turn = bigQueued;
       let queued!: () => void;
       bigQueued = new Promise<void>((resolve) => (queued = resolve));
-      download = turn
-        .then(() => fetchBlob(layout, client, plan, blob, priority, run, queued))
-        .finally(queued);
+      download = startFetch(run, (signal) =>
+        turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal, queued)).finally(queued),
+      );
     } else {
-      download = bigQueued.then(() => fetchBlob(layout, client, plan, blob, priority, run));
+      const turn = bigQueued;
+      download = startFetch(run, (signal) =>
+        turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal)),
+      );
     }
-    download.catch(() => {}); // awaited by every image that needs it
-    downloads.set(blob.digest, download);
+    downloads.set(blobKey(blob), download);
   }
+  for (const plan of plans)
+    if (plan.root) for (const blob of plan.blobs) downloads.get(blobKey(blob))!.wanting.add(plan);
   return downloads;
+}
+
+/** A download with its own abort, which the run's signal (an interrupt) also aborts. */
+function startFetch(run: RunState, fetch: (signal: AbortSignal) => Promise<DownloadResult>): BlobFetch {
+  const abort = new AbortController();
+  const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
+  const result = fetch(signal);
+  result.catch(() => {}); // awaited by every image that needs it
+  return { result, abort, wanting: new Set() };
+}
+
+/** A failed image gives up its blobs: those no other standing image needs stop now. */
+function giveUp(plan: ImagePlan, downloads: Map<string, BlobFetch>): void {
+  for (const blob of plan.blobs) {
+    const download = downloads.get(blobKey(blob));
+    if (!download?.wanting.delete(plan)) continue;
+    if (download.wanting.size === 0) download.abort.abort();
+  }
 }
 
 async function fetchBlob(
@@ -277,6 +341,8 @@ async function fetchBlob(
   blob: Descriptor,
   priority: number,
   run: RunState,
+  /** Aborted when no image needs the blob any more (or the run is interrupted). */
+  signal: AbortSignal,
   /** A big blob's: says when its ranges are queued (see BigBlobContext.onQueued). */
   onQueued?: () => void,
 ): Promise<DownloadResult> {
@@ -286,7 +352,7 @@ async function fetchBlob(
     run.onProgress?.(run.progress);
   };
   const { ref } = owner;
-  const signal = run.signal ? { signal: run.signal } : {};
+  signal.throwIfAborted();
   if (run.valid.has(blob.digest)) return { fetched: 0, cached: true, resumed: 0 };
   if (await wantsRanges(layout, blob, run)) {
     return ensureBigBlob(layout, client, ref, blob, {
@@ -297,29 +363,33 @@ async function fetchBlob(
       valid: run.valid,
       onBytes,
       logger: run.logger,
-      ...signal,
+      signal,
       ...(onQueued ? { onQueued } : {}),
     });
   }
-  return run.budget.run(ref.registry, priority, () =>
-    ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }),
-  );
+  return run.budget.run(ref.registry, priority, () => {
+    // Queued behind other work: the image that wanted it may have failed meanwhile.
+    signal.throwIfAborted();
+    return ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, signal });
+  });
 }
 
-/** Waits for an image's blobs, then writes its index.json entry. */
+/** Waits for an image's blobs, then writes its index.json entry (or confirms a cached one's). */
 async function finishImage(
   layout: Layout,
+  client: RegistryClient,
   plan: ImagePlan,
-  downloads: Map<string, Promise<DownloadResult>>,
+  downloads: Map<string, BlobFetch>,
   run: RunState,
 ): Promise<PullResult> {
   const { result, root, ref } = plan;
   if (root) {
     try {
-      const digests = [...new Set(plan.blobs.map((b) => b.digest))];
-      const outcomes = await Promise.all(digests.map((d) => downloads.get(d)!));
+      const keys = [...new Set(plan.blobs.map(blobKey))];
+      const outcomes = await Promise.all(keys.map((k) => downloads.get(k)!.result));
+      await checkSizes(layout, ref, plan.blobs);
       outcomes.forEach((r, i) => {
-        const mine = plan.owned.has(digests[i]!);
+        const mine = plan.owned.has(keys[i]!);
         if (mine && r.hashed) result.hashedBlobs++;
         if (r.cached || !mine) result.cachedBlobs++;
         else {
@@ -327,13 +397,20 @@ async function finishImage(
           result.resumedBytes += r.resumed;
         }
       });
-      // The index write may wait for linuxkit's lock: the logger says so.
-      await layout.setEntry(root, ref.name, run.logger ? { logger: run.logger } : {});
+      await commitEntry(layout, client, plan, run);
       if (result.fetchedBlobs === 0 && result.bytes === 0) result.status = 'cached';
       if (plan.previous !== undefined && plan.previous !== root.digest) {
         result.status = 'updated';
         result.previousDigest = plan.previous;
       }
+    } catch (err) {
+      giveUp(plan, downloads);
+      failed(result, err, run.logger);
+    }
+  } else if (result.status === 'cached') {
+    try {
+      await commitEntry(layout, client, plan, run);
+      if (result.bytes > 0) result.status = 'pulled'; // a blob removed meanwhile was fetched again
     } catch (err) {
       failed(result, err, run.logger);
     }
@@ -341,6 +418,54 @@ async function finishImage(
   result.ms = Date.now() - run.started;
   result.connections = run.budget.peak(ref.registry);
   return result;
+}
+
+/** Commits tried before a pull gives up on blobs that other processes keep removing. */
+const COMMIT_ATTEMPTS = 3;
+
+/**
+ * The step that makes exit 0 mean "complete in the cache now": under the cache lock, every
+ * blob of the image is checked to be in place and only then is its entry written (or, for an
+ * image found cached, confirmed, and written again if a repair removed it meanwhile). A blob
+ * that a concurrent prune or repair removed since it was fetched or found is fetched again.
+ */
+async function commitEntry(
+  layout: Layout,
+  client: RegistryClient,
+  plan: ImagePlan,
+  run: RunState,
+): Promise<void> {
+  const { ref, entry } = plan;
+  if (!entry) return;
+  const manifests = new Set(plan.manifests.map((d) => d.digest));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The index write may wait for linuxkit's lock: the logger says so.
+      await layout.setEntry(entry, ref.name, {
+        needs: [...plan.manifests, ...plan.blobs],
+        keepSameDigest: !plan.root,
+        ...(run.logger ? { logger: run.logger } : {}),
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof BlobsMissingError)) throw err;
+      if (attempt === COMMIT_ATTEMPTS)
+        throw new GuardError(
+          `${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`,
+        );
+      run.logger?.debug(`${err.message}: fetching them again`);
+      const ctx: RunContext = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+      for (const blob of err.missing) run.valid.delete(blob.digest);
+      const signal = run.signal ?? new AbortController().signal;
+      await Promise.all(
+        err.missing.map((blob) =>
+          manifests.has(blob.digest)
+            ? ctx.limit(() => fetchManifest(layout, client, ref, blob, run.valid))
+            : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
+        ),
+      );
+    }
+  }
 }
 
 function failed(result: PullResult, err: unknown, logger: Logger | undefined): void {
@@ -371,25 +496,26 @@ async function completeInCache(
   ref: Reference,
   ctx: RunContext,
   result: PullResult,
-): Promise<boolean> {
+): Promise<Pick<ImagePlan, 'entry' | 'manifests' | 'blobs'> | undefined> {
   const root = ctx.entries.get(ref.name);
-  if (!root) return false;
+  if (!root) return undefined;
   try {
     const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
     const blobs: Descriptor[] = [];
-    await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
+    const manifests = await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
     await hashInPool(layout, blobs, ctx, result);
-    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return false;
+    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return undefined;
+    await checkSizes(layout, ref, blobs);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
-    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return false;
+    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return undefined;
     result.digest = root.digest;
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
-    return true;
+    return { entry: root, manifests, blobs };
   } catch (err) {
     // Anything short of a complete, valid closure in the cache: ask the registry.
     if (!(err instanceof NotCachedError))
       ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
-    return false;
+    return undefined;
   }
 }
 
@@ -425,9 +551,53 @@ interface ClosureWalk {
   seen: Set<string>;
   path: Digest[];
   onPath: Map<Digest, number>;
+  /** Every descriptor the image's documents list, so far: two that contradict each other refuse it. */
+  ledger: DescriptorLedger;
+  /** Wanted platforms that some index of the image lists (a nested one included). */
+  offered: Set<string>;
+  /** Platforms the image's indexes list, for the message when a wanted one is missing. */
+  listed: Set<string>;
+  /** Every index and manifest walked, the root first: blobs the image's entry needs. */
+  manifests: Descriptor[];
 }
 
-/** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
+/**
+ * Walks an image from its root (fetching and storing each manifest), collecting the config and
+ * layer blobs to ensure; returns every index and manifest walked. Refuses the image when its
+ * documents contradict themselves, when a wanted platform is listed by none of its indexes, or
+ * when a config is bigger than a config may be.
+ */
+async function collectImage(
+  layout: Layout,
+  client: RegistryClient | undefined,
+  ref: Reference,
+  root: Descriptor,
+  bytes: Buffer,
+  ctx: RunContext,
+  blobs: Descriptor[],
+  result: PullResult,
+): Promise<Descriptor[]> {
+  const walk: ClosureWalk = {
+    seen: new Set(),
+    path: [],
+    onPath: new Map(),
+    ledger: new DescriptorLedger(ref.name),
+    offered: new Set(),
+    listed: new Set(),
+    manifests: [],
+  };
+  walk.ledger.note(root, 'document', 'the root');
+  await collect(layout, client, ref, root, bytes, ctx, ctx.platforms, blobs, result, walk);
+  if (ctx.platforms === 'all' || !isIndexMediaType(root.mediaType)) return walk.manifests;
+  const missing = ctx.platforms.filter((p) => !walk.offered.has(formatPlatform(p)));
+  if (missing.length > 0)
+    throw new GuardError(
+      `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it offers: ${[...walk.listed].join(', ') || 'none'})`,
+    );
+  return walk.manifests;
+}
+
+/** Walks one manifest or index of an image (see collectImage). */
 async function collect(
   layout: Layout,
   client: RegistryClient | undefined,
@@ -435,22 +605,33 @@ async function collect(
   desc: Descriptor,
   bytes: Buffer,
   ctx: RunContext,
+  wanted: PlatformSelection,
   blobs: Descriptor[],
   result: PullResult,
-  walk: ClosureWalk = { seen: new Set(), path: [], onPath: new Map() },
+  walk: ClosureWalk,
 ): Promise<void> {
+  walk.manifests.push(desc);
   if (isIndexMediaType(desc.mediaType)) {
     const index = parseIndex(bytes, `index ${desc.digest}`);
-    const selection = selectFromIndex(index, walk.path.length === 0 ? ctx.platforms : 'all');
-    if (selection.unavailable.length > 0) {
-      throw new GuardError(
-        `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`,
-      );
+    const here = `index ${shortDigest(desc.digest)}`;
+    index.manifests.forEach((m, i) => walk.ledger.note(m, 'document', `manifests[${i}] of ${here}`));
+    const selection = selectFromIndex(index, wanted);
+    const listed = describePlatforms(index);
+    if (listed) for (const p of listed.split(', ')) walk.listed.add(p);
+    if (wanted !== 'all') {
+      for (const p of wanted) if (!selection.unavailable.includes(p)) walk.offered.add(formatPlatform(p));
+      const nested = selection.manifests.some((m) => isIndexMediaType(m.mediaType));
+      // No nested index can offer what this one lacks: say so before fetching anything below it.
+      if (walk.path.length === 0 && !nested && selection.unavailable.length > 0)
+        throw new GuardError(
+          `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${listed || 'none'})`,
+        );
     }
     walk.onPath.set(desc.digest, walk.path.length);
     walk.path.push(desc.digest);
     try {
-      const children: Descriptor[] = [];
+      const children: { child: Descriptor; wanted: PlatformSelection }[] = [];
+      const attestations = new Set(selection.attestations);
       for (const child of [...selection.manifests, ...selection.attestations]) {
         const isIndex = isIndexMediaType(child.mediaType);
         const above = isIndex ? walk.onPath.get(child.digest) : undefined;
@@ -458,16 +639,17 @@ async function collect(
         const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
         if (walk.seen.has(key)) continue;
         walk.seen.add(key);
-        children.push(child);
+        // A nested index is held to the same platforms; an attestation describes what was chosen.
+        children.push({ child, wanted: attestations.has(child) ? 'all' : wanted });
       }
       // Siblings are fetched at once (a manifest and an attestation per platform, each a round
       // trip), then walked in order.
-      const fetching = children.map((child) =>
+      const fetching = children.map(({ child }) =>
         ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)),
       );
       for (const f of fetching) f.catch(() => {}); // the first failure is thrown below
-      for (const [i, child] of children.entries())
-        await collect(layout, client, ref, child, await fetching[i]!, ctx, blobs, result, walk);
+      for (const [i, { child, wanted: below }] of children.entries())
+        await collect(layout, client, ref, child, await fetching[i]!, ctx, below, blobs, result, walk);
     } finally {
       walk.path.pop();
       walk.onPath.delete(desc.digest);
@@ -475,10 +657,44 @@ async function collect(
     return;
   }
   const manifest = parseManifest(bytes, `manifest ${desc.digest}`);
-  blobs.push(manifest.config);
-  for (const layer of manifest.layers) {
+  const here = `manifest ${shortDigest(desc.digest)}`;
+  const { config } = manifest;
+  walk.ledger.note(config, 'blob', `the config of ${here}`);
+  if (config.size > MAX_CONFIG_BYTES)
+    throw new GuardError(
+      `${ref.name}: config ${config.digest} of ${here} is ${config.size} bytes, more than the ${formatMiB(MAX_CONFIG_BYTES)} a config may be: refusing it before fetching it`,
+    );
+  blobs.push(config);
+  manifest.layers.forEach((layer, i) => {
+    walk.ledger.note(layer, 'blob', `layers[${i}] of ${here}`);
     if (layer.urls?.length) result.skipped.push(layer.digest);
     else blobs.push(layer);
+  });
+}
+
+/** `4 MiB`. */
+function formatMiB(bytes: number): string {
+  return `${bytes / (1024 * 1024)} MiB`;
+}
+
+/**
+ * Blobs shared with another image, or accepted by the verifier, are known valid by digest; the
+ * size this image lists must still be theirs (another image's manifest may list the same digest
+ * with its true size), or validate would call this image broken.
+ */
+async function checkSizes(layout: Layout, ref: Reference, blobs: Descriptor[]): Promise<void> {
+  const checked = new Set<string>();
+  for (const blob of blobs) {
+    const key = blobKey(blob);
+    if (checked.has(key)) continue;
+    checked.add(key);
+    const actual = (await lstat(layout.blobPath(blob.digest)).catch(() => undefined))?.size;
+    if (actual === undefined)
+      throw new GuardError(`${ref.name}: blob ${blob.digest} left the cache while it was being pulled`);
+    if (actual !== blob.size)
+      throw new GuardError(
+        `${ref.name}: ${shortDigest(blob.digest)} is listed as ${blob.size} bytes, but the valid blob of that digest is ${actual} bytes`,
+      );
   }
 }
 
@@ -509,13 +725,14 @@ async function fetchManifest(
   }
   if (!client) throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
   const bytes = await client.manifest(ref, desc);
-  await storeManifest(layout, desc, bytes, valid);
+  await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;
 }
 
 /** Writes manifest bytes (already checked against the digest by the client) atomically. */
 async function storeManifest(
   layout: Layout,
+  ref: Reference,
   desc: Descriptor,
   bytes: Buffer,
   valid: ValidSet,
@@ -529,7 +746,7 @@ async function storeManifest(
       await writer.commit();
     } catch (err) {
       await writer.discard();
-      throw err;
+      throw diskFailure(err, ref, desc) ?? err;
     }
     valid.add(desc.digest);
   } finally {
@@ -550,7 +767,7 @@ function singlePlatformConfig(
 /**
  * A single-platform image says its platform in its config, where an index says it beside each
  * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
- * error when one is not, undefined when all are or the config names no platform (an artifact).
+ * error when one is not (or the config says none), undefined when all are.
  */
 async function platformMismatch(
   layout: Layout,
@@ -558,17 +775,23 @@ async function platformMismatch(
   config: Descriptor,
   wanted: Platform[],
 ): Promise<string | undefined> {
-  if (config.size > MAX_MANIFEST_BYTES) return undefined;
-  let doc: { os?: unknown; architecture?: unknown; variant?: unknown } | null;
+  const lacking = `${ref.name} has no ${wanted.map(formatPlatform).join(', ')} image`;
+  // Never silently skipped: a config too big to read, unparseable, or naming no platform is
+  // not an image for the wanted platforms (collect refuses big configs before fetching them).
+  if (config.size > MAX_CONFIG_BYTES)
+    return `${lacking} (its config is ${config.size} bytes, more than the ${formatMiB(MAX_CONFIG_BYTES)} a config may be)`;
+  let doc: unknown;
   try {
-    doc = JSON.parse(
-      (await layout.readBlob(config.digest, MAX_MANIFEST_BYTES)).toString('utf8'),
-    ) as typeof doc;
-  } catch {
-    return undefined;
+    doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
+  } catch (err) {
+    return `${lacking} (its config ${shortDigest(config.digest)} cannot be read as JSON: ${errorMessage(err)})`;
   }
-  const { os, architecture, variant } = doc ?? {};
-  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture) return undefined;
+  const { os, architecture, variant } = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
+    return `${lacking} (its config names no platform; --platform all takes it as it is)`;
   const have = normalizePlatform({
     os,
     architecture,

@@ -17,6 +17,7 @@ import type { ConnectionBudget } from './budget.js';
 import {
   blobSubject,
   copyInBatches,
+  diskFailure,
   transferFailure,
   underBlobLock,
   type DownloadResult,
@@ -130,7 +131,7 @@ export async function ensureBigBlob(
             ctx.logger?.info(`${blobSubject(repo, descriptor)}: ${err.message}; fetching it again`);
             continue;
           }
-          throw err;
+          throw diskFailure(err, repo, descriptor) ?? err;
         }
         ctx.valid.add(descriptor.digest);
         return { fetched, cached: false, resumed: writer.resumed };

@@ -264,15 +264,36 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
   const transport = new Transport(opts, secrets);
   const log = opts.logger;
 
-  /** Each mirror of the registry in turn, then the registry; a mirror's failure falls through. */
+  /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
+  const deadMirrors = new Set<string>();
+
+  /**
+   * Each mirror of the registry in turn, then the registry; a mirror's failure falls through.
+   * A mirror that failed its first contact is not tried again (as a registry that failed its
+   * first contact is not): said once, not once per blob.
+   */
   async function onEndpoints<T>(
     registry: string,
     what: string,
     fn: (ep: Endpoint) => Promise<T>,
   ): Promise<T> {
     for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
+      if (deadMirrors.has(mirror)) continue;
+      let ep: Endpoint;
       try {
-        return await fn(await transport.mirrorEndpoint(mirror));
+        ep = await transport.mirrorEndpoint(mirror);
+      } catch (err) {
+        if (err instanceof Error && err.name === 'AbortError') throw err;
+        if (!deadMirrors.has(mirror)) {
+          deadMirrors.add(mirror);
+          log.info(
+            `mirror ${new URL(mirror).host} failed first contact (${(err as Error).message}); not trying it again in this run`,
+          );
+        }
+        continue;
+      }
+      try {
+        return await fn(ep);
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') throw err;
         log.info(

@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import type { Timeouts } from './options.js';
@@ -98,6 +99,11 @@ export function networkMessage(err: unknown, timeouts?: Timeouts): string {
     case 'UND_ERR_SOCKET':
     case 'ECONNRESET':
       return `connection lost (${e.message})`;
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return `the response headers are larger than the ${maxHeaderSize / 1024} KiB we accept`;
+    case 'UND_ERR_REQ_RETRY':
+      // Raised by the retry layer while resuming a body cut midway: say that it was cut.
+      return `the connection was cut, and ${resumeFailure(e as Error & { statusCode?: number })}`;
     default: {
       const cause = e.cause as (Error & { code?: string }) | undefined;
       const code = e.code ?? cause?.code;
@@ -105,6 +111,17 @@ export function networkMessage(err: unknown, timeouts?: Timeouts): string {
       return code && !msg?.includes(code) ? `${code} ${msg}` : msg || 'network error';
     }
   }
+}
+
+/** Why a transfer cut midway could not be resumed, from undici's RetryHandler. */
+function resumeFailure(e: Error & { statusCode?: number }): string {
+  if (/does not support the range header/.test(e.message))
+    return `the server would not resume it (it answered the Range request with HTTP ${e.statusCode ?? '200'}, the whole body)`;
+  if (/Content-Range mismatch/.test(e.message))
+    return 'the server resumed it at other bytes than asked for (Content-Range mismatch)';
+  if (/ETag mismatch/.test(e.message))
+    return 'the blob changed on the server before it could resume (ETag mismatch)';
+  return `resuming it failed${e.statusCode ? ` with HTTP ${e.statusCode}` : ''}`;
 }
 
 /** A manifest bigger than we are willing to read. */

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { errors as undiciErrors, request } from 'undici';
 import { formatDuration } from '../format.js';
 import type { Logger } from '../log.js';
-import { DOCKER_HUB, registryApiHost } from '../oci/reference.js';
+import { registryApiHost } from '../oci/reference.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
 import { Authenticator, type AuthEndpoint } from './auth/authenticator.js';
 import { createCredentialStore } from './auth/credentials.js';
@@ -45,6 +45,12 @@ export interface RateLimit {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * A first contact refused (nothing listens there: a wrong port, a mirror that is down) is tried
+ * once more, for a server that is just restarting, not with every retry a busy registry gets.
+ */
+const FIRST_CONTACT_REFUSED_ATTEMPTS = 2;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
@@ -140,7 +146,7 @@ export class Transport {
         onRetry: (e) => {
           opts.retry.onRetry?.(e);
           this.#log.info(
-            `retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${opts.retry.maxAttempts})`,
+            `retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${e.attempts})`,
           );
         },
       },
@@ -211,6 +217,12 @@ export class Transport {
         );
       }
       if (err instanceof TransportPolicyError) throw err;
+      if ((err as { code?: string }).code === 'UND_ERR_HEADERS_OVERFLOW')
+        throw new RegistryError(`${init.url.host} answered ${subject} badly: ${networkMessage(err)}`, {
+          temporary: false,
+          url: redactUrl(init.url),
+          cause: err,
+        });
       throw new RegistryError(
         `cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`,
         { temporary: true, url: redactUrl(init.url), cause: err },
@@ -314,7 +326,13 @@ export class Transport {
     signal: AbortSignal,
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
-    const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
+    const res = await this.raw({
+      method: 'GET',
+      url,
+      retry: { maxRefusedAttempts: FIRST_CONTACT_REFUSED_ATTEMPTS, ...retry },
+      subject: base.host,
+      signal,
+    });
     const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
     const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
     if (res.statusCode !== 200 && res.statusCode !== 401) {
@@ -391,9 +409,7 @@ export class Transport {
   async errorFor(ep: Endpoint, res: RawResponse, subject: string): Promise<RegistryError> {
     const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
     let hint: string | undefined;
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;
-    }
+    if (res.statusCode === 401 || res.statusCode === 403) hint = await this.#auth.describeCredentials(ep);
     return errorFromResponse({
       status: res.statusCode,
       body,

@@ -12,6 +12,11 @@ import { isTemporaryStatus } from './errors.js';
 export interface RetryOptions {
   /** Attempts in all, the first included. 1 disables retries. */
   maxAttempts: number;
+  /**
+   * Attempts in all when the connection is refused (nobody listens on that port): fewer than
+   * maxAttempts where a refusal most likely means a wrong address, as on first contact.
+   */
+  maxRefusedAttempts?: number;
   /** First backoff ceiling; doubles each attempt up to maxDelayMs. The wait is uniform in [0, ceiling]. */
   baseDelayMs: number;
   maxDelayMs: number;
@@ -43,6 +48,8 @@ export interface RetryEvent {
   url: string;
   /** The attempt that failed, 1-based. */
   attempt: number;
+  /** Attempts in all for this reason (a refused connection gets fewer). */
+  attempts: number;
   delayMs: number;
   /** `HTTP 503`, `ECONNRESET`… */
   reason: string;
@@ -123,9 +130,13 @@ export function retryDelay(
   startedAt: number,
   opts: RetryOptions,
   silentMs = 0,
-): { delayMs: number; reason: string; retryAfterMs?: number } | undefined {
+): { delayMs: number; reason: string; attempts: number; retryAfterMs?: number } | undefined {
   const reason = retryReason(err);
-  if (!reason || attempt >= opts.maxAttempts) return undefined;
+  const attempts =
+    reason === 'ECONNREFUSED' && opts.maxRefusedAttempts !== undefined
+      ? Math.min(opts.maxAttempts, opts.maxRefusedAttempts)
+      : opts.maxAttempts;
+  if (!reason || attempt >= attempts) return undefined;
   const now = opts.now();
   const retryAfterMs =
     err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;
@@ -139,7 +150,7 @@ export function retryDelay(
   if (now + delayMs - startedAt > opts.maxElapsedMs) return undefined;
   if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
     return undefined;
-  return { delayMs, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  return { delayMs, reason, attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
 /** Per-request override, passed as the `retry` dispatch option: `request(url, { retry: { maxAttempts: 1 } })`. */

@@ -31,7 +31,11 @@ export async function pruneLayout(
   const locked = <T>(fn: () => Promise<T>) =>
     options.dryRun ? fn() : layout.withLock(fn, options.logger ? { logger: options.logger } : {});
   return locked(async () => {
-    const { report, index } = await verifyLayout(layout, options, scan);
+    let { report, index } = await verifyLayout(layout, options, scan);
+    // An earlier scan misses what was renamed in since: a pull's manifest, say, whose entry it
+    // has committed. The walk cannot go through a blob it does not see, so what lies below
+    // would look unreferenced. A consistent cache has no such problem: otherwise scan again.
+    if (scan && !report.ok) ({ report, index } = await verifyLayout(layout, options));
     // Without a sound index.json every blob looks unreferenced: refuse rather than empty the cache.
     if (index.state !== 'ok') {
       throw new GuardError(

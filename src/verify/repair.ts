@@ -2,7 +2,8 @@ import path from 'node:path';
 import { writeFileAtomic } from '../layout/atomic.js';
 import { entryKey, INDEX_FILE, OCI_LAYOUT_CONTENT, type IndexEntry, type Layout } from '../layout/layout.js';
 import type { Finding, Report } from './findings.js';
-import type { ScanResult } from './scan.js';
+import { sameBlobs, type Hasher, type ScanResult } from './scan.js';
+import { StatSnapshot, trustingHasher } from './snapshot.js';
 import { verifyLayout, type Verification, type VerifyOptions } from './verify.js';
 
 /**
@@ -21,8 +22,17 @@ export async function repairLayout(
   if (verification.report.ok && verification.badEntries.size === 0) return verification.report;
   const lockOptions = options.logger ? { logger: options.logger } : {};
   return layout.withLock(async ({ waited }) => {
-    // linuxkit was writing while we waited for its lock: judge what is there now.
+    // Judge again, under the lock, when blobs/ changed since the verification: a pull may have
+    // put in place the very blobs it found missing and committed its entry, which must then
+    // stay; only what changed is hashed again. linuxkit writes in place: after waiting for its
+    // lock, every blob is.
     if (waited) verification = await verifyLayout(layout, options);
+    else if (!(await sameBlobs(layout, verification.scan)))
+      verification = await verifyLayout(layout, {
+        ...options,
+        hasher: await trustUnchanged(layout, verification, options),
+      });
+    if (verification.report.ok && verification.badEntries.size === 0) return verification.report;
     const { report, scan } = verification;
     const findings = report.findings.map((f) => ({ ...f }));
     const done: Finding[] = [];
@@ -119,6 +129,17 @@ async function repairIndex(
     });
     for (const f of aboutEntry.get(name) ?? []) f.action = 'removed';
   }
+}
+
+/**
+ * A hasher for judging again under the lock: a blob the verification hashed valid, whose stat
+ * has not changed since, is not read again (see snapshot.ts for why a stat is enough).
+ */
+async function trustUnchanged(layout: Layout, v: Verification, options: VerifyOptions): Promise<Hasher> {
+  const valid = new Set([...v.scan.blobs.values()].filter((b) => b.hashOk).map((b) => b.digest));
+  if (valid.size === 0) return options.hasher;
+  const snapshot = await StatSnapshot.record(layout, v.scan, valid, { hasher: options.hasher });
+  return trustingHasher(options.hasher, layout, snapshot, { hashed: 0, trusted: 0 });
 }
 
 /** Findings about index.json are told apart by their words; a blob's by its path. */

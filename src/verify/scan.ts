@@ -221,3 +221,22 @@ export function applyHash(result: ScanResult, file: BlobFile, outcome: HashResul
   file.hashOk = outcome.hex === digestHex(file.digest);
   if (!file.hashOk) file.actualHex = outcome.hex;
 }
+
+/**
+ * Whether blobs/ still holds exactly the blobs `scan` saw, each with the same stat: a verdict
+ * built on the scan still stands (a blob is renamed in or deleted, and either shows here).
+ * Lists the directory again; hashes nothing.
+ */
+export async function sameBlobs(layout: Layout, scan: ScanResult): Promise<boolean> {
+  const unused: Hasher = { hashFiles: () => Promise.reject(new Error('not hashing')) };
+  const now = await scanBlobs(layout, { hash: false, hasher: unused });
+  if (now.blobs.size !== scan.blobs.size) return false;
+  for (const [digest, blob] of now.blobs) {
+    const was = scan.blobs.get(digest)?.stat;
+    const is = blob.stat;
+    if (!was || !is) return false;
+    if (was.dev !== is.dev || was.ino !== is.ino || was.size !== is.size) return false;
+    if (was.mtimeNs !== is.mtimeNs || was.ctimeNs !== is.ctimeNs) return false;
+  }
+  return true;
+}

@@ -71,13 +71,29 @@ export interface WalkWork {
   edges: number;
   /** Indexes and manifests walked: once per (digest, role). */
   nodes: number;
+  /** Edges and platform listings read to summarise nodes and entries: once per node, once per distinct root. */
+  summaryEdges: number;
+  /** Items copied into a node's merged platforms, problems or findings (shared sets copy nothing). */
+  merged: number;
+  /** Steps of the exact-size probes: at most SIZE_PROBE_STEPS per node and per root. */
+  sizeSteps: number;
 }
 
-interface Summary {
-  platforms: Record<string, PlatformStatus>;
+/** What a node contributes to each entry above it: computed once per node. */
+interface NodeSummary {
+  /** Platforms of the node and of the nested indexes under it. */
+  platforms: ReadonlyMap<string, PlatformStatus>;
+  /** Why an entry over this node is unusable (cycles, broken nested indexes or attestations). */
+  problems: ReadonlySet<string>;
+  /** Keys of the findings below it. */
+  findings: ReadonlySet<string>;
+  /** Bytes below it (the rule: SIZE_PROBE_STEPS). */
   size: number;
-  problem?: string;
-  findings: Set<string>;
+  /** Its size is exact: the probe found every blob below it. */
+  exact: boolean;
+}
+
+interface Summary extends Omit<NodeSummary, 'exact'> {
   bad: boolean;
 }
 
@@ -97,7 +113,15 @@ export class GraphWalker {
   readonly findings = new Map<string, Finding>();
   /** Digests that descriptors reached from index.json name: prune keeps these. */
   readonly referenced = new Set<Digest>();
-  readonly work: WalkWork = { documents: 0, checks: 0, edges: 0, nodes: 0 };
+  readonly work: WalkWork = {
+    documents: 0,
+    checks: 0,
+    edges: 0,
+    nodes: 0,
+    summaryEdges: 0,
+    merged: 0,
+    sizeSteps: 0,
+  };
 
   private readonly candidates = new Map<string, Finding>();
   private readonly names = new Map<string, Set<string>>();
@@ -114,6 +138,7 @@ export class GraphWalker {
   private readonly suspicions = new Map<Digest, string>();
   private readonly okNodes = new Map<Node, boolean>();
   private readonly summaries = new Map<string, Summary>();
+  private readonly nodeSummaries = new Map<Node, NodeSummary>();
 
   constructor(
     private readonly layout: Layout,
@@ -171,18 +196,23 @@ export class GraphWalker {
       );
       return check;
     }
-    if (blob.size !== desc.size) await this.hashOnce(blob);
+    // Shorter than declared: hashed (fewer bytes than declared) to prove it wrong, so repair
+    // may delete it. Longer: never read past the declared size, so not hashed in size mode;
+    // the size alone shows that this blob and this descriptor cannot go together.
+    if (blob.size < desc.size) await this.hashOnce(blob);
     if (blob.hashOk === false) {
       this.wrongBytes(blob, blob.size !== desc.size ? sizeDetail(blob.size, desc.size) : undefined);
       return check;
     }
     if (blob.size !== desc.size) {
-      // The blob is what its name says; the descriptor pointing at it is what is wrong.
       check.problem = this.candidate(
         `size ${desc.size} ${desc.digest}`,
         'corrupt',
         desc.digest,
-        `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`,
+        blob.hashOk
+          ? // The blob is what its name says; the descriptor pointing at it is what is wrong.
+            `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`
+          : `${sizeDetail(blob.size, desc.size)} (declared by ${parent}; not hashed in size mode)`,
       );
       return check;
     }
@@ -349,7 +379,10 @@ export class GraphWalker {
     if (json) return json;
     this.work.documents++;
     try {
-      const text = (await this.layout.readBlob(digest, MAX_MANIFEST_BYTES)).toString('utf8');
+      // Read only once a descriptor declared the size the scan saw: never more than that.
+      const declared = this.scan.blobs.get(digest)?.size ?? 0;
+      const bytes = await this.layout.readBlob(digest, Math.min(declared, MAX_MANIFEST_BYTES));
+      const text = bytes.toString('utf8');
       try {
         json = { value: JSON.parse(text) as unknown };
       } catch (err) {
@@ -366,7 +399,14 @@ export class GraphWalker {
   private async hashOnce(blob: BlobFile): Promise<void> {
     if (blob.hashOk !== undefined) return;
     const [outcome] = await this.hasher.hashFiles([
-      { path: blob.path, algorithm: digestAlgorithm(blob.digest), size: blob.size, stat: blob.stat },
+      // Never past the size scanned (at most the declared size): a file grown since is not read on.
+      {
+        path: blob.path,
+        algorithm: digestAlgorithm(blob.digest),
+        size: blob.size,
+        maxBytes: blob.size,
+        stat: blob.stat,
+      },
     ]);
     if (outcome?.ok) {
       blob.hashOk = outcome.hex === digestHex(blob.digest);
@@ -398,10 +438,14 @@ export class GraphWalker {
   private async readConfigPlatform(digest: Digest): Promise<Platform | undefined> {
     const manifest = await this.view(digest, 'manifest');
     if (manifest instanceof Error || !('config' in manifest)) return undefined;
+    // Never more than the config declares (readBlob refuses a larger file unread), capped as a manifest is.
+    const { digest: configDigest, size } = manifest.config;
+    if (size > MAX_MANIFEST_BYTES) return undefined;
     try {
-      const config = JSON.parse(
-        (await this.layout.readBlob(manifest.config.digest, MAX_MANIFEST_BYTES)).toString('utf8'),
-      ) as Record<string, unknown>;
+      const config = JSON.parse((await this.layout.readBlob(configDigest, size)).toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return undefined;
       const variant = typeof config.variant === 'string' ? config.variant : undefined;
       return normalizePlatform({
@@ -464,14 +508,15 @@ export class GraphWalker {
     return done.get(start) === true;
   }
 
-  /** One entry's status; entries with the same root descriptor share the work. */
+  /** One entry's status, from its root's node summary; entries with the same root share it. */
   private summarize(name: string, root: Descriptor, edge: Edge): { status: ImageStatus; bad: boolean } {
     const key = `${edge.check.role} ${root.size} ${root.digest} ${root.platform ? formatPlatform(root.platform) : ''}`;
     let summary = this.summaries.get(key);
     if (!summary) {
-      summary = this.traverse(root, edge);
+      summary = this.rootSummary(root, edge);
       this.summaries.set(key, summary);
     }
+    // Each finding the entry reaches gets its name: work in proportion to what is reported.
     for (const f of summary.findings) {
       const names = this.names.get(f);
       if (names) names.add(name);
@@ -482,74 +527,231 @@ export class GraphWalker {
         name,
         digest: root.digest,
         mediaType: root.mediaType,
-        platforms: { ...summary.platforms },
+        platforms: Object.fromEntries(summary.platforms),
         size: summary.size,
-        ...(summary.problem ? { problem: summary.problem } : {}),
+        ...(summary.problems.size ? { problem: [...summary.problems].join('; ') } : {}),
       },
       bad: summary.bad,
     };
   }
 
-  private traverse(root: Descriptor, rootEdge: Edge): Summary {
-    const findings = new Set<string>();
-    const problems = new Set<string>();
-    const present = new Set<Digest>();
-    const platforms = new Map<string, PlatformStatus>();
-    const visited = new Map<Node, number>();
-    const stack: [Edge, boolean][] = [[rootEdge, true]];
-    while (stack.length > 0) {
-      const [edge, merge] = stack.pop()!;
-      this.referenced.add(edge.check.digest);
-      const verdict = this.edgeVerdict(edge);
-      if (!verdict.ok) {
-        findings.add(verdict.key);
-        if (edge === rootEdge) problems.add(`${edge.check.role} blob ${verdict.kind}`);
-        else if (edge.cycle) problems.add(edge.cycle.detail);
-        else if (edge.nested) problems.add(`nested index ${shortDigest(edge.check.digest)} ${verdict.kind}`);
-        continue;
-      }
-      present.add(edge.check.digest);
-      const node = edge.node;
-      if (!node) continue;
-      // A node seen as a nested index counts its platforms; seen as an attestation, it does not.
-      const bit = merge ? 1 : 2;
-      const seen = visited.get(node) ?? 0;
-      if (seen & bit) continue;
-      visited.set(node, seen | bit);
-      if (merge) {
-        const whole = new Map<Edge[], boolean>();
-        for (const { key, manifest, attestations = [] } of node.platforms) {
-          if (!manifest) {
-            raise(platforms, key, 'absent');
-            continue;
-          }
-          if (!whole.has(attestations))
-            whole.set(
-              attestations,
-              attestations.every((e) => this.edgeOk(e)),
-            );
-          raise(platforms, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
-        }
-      }
-      for (const orphan of node.orphans)
-        if (!this.edgeOk(orphan)) problems.add(`attestation ${shortDigest(orphan.check.digest)} broken`);
-      for (const child of node.edges) stack.push([child, merge && child.nested === true]);
-    }
+  private rootSummary(root: Descriptor, rootEdge: Edge): Summary {
+    this.work.summaryEdges++;
+    this.referenced.add(rootEdge.check.digest);
     const bad = !this.edgeOk(rootEdge);
-    if (rootEdge.node?.role === 'manifest' && this.edgeVerdict(rootEdge).ok) {
+    const verdict = this.edgeVerdict(rootEdge);
+    if (!verdict.ok)
+      return {
+        platforms: new Map(),
+        size: 0,
+        problems: new Set([`${rootEdge.check.role} blob ${verdict.kind}`]),
+        findings: new Set([verdict.key]),
+        bad,
+      };
+    const blobSize = this.scan.blobs.get(rootEdge.check.digest)?.size ?? 0;
+    const node = rootEdge.node && this.nodeSummary(rootEdge.node);
+    const probed = node && !node.exact ? undefined : this.exactSize([rootEdge]);
+    const size = probed ?? addSizes(blobSize, node?.size ?? 0);
+    let platforms = node?.platforms ?? new Map<string, PlatformStatus>();
+    if (rootEdge.node?.role === 'manifest') {
       const platform = rootEdge.node.configPlatform ?? root.platform;
-      platforms.set(platform ? formatPlatform(platform) : 'unknown', bad ? 'broken' : 'complete');
+      platforms = new Map([[platform ? formatPlatform(platform) : 'unknown', bad ? 'broken' : 'complete']]);
     }
-    let size = 0;
-    for (const d of present) size += this.scan.blobs.get(d)?.size ?? 0;
     return {
-      platforms: Object.fromEntries(platforms),
+      platforms,
       size,
-      ...(problems.size ? { problem: [...problems].join('; ') } : {}),
-      findings,
+      problems: node?.problems ?? new Set(),
+      findings: node?.findings ?? new Set(),
       bad,
     };
   }
+
+  /**
+   * What a node contributes to every entry above it, computed once per node from its
+   * children's summaries (post-order, no recursion: a deep chain never overflows the stack).
+   */
+  private nodeSummary(start: Node): NodeSummary {
+    const done = this.nodeSummaries;
+    const expanded = new Set<Node>();
+    const stack = [start];
+    while (stack.length > 0) {
+      const node = stack[stack.length - 1]!;
+      if (done.has(node)) {
+        stack.pop();
+        continue;
+      }
+      if (!expanded.has(node)) {
+        expanded.add(node);
+        const before = stack.length;
+        for (const edge of node.edges)
+          if (edge.node && !done.has(edge.node) && !expanded.has(edge.node) && this.edgeVerdict(edge).ok)
+            stack.push(edge.node);
+        if (stack.length > before) continue;
+      }
+      // Every child below an ok edge is summarised: the node graph has no cycles (cut while gathering).
+      done.set(node, this.combine(node));
+      stack.pop();
+    }
+    return done.get(start)!;
+  }
+
+  /**
+   * A node's summary from its own edges and its children's summaries. Items come in the order
+   * a depth-first walk from the node meets them (its own first, then its edges last to first),
+   * so that entries read as the per-entry walk this replaces wrote them.
+   */
+  private combine(node: Node): NodeSummary {
+    const own = new Map<string, PlatformStatus>();
+    const whole = new Map<Edge[], boolean>();
+    for (const { key, manifest, attestations = [] } of node.platforms) {
+      this.work.summaryEdges++;
+      if (!manifest) {
+        raise(own, key, 'absent');
+        continue;
+      }
+      if (!whole.has(attestations))
+        whole.set(
+          attestations,
+          attestations.every((e) => this.edgeOk(e)),
+        );
+      raise(own, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
+    }
+    const ownProblems: string[] = [];
+    for (const orphan of node.orphans)
+      if (!this.edgeOk(orphan)) ownProblems.push(`attestation ${shortDigest(orphan.check.digest)} broken`);
+    const ownFindings: string[] = [];
+    const platforms: ReadonlyMap<string, PlatformStatus>[] = [own];
+    const problems: Iterable<string>[] = [ownProblems];
+    const findings: Iterable<string>[] = [ownFindings];
+    for (let i = node.edges.length - 1; i >= 0; i--) {
+      const edge = node.edges[i]!;
+      this.work.summaryEdges++;
+      this.referenced.add(edge.check.digest);
+      const verdict = this.edgeVerdict(edge);
+      if (!verdict.ok) {
+        ownFindings.push(verdict.key);
+        if (edge.cycle) problems.push([edge.cycle.detail]);
+        else if (edge.nested)
+          problems.push([`nested index ${shortDigest(edge.check.digest)} ${verdict.kind}`]);
+        continue;
+      }
+      if (!edge.node) continue;
+      const child = this.nodeSummaries.get(edge.node)!;
+      if (edge.nested) platforms.push(child.platforms);
+      problems.push(child.problems);
+      findings.push(child.findings);
+    }
+    return {
+      platforms: this.mergePlatforms(platforms),
+      problems: this.union(problems),
+      findings: this.union(findings),
+      ...this.sizeOf(node),
+    };
+  }
+
+  /**
+   * The union of sets, in order. A node that adds nothing to one child's set shares that
+   * set, so a chain or a fan of nodes over one shared subtree copies nothing.
+   */
+  private union(parts: Iterable<string>[]): ReadonlySet<string> {
+    const sets = new Set<Iterable<string>>();
+    for (const p of parts) if (p instanceof Set ? p.size > 0 : (p as string[]).length > 0) sets.add(p);
+    if (sets.size === 0) return EMPTY;
+    const [first] = sets;
+    if (sets.size === 1 && first instanceof Set) return first as ReadonlySet<string>;
+    const out = new Set<string>();
+    for (const p of sets)
+      for (const x of p) {
+        this.work.merged++;
+        out.add(x);
+      }
+    return out;
+  }
+
+  /** Platforms merged worst-first (a platform listed twice is as bad as its worst listing); shared as union() does. */
+  private mergePlatforms(maps: ReadonlyMap<string, PlatformStatus>[]): ReadonlyMap<string, PlatformStatus> {
+    const nonEmpty = new Set(maps.filter((m) => m.size > 0));
+    if (nonEmpty.size === 0) return maps[0]!;
+    if (nonEmpty.size === 1) return [...nonEmpty][0]!;
+    const out = new Map<string, PlatformStatus>();
+    for (const m of nonEmpty)
+      for (const [key, status] of m) {
+        this.work.merged++;
+        raise(out, key, status);
+      }
+    return out;
+  }
+
+  /** A probe from a node over a child whose probe gave up would give up too: it is not tried. */
+  private sizeOf(node: Node): { size: number; exact: boolean } {
+    const giveUp = node.edges.some(
+      (e) => e.node && this.edgeVerdict(e).ok && !this.nodeSummaries.get(e.node)!.exact,
+    );
+    const probed = giveUp ? undefined : this.exactSize(node.edges);
+    return probed === undefined
+      ? { size: this.summedSize(node), exact: false }
+      : { size: probed, exact: true };
+  }
+
+  /**
+   * Bytes of the distinct blobs below `edges` (through edges whose blob is good), or undefined
+   * when that takes more than SIZE_PROBE_STEPS steps: then the caller sums its children's sizes.
+   */
+  private exactSize(edges: readonly Edge[]): number | undefined {
+    const digests = new Set<Digest>();
+    const nodes = new Set<Node>();
+    const stack = [...edges];
+    let size = 0;
+    for (let steps = 0; stack.length > 0; steps++) {
+      if (steps >= SIZE_PROBE_STEPS) return undefined;
+      this.work.sizeSteps++;
+      const edge = stack.pop()!;
+      if (!this.edgeVerdict(edge).ok) continue;
+      if (!digests.has(edge.check.digest)) {
+        digests.add(edge.check.digest);
+        size = addSizes(size, this.scan.blobs.get(edge.check.digest)?.size ?? 0);
+      }
+      if (edge.node && !nodes.has(edge.node)) {
+        nodes.add(edge.node);
+        for (const e of edge.node.edges) stack.push(e);
+      }
+    }
+    return size;
+  }
+
+  /** The size rule past the probe: each distinct good blob it lists, plus each distinct child's size. */
+  private summedSize(node: Node): number {
+    const digests = new Set<Digest>();
+    const children = new Set<Node>();
+    let size = 0;
+    for (const edge of node.edges) {
+      if (!this.edgeVerdict(edge).ok) continue;
+      if (!digests.has(edge.check.digest)) {
+        digests.add(edge.check.digest);
+        size = addSizes(size, this.scan.blobs.get(edge.check.digest)?.size ?? 0);
+      }
+      if (edge.node && !children.has(edge.node)) {
+        children.add(edge.node);
+        size = addSizes(size, this.nodeSummaries.get(edge.node)!.size);
+      }
+    }
+    return size;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * An entry's size is the bytes of the distinct blobs it reaches when finding them takes at most
+ * this many steps from a node; past that, the node adds up its children's sizes, so a blob
+ * under two of its children (a layer two platforms share) counts twice. Exact distinct bytes
+ * per entry over shared subtrees has no linear algorithm; this keeps the walk linear.
+ */
+export const SIZE_PROBE_STEPS = 256;
+
+/** Sizes added up past 2^53 stay at 2^53 - 1: huge, and still an integer. */
+function addSizes(a: number, b: number): number {
+  return Math.min(a + b, Number.MAX_SAFE_INTEGER);
 }
 
 /** Read through a function so the compiler does not carry narrowing across awaits that hash. */

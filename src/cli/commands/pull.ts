@@ -62,7 +62,7 @@ export async function pullCommand(argv: string[], ctx: CliContext): Promise<numb
   );
   if (values.help) return (ctx.out(PULL_HELP), 0);
   if (positionals.length === 0)
-    throw new UsageError('pull: name at least one image reference (see oci-cache-guard pull --help)');
+    throw new UsageError('name at least one image reference (see oci-cache-guard pull --help)');
   const settings = commonSettings(values, ctx.env);
   const layout = await openCache(settings.cache, ctx, { create: true });
   const refs = positionals.map((p) => parseReference(p));

@@ -85,8 +85,9 @@ function expiry(now: number, seconds: number): number {
   return now + ms - Math.min(ms / 10, 30_000);
 }
 
-function describe(cred: Credential | undefined): string {
-  return cred ? `credentials from ${cred.source}` : 'no credentials';
+/** `using the credentials given for ghcr.io`, `no credentials for docker.io`. */
+function describe(cred: Credential | undefined, key: string): string {
+  return cred ? `using ${cred.source}` : `no credentials for ${key}`;
 }
 
 export class Authenticator {
@@ -103,7 +104,7 @@ export class Authenticator {
 
   /** What we would say about our credentials for an endpoint, for error messages. */
   async describeCredentials(ep: AuthEndpoint): Promise<string> {
-    return describe(await this.#deps.credentials.get(ep.credentialKey));
+    return describe(await this.#deps.credentials.get(ep.credentialKey), ep.credentialKey);
   }
 
   /**
@@ -236,7 +237,7 @@ export class Authenticator {
         `refusing to send credentials to token server ${realm.host} over plain HTTP`,
       );
     }
-    const where = `${realm.host} (scope ${scope}, ${describe(cred)})`;
+    const where = `${realm.host} (scope ${scope}, ${describe(cred, ep.credentialKey)})`;
 
     let res;
     if (cred && 'identityToken' in cred) {
@@ -263,7 +264,12 @@ export class Authenticator {
       }
       res = await this.#deps.request({ method: 'GET', url, headers });
     }
-    const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES, this.#deps.rateFloor);
+    // One byte past the cap tells an answer that is too big from one that is not JSON.
+    const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES + 1, this.#deps.rateFloor);
+    if (res.statusCode === 200 && Buffer.byteLength(text) > MAX_TOKEN_RESPONSE_BYTES)
+      throw new AuthError(
+        `token server ${where} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024 / 1024} MiB, more than a token answer may be: refusing it`,
+      );
     if (res.statusCode !== 200) {
       const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
       throw new AuthError(

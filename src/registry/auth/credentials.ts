@@ -290,13 +290,13 @@ export function createCredentialStore(opts: CredentialStoreOptions): CredentialS
   async function find(registry: string): Promise<Credential | undefined> {
     const key = registryKey(registry);
     const given = explicit[key];
-    if (given) return { ...given, source: `credentials given for ${key}` };
+    if (given) return { ...given, source: `the credentials given for ${key}` };
     configPromise ??= loadConfigs();
     for (const { doc, where } of await configPromise) {
       try {
         const found = await credentialFromDockerConfig(doc, where, registry, opts.secrets, helper);
         if (found) {
-          opts.logger.debug(`registry ${key}: using credentials from ${found.source}`);
+          opts.logger.debug(`registry ${key}: using ${found.source}`);
           return found;
         }
       } catch (err) {

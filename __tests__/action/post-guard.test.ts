@@ -65,7 +65,6 @@ function recheckSays(ok: boolean): void {
         : [{ kind: 'corrupt', path: 'blobs/sha256/x', detail: 'cannot be removed', action: 'kept' }],
       images: [],
     },
-    fingerprint: '',
     hashed: 1,
     trusted: 0,
   });

@@ -89,6 +89,5 @@ export async function pruneUnreferenced(
 
 export type { Finding, FindingKind, ImageStatus, PlatformStatus, Report, VerifyMode } from './findings.js';
 export { describeFinding } from './verify.js';
-export { layoutFingerprint } from './fingerprint.js';
 export { recheckLayout, type RecheckResult } from './recheck.js';
 export { StatSnapshot } from './snapshot.js';

@@ -1,6 +1,5 @@
 import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
-import { fingerprintOf } from './fingerprint.js';
 import type { Report } from './findings.js';
 import { HashPool, type HashPoolOptions } from '../hash/hash-pool.js';
 import { pruneLayout, type PruneResult } from './prune.js';
@@ -22,8 +21,6 @@ export interface RecheckResult {
   report: Report;
   /** Set when pruned (the report was ok and `prune` asked). */
   pruned?: PruneResult;
-  /** layoutFingerprint() of the cache as left (after repair and prune). */
-  fingerprint: string;
   /** Blobs read and hashed. */
   hashed: number;
   /** Blobs the snapshot vouched for: not read. */
@@ -32,7 +29,7 @@ export interface RecheckResult {
 
 /**
  * The check before a save, over one scan of blobs/: verify in full (hashing only what the
- * snapshot cannot vouch for), repair, prune, and fingerprint what is left, each reusing the
+ * snapshot cannot vouch for), repair and prune, each reusing the
  * scan instead of listing and hashing the cache again.
  */
 export async function recheckLayout(layout: Layout, options: RecheckOptions): Promise<RecheckResult> {
@@ -44,14 +41,12 @@ export async function recheckLayout(layout: Layout, options: RecheckOptions): Pr
     const verifyOptions = { mode: 'full' as const, platforms: [], hasher, ...logger };
     const verification = await verifyLayout(layout, verifyOptions);
     const report = await repairLayout(layout, verification, verifyOptions);
-    let scan = afterRemoval(verification.scan, report.findings, layout);
+    const scan = afterRemoval(verification.scan, report.findings, layout);
     let pruned: PruneResult | undefined;
     if (report.ok && options.prune) {
       pruned = await pruneLayout(layout, { ...verifyOptions, mode: 'size', dryRun: false }, scan);
-      scan = afterRemoval(scan, pruned.removed, layout);
     }
-    const fingerprint = fingerprintOf(scan.blobs.values(), await layout.readIndex());
-    return { report, ...(pruned ? { pruned } : {}), fingerprint, ...counts };
+    return { report, ...(pruned ? { pruned } : {}), ...counts };
   } finally {
     await pool.close();
   }

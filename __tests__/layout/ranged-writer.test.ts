@@ -157,7 +157,10 @@ describe('RangedWriter', () => {
       at += n;
     }
     const bytes = randomBytes(pieces.at(-1)![1]);
-    const order = [...pieces.filter((_, i) => i % 2 === 0), ...pieces.filter((_, i) => i % 2 === 1).reverse()];
+    const order = [
+      ...pieces.filter((_, i) => i % 2 === 0),
+      ...pieces.filter((_, i) => i % 2 === 1).reverse(),
+    ];
     await writeInPieces(bytes, order, new Set([1, 199, 201, 399]));
   });
 

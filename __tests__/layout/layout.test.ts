@@ -12,6 +12,7 @@ import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
 import { acquireLock, breakStale } from '../../src/layout/lock.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { Annotation, MediaType } from '../../src/oci/mediatypes.js';
+import { watchSyncs } from './syncs.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -215,6 +216,20 @@ describe('lock', () => {
     await lock.release();
   });
 
+  it('never takes over a lock naming another host, whatever its pid means here', async () => {
+    // A cache on a shared disk: pids of another machine say nothing about processes here.
+    const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const os = await import('node:os');
+    for (const pid of [Number(child.stdout.trim()), process.pid]) {
+      const content = `${pid}\nnot-${os.hostname()}\nx\n`;
+      await writeFile(path.join(dir, LOCK_FILE), content);
+      await expect(acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 100, pollMs: 5 })).rejects.toThrow(
+        new RegExp(`locked by process ${pid} `),
+      );
+      expect(await readFile(path.join(dir, LOCK_FILE), 'utf8')).toBe(content);
+    }
+  });
+
   it('lets exactly one of several waiters take over a stale lock, one holder at a time', async () => {
     const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
     const os = await import('node:os');
@@ -297,6 +312,18 @@ describe('BlobWriter', () => {
     await w.commit();
     expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
     expect(await stat(layout.partialPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('flushes the partial to disk before it takes the final name', async () => {
+    const syncs = await watchSyncs(() => layout.blobPath(desc.digest));
+    try {
+      const w = await BlobWriter.open(layout, desc, { resume: false });
+      await w.write(bytes);
+      await w.commit();
+    } finally {
+      syncs.stop();
+    }
+    expect(syncs.seen).toContainEqual({ file: layout.partialPath(desc.digest), finalExisted: false });
   });
 
   it('refuses bytes beyond the declared size', async () => {

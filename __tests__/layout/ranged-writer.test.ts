@@ -19,6 +19,7 @@ import { Layout, openRegularNoFollow } from '../../src/layout/layout.js';
 import { RangedWriter } from '../../src/layout/ranged-writer.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
+import { watchSyncs } from './syncs.js';
 
 let dir: string;
 let layout: Layout;
@@ -231,6 +232,21 @@ describe('RangedWriter', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('flushes the partial to disk before it takes the final name', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const syncs = await watchSyncs(() => layout.blobPath(desc.digest));
+    try {
+      const writer = await RangedWriter.open(layout, desc);
+      await writer.write(10_000, [bytes.subarray(10_000)]);
+      await writer.write(0, [bytes.subarray(0, 10_000)]);
+      await writer.commit();
+    } finally {
+      syncs.stop();
+    }
+    expect(syncs.seen).toContainEqual({ file: layout.partialPath(desc.digest), finalExisted: false });
   });
 
   it('a record lists only what reached the disk: a resume asks for exactly the rest', async () => {

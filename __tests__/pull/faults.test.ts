@@ -260,6 +260,23 @@ describe('wrong bytes', () => {
     await expectBlobIntact(cache);
   });
 
+  it('a cached blob of the right size with a flipped byte is fetched again, and the cache then verifies', async () => {
+    const proxy = await proxyWith(undefined);
+    const cache = freshCache();
+    expect((await pullVia(proxy, cache)).status).toBe('pulled');
+    const wrong = await readFile(blobPath(cache, big.digest));
+    wrong[big.size - 1]! ^= 0x01;
+    await writeFile(blobPath(cache, big.digest), wrong);
+    proxy.requests.length = 0;
+    // The entry is there and every blob has its size: only hashing tells the layer is wrong.
+    const again = await pullVia(proxy, cache, noRetry);
+    expect(again.status, again.error).toBe('pulled');
+    expect([again.fetchedBlobs, again.bytes]).toEqual([1, big.size]);
+    expect(blobGets(proxy).map((g) => [g.status, g.range])).toEqual([[200, undefined]]);
+    await expectBlobIntact(cache);
+    await expectNothingCorrupt(cache);
+  });
+
   it('a body longer than declared is an error and nothing is kept under the final name', async () => {
     const proxy = await proxyWith({ extraBytes: 10 });
     const cache = freshCache();

@@ -1,10 +1,21 @@
 // What a pull does with a file already under a blob's final name: reuse it when it is what the
 // descriptor says, delete it only when its content is proven wrong, never delete a valid blob.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Layout } from '../../src/layout/layout.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
@@ -55,6 +66,32 @@ describe('isPresentAndValid', () => {
     expect(await isPresentAndValid(layout, { ...desc, size: desc.size + delta }, valid)).toBe(false);
     expect(valid.has(desc.digest)).toBe(false);
     expect(await readFile(layout.blobPath(desc.digest), 'utf8')).toBe('a valid blob of some length');
+  });
+  it('a file far longer than its descriptor declares is not read past the declared size, and kept', async () => {
+    const desc = await plant('a valid blob of some length');
+    await truncate(layout.blobPath(desc.digest), 64 * 1024 * 1024); // sparse: cheap to make, costly to read
+    const probe = await open(layout.blobPath(desc.digest), 'r');
+    const proto = Object.getPrototypeOf(probe) as {
+      read: (...args: unknown[]) => Promise<{ bytesRead: number }>;
+    };
+    await probe.close();
+    const original = proto.read;
+    let read = 0;
+    const spy = vi.spyOn(proto, 'read').mockImplementation(async function (
+      this: unknown,
+      ...args: unknown[]
+    ) {
+      const got = await original.apply(this, args);
+      read += got.bytesRead;
+      return got;
+    });
+    try {
+      expect(await isPresentAndValid(layout, desc, new Set())).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(read).toBeLessThanOrEqual(desc.size + 1);
+    expect((await stat(layout.blobPath(desc.digest))).size).toBe(64 * 1024 * 1024);
   });
 });
 

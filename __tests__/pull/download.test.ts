@@ -15,12 +15,20 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Layout } from '../../src/layout/layout.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { isPresentAndValid } from '../../src/pull/download.js';
+import {
+  copyInBatches,
+  isPresentAndValid,
+  transferFailure,
+  WRITE_BATCH_BYTES,
+} from '../../src/pull/download.js';
+import { GuardError } from '../../src/errors.js';
+import { RegistryError } from '../../src/registry/index.js';
 import { pullImages } from '../../src/pull/pull.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 
@@ -92,6 +100,53 @@ describe('isPresentAndValid', () => {
     }
     expect(read).toBeLessThanOrEqual(desc.size + 1);
     expect((await stat(layout.blobPath(desc.digest))).size).toBe(64 * 1024 * 1024);
+  });
+});
+
+describe('copyInBatches', () => {
+  it('writes what arrives in batches of about WRITE_BATCH_BYTES, never holding the whole body, and every byte in order', async () => {
+    const chunk = 16 * 1024;
+    const body = Buffer.alloc(40 * chunk).map((_, i) => i % 251);
+    const writes: { bytes: number; data: Buffer }[] = [];
+    await copyInBatches(
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < body.length; at += chunk) yield body.subarray(at, at + chunk);
+        })(),
+      ),
+      { bytesPerSecond: 0, windowMs: 30_000 },
+      async (chunks, bytes) => {
+        writes.push({ bytes, data: Buffer.concat(chunks) });
+      },
+    );
+    expect(Buffer.concat(writes.map((w) => w.data)).equals(body)).toBe(true);
+    for (const w of writes) {
+      expect(w.bytes).toBe(w.data.length);
+      expect(w.bytes).toBeLessThanOrEqual(WRITE_BATCH_BYTES + chunk);
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(Math.floor(body.length / (WRITE_BATCH_BYTES + chunk)));
+  });
+});
+
+describe('transferFailure', () => {
+  const repo = { registry: 'registry.example', repository: 'team/app' };
+  const desc: Descriptor = {
+    mediaType: 'application/octet-stream',
+    digest: makeDigest('sha256', 'a'.repeat(64)),
+    size: 1000,
+  };
+
+  it('a broken transfer is one temporary line naming the blob and what is kept; a GuardError or an abort is passed on as it is', () => {
+    const wrapped = transferFailure(new Error('other side closed'), repo, desc, 400, undefined);
+    expect(wrapped).toBeInstanceOf(RegistryError);
+    expect((wrapped as RegistryError).temporary).toBe(true);
+    expect((wrapped as Error).message).toBe(
+      `blob registry.example/team/app@${desc.digest}: other side closed; 400 of 1000 bytes kept for the next pull`,
+    );
+    const guard = new GuardError('already one line');
+    expect(transferFailure(guard, repo, desc, 400, undefined)).toBe(guard);
+    const aborted = new Error('aborted');
+    expect(transferFailure(aborted, repo, desc, 400, AbortSignal.abort())).toBe(aborted);
   });
 });
 

@@ -193,6 +193,18 @@ describe('a partial that already has every byte (killed before the rename) or mo
   const bigBytes = () => readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
   const partialOf = (cache: string) => `${blobPath(cache, big.digest)}.download`;
 
+  it('a resume the server answers with the whole blob (Range ignored) starts over from that one answer, not a second GET', async () => {
+    const proxy = await proxyWith({ ignoreRange: true });
+    const cache = freshCache();
+    await Layout.at(cache).init();
+    await writeFile(partialOf(cache), (await bigBytes()).subarray(0, 100_000));
+    const r = await pullVia(proxy, cache, noRetry);
+    expect(r.status, r.error).toBe('pulled');
+    expect(r.resumedBytes).toBe(0);
+    expect(blobGets(proxy).map((g) => [g.status, g.range])).toEqual([[200, 'bytes=100000-']]);
+    await expectBlobIntact(cache);
+  });
+
   it('the reported steps: pull, move the layer to <hex>.download, validate --repair, pull: renamed, not fetched', async () => {
     const proxy = await proxyWith(undefined);
     const cache = freshCache();

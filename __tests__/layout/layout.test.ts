@@ -389,6 +389,8 @@ describe('BlobWriter', () => {
           const w = await BlobWriter.open(layout, d, { resume: true });
           // Resumed: the partial, when it is not longer than the blob; else nothing.
           expect(w.offset).toBe(partialLength !== undefined && partialLength <= size ? partialLength : 0);
+          // Every byte already there: nothing to fetch, commit decides.
+          expect(w.complete).toBe(w.offset === size);
           if (!w.complete) await w.write(blob.subarray(w.offset));
           try {
             await w.commit();

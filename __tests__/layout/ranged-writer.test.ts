@@ -1,7 +1,19 @@
 // RangedWriter: bytes written out of order, interrupted and resumed any number of times, land
 // under the final name only when they are the blob; its record never claims what is not there.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -355,6 +367,35 @@ describe('RangedWriter', () => {
     await writer.write(0, [wrong.subarray(0, 15_000)]);
     await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
     expect(await listBlobs()).toEqual([]);
+  });
+
+  it('bytes appended to the partial behind its back: commit refuses, nothing under the final name', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(0, [bytes]);
+    await appendFile(layout.partialPath(desc.digest), 'junk after the last byte');
+    await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
+    expect(await listBlobs()).toEqual([]);
+  });
+
+  it('a flush that fails before the rename: commit refuses, nothing under the final name, what landed is kept', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const probe = await open(path.join(dir, 'oci-layout'), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as Record<'sync', () => Promise<void>>;
+    await probe.close();
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(0, [bytes]);
+    const failing = vi.spyOn(fileHandle, 'sync').mockRejectedValueOnce(new Error('EIO in fsync'));
+    try {
+      await expect(writer.commit()).rejects.toThrow('EIO in fsync');
+    } finally {
+      failing.mockRestore();
+    }
+    expect(await stat(layout.blobPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+    expect((await readFile(layout.partialPath(desc.digest))).equals(bytes)).toBe(true);
+    expect(await openFilesUnder(dir)).toEqual([]);
   });
 
   it('a commit that cannot read its bytes back closes its files and keeps what landed', async () => {

@@ -12,6 +12,7 @@ import { Layout, LOCK_FILE } from '../../src/layout/layout.js';
 import { acquireLock, breakStale } from '../../src/layout/lock.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { Annotation, MediaType } from '../../src/oci/mediatypes.js';
+import { watchSyncs } from './syncs.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -215,6 +216,20 @@ describe('lock', () => {
     await lock.release();
   });
 
+  it('never takes over a lock naming another host, whatever its pid means here', async () => {
+    // A cache on a shared disk: pids of another machine say nothing about processes here.
+    const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const os = await import('node:os');
+    for (const pid of [Number(child.stdout.trim()), process.pid]) {
+      const content = `${pid}\nnot-${os.hostname()}\nx\n`;
+      await writeFile(path.join(dir, LOCK_FILE), content);
+      await expect(acquireLock(path.join(dir, LOCK_FILE), { timeoutMs: 100, pollMs: 5 })).rejects.toThrow(
+        new RegExp(`locked by process ${pid} `),
+      );
+      expect(await readFile(path.join(dir, LOCK_FILE), 'utf8')).toBe(content);
+    }
+  });
+
   it('lets exactly one of several waiters take over a stale lock, one holder at a time', async () => {
     const child = await run(process.execPath, ['-e', 'console.log(process.pid)']);
     const os = await import('node:os');
@@ -299,6 +314,18 @@ describe('BlobWriter', () => {
     expect(await stat(layout.partialPath(desc.digest)).catch(() => undefined)).toBeUndefined();
   });
 
+  it('flushes the partial to disk before it takes the final name', async () => {
+    const syncs = await watchSyncs(() => layout.blobPath(desc.digest));
+    try {
+      const w = await BlobWriter.open(layout, desc, { resume: false });
+      await w.write(bytes);
+      await w.commit();
+    } finally {
+      syncs.stop();
+    }
+    expect(syncs.seen).toContainEqual({ file: layout.partialPath(desc.digest), finalExisted: false });
+  });
+
   it('refuses bytes beyond the declared size', async () => {
     const w = await BlobWriter.open(layout, desc, { resume: false });
     await expect(w.write(Buffer.concat([bytes, Buffer.from('x')]))).rejects.toThrow(DigestMismatchError);
@@ -362,6 +389,8 @@ describe('BlobWriter', () => {
           const w = await BlobWriter.open(layout, d, { resume: true });
           // Resumed: the partial, when it is not longer than the blob; else nothing.
           expect(w.offset).toBe(partialLength !== undefined && partialLength <= size ? partialLength : 0);
+          // Every byte already there: nothing to fetch, commit decides.
+          expect(w.complete).toBe(w.offset === size);
           if (!w.complete) await w.write(blob.subarray(w.offset));
           try {
             await w.commit();
@@ -380,7 +409,19 @@ describe('BlobWriter', () => {
           await rm(layout.blobPath(d.digest));
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Random lengths rarely line up with the blob's: a partial that holds every byte (a run
+        // killed before the rename), right or wrong, and one byte short or over, always run.
+        examples: [
+          [5000, 5000, true],
+          [5000, 5000, false],
+          [5000, 4999, true],
+          [5000, 5001, true],
+          [1, 1, true],
+          [1, 1, false],
+        ],
+      },
     );
   });
 

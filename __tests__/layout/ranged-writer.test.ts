@@ -1,7 +1,19 @@
 // RangedWriter: bytes written out of order, interrupted and resumed any number of times, land
 // under the final name only when they are the blob; its record never claims what is not there.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -19,6 +31,7 @@ import { Layout, openRegularNoFollow } from '../../src/layout/layout.js';
 import { RangedWriter } from '../../src/layout/ranged-writer.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
+import { watchSyncs } from './syncs.js';
 
 let dir: string;
 let layout: Layout;
@@ -96,48 +109,72 @@ describe('intervals', () => {
 });
 
 describe('RangedWriter', () => {
+  /**
+   * Writes `bytes` as `pieces` in their order, closing and reopening the writer before each
+   * piece whose index is in `stops`, then commits and checks the blob.
+   */
+  async function writeInPieces(bytes: Buffer, pieces: [number, number][], stops: Set<number>): Promise<void> {
+    const desc = describeBlob(bytes);
+    let writer = await RangedWriter.open(layout, desc);
+    for (const [i, [a, b]] of pieces.entries()) {
+      if (stops.has(i)) {
+        await writer.close();
+        writer = await RangedWriter.open(layout, desc);
+        expect(writer.resumed).toBe(writer.landed);
+      }
+      // A piece already on disk from before the interruption is simply not missing.
+      if (!writer.missing().some(([s, e]) => s < b && a < e)) continue;
+      await writer.write(a, [bytes.subarray(a, b)]);
+    }
+    expect(writer.missing()).toEqual([]);
+    await writer.commit();
+    // Buffer.equals, not toEqual: a deep equal walks a 100 kB buffer byte by byte (a second each).
+    expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
+    expect(await listBlobs()).toEqual([desc.digest.slice(7)]);
+    await rm(layout.blobPath(desc.digest));
+  }
+
   it('bytes written in any order, interrupted and resumed any number of times, commit to the blob', async () => {
+    // Pieces come from at most 23 cut points, not from generated lengths: lengths of a few bytes
+    // over a 100 kB blob made tens of thousands of writes (each rewriting a record of thousands
+    // of intervals), one run taking a minute under load. Adjacent cut points still give 1-byte
+    // pieces, at either end too; the many-pieces case is the fixed example below.
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 100_000 }),
-        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 12 }),
-        fc.array(fc.nat(), { maxLength: 12 }),
-        fc.array(fc.nat(12), { maxLength: 3 }),
-        async (size, cuts, order, interruptions) => {
+        fc.uniqueArray(fc.nat(), { maxLength: 23 }),
+        fc.array(fc.nat(), { maxLength: 24 }),
+        fc.array(fc.nat(24), { maxLength: 3 }),
+        async (size, cutPoints, order, interruptions) => {
           const bytes = randomBytes(size);
-          const desc = describeBlob(bytes);
-          // Split into pieces, shuffle them by `order`.
-          const pieces: [number, number][] = [];
-          for (let at = 0, i = 0; at < size; i++) {
-            const n = Math.min(size - at, cuts[i % cuts.length]!);
-            pieces.push([at, at + n]);
-            at += n;
-          }
+          const cuts = [...new Set([0, ...cutPoints.map((c) => c % size), size])].sort((x, y) => x - y);
+          const pieces = cuts.slice(1).map((end, i): [number, number] => [cuts[i]!, end]);
+          // Shuffle the pieces by `order`.
           for (let i = pieces.length - 1; i > 0; i--) {
             const j = (order[i % Math.max(1, order.length)] ?? 0) % (i + 1);
             [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
           }
-          const stops = new Set(interruptions);
-          let writer = await RangedWriter.open(layout, desc);
-          for (const [i, [a, b]] of pieces.entries()) {
-            if (stops.has(i)) {
-              await writer.close();
-              writer = await RangedWriter.open(layout, desc);
-              expect(writer.resumed).toBe(writer.landed);
-            }
-            // A piece already on disk from before the interruption is simply not missing.
-            if (!writer.missing().some(([s, e]) => s < b && a < e)) continue;
-            await writer.write(a, [bytes.subarray(a, b)]);
-          }
-          expect(writer.missing()).toEqual([]);
-          await writer.commit();
-          expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
-          expect(await listBlobs()).toEqual([desc.digest.slice(7)]);
-          await rm(layout.blobPath(desc.digest));
+          await writeInPieces(bytes, pieces, new Set(interruptions));
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
+  });
+
+  it('many small pieces out of order, interrupted three times, commit to the blob', async () => {
+    // 400 pieces of 1 to 7 bytes, every other one first (a record of ~200 intervals), then the rest backwards.
+    const pieces: [number, number][] = [];
+    for (let at = 0, i = 0; i < 400; i++) {
+      const n = 1 + (i % 7);
+      pieces.push([at, at + n]);
+      at += n;
+    }
+    const bytes = randomBytes(pieces.at(-1)![1]);
+    const order = [
+      ...pieces.filter((_, i) => i % 2 === 0),
+      ...pieces.filter((_, i) => i % 2 === 1).reverse(),
+    ];
+    await writeInPieces(bytes, order, new Set([1, 199, 201, 399]));
   });
 
   it('whatever partial and record an earlier run (or anyone) left, open resumes only bytes the partial holds, and the blob commits right or not at all', async () => {
@@ -187,6 +224,8 @@ describe('RangedWriter', () => {
           const landed = gaps(missing, size);
           for (const [, end] of landed) expect(end).toBeLessThanOrEqual(held);
           expect(writer.resumed).toBe(coveredBytes(landed));
+          // Without a record, a partial no longer than the blob is a prefix: all of it resumes.
+          if (text === undefined) expect(writer.resumed).toBe(held);
           for (const [a, b] of missing) await writer.write(a, [bytes.subarray(a, b)]);
           try {
             await writer.commit();
@@ -200,13 +239,42 @@ describe('RangedWriter', () => {
             await again.write(0, [bytes]);
             await again.commit();
           }
-          expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
+          expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
           expect(await listBlobs()).toEqual([desc.digest.slice(7)]);
           await rm(layout.blobPath(desc.digest));
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Random lengths rarely line up with the blob's: a partial that holds every byte (a run
+        // killed before the rename), right or wrong, with no record or one listing it all, and
+        // one byte short or over, always run.
+        examples: [
+          [5000, 5000, true, undefined],
+          [5000, 5000, false, undefined],
+          [5000, 5000, true, { valid: true, parts: [[0, 1]] }],
+          [5000, 5000, false, { valid: true, parts: [[0, 1]] }],
+          [5000, 4999, true, undefined],
+          [5000, 5001, true, undefined],
+          [1, 1, true, undefined],
+        ],
+      },
     );
+  });
+
+  it('flushes the partial to disk before it takes the final name', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const syncs = await watchSyncs(() => layout.blobPath(desc.digest));
+    try {
+      const writer = await RangedWriter.open(layout, desc);
+      await writer.write(10_000, [bytes.subarray(10_000)]);
+      await writer.write(0, [bytes.subarray(0, 10_000)]);
+      await writer.commit();
+    } finally {
+      syncs.stop();
+    }
+    expect(syncs.seen).toContainEqual({ file: layout.partialPath(desc.digest), finalExisted: false });
   });
 
   it('a record lists only what reached the disk: a resume asks for exactly the rest', async () => {
@@ -286,7 +354,7 @@ describe('RangedWriter', () => {
     expect(dropped.missing()).toEqual([[0, 40_000]]);
     await dropped.write(0, [bytes]);
     await dropped.commit();
-    expect(await readFile(layout.blobPath(desc.digest))).toEqual(bytes);
+    expect((await readFile(layout.blobPath(desc.digest))).equals(bytes)).toBe(true);
   });
 
   it('wrong bytes: commit refuses, and neither the blob nor the partial remains', async () => {
@@ -299,6 +367,35 @@ describe('RangedWriter', () => {
     await writer.write(0, [wrong.subarray(0, 15_000)]);
     await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
     expect(await listBlobs()).toEqual([]);
+  });
+
+  it('bytes appended to the partial behind its back: commit refuses, nothing under the final name', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(0, [bytes]);
+    await appendFile(layout.partialPath(desc.digest), 'junk after the last byte');
+    await expect(writer.commit()).rejects.toThrow(DigestMismatchError);
+    expect(await listBlobs()).toEqual([]);
+  });
+
+  it('a flush that fails before the rename: commit refuses, nothing under the final name, what landed is kept', async () => {
+    const bytes = randomBytes(30_000);
+    const desc = describeBlob(bytes);
+    const probe = await open(path.join(dir, 'oci-layout'), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as Record<'sync', () => Promise<void>>;
+    await probe.close();
+    const writer = await RangedWriter.open(layout, desc);
+    await writer.write(0, [bytes]);
+    const failing = vi.spyOn(fileHandle, 'sync').mockRejectedValueOnce(new Error('EIO in fsync'));
+    try {
+      await expect(writer.commit()).rejects.toThrow('EIO in fsync');
+    } finally {
+      failing.mockRestore();
+    }
+    expect(await stat(layout.blobPath(desc.digest)).catch(() => undefined)).toBeUndefined();
+    expect((await readFile(layout.partialPath(desc.digest))).equals(bytes)).toBe(true);
+    expect(await openFilesUnder(dir)).toEqual([]);
   });
 
   it('a commit that cannot read its bytes back closes its files and keeps what landed', async () => {

@@ -1,15 +1,34 @@
 // What a pull does with a file already under a blob's final name: reuse it when it is what the
 // descriptor says, delete it only when its content is proven wrong, never delete a valid blob.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Layout } from '../../src/layout/layout.js';
 import { makeDigest } from '../../src/oci/digest.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { isPresentAndValid } from '../../src/pull/download.js';
+import {
+  copyInBatches,
+  isPresentAndValid,
+  transferFailure,
+  WRITE_BATCH_BYTES,
+} from '../../src/pull/download.js';
+import { GuardError } from '../../src/errors.js';
+import { RegistryError } from '../../src/registry/index.js';
 import { pullImages } from '../../src/pull/pull.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 
@@ -55,6 +74,79 @@ describe('isPresentAndValid', () => {
     expect(await isPresentAndValid(layout, { ...desc, size: desc.size + delta }, valid)).toBe(false);
     expect(valid.has(desc.digest)).toBe(false);
     expect(await readFile(layout.blobPath(desc.digest), 'utf8')).toBe('a valid blob of some length');
+  });
+  it('a file far longer than its descriptor declares is not read past the declared size, and kept', async () => {
+    const desc = await plant('a valid blob of some length');
+    await truncate(layout.blobPath(desc.digest), 64 * 1024 * 1024); // sparse: cheap to make, costly to read
+    const probe = await open(layout.blobPath(desc.digest), 'r');
+    const proto = Object.getPrototypeOf(probe) as {
+      read: (...args: unknown[]) => Promise<{ bytesRead: number }>;
+    };
+    await probe.close();
+    const original = proto.read;
+    let read = 0;
+    const spy = vi.spyOn(proto, 'read').mockImplementation(async function (
+      this: unknown,
+      ...args: unknown[]
+    ) {
+      const got = await original.apply(this, args);
+      read += got.bytesRead;
+      return got;
+    });
+    try {
+      expect(await isPresentAndValid(layout, desc, new Set())).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(read).toBeLessThanOrEqual(desc.size + 1);
+    expect((await stat(layout.blobPath(desc.digest))).size).toBe(64 * 1024 * 1024);
+  });
+});
+
+describe('copyInBatches', () => {
+  it('writes what arrives in batches of about WRITE_BATCH_BYTES, never holding the whole body, and every byte in order', async () => {
+    const chunk = 16 * 1024;
+    const body = Buffer.alloc(40 * chunk).map((_, i) => i % 251);
+    const writes: { bytes: number; data: Buffer }[] = [];
+    await copyInBatches(
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < body.length; at += chunk) yield body.subarray(at, at + chunk);
+        })(),
+      ),
+      { bytesPerSecond: 0, windowMs: 30_000 },
+      async (chunks, bytes) => {
+        writes.push({ bytes, data: Buffer.concat(chunks) });
+      },
+    );
+    expect(Buffer.concat(writes.map((w) => w.data)).equals(body)).toBe(true);
+    for (const w of writes) {
+      expect(w.bytes).toBe(w.data.length);
+      expect(w.bytes).toBeLessThanOrEqual(WRITE_BATCH_BYTES + chunk);
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(Math.floor(body.length / (WRITE_BATCH_BYTES + chunk)));
+  });
+});
+
+describe('transferFailure', () => {
+  const repo = { registry: 'registry.example', repository: 'team/app' };
+  const desc: Descriptor = {
+    mediaType: 'application/octet-stream',
+    digest: makeDigest('sha256', 'a'.repeat(64)),
+    size: 1000,
+  };
+
+  it('a broken transfer is one temporary line naming the blob and what is kept; a GuardError or an abort is passed on as it is', () => {
+    const wrapped = transferFailure(new Error('other side closed'), repo, desc, 400, undefined);
+    expect(wrapped).toBeInstanceOf(RegistryError);
+    expect((wrapped as RegistryError).temporary).toBe(true);
+    expect((wrapped as Error).message).toBe(
+      `blob registry.example/team/app@${desc.digest}: other side closed; 400 of 1000 bytes kept for the next pull`,
+    );
+    const guard = new GuardError('already one line');
+    expect(transferFailure(guard, repo, desc, 400, undefined)).toBe(guard);
+    const aborted = new Error('aborted');
+    expect(transferFailure(aborted, repo, desc, 400, AbortSignal.abort())).toBe(aborted);
   });
 });
 

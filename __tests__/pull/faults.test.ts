@@ -193,6 +193,18 @@ describe('a partial that already has every byte (killed before the rename) or mo
   const bigBytes = () => readFile(path.join(source, 'blobs', 'sha256', big.digest.slice(7)));
   const partialOf = (cache: string) => `${blobPath(cache, big.digest)}.download`;
 
+  it('a resume the server answers with the whole blob (Range ignored) starts over from that one answer, not a second GET', async () => {
+    const proxy = await proxyWith({ ignoreRange: true });
+    const cache = freshCache();
+    await Layout.at(cache).init();
+    await writeFile(partialOf(cache), (await bigBytes()).subarray(0, 100_000));
+    const r = await pullVia(proxy, cache, noRetry);
+    expect(r.status, r.error).toBe('pulled');
+    expect(r.resumedBytes).toBe(0);
+    expect(blobGets(proxy).map((g) => [g.status, g.range])).toEqual([[200, 'bytes=100000-']]);
+    await expectBlobIntact(cache);
+  });
+
   it('the reported steps: pull, move the layer to <hex>.download, validate --repair, pull: renamed, not fetched', async () => {
     const proxy = await proxyWith(undefined);
     const cache = freshCache();
@@ -258,6 +270,23 @@ describe('wrong bytes', () => {
       [200, undefined],
     ]);
     await expectBlobIntact(cache);
+  });
+
+  it('a cached blob of the right size with a flipped byte is fetched again, and the cache then verifies', async () => {
+    const proxy = await proxyWith(undefined);
+    const cache = freshCache();
+    expect((await pullVia(proxy, cache)).status).toBe('pulled');
+    const wrong = await readFile(blobPath(cache, big.digest));
+    wrong[big.size - 1]! ^= 0x01;
+    await writeFile(blobPath(cache, big.digest), wrong);
+    proxy.requests.length = 0;
+    // The entry is there and every blob has its size: only hashing tells the layer is wrong.
+    const again = await pullVia(proxy, cache, noRetry);
+    expect(again.status, again.error).toBe('pulled');
+    expect([again.fetchedBlobs, again.bytes]).toEqual([1, big.size]);
+    expect(blobGets(proxy).map((g) => [g.status, g.range])).toEqual([[200, undefined]]);
+    await expectBlobIntact(cache);
+    await expectNothingCorrupt(cache);
   });
 
   it('a body longer than declared is an error and nothing is kept under the final name', async () => {

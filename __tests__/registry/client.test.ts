@@ -306,6 +306,71 @@ describe('blob', () => {
     );
   });
 
+  it('a resume accepts only the Content-Range it asked for: start, end and total each checked', async () => {
+    h = mockClient();
+    anonymousPing(h.agent, R);
+    const pool = h.agent.get(R);
+    const last = LAYER.length - 1;
+    // [Content-Range, accepted]: the right one, then each field wrong alone (the body fits the length asked for)
+    const cases: [string, boolean][] = [
+      [`bytes 20-${last}/${LAYER.length}`, true],
+      [`bytes 20-${last}/*`, true],
+      [`bytes 21-${last}/${LAYER.length}`, false],
+      [`bytes 20-${last - 1}/${LAYER.length}`, false],
+      [`bytes 20-${last + 1}/${LAYER.length}`, false],
+      [`bytes 20-${last}/${LAYER.length + 1}`, false],
+      [`bytes 20-${last}/${LAYER.length - 1}`, false],
+    ];
+    for (const [contentRange, accepted] of cases) {
+      pool
+        .intercept({ path, method: 'GET', headers: { range: 'bytes=20-' } })
+        .reply(206, LAYER.subarray(20), { headers: { 'content-range': contentRange } });
+      const got = h.client.blob(repo, layerDesc, { offset: 20 });
+      if (accepted) {
+        const tail = await got;
+        expect({ start: tail.start, partial: tail.partial }).toEqual({ start: 20, partial: true });
+        expect(await text(tail.body)).toBe(LAYER.subarray(20).toString());
+      } else {
+        const err = await failure(got);
+        expect(err).toBeInstanceOf(RegistryError);
+        expect(err.message).toContain(`asked for bytes 20- of 1200, got Content-Range "${contentRange}"`);
+      }
+    }
+  });
+
+  it('a range is a range only with exactly the Content-Range asked for: start, end and total each checked', async () => {
+    h = mockClient();
+    anonymousPing(h.agent, R);
+    const pool = h.agent.get(R);
+    const size = LAYER.length;
+    // [Content-Range, kind]: asked for bytes 100-399
+    const cases: [string | undefined, 200 | 206, 'range' | 'whole' | 'mismatch'][] = [
+      [`bytes 100-399/${size}`, 206, 'range'],
+      ['bytes 100-399/*', 206, 'range'],
+      [undefined, 200, 'whole'],
+      [`bytes 101-399/${size}`, 206, 'mismatch'],
+      [`bytes 100-398/${size}`, 206, 'mismatch'],
+      [`bytes 100-400/${size}`, 206, 'mismatch'],
+      [`bytes 100-${size - 1}/${size}`, 206, 'mismatch'],
+      [`bytes 100-399/${size + 1}`, 206, 'mismatch'],
+      [`bytes 100-399/${size - 1}`, 206, 'mismatch'],
+      [`bytes 100-399/${size}`, 200, 'mismatch'],
+    ];
+    for (const [contentRange, status, kind] of cases) {
+      const body = status === 200 && contentRange === undefined ? LAYER : LAYER.subarray(100, 400);
+      pool
+        .intercept({ path, method: 'GET', headers: { range: 'bytes=100-399' } })
+        .reply(status, body, { headers: contentRange ? { 'content-range': contentRange } : {} });
+      const got = await h.client.blobRange(repo, layerDesc, { start: 100, end: 400 });
+      expect([contentRange, status, got.kind]).toEqual([contentRange, status, kind]);
+      if (got.kind === 'mismatch')
+        expect(got.detail).toBe(
+          `asked for bytes 100-399 of ${size}, got HTTP ${status} with Content-Range ${JSON.stringify(contentRange ?? null)}`,
+        );
+      else expect(await text(got.body)).toBe(body.toString());
+    }
+  });
+
   it('never delivers more than the declared size, and reports truncation', async () => {
     h = mockClient();
     anonymousPing(h.agent, R);

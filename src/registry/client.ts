@@ -448,6 +448,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
           if (
             !range ||
             range.start !== offset ||
+            range.end !== descriptor.size - 1 ||
             (range.total !== undefined && range.total !== descriptor.size)
           ) {
             discard(res.body);

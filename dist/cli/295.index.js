@@ -14,7 +14,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var _cache_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7512);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2453);
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(2016);
-/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6186);
+/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7355);
 /* harmony import */ var _oci_digest_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(9501);
 
 
@@ -89,12 +89,14 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _cache_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7512);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2453);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(2016);
-/* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9095);
-/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6186);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(2016);
+/* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(9095);
+/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7355);
 /* harmony import */ var _verify_findings_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3859);
 /* harmony import */ var _findings_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(5166);
-/* harmony import */ var _ls_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1444);
+/* harmony import */ var _verify_prune_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2661);
+/* harmony import */ var _ls_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(1444);
+
 
 
 
@@ -134,7 +136,7 @@ async function validateCommand(argv, ctx) {
     const platforms = (0,_args_js__WEBPACK_IMPORTED_MODULE_1__/* .parsePlatforms */ .qA)(values.platform);
     const layout = await (0,_cache_js__WEBPACK_IMPORTED_MODULE_0__/* .openCache */ .b)(settings.cache, ctx);
     const started = Date.now();
-    const progress = (0,_progress_js__WEBPACK_IMPORTED_MODULE_6__/* .createProgress */ .m)({
+    const progress = (0,_progress_js__WEBPACK_IMPORTED_MODULE_7__/* .createProgress */ .m)({
         label: 'hashing',
         stream: ctx.stderr,
         enabled: !settings.json || !ctx.stderr.isTTY,
@@ -148,7 +150,7 @@ async function validateCommand(argv, ctx) {
     });
     progress.done();
     if (settings.json)
-        ctx.out((0,_format_js__WEBPACK_IMPORTED_MODULE_7__/* .printableJson */ .et)(report));
+        ctx.out((0,_format_js__WEBPACK_IMPORTED_MODULE_8__/* .printableJson */ .et)(report));
     else
         printReport(report, { verbose: settings.verbose, repaired: values.repair, ms: Date.now() - started }, ctx);
     return report.ok ? 0 : 1;
@@ -162,22 +164,31 @@ function printReport(report, opts, ctx) {
         else
             shown.push(f);
     }
-    ctx.out(`${(0,_format_js__WEBPACK_IMPORTED_MODULE_7__/* .printable */ .g$)(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
+    ctx.out(`${(0,_format_js__WEBPACK_IMPORTED_MODULE_8__/* .printable */ .g$)(report.cache)} (${report.mode === 'full' ? 'sizes and sha256' : 'sizes only'})`);
+    if (report.blobs.checked === 0 && report.findings.length === 0 && report.images.length === 0) {
+        ctx.out('nothing to validate: an empty cache');
+        return;
+    }
     for (const f of shown)
         ctx.out(`  ${(0,_findings_js__WEBPACK_IMPORTED_MODULE_4__/* .findingLine */ .m)(f)}`);
+    // Sizes and youth as the scan found them, as prune decides: the two say the same numbers.
+    const bytesOf = (list) => list.reduce((sum, f) => sum + (f.size ?? 0), 0);
+    const live = [];
     for (const kind of ['unreferenced', 'partial']) {
-        const list = quiet[kind];
+        const list = quiet[kind].filter((f) => !f.live);
+        live.push(...quiet[kind].filter((f) => f.live));
         if (list.length === 0)
             continue;
-        const bytes = list.reduce((sum, f) => sum + (Number(/(\d+) bytes/.exec(f.detail)?.[1]) || 0), 0);
         const what = kind === 'unreferenced' ? 'unreferenced blob' : 'partial download';
-        ctx.out(`  ${list.length} ${what}${list.length === 1 ? '' : 's'} (${(0,_format_js__WEBPACK_IMPORTED_MODULE_7__/* .formatBytes */ .z3)(bytes)}): oci-cache-guard prune deletes them`);
+        ctx.out(`  ${list.length} ${what}${list.length === 1 ? '' : 's'} (${(0,_format_js__WEBPACK_IMPORTED_MODULE_8__/* .formatBytes */ .z3)(bytesOf(list))}): oci-cache-guard prune deletes them`);
     }
-    (0,_ls_js__WEBPACK_IMPORTED_MODULE_5__.printImages)(report.images, ctx);
+    if (live.length > 0)
+        ctx.out(`  ${(0,_verify_prune_js__WEBPACK_IMPORTED_MODULE_5__/* .youngNote */ .B)(live.length, bytesOf(live))}`);
+    (0,_ls_js__WEBPACK_IMPORTED_MODULE_6__.printImages)(report.images, ctx);
     const problems = report.findings.filter(_verify_findings_js__WEBPACK_IMPORTED_MODULE_3__/* .isProblem */ .AN).length;
     const fixed = report.findings.filter((f) => f.action !== 'kept').length;
     const summary = [
-        `checked ${report.blobs.checked} blobs (${(0,_format_js__WEBPACK_IMPORTED_MODULE_7__/* .formatBytes */ .z3)(report.blobs.bytes)}) in ${(0,_format_js__WEBPACK_IMPORTED_MODULE_7__/* .formatDuration */ .a3)(opts.ms)}`,
+        `checked ${report.blobs.checked} blobs (${(0,_format_js__WEBPACK_IMPORTED_MODULE_8__/* .formatBytes */ .z3)(report.blobs.bytes)}) in ${(0,_format_js__WEBPACK_IMPORTED_MODULE_8__/* .formatDuration */ .a3)(opts.ms)}`,
     ];
     if (opts.repaired)
         summary.push(`${fixed} repaired`);
@@ -197,7 +208,7 @@ function printReport(report, opts, ctx) {
 /* harmony export */   m: () => (/* binding */ findingLine)
 /* harmony export */ });
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2016);
-/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6186);
+/* harmony import */ var _verify_index_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7355);
 
 
 /**

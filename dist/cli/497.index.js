@@ -14,7 +14,7 @@ export const modules = {
 /* harmony export */ });
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7975);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(434);
+/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4323);
 /* harmony import */ var _oci_platform_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7122);
 
 
@@ -107,7 +107,7 @@ function parsePlatforms(values) {
 /* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(434);
+/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4323);
 
 
 
@@ -665,6 +665,7 @@ function sizeDetail(actual, expected) {
 /* harmony export */   aR: () => (/* binding */ describeCycle),
 /* harmony export */   fx: () => (/* binding */ GraphWalker)
 /* harmony export */ });
+/* unused harmony export SIZE_PROBE_STEPS */
 /* harmony import */ var _oci_digest_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9501);
 /* harmony import */ var _oci_descriptor_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1260);
 /* harmony import */ var _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8152);
@@ -695,7 +696,15 @@ class GraphWalker {
     findings = new Map();
     /** Digests that descriptors reached from index.json name: prune keeps these. */
     referenced = new Set();
-    work = { documents: 0, checks: 0, edges: 0, nodes: 0 };
+    work = {
+        documents: 0,
+        checks: 0,
+        edges: 0,
+        nodes: 0,
+        summaryEdges: 0,
+        merged: 0,
+        sizeSteps: 0,
+    };
     candidates = new Map();
     names = new Map();
     checks = new Map();
@@ -711,6 +720,7 @@ class GraphWalker {
     suspicions = new Map();
     okNodes = new Map();
     summaries = new Map();
+    nodeSummaries = new Map();
     constructor(layout, scan, hasher) {
         this.layout = layout;
         this.scan = scan;
@@ -761,15 +771,20 @@ class GraphWalker {
             this.candidate(`blob ${desc.digest}`, 'missing', desc.digest, `missing: ${desc.size} bytes referenced by ${parent}`);
             return check;
         }
-        if (blob.size !== desc.size)
+        // Shorter than declared: hashed (fewer bytes than declared) to prove it wrong, so repair
+        // may delete it. Longer: never read past the declared size, so not hashed in size mode;
+        // the size alone shows that this blob and this descriptor cannot go together.
+        if (blob.size < desc.size)
             await this.hashOnce(blob);
         if (blob.hashOk === false) {
             this.wrongBytes(blob, blob.size !== desc.size ? (0,_findings_js__WEBPACK_IMPORTED_MODULE_4__/* .sizeDetail */ .Xb)(blob.size, desc.size) : undefined);
             return check;
         }
         if (blob.size !== desc.size) {
-            // The blob is what its name says; the descriptor pointing at it is what is wrong.
-            check.problem = this.candidate(`size ${desc.size} ${desc.digest}`, 'corrupt', desc.digest, `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`);
+            check.problem = this.candidate(`size ${desc.size} ${desc.digest}`, 'corrupt', desc.digest, blob.hashOk
+                ? // The blob is what its name says; the descriptor pointing at it is what is wrong.
+                    `valid blob of ${blob.size} bytes, but ${parent} declares ${desc.size}`
+                : `${(0,_findings_js__WEBPACK_IMPORTED_MODULE_4__/* .sizeDetail */ .Xb)(blob.size, desc.size)} (declared by ${parent}; not hashed in size mode)`);
             return check;
         }
         if (role === 'blob')
@@ -939,7 +954,10 @@ class GraphWalker {
             return json;
         this.work.documents++;
         try {
-            const text = (await this.layout.readBlob(digest, _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_2__/* .MAX_MANIFEST_BYTES */ .ZJ)).toString('utf8');
+            // Read only once a descriptor declared the size the scan saw: never more than that.
+            const declared = this.scan.blobs.get(digest)?.size ?? 0;
+            const bytes = await this.layout.readBlob(digest, Math.min(declared, _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_2__/* .MAX_MANIFEST_BYTES */ .ZJ));
+            const text = bytes.toString('utf8');
             try {
                 json = { value: JSON.parse(text) };
             }
@@ -958,7 +976,14 @@ class GraphWalker {
         if (blob.hashOk !== undefined)
             return;
         const [outcome] = await this.hasher.hashFiles([
-            { path: blob.path, algorithm: (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestAlgorithm */ .g4)(blob.digest), size: blob.size, stat: blob.stat },
+            // Never past the size scanned (at most the declared size): a file grown since is not read on.
+            {
+                path: blob.path,
+                algorithm: (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestAlgorithm */ .g4)(blob.digest),
+                size: blob.size,
+                maxBytes: blob.size,
+                stat: blob.stat,
+            },
         ]);
         if (outcome?.ok) {
             blob.hashOk = outcome.hex === (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestHex */ .sU)(blob.digest);
@@ -984,8 +1009,12 @@ class GraphWalker {
         const manifest = await this.view(digest, 'manifest');
         if (manifest instanceof Error || !('config' in manifest))
             return undefined;
+        // Never more than the config declares (readBlob refuses a larger file unread), capped as a manifest is.
+        const { digest: configDigest, size } = manifest.config;
+        if (size > _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_2__/* .MAX_MANIFEST_BYTES */ .ZJ)
+            return undefined;
         try {
-            const config = JSON.parse((await this.layout.readBlob(manifest.config.digest, _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_2__/* .MAX_MANIFEST_BYTES */ .ZJ)).toString('utf8'));
+            const config = JSON.parse((await this.layout.readBlob(configDigest, size)).toString('utf8'));
             if (typeof config.os !== 'string' || typeof config.architecture !== 'string')
                 return undefined;
             const variant = typeof config.variant === 'string' ? config.variant : undefined;
@@ -1046,14 +1075,15 @@ class GraphWalker {
         }
         return done.get(start) === true;
     }
-    /** One entry's status; entries with the same root descriptor share the work. */
+    /** One entry's status, from its root's node summary; entries with the same root share it. */
     summarize(name, root, edge) {
         const key = `${edge.check.role} ${root.size} ${root.digest} ${root.platform ? (0,_oci_platform_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPlatform */ .Bq)(root.platform) : ''}`;
         let summary = this.summaries.get(key);
         if (!summary) {
-            summary = this.traverse(root, edge);
+            summary = this.rootSummary(root, edge);
             this.summaries.set(key, summary);
         }
+        // Each finding the entry reaches gets its name: work in proportion to what is reported.
         for (const f of summary.findings) {
             const names = this.names.get(f);
             if (names)
@@ -1066,78 +1096,230 @@ class GraphWalker {
                 name,
                 digest: root.digest,
                 mediaType: root.mediaType,
-                platforms: { ...summary.platforms },
+                platforms: Object.fromEntries(summary.platforms),
                 size: summary.size,
-                ...(summary.problem ? { problem: summary.problem } : {}),
+                ...(summary.problems.size ? { problem: [...summary.problems].join('; ') } : {}),
             },
             bad: summary.bad,
         };
     }
-    traverse(root, rootEdge) {
-        const findings = new Set();
-        const problems = new Set();
-        const present = new Set();
-        const platforms = new Map();
-        const visited = new Map();
-        const stack = [[rootEdge, true]];
-        while (stack.length > 0) {
-            const [edge, merge] = stack.pop();
-            this.referenced.add(edge.check.digest);
-            const verdict = this.edgeVerdict(edge);
-            if (!verdict.ok) {
-                findings.add(verdict.key);
-                if (edge === rootEdge)
-                    problems.add(`${edge.check.role} blob ${verdict.kind}`);
-                else if (edge.cycle)
-                    problems.add(edge.cycle.detail);
-                else if (edge.nested)
-                    problems.add(`nested index ${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(edge.check.digest)} ${verdict.kind}`);
-                continue;
-            }
-            present.add(edge.check.digest);
-            const node = edge.node;
-            if (!node)
-                continue;
-            // A node seen as a nested index counts its platforms; seen as an attestation, it does not.
-            const bit = merge ? 1 : 2;
-            const seen = visited.get(node) ?? 0;
-            if (seen & bit)
-                continue;
-            visited.set(node, seen | bit);
-            if (merge) {
-                const whole = new Map();
-                for (const { key, manifest, attestations = [] } of node.platforms) {
-                    if (!manifest) {
-                        raise(platforms, key, 'absent');
-                        continue;
-                    }
-                    if (!whole.has(attestations))
-                        whole.set(attestations, attestations.every((e) => this.edgeOk(e)));
-                    raise(platforms, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
-                }
-            }
-            for (const orphan of node.orphans)
-                if (!this.edgeOk(orphan))
-                    problems.add(`attestation ${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(orphan.check.digest)} broken`);
-            for (const child of node.edges)
-                stack.push([child, merge && child.nested === true]);
-        }
+    rootSummary(root, rootEdge) {
+        this.work.summaryEdges++;
+        this.referenced.add(rootEdge.check.digest);
         const bad = !this.edgeOk(rootEdge);
-        if (rootEdge.node?.role === 'manifest' && this.edgeVerdict(rootEdge).ok) {
+        const verdict = this.edgeVerdict(rootEdge);
+        if (!verdict.ok)
+            return {
+                platforms: new Map(),
+                size: 0,
+                problems: new Set([`${rootEdge.check.role} blob ${verdict.kind}`]),
+                findings: new Set([verdict.key]),
+                bad,
+            };
+        const blobSize = this.scan.blobs.get(rootEdge.check.digest)?.size ?? 0;
+        const node = rootEdge.node && this.nodeSummary(rootEdge.node);
+        const probed = node && !node.exact ? undefined : this.exactSize([rootEdge]);
+        const size = probed ?? addSizes(blobSize, node?.size ?? 0);
+        let platforms = node?.platforms ?? new Map();
+        if (rootEdge.node?.role === 'manifest') {
             const platform = rootEdge.node.configPlatform ?? root.platform;
-            platforms.set(platform ? (0,_oci_platform_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPlatform */ .Bq)(platform) : 'unknown', bad ? 'broken' : 'complete');
+            platforms = new Map([[platform ? (0,_oci_platform_js__WEBPACK_IMPORTED_MODULE_3__/* .formatPlatform */ .Bq)(platform) : 'unknown', bad ? 'broken' : 'complete']]);
         }
-        let size = 0;
-        for (const d of present)
-            size += this.scan.blobs.get(d)?.size ?? 0;
         return {
-            platforms: Object.fromEntries(platforms),
+            platforms,
             size,
-            ...(problems.size ? { problem: [...problems].join('; ') } : {}),
-            findings,
+            problems: node?.problems ?? new Set(),
+            findings: node?.findings ?? new Set(),
             bad,
         };
     }
+    /**
+     * What a node contributes to every entry above it, computed once per node from its
+     * children's summaries (post-order, no recursion: a deep chain never overflows the stack).
+     */
+    nodeSummary(start) {
+        const done = this.nodeSummaries;
+        const expanded = new Set();
+        const stack = [start];
+        while (stack.length > 0) {
+            const node = stack[stack.length - 1];
+            if (done.has(node)) {
+                stack.pop();
+                continue;
+            }
+            if (!expanded.has(node)) {
+                expanded.add(node);
+                const before = stack.length;
+                for (const edge of node.edges)
+                    if (edge.node && !done.has(edge.node) && !expanded.has(edge.node) && this.edgeVerdict(edge).ok)
+                        stack.push(edge.node);
+                if (stack.length > before)
+                    continue;
+            }
+            // Every child below an ok edge is summarised: the node graph has no cycles (cut while gathering).
+            done.set(node, this.combine(node));
+            stack.pop();
+        }
+        return done.get(start);
+    }
+    /**
+     * A node's summary from its own edges and its children's summaries. Items come in the order
+     * a depth-first walk from the node meets them (its own first, then its edges last to first),
+     * so that entries read as the per-entry walk this replaces wrote them.
+     */
+    combine(node) {
+        const own = new Map();
+        const whole = new Map();
+        for (const { key, manifest, attestations = [] } of node.platforms) {
+            this.work.summaryEdges++;
+            if (!manifest) {
+                raise(own, key, 'absent');
+                continue;
+            }
+            if (!whole.has(attestations))
+                whole.set(attestations, attestations.every((e) => this.edgeOk(e)));
+            raise(own, key, this.edgeOk(manifest) && whole.get(attestations) ? 'complete' : 'broken');
+        }
+        const ownProblems = [];
+        for (const orphan of node.orphans)
+            if (!this.edgeOk(orphan))
+                ownProblems.push(`attestation ${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(orphan.check.digest)} broken`);
+        const ownFindings = [];
+        const platforms = [own];
+        const problems = [ownProblems];
+        const findings = [ownFindings];
+        for (let i = node.edges.length - 1; i >= 0; i--) {
+            const edge = node.edges[i];
+            this.work.summaryEdges++;
+            this.referenced.add(edge.check.digest);
+            const verdict = this.edgeVerdict(edge);
+            if (!verdict.ok) {
+                ownFindings.push(verdict.key);
+                if (edge.cycle)
+                    problems.push([edge.cycle.detail]);
+                else if (edge.nested)
+                    problems.push([`nested index ${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(edge.check.digest)} ${verdict.kind}`]);
+                continue;
+            }
+            if (!edge.node)
+                continue;
+            const child = this.nodeSummaries.get(edge.node);
+            if (edge.nested)
+                platforms.push(child.platforms);
+            problems.push(child.problems);
+            findings.push(child.findings);
+        }
+        return {
+            platforms: this.mergePlatforms(platforms),
+            problems: this.union(problems),
+            findings: this.union(findings),
+            ...this.sizeOf(node),
+        };
+    }
+    /**
+     * The union of sets, in order. A node that adds nothing to one child's set shares that
+     * set, so a chain or a fan of nodes over one shared subtree copies nothing.
+     */
+    union(parts) {
+        const sets = new Set();
+        for (const p of parts)
+            if (p instanceof Set ? p.size > 0 : p.length > 0)
+                sets.add(p);
+        if (sets.size === 0)
+            return EMPTY;
+        const [first] = sets;
+        if (sets.size === 1 && first instanceof Set)
+            return first;
+        const out = new Set();
+        for (const p of sets)
+            for (const x of p) {
+                this.work.merged++;
+                out.add(x);
+            }
+        return out;
+    }
+    /** Platforms merged worst-first (a platform listed twice is as bad as its worst listing); shared as union() does. */
+    mergePlatforms(maps) {
+        const nonEmpty = new Set(maps.filter((m) => m.size > 0));
+        if (nonEmpty.size === 0)
+            return maps[0];
+        if (nonEmpty.size === 1)
+            return [...nonEmpty][0];
+        const out = new Map();
+        for (const m of nonEmpty)
+            for (const [key, status] of m) {
+                this.work.merged++;
+                raise(out, key, status);
+            }
+        return out;
+    }
+    /** A probe from a node over a child whose probe gave up would give up too: it is not tried. */
+    sizeOf(node) {
+        const giveUp = node.edges.some((e) => e.node && this.edgeVerdict(e).ok && !this.nodeSummaries.get(e.node).exact);
+        const probed = giveUp ? undefined : this.exactSize(node.edges);
+        return probed === undefined
+            ? { size: this.summedSize(node), exact: false }
+            : { size: probed, exact: true };
+    }
+    /**
+     * Bytes of the distinct blobs below `edges` (through edges whose blob is good), or undefined
+     * when that takes more than SIZE_PROBE_STEPS steps: then the caller sums its children's sizes.
+     */
+    exactSize(edges) {
+        const digests = new Set();
+        const nodes = new Set();
+        const stack = [...edges];
+        let size = 0;
+        for (let steps = 0; stack.length > 0; steps++) {
+            if (steps >= SIZE_PROBE_STEPS)
+                return undefined;
+            this.work.sizeSteps++;
+            const edge = stack.pop();
+            if (!this.edgeVerdict(edge).ok)
+                continue;
+            if (!digests.has(edge.check.digest)) {
+                digests.add(edge.check.digest);
+                size = addSizes(size, this.scan.blobs.get(edge.check.digest)?.size ?? 0);
+            }
+            if (edge.node && !nodes.has(edge.node)) {
+                nodes.add(edge.node);
+                for (const e of edge.node.edges)
+                    stack.push(e);
+            }
+        }
+        return size;
+    }
+    /** The size rule past the probe: each distinct good blob it lists, plus each distinct child's size. */
+    summedSize(node) {
+        const digests = new Set();
+        const children = new Set();
+        let size = 0;
+        for (const edge of node.edges) {
+            if (!this.edgeVerdict(edge).ok)
+                continue;
+            if (!digests.has(edge.check.digest)) {
+                digests.add(edge.check.digest);
+                size = addSizes(size, this.scan.blobs.get(edge.check.digest)?.size ?? 0);
+            }
+            if (edge.node && !children.has(edge.node)) {
+                children.add(edge.node);
+                size = addSizes(size, this.nodeSummaries.get(edge.node).size);
+            }
+        }
+        return size;
+    }
+}
+const EMPTY = new Set();
+/**
+ * An entry's size is the bytes of the distinct blobs it reaches when finding them takes at most
+ * this many steps from a node; past that, the node adds up its children's sizes, so a blob
+ * under two of its children (a layer two platforms share) counts twice. Exact distinct bytes
+ * per entry over shared subtrees has no linear algorithm; this keeps the walk linear.
+ */
+const SIZE_PROBE_STEPS = 256;
+/** Sizes added up past 2^53 stay at 2^53 - 1: huge, and still an integer. */
+function addSizes(a, b) {
+    return Math.min(a + b, Number.MAX_SAFE_INTEGER);
 }
 /** Read through a function so the compiler does not carry narrowing across awaits that hash. */
 function provenWrong(blob) {

@@ -25,8 +25,8 @@ const VERSION = '0.1.0';
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./lib/layout/layout.js
-var layout = __webpack_require__(434);
+// EXTERNAL MODULE: ./lib/layout/layout.js + 1 modules
+var layout = __webpack_require__(4323);
 // EXTERNAL MODULE: ./lib/layout/lock.js
 var lock = __webpack_require__(4115);
 ;// CONCATENATED MODULE: ./lib/cli/interrupt.js
@@ -187,28 +187,28 @@ function describeWriteError(err) {
 const COMMANDS = {
     validate: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(295)]).then(__webpack_require__.bind(__webpack_require__, 295));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(355), __webpack_require__.e(295)]).then(__webpack_require__.bind(__webpack_require__, 295));
             return { run: m.validateCommand, help: m.VALIDATE_HELP };
         },
         summary: 'check every blob and image; --repair fixes what is wrong',
     },
     pull: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(851)]).then(__webpack_require__.bind(__webpack_require__, 8851));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(500)]).then(__webpack_require__.bind(__webpack_require__, 9500));
             return { run: m.pullCommand, help: m.PULL_HELP };
         },
         summary: 'pull images into the cache atomically, resuming interrupted downloads',
     },
     ls: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(444)]).then(__webpack_require__.bind(__webpack_require__, 1444));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(355), __webpack_require__.e(444)]).then(__webpack_require__.bind(__webpack_require__, 1444));
             return { run: m.lsCommand, help: m.LS_HELP };
         },
         summary: 'list cached images, their platforms and completeness',
     },
     prune: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(186), __webpack_require__.e(205)]).then(__webpack_require__.bind(__webpack_require__, 205));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(497), __webpack_require__.e(355), __webpack_require__.e(205)]).then(__webpack_require__.bind(__webpack_require__, 205));
             return { run: m.pruneCommand, help: m.PRUNE_HELP };
         },
         summary: 'delete unreferenced blobs, partial downloads and strays',
@@ -376,9 +376,12 @@ function errorMessage(err) {
 /* harmony export */   b7: () => (/* binding */ naming),
 /* harmony export */   et: () => (/* binding */ printableJson),
 /* harmony export */   g$: () => (/* binding */ printable),
+/* harmony export */   o_: () => (/* binding */ quoteAscii),
 /* harmony export */   z3: () => (/* binding */ formatBytes)
 /* harmony export */ });
+/* harmony import */ var _oci_json_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3931);
 /** Sizes, rates and durations as people read them, for the CLI, the job summary and the report. */
+
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 /** "512 B", "1.2 kB", "205 kB", "17.2 MB": whole bytes, then three significant digits at most. */
 function formatBytes(n) {
@@ -415,26 +418,65 @@ function formatDuration(ms) {
     const m = Math.round(s / 60);
     return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
-/** Characters that can drive a terminal or reorder a line; C0 controls are also JSON's to escape. */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const unicodeEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/**
+ * Characters a reader cannot see or tell apart from a plain one: controls (C0, DEL, C1), which
+ * can drive a terminal; format characters (zero-width spaces and joiners, the byte order mark,
+ * bidirectional overrides, which can reorder a line, soft hyphens, tag characters); other
+ * default-ignorable code points (variation selectors, Hangul fillers); line and paragraph
+ * separators; spaces other than U+0020 (a no-break space passes for one); lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/gu;
+/** The same, less what JSON.stringify escapes itself (C0 controls) and the newlines of its indentation. */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/gu;
+/**
+ * Every UTF-16 unit UNPRINTABLE may match, and a few more: a plain character class, tried on
+ * the few characters of a line outside printable ASCII, so that most lines skip the Unicode
+ * property classes, which cost ten times more (a test checks every code point).
+ */
+/* eslint-disable no-control-regex, no-misleading-character-class -- controls and lone marks are the point */
+const MAYBE_UNPRINTABLE = /[\u0000-\u001f\u007f-\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]/;
+/* eslint-enable no-control-regex, no-misleading-character-class */
+const OUTSIDE_PRINTABLE_ASCII = /[^\u0020-\u007e]/g;
+function mayBeUnprintable(text) {
+    OUTSIDE_PRINTABLE_ASCII.lastIndex = 0;
+    for (let m = OUTSIDE_PRINTABLE_ASCII.exec(text); m; m = OUTSIDE_PRINTABLE_ASCII.exec(text))
+        if (MAYBE_UNPRINTABLE.test(m[0]))
+            return true;
+    return false;
+}
+/** `\uXXXX` per UTF-16 unit (a character beyond U+FFFF as its surrogate pair, as JSON writes it). */
+function unicodeEscape(c) {
+    let escaped = '';
+    for (let i = 0; i < c.length; i++)
+        escaped += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return escaped;
+}
 /**
  * Text from a cache or a registry (an index.json name, a file name, an error body), safe to
- * print on a terminal: control characters (C0, DEL, C1), line and paragraph separators and
- * bidirectional overrides are written as escapes (`\u001b`, `\n`), so a name can neither send
- * terminal escape sequences nor break or reorder a line. Printable text is unchanged.
+ * print on a terminal: control characters, line and paragraph separators, bidirectional
+ * overrides and characters one cannot see (zero-width, a byte order mark, odd spaces) are
+ * written as escapes (`\u001b`, `\n`, `\u200b`), so a name can neither send terminal escape
+ * sequences, break or reorder a line, nor hide a character. Other text is unchanged.
  */
 function printable(text) {
+    if (!mayBeUnprintable(text))
+        return text; // the common case
     return text.replace(UNPRINTABLE, (c) => {
-        const json = JSON.stringify(c).slice(1, -1);
+        const json = c.length === 1 ? JSON.stringify(c).slice(1, -1) : '';
         return json.startsWith('\\') ? json : unicodeEscape(c);
     });
 }
 /** JSON.stringify, indented, with the characters it leaves raw that a terminal would act on escaped too. */
 function printableJson(value) {
-    return JSON.stringify(value, null, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+    return (0,_oci_json_js__WEBPACK_IMPORTED_MODULE_0__/* .stringifyJson */ .sd)(value, 2).replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+}
+/**
+ * A string quoted as JSON with every character outside printable ASCII escaped: for text that
+ * must be ASCII to be valid (an image reference), where a look-alike letter (Cyrillic `е` for
+ * `e`, a fullwidth `ｒ`) is the fault to show.
+ */
+function quoteAscii(text) {
+    return JSON.stringify(text).replace(/[^\u0020-\u007e]/g, unicodeEscape);
 }
 /** `message`, prefixed with `subject: ` unless it already names one of `names`. */
 function naming(subject, message, names = [subject]) {
@@ -527,9 +569,10 @@ async function writeFileAtomic(target, data) {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   OK: () => (/* binding */ layoutFileProblem),
-/* harmony export */   vK: () => (/* binding */ assertMayWrite)
+/* harmony export */   vK: () => (/* binding */ assertMayWrite),
+/* harmony export */   wx: () => (/* binding */ identifyDirectory)
 /* harmony export */ });
-/* unused harmony exports NotACacheError, identifyDirectory */
+/* unused harmony export NotACacheError */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1455);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
@@ -567,6 +610,11 @@ async function identifyDirectory(dir) {
     names.sort();
     if (names.length === 0 || (await isBeingCreated(dir, names)))
         return { state: 'empty' };
+    for (const part of LINKS_REFUSED) {
+        const target = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readlink)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, part)).catch(() => undefined);
+        if (target !== undefined)
+            return { state: 'linked', part, target };
+    }
     const layoutFile = await layoutFileProblem(dir);
     if (layoutFile === undefined)
         return { state: 'layout' };
@@ -587,8 +635,13 @@ async function assertMayWrite(dir) {
     if (found.state === 'foreign') {
         throw new NotACacheError(`refusing to use ${dir} as a cache: it is not empty and not an OCI image layout (${found.reason}); nothing was changed: name an OCI image layout, or an empty or new directory`);
     }
+    if (found.state === 'linked') {
+        throw new NotACacheError(`refusing to use ${dir} as a cache: ${found.part} is a symbolic link (to ${found.target}), and links in a cache are never followed; nothing was changed: put the ${found.part === _names_js__WEBPACK_IMPORTED_MODULE_6__/* .INDEX_FILE */ .K$ ? 'file' : 'directory'} itself at ${node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, found.part)} (move it back, or bind-mount it)`);
+    }
     return found;
 }
+/** Parts of a layout whose link would hide every blob or every entry (see CacheDirectory). */
+const LINKS_REFUSED = [_names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl, `${_names_js__WEBPACK_IMPORTED_MODULE_6__/* .BLOBS_DIR */ .xl}/sha256`, _names_js__WEBPACK_IMPORTED_MODULE_6__/* .INDEX_FILE */ .K$];
 /**
  * Whether `dir` holds only what creating a layout puts there before its oci-layout is in
  * place (another process may be doing it right now): empty digest directories under blobs/,
@@ -688,40 +741,130 @@ function sample(names) {
 
 /***/ }),
 
-/***/ 434:
+/***/ 4323:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   $g: () => (/* binding */ defaultCacheDir),
-/* harmony export */   CO: () => (/* binding */ LIVE_WRITER_NOTE),
-/* harmony export */   FI: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.FI),
-/* harmony export */   K$: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.K$),
-/* harmony export */   PE: () => (/* binding */ Layout),
-/* harmony export */   TU: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.TU),
-/* harmony export */   WR: () => (/* binding */ WRITER_GRACE_MS),
-/* harmony export */   gI: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.gI),
-/* harmony export */   nk: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.nk),
-/* harmony export */   oG: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.oG),
-/* harmony export */   vS: () => (/* binding */ OCI_LAYOUT_CONTENT),
-/* harmony export */   xl: () => (/* reexport safe */ _names_js__WEBPACK_IMPORTED_MODULE_13__.xl),
-/* harmony export */   yS: () => (/* binding */ mayBeLiveWrite),
-/* harmony export */   zz: () => (/* binding */ cannotWrite)
-/* harmony export */ });
-/* unused harmony exports entryName, parseIndexDocument, serializeIndex, openRegularNoFollow, CannotWriteError */
-/* harmony import */ var node_buffer__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(4573);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7598);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3024);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1455);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8161);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6760);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(452);
-/* harmony import */ var _oci_digest_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(9501);
-/* harmony import */ var _oci_descriptor_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(1260);
-/* harmony import */ var _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(8152);
-/* harmony import */ var _atomic_js__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(3849);
-/* harmony import */ var _identify_js__WEBPACK_IMPORTED_MODULE_11__ = __webpack_require__(5928);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_13__ = __webpack_require__(9402);
-/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_12__ = __webpack_require__(4115);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  xl: () => (/* reexport */ names/* BLOBS_DIR */.xl),
+  VK: () => (/* binding */ BlobsMissingError),
+  K$: () => (/* reexport */ names/* INDEX_FILE */.K$),
+  gI: () => (/* reexport */ names/* LAYOUT_FILE */.gI),
+  CO: () => (/* binding */ LIVE_WRITER_NOTE),
+  TU: () => (/* reexport */ names/* LOCKS_DIR */.TU),
+  FI: () => (/* reexport */ names/* LOCK_FILE */.FI),
+  PE: () => (/* binding */ Layout),
+  vS: () => (/* binding */ OCI_LAYOUT_CONTENT),
+  oG: () => (/* reexport */ names/* PARTIAL_SUFFIX */.oG),
+  WR: () => (/* binding */ WRITER_GRACE_MS),
+  zz: () => (/* binding */ cannotWrite),
+  $g: () => (/* binding */ defaultCacheDir),
+  k2: () => (/* reexport */ entryKey),
+  Xw: () => (/* reexport */ formProblems),
+  yS: () => (/* binding */ mayBeLiveWrite),
+  nk: () => (/* reexport */ names/* partialHex */.nk)
+});
+
+// UNUSED EXPORTS: CLOCK_SKEW_MS, CannotWriteError, LINUXKIT_LOCK_FILE, RANGES_SUFFIX, entryName, openRegularNoFollow, parseIndexDocument, serializeIndex
+
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __webpack_require__(4573);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __webpack_require__(452);
+// EXTERNAL MODULE: ./lib/oci/digest.js
+var oci_digest = __webpack_require__(9501);
+// EXTERNAL MODULE: ./lib/oci/mediatypes.js
+var mediatypes = __webpack_require__(8152);
+// EXTERNAL MODULE: ./lib/layout/atomic.js
+var atomic = __webpack_require__(3849);
+// EXTERNAL MODULE: ./lib/layout/identify.js
+var identify = __webpack_require__(5928);
+// EXTERNAL MODULE: ./lib/oci/descriptor.js
+var descriptor = __webpack_require__(1260);
+// EXTERNAL MODULE: ./lib/oci/json.js
+var json = __webpack_require__(3931);
+;// CONCATENATED MODULE: ./lib/layout/index-json.js
+
+
+
+/** U+FEFF, as an editor puts it before the first byte of a UTF-8 file. */
+const BOM = '\ufeff';
+function entryName(raw) {
+    const annotations = raw?.annotations;
+    const name = annotations?.[mediatypes/* Annotation */.YH.RefName];
+    return typeof name === 'string' ? name : undefined;
+}
+/**
+ * Parses index.json. Throws (the file is unusable: moved aside by repair) only when it is not
+ * a JSON object of schemaVersion 2 with an array of manifests; anything narrower is kept on
+ * the entry or field it concerns.
+ */
+function parseIndexDocument(text) {
+    const bom = text.startsWith(BOM);
+    const v = JSON.parse(bom ? text.slice(BOM.length) : text); // iterative in V8: any depth
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new Error('not a JSON object');
+    const { manifests, ...fields } = v;
+    if (fields.schemaVersion !== 2)
+        throw new Error('schemaVersion is not 2');
+    if (manifests !== undefined && !Array.isArray(manifests))
+        throw new Error('manifests is not an array');
+    const deepFields = new Map();
+    for (const [key, value] of Object.entries(fields)) {
+        const depth = 1 + (0,json/* jsonDepth */.QV)(value); // inside the top-level object
+        if (depth > json/* MAX_JSON_DEPTH */.KX)
+            deepFields.set(key, (0,json/* depthDetail */.lz)(depth));
+    }
+    const entries = (manifests ?? []).map((raw, i) => {
+        const name = entryName(raw);
+        const named = name ? { name } : {};
+        const depth = 2 + (0,json/* jsonDepth */.QV)(raw); // inside the top-level object and its manifests array
+        if (depth > json/* MAX_JSON_DEPTH */.KX)
+            return { raw, error: (0,json/* depthDetail */.lz)(depth), ...named };
+        try {
+            return { raw, descriptor: (0,descriptor/* parseDescriptor */.BA)(raw, `index.json manifests[${i}]`), ...named };
+        }
+        catch (err) {
+            return { raw, error: err.message, ...named };
+        }
+    });
+    return { fields, entries, ...(bom ? { bom } : {}), ...(deepFields.size > 0 ? { deepFields } : {}) };
+}
+/** index.json as we write it: indented, no byte order mark, every entry and field as it was read. */
+function serializeIndex(doc) {
+    return `${(0,json/* stringifyJson */.sd)({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, 2)}\n`;
+}
+/** An entry's identity across two reads of the file: its whole content, at any depth. */
+function entryKey(entry) {
+    return (0,json/* stringifyJson */.sd)(entry.raw) ?? 'undefined';
+}
+/** What is wrong with the file's form (not its entries) that linuxkit would refuse, in report words. */
+function formProblems(doc) {
+    const problems = [];
+    if (doc.bom)
+        problems.push('starts with a UTF-8 byte order mark (U+FEFF), which linuxkit cannot read');
+    for (const [key, why] of doc.deepFields ?? [])
+        problems.push(`field ${JSON.stringify(key)} ${why}`);
+    return problems;
+}
+
+// EXTERNAL MODULE: ./lib/layout/names.js
+var names = __webpack_require__(9402);
+// EXTERNAL MODULE: ./lib/layout/lock.js
+var lock = __webpack_require__(4115);
+;// CONCATENATED MODULE: ./lib/layout/layout.js
+
 
 
 
@@ -741,7 +884,7 @@ function sample(names) {
  * index.json is read whole: up to the longest string V8 holds (~512 MiB), room for a million
  * entries; the 64 MiB other small files get would call a big but valid index.json corrupt.
  */
-const MAX_INDEX_BYTES = node_buffer__WEBPACK_IMPORTED_MODULE_0__.constants.MAX_STRING_LENGTH;
+const MAX_INDEX_BYTES = external_node_buffer_.constants.MAX_STRING_LENGTH;
 const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 /**
  * A temp file, partial download or stray written to more recently than this may belong to a
@@ -754,47 +897,37 @@ const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
  * a dead writer's file goes on a later run.
  */
 const WRITER_GRACE_MS = 10 * 60_000;
-/** A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. */
+/**
+ * How far ahead of our clock a file's time may be and still count as recent: clocks of two
+ * machines sharing a directory drift by seconds. Further ahead, the time is wrong (an archive
+ * made on a machine with a bad clock), says nothing of a live writer, and would otherwise keep
+ * the file forever.
+ */
+const CLOCK_SKEW_MS = 60_000;
+/**
+ * A regular file written to within WRITER_GRACE_MS: it may belong to a live writer. A time
+ * more than CLOCK_SKEW_MS in the future is not fresh: such a file is treated as old.
+ */
 function mayBeLiveWrite(s, now = Date.now()) {
-    return s.isFile() && now - s.mtimeMs < WRITER_GRACE_MS;
+    const age = now - s.mtimeMs;
+    return s.isFile() && age < WRITER_GRACE_MS && age > -CLOCK_SKEW_MS;
 }
 /** Why a young file is kept, as reports say it. */
 const LIVE_WRITER_NOTE = 'kept: may belong to a live writer';
 /** linuxkit's cache: `$LINUXKIT_CACHE`, else `~/.linuxkit/cache`. */
 function defaultCacheDir(env = process.env) {
-    return env.LINUXKIT_CACHE || node_path__WEBPACK_IMPORTED_MODULE_5__.join((0,node_os__WEBPACK_IMPORTED_MODULE_4__.homedir)(), '.linuxkit', 'cache');
+    return env.LINUXKIT_CACHE || external_node_path_.join((0,external_node_os_.homedir)(), '.linuxkit', 'cache');
 }
-function entryName(raw) {
-    const annotations = raw?.annotations;
-    const name = annotations?.[_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName];
-    return typeof name === 'string' ? name : undefined;
-}
-function parseIndexDocument(text) {
-    const v = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-        throw new Error('not a JSON object');
-    const { manifests, ...fields } = v;
-    if (fields.schemaVersion !== 2)
-        throw new Error('schemaVersion is not 2');
-    if (manifests !== undefined && !Array.isArray(manifests))
-        throw new Error('manifests is not an array');
-    const entries = (manifests ?? []).map((raw, i) => {
-        const name = entryName(raw);
-        try {
-            return {
-                raw,
-                descriptor: (0,_oci_descriptor_js__WEBPACK_IMPORTED_MODULE_8__/* .parseDescriptor */ .BA)(raw, `index.json manifests[${i}]`),
-                ...(name ? { name } : {}),
-            };
-        }
-        catch (err) {
-            return { raw, error: err.message, ...(name ? { name } : {}) };
-        }
-    });
-    return { fields, entries };
-}
-function serializeIndex(doc) {
-    return `${JSON.stringify({ ...doc.fields, manifests: doc.entries.map((e) => e.raw) }, null, 2)}\n`;
+/** Blobs an entry needs were gone at its commit: another process removed them after they were put in place. */
+class BlobsMissingError extends errors/* GuardError */.U$ {
+    image;
+    missing;
+    name = 'BlobsMissingError';
+    constructor(image, missing) {
+        super(`${image}: ${missing.length} of its blobs (${missing.map((d) => (0,oci_digest/* shortDigest */.VK)(d.digest)).join(', ')}) left the cache before its index.json entry was written; another process removed them`);
+        this.image = image;
+        this.missing = missing;
+    }
 }
 /**
  * An OCI image layout on disk. Every path under it is built here, every blob path from a
@@ -812,7 +945,7 @@ class Layout {
     }
     /** A layout at `dir`, not looked at yet: its first write checks the directory (see mayWrite). */
     static at(dir) {
-        return new Layout(node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(dir));
+        return new Layout(external_node_path_.resolve(dir));
     }
     /**
      * Opens the cache at `dir` before anything is read or written: refuses a directory that is
@@ -822,11 +955,11 @@ class Layout {
      */
     static async open(dir, options) {
         if (dir === '')
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb('the cache directory is an empty string: name a directory');
+            throw new errors/* UsageError */.eb('the cache directory is an empty string: name a directory');
         const layout = Layout.at(dir);
-        const found = await (layout.vetting = (0,_identify_js__WEBPACK_IMPORTED_MODULE_11__/* .assertMayWrite */ .vK)(layout.root));
+        const found = await (layout.vetting = (0,identify/* assertMayWrite */.vK)(layout.root));
         if (found.state === 'absent' && !options.create)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb(`cache directory ${layout.root} does not exist`);
+            throw new errors/* UsageError */.eb(`cache directory ${layout.root} does not exist`);
         return layout;
     }
     /**
@@ -834,7 +967,7 @@ class Layout {
      * the Action, a test) can initialise, repair or prune a directory that is not a cache.
      */
     mayWrite() {
-        return (this.vetting ??= (0,_identify_js__WEBPACK_IMPORTED_MODULE_11__/* .assertMayWrite */ .vK)(this.root));
+        return (this.vetting ??= (0,identify/* assertMayWrite */.vK)(this.root));
     }
     /** Runs a write once the directory is vetted; a write the permissions refuse becomes one line. */
     async writing(write) {
@@ -847,50 +980,50 @@ class Layout {
         }
     }
     path(...parts) {
-        const p = node_path__WEBPACK_IMPORTED_MODULE_5__.join(this.root, ...parts);
+        const p = external_node_path_.join(this.root, ...parts);
         // Relative, not a prefix test: a root that ends in a separator (`/`, `C:\`) has no `root + sep`.
-        const rel = node_path__WEBPACK_IMPORTED_MODULE_5__.relative(this.root, p);
-        if (rel === '..' || rel.startsWith(`..${node_path__WEBPACK_IMPORTED_MODULE_5__.sep}`) || node_path__WEBPACK_IMPORTED_MODULE_5__.isAbsolute(rel)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
+        const rel = external_node_path_.relative(this.root, p);
+        if (rel === '..' || rel.startsWith(`..${external_node_path_.sep}`) || external_node_path_.isAbsolute(rel)) {
+            throw new errors/* GuardError */.U$(`refusing path ${JSON.stringify(parts.join('/'))}: outside the cache ${this.root}`);
         }
         return p;
     }
     get indexPath() {
-        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .INDEX_FILE */ .K$);
+        return this.path(names/* INDEX_FILE */.K$);
     }
     get layoutFilePath() {
-        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LAYOUT_FILE */ .gI);
+        return this.path(names/* LAYOUT_FILE */.gI);
     }
     get blobsDir() {
-        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl);
+        return this.path(names/* BLOBS_DIR */.xl);
     }
     blobDir(algorithm) {
-        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl, algorithm);
+        return this.path(names/* BLOBS_DIR */.xl, algorithm);
     }
     blobPath(digest) {
-        return this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .BLOBS_DIR */ .xl, (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestAlgorithm */ .g4)(digest), (0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestHex */ .sU)(digest));
+        return this.path(names/* BLOBS_DIR */.xl, (0,oci_digest/* digestAlgorithm */.g4)(digest), (0,oci_digest/* digestHex */.sU)(digest));
     }
     partialPath(digest) {
-        return this.blobPath(digest) + _names_js__WEBPACK_IMPORTED_MODULE_13__/* .PARTIAL_SUFFIX */ .oG;
+        return this.blobPath(digest) + names/* PARTIAL_SUFFIX */.oG;
     }
     rangesPath(digest) {
-        return this.blobPath(digest) + _names_js__WEBPACK_IMPORTED_MODULE_13__/* .RANGES_SUFFIX */ .R_;
+        return this.blobPath(digest) + names/* RANGES_SUFFIX */.R_;
     }
     /** A path relative to the root, with forward slashes, for reports. */
     relative(p) {
-        return node_path__WEBPACK_IMPORTED_MODULE_5__.relative(this.root, p).split(node_path__WEBPACK_IMPORTED_MODULE_5__.sep).join('/');
+        return external_node_path_.relative(this.root, p).split(external_node_path_.sep).join('/');
     }
     async exists() {
-        return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.root).then((s) => s.isDirectory(), () => false);
+        return (0,promises_.stat)(this.root).then((s) => s.isDirectory(), () => false);
     }
     /** Creates the directory, `oci-layout`, `blobs/sha256` and an empty `index.json` where missing. */
     async init() {
         await this.writing(async () => {
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.blobDir('sha256'), { recursive: true });
-            if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.layoutFilePath).catch(() => undefined))) {
-                await (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .writeFileAtomic */ .Zf)(this.layoutFilePath, OCI_LAYOUT_CONTENT);
+            await (0,promises_.mkdir)(this.blobDir('sha256'), { recursive: true });
+            if (!(await (0,promises_.stat)(this.layoutFilePath).catch(() => undefined))) {
+                await (0,atomic/* writeFileAtomic */.Zf)(this.layoutFilePath, OCI_LAYOUT_CONTENT);
             }
-            if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.stat)(this.indexPath).catch(() => undefined)))
+            if (!(await (0,promises_.stat)(this.indexPath).catch(() => undefined)))
                 await this.writeEmptyIndex();
         });
     }
@@ -902,11 +1035,13 @@ class Layout {
         for (const [dir, fix] of [
             [this.blobsDir, 'run oci-cache-guard validate --repair'],
             [this.blobDir('sha256'), 'run oci-cache-guard validate --repair'],
-            [this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), 'remove it'],
+            [this.path(names/* LOCKS_DIR */.TU), 'remove it'],
         ]) {
-            const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(dir).catch(() => undefined);
+            const s = await (0,promises_.lstat)(dir).catch(() => undefined);
             if (s && !s.isDirectory()) {
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${dir} is ${s.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${fix}`);
+                // A linked blobs directory holds the blobs: put it in place, never "repair" it away.
+                const link = s.isSymbolicLink();
+                throw new errors/* GuardError */.U$(`${dir} is ${link ? 'a symbolic link' : 'not a directory'}: refusing to use it (it could lead outside the cache); ${link && dir !== this.path(names/* LOCKS_DIR */.TU) ? 'put the directory itself there (move it back, or bind-mount it)' : fix}`);
             }
         }
     }
@@ -916,8 +1051,14 @@ class Layout {
             text = await this.readSmallFile(this.indexPath, MAX_INDEX_BYTES);
         }
         catch (err) {
-            if (err.code === 'ENOENT')
+            const code = err.code;
+            if (code === 'ENOENT')
                 return { state: 'missing' };
+            // Worded to follow the file's name, as for oci-layout: "index.json is a symbolic link".
+            if (code === 'ELOOP')
+                return { state: 'corrupt', detail: 'is a symbolic link (never followed)' };
+            if (code === 'ENOTREG')
+                return { state: 'corrupt', detail: 'is not a regular file' };
             return { state: 'corrupt', detail: err.message };
         }
         try {
@@ -928,17 +1069,17 @@ class Layout {
         }
     }
     async writeIndex(doc) {
-        await this.writing(() => (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .writeFileAtomic */ .Zf)(this.indexPath, serializeIndex(doc)));
+        await this.writing(() => (0,atomic/* writeFileAtomic */.Zf)(this.indexPath, serializeIndex(doc)));
     }
     /** An index.json with no entries, as init and repair start one. */
     async writeEmptyIndex() {
-        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: _oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .MediaType */ .zu.OciIndex }, entries: [] });
+        await this.writeIndex({ fields: { schemaVersion: 2, mediaType: mediatypes/* MediaType */.zu.OciIndex }, entries: [] });
     }
     /** Moves an unparseable index.json aside (never deleted) and returns the new name. */
     async moveIndexAside(now = new Date()) {
         const stamp = now.toISOString().replace(/[:.]/g, '-');
-        const aside = this.path(`${_names_js__WEBPACK_IMPORTED_MODULE_13__/* .INDEX_FILE */ .K$}.corrupt-${stamp}`);
-        await this.writing(() => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.rename)(this.indexPath, aside));
+        const aside = this.path(`${names/* INDEX_FILE */.K$}.corrupt-${stamp}`);
+        await this.writing(() => (0,promises_.rename)(this.indexPath, aside));
         return aside;
     }
     /**
@@ -947,8 +1088,14 @@ class Layout {
      * set while a write is under way go together in the next one: images of a pull that finish
      * together cost one lock and one fsynced index.json write, not one each. A batch waits for
      * the lock with the options of the call that opened it (the calls of one pull share theirs).
+     *
+     * Under the lock, before the write, every blob in `needs` must be a file under its name:
+     * repair and prune delete only under this lock, so an entry written after that check is
+     * complete when the lock is released. When some are gone (another process removed them after
+     * the caller put them in place), this entry is not written and BlobsMissingError lists them.
      */
-    setEntry(descriptor, name, lockOptions) {
+    setEntry(descriptor, name, options = {}) {
+        const { needs = [], keepSameDigest = false, ...lockOptions } = options;
         let batch = this.nextEntries;
         if (!batch) {
             const entries = new Map();
@@ -960,33 +1107,82 @@ class Layout {
             batch = this.nextEntries = { entries, written };
         }
         batch.entries.delete(name); // the latest descriptor of a name, in the order they came
-        batch.entries.set(name, descriptor);
-        return batch.written;
+        batch.entries.set(name, { descriptor, needs, keepSameDigest });
+        return batch.written.then((missing) => {
+            const gone = missing.get(name);
+            if (gone)
+                throw new BlobsMissingError(name, gone);
+        });
     }
+    /** Writes a batch under the lock; returns, by name, the needed blobs that were gone (not written). */
     async writeEntries(named, lockOptions) {
-        await this.withLock(async () => {
-            await this.init();
-            const read = await this.readIndex();
-            if (read.state !== 'ok') {
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
+        try {
+            return await this.withLock(() => this.commitEntries(named), lockOptions);
+        }
+        catch (err) {
+            // A cache this process may not write to (no lock file either): entries that only confirm
+            // what is there are checked without the lock; one that must be written fails as it did.
+            if (err instanceof CannotWriteError && [...named.values()].every((e) => e.keepSameDigest))
+                return this.commitEntries(named);
+            throw err;
+        }
+    }
+    async commitEntries(named) {
+        await this.init();
+        const read = await this.readIndex();
+        if (read.state !== 'ok') {
+            throw new errors/* GuardError */.U$(`${this.indexPath} is ${read.state === 'missing' ? 'missing' : 'corrupt'}: run oci-cache-guard validate --repair`);
+        }
+        const missing = await this.missingBlobs(named);
+        const present = new Set();
+        for (const e of read.doc.entries)
+            if (e.name !== undefined && e.descriptor)
+                present.add(`${e.name} ${e.descriptor.digest}`);
+        const writes = [...named].filter(([name, e]) => !missing.has(name) && !(e.keepSameDigest && present.has(`${name} ${e.descriptor.digest}`)));
+        if (writes.length === 0)
+            return missing;
+        const replaced = new Set(writes.map(([name]) => name));
+        const entries = read.doc.entries.filter((e) => e.name === undefined || !replaced.has(e.name));
+        for (const [name, { descriptor }] of writes) {
+            const raw = {
+                mediaType: descriptor.mediaType,
+                digest: descriptor.digest,
+                size: descriptor.size,
+                ...(descriptor.platform ? { platform: descriptor.platform } : {}),
+                annotations: { ...descriptor.annotations, [mediatypes/* Annotation */.YH.RefName]: name },
+            };
+            entries.push({
+                raw,
+                descriptor: { ...descriptor, annotations: raw.annotations },
+                name,
+            });
+        }
+        await this.writeIndex({ fields: read.doc.fields, entries });
+        return missing;
+    }
+    /**
+     * The needed blobs of each pending entry that are not a regular file under their name. A
+     * file there is taken as is: a blob gets its final name only by a rename after its digest and
+     * size were checked, so what other processes can do to it meanwhile is delete it.
+     */
+    async missingBlobs(named) {
+        const isFile = new Map();
+        const check = (d) => {
+            let known = isFile.get(d);
+            if (!known) {
+                known = (0,promises_.lstat)(this.blobPath(d)).then((s) => s.isFile(), () => false);
+                isFile.set(d, known);
             }
-            const entries = read.doc.entries.filter((e) => e.name === undefined || !named.has(e.name));
-            for (const [name, descriptor] of named) {
-                const raw = {
-                    mediaType: descriptor.mediaType,
-                    digest: descriptor.digest,
-                    size: descriptor.size,
-                    ...(descriptor.platform ? { platform: descriptor.platform } : {}),
-                    annotations: { ...descriptor.annotations, [_oci_mediatypes_js__WEBPACK_IMPORTED_MODULE_9__/* .Annotation */ .YH.RefName]: name },
-                };
-                entries.push({
-                    raw,
-                    descriptor: { ...descriptor, annotations: raw.annotations },
-                    name,
-                });
-            }
-            await this.writeIndex({ fields: read.doc.fields, entries });
-        }, lockOptions);
+            return known;
+        };
+        const missing = new Map();
+        for (const [name, { needs }] of named) {
+            const present = await Promise.all(needs.map((b) => check(b.digest)));
+            const gone = needs.filter((_, i) => !present[i]);
+            if (gone.length > 0)
+                missing.set(name, gone);
+        }
+        return missing;
     }
     /**
      * Exclusive lock on the layout for index.json changes, repair and prune: ours, then, once
@@ -996,7 +1192,7 @@ class Layout {
      */
     withLock(fn, options) {
         const opts = { what: `cache ${this.root}`, ...options };
-        return this.writing(() => (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .withLock */ .kK)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCK_FILE */ .FI), async () => fn({ waited: await (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .waitForForeignLock */ .Ui)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LINUXKIT_LOCK_FILE */ .se), 'linuxkit', opts) }), opts));
+        return this.writing(() => (0,lock/* withLock */.kK)(this.path(names/* LOCK_FILE */.FI), async () => fn({ waited: await (0,lock/* waitForForeignLock */.Ui)(this.path(names/* LINUXKIT_LOCK_FILE */.se), 'linuxkit', opts) }), opts));
     }
     /**
      * Marks a pull as running until released. Blobs a pull has put in place are unreferenced
@@ -1004,11 +1200,11 @@ class Layout {
      * downloads while any pull is running.
      */
     async registerPull() {
-        const marker = this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU, `pull-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(4).toString('hex')}`);
+        const marker = this.path(names/* LOCKS_DIR */.TU, `pull-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
         try {
             await this.writing(async () => {
-                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), { recursive: true });
-                await (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .createExclusive */ .H0)(marker, (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .lockContent */ .Fl)());
+                await (0,promises_.mkdir)(this.path(names/* LOCKS_DIR */.TU), { recursive: true });
+                await (0,lock/* createExclusive */.H0)(marker, (0,lock/* lockContent */.Fl)());
             });
         }
         catch (err) {
@@ -1018,20 +1214,20 @@ class Layout {
                 return { release: async () => { } };
             throw err;
         }
-        return { release: () => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(marker).catch(() => { }) };
+        return { release: () => (0,promises_.unlink)(marker).catch(() => { }) };
     }
     /** Pulls running now (markers of live processes); markers left by killed ones are removed. */
     async runningPulls() {
-        const dir = this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU);
+        const dir = this.path(names/* LOCKS_DIR */.TU);
         let running = 0;
-        for (const name of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readdir)(dir).catch(() => [])) {
+        for (const name of await (0,promises_.readdir)(dir).catch(() => [])) {
             if (!name.startsWith('pull-'))
                 continue;
-            const content = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.readFile)(node_path__WEBPACK_IMPORTED_MODULE_5__.join(dir, name), 'utf8').catch(() => undefined);
+            const content = await (0,promises_.readFile)(external_node_path_.join(dir, name), 'utf8').catch(() => undefined);
             if (content === undefined)
                 continue;
-            if ((0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .isStale */ .QO)(content))
-                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(node_path__WEBPACK_IMPORTED_MODULE_5__.join(dir, name)).catch(() => { });
+            if ((0,lock/* isStale */.QO)(content))
+                await (0,promises_.unlink)(external_node_path_.join(dir, name)).catch(() => { });
             else
                 running++;
         }
@@ -1040,8 +1236,8 @@ class Layout {
     /** Lock for downloading one blob, so two processes never write the same partial file. */
     lockBlob(digest, options) {
         return this.writing(async () => {
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.mkdir)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU), { recursive: true });
-            return (0,_lock_js__WEBPACK_IMPORTED_MODULE_12__/* .acquireLock */ .IZ)(this.path(_names_js__WEBPACK_IMPORTED_MODULE_13__/* .LOCKS_DIR */ .TU, `${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestAlgorithm */ .g4)(digest)}-${(0,_oci_digest_js__WEBPACK_IMPORTED_MODULE_7__/* .digestHex */ .sU)(digest)}`), {
+            await (0,promises_.mkdir)(this.path(names/* LOCKS_DIR */.TU), { recursive: true });
+            return (0,lock/* acquireLock */.IZ)(this.path(names/* LOCKS_DIR */.TU, `${(0,oci_digest/* digestAlgorithm */.g4)(digest)}-${(0,oci_digest/* digestHex */.sU)(digest)}`), {
                 what: `download of ${digest}`,
                 ...options,
             });
@@ -1053,40 +1249,54 @@ class Layout {
      * blobs/ is refused. Returns the bytes of what was there, or undefined when nothing was.
      */
     async removeFromBlobs(relative, options = {}) {
-        const p = node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(this.root, relative);
-        if (!p.startsWith(this.blobsDir + node_path__WEBPACK_IMPORTED_MODULE_5__.sep)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
+        const p = external_node_path_.resolve(this.root, relative);
+        if (!p.startsWith(this.blobsDir + external_node_path_.sep)) {
+            throw new errors/* GuardError */.U$(`refusing to delete ${JSON.stringify(relative)}: not under ${this.blobsDir}`);
         }
         return this.writing(async () => {
-            const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(p).catch(() => undefined);
+            const s = await (0,promises_.lstat)(p).catch(() => undefined);
             if (!s)
                 return undefined;
             if (!options.dryRun) {
                 if (s.isDirectory())
-                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.rm)(p, { recursive: true, force: true });
+                    await (0,promises_.rm)(p, { recursive: true, force: true });
                 else
-                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.unlink)(p);
+                    await (0,promises_.unlink)(p);
             }
             return s.isDirectory() ? 0 : s.size;
         });
     }
     /** Whether the file a finding names (relative to the root) may belong to a live writer. */
     async mayBelongToLiveWriter(relative) {
-        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.lstat)(node_path__WEBPACK_IMPORTED_MODULE_5__.resolve(this.root, relative)).catch(() => undefined);
+        const s = await (0,promises_.lstat)(external_node_path_.resolve(this.root, relative)).catch(() => undefined);
         return s !== undefined && mayBeLiveWrite(s);
     }
     /** Opens a blob for reading: symlinks and non-regular files are refused, never followed. */
     async openBlob(digest) {
         return openRegularNoFollow(this.blobPath(digest));
     }
-    /** Reads a whole blob of at most `maxBytes` (manifests, configs). */
+    /**
+     * Reads a whole blob of at most `maxBytes` (manifests, configs: their declared size). Reads
+     * no more than one byte past the size fstat gives, so a file that grows meanwhile is refused
+     * without being read on, and a larger one is refused unread.
+     */
     async readBlob(digest, maxBytes) {
         const fh = await this.openBlob(digest);
         try {
             const { size } = await fh.stat();
             if (size > maxBytes)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
-            return await fh.readFile();
+                throw new errors/* GuardError */.U$(`blob ${digest} is ${size} bytes, more than the ${maxBytes} allowed`);
+            const buf = Buffer.allocUnsafe(size + 1);
+            let got = 0;
+            while (got < buf.length) {
+                const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+                if (bytesRead === 0)
+                    break;
+                got += bytesRead;
+            }
+            if (got > size)
+                throw new errors/* GuardError */.U$(`blob ${digest} grew while being read; run the command again`);
+            return buf.subarray(0, got);
         }
         finally {
             await fh.close();
@@ -1098,7 +1308,7 @@ class Layout {
         try {
             const { size } = await fh.stat();
             if (size > maxBytes)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
+                throw new errors/* GuardError */.U$(`${p} is ${size} bytes, more than the ${maxBytes} allowed`);
             return (await fh.readFile()).toString('utf8');
         }
         finally {
@@ -1109,8 +1319,8 @@ class Layout {
 /** open(O_RDONLY|O_NOFOLLOW) and fstat: a symlink fails with ELOOP, a directory or device is refused. */
 async function openRegularNoFollow(p) {
     // O_NONBLOCK: a FIFO planted in the cache is refused by the fstat below instead of blocking the open.
-    const fh = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_3__.open)(p, node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_RDONLY | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NOFOLLOW | node_fs__WEBPACK_IMPORTED_MODULE_2__.constants.O_NONBLOCK);
-    const s = await (0,_atomic_js__WEBPACK_IMPORTED_MODULE_10__/* .closingOnError */ .$X)(() => fh.stat(), fh);
+    const fh = await (0,promises_.open)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+    const s = await (0,atomic/* closingOnError */.$X)(() => fh.stat(), fh);
     if (!s.isFile()) {
         await fh.close();
         const err = new Error(`${p} is not a regular file`);
@@ -1120,7 +1330,7 @@ async function openRegularNoFollow(p) {
     return fh;
 }
 /** A write the file system refuses (permissions, a read-only mount). */
-class CannotWriteError extends _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .GuardError */ .U$ {
+class CannotWriteError extends errors/* GuardError */.U$ {
     name = 'CannotWriteError';
 }
 /**
@@ -1132,7 +1342,7 @@ function cannotWrite(err) {
     if (!(e instanceof Error) || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '') || !e.path)
         return err;
     const why = e.code === 'EROFS' ? 'read-only file system' : 'permission denied';
-    return new CannotWriteError(`cannot write to ${node_path__WEBPACK_IMPORTED_MODULE_5__.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`, { cause: err });
+    return new CannotWriteError(`cannot write to ${external_node_path_.dirname(e.path)}: ${why}; make it writable for this user, or use another cache directory`, { cause: err });
 }
 
 
@@ -1471,8 +1681,10 @@ function partialHex(name) {
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(452);
 /* harmony import */ var _digest_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9501);
+/* harmony import */ var _json_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3931);
 /* harmony import */ var _mediatypes_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8152);
 /* harmony import */ var _platform_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7122);
+
 
 
 
@@ -1480,6 +1692,42 @@ function partialHex(name) {
 /** A manifest, index or index.json that is not what its media type says it is. */
 class InvalidDocumentError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .GuardError */ .U$ {
     name = 'InvalidDocumentError';
+}
+/**
+ * A size that is a whole number above 2^53: JSON.parse has already rounded it, so the message
+ * says it with the digits of the document's own text where the caller has that text.
+ */
+class SizeTooLargeError extends InvalidDocumentError {
+    where;
+    value;
+    constructor(where, value) {
+        super(tooLarge(where, String(BigInt(value))));
+        this.where = where;
+        this.value = value;
+    }
+}
+function tooLarge(where, digits) {
+    return `${where}: size ${digits} is above 2^53 (9007199254740992), more than any blob can be`;
+}
+/** `"size": 1152921504606846977` as written, for a size JSON.parse rounded to `value`. */
+function sizeAsWritten(text, value) {
+    // One linear pass, only on this error path; the text is already size-capped by its reader.
+    for (const m of text.matchAll(/"size"\s*:\s*(\d+)(?![\d.eE])/g))
+        if (Number(m[1]) === value)
+            return m[1];
+    return undefined;
+}
+/** Parses a document with `read`, saying an oversized size with its exact digits. */
+function withExactSizes(text, read) {
+    try {
+        return read();
+    }
+    catch (err) {
+        if (!(err instanceof SizeTooLargeError))
+            throw err;
+        const digits = sizeAsWritten(text, err.value);
+        throw digits ? new InvalidDocumentError(tooLarge(err.where, digits)) : err;
+    }
 }
 function isRecord(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -1500,8 +1748,10 @@ function parseDescriptor(v, where = 'descriptor') {
         throw new InvalidDocumentError(`${where}: mediaType missing`);
     }
     const size = v.size;
+    if (typeof size === 'number' && Number.isInteger(size) && size > Number.MAX_SAFE_INTEGER)
+        throw new SizeTooLargeError(where, size);
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new InvalidDocumentError(`${where}: size ${JSON.stringify(size)} is not a non-negative integer`);
+        throw new InvalidDocumentError(`${where}: size ${(0,_json_js__WEBPACK_IMPORTED_MODULE_4__/* .showJsonValue */ .$S)(size)} is not a non-negative integer`);
     }
     let digest;
     try {
@@ -1527,21 +1777,34 @@ function parseDescriptor(v, where = 'descriptor') {
         d.artifactType = v.artifactType;
     return d;
 }
-/** JSON.parse with the error a document deserves. */
-function parseJson(bytes, where) {
+/** JSON.parse (iterative in V8: any depth) with the error a document deserves. */
+function parseJson(text, where) {
     try {
-        return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+        return JSON.parse(text);
     }
     catch (err) {
         throw new InvalidDocumentError(`${where}: not valid JSON (${err.message})`);
     }
 }
+/**
+ * A parsed document nested deeper than Go reads (see MAX_JSON_DEPTH) is refused as linuxkit
+ * would refuse it: checked where every reader (pull, the walk, the registry client) turns
+ * JSON into a manifest or an index.
+ */
+function refuseTooDeep(v, where) {
+    const depth = (0,_json_js__WEBPACK_IMPORTED_MODULE_4__/* .jsonDepth */ .QV)(v);
+    if (depth > _json_js__WEBPACK_IMPORTED_MODULE_4__/* .MAX_JSON_DEPTH */ .KX)
+        throw new InvalidDocumentError(`${where}: ${(0,_json_js__WEBPACK_IMPORTED_MODULE_4__/* .depthDetail */ .lz)(depth)}`);
+}
+const asText = (bytes) => typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
 /** Parses an OCI index, a Docker manifest list, or an image layout's index.json. */
 function parseIndex(bytes, where = 'index') {
-    return indexFromJson(parseJson(bytes, where), where);
+    const text = asText(bytes);
+    return withExactSizes(text, () => indexFromJson(parseJson(text, where), where));
 }
 /** An index from an already parsed JSON value: one blob's JSON can be read as either kind. */
 function indexFromJson(v, where = 'index') {
+    refuseTooDeep(v, where);
     if (!isRecord(v))
         throw new InvalidDocumentError(`${where}: not a JSON object`);
     if (v.schemaVersion !== 2)
@@ -1560,10 +1823,12 @@ function indexFromJson(v, where = 'index') {
 }
 /** Parses an OCI image manifest or a Docker schema 2 manifest. */
 function parseManifest(bytes, where = 'manifest') {
-    return manifestFromJson(parseJson(bytes, where), where);
+    const text = asText(bytes);
+    return withExactSizes(text, () => manifestFromJson(parseJson(text, where), where));
 }
 /** A manifest from an already parsed JSON value. */
 function manifestFromJson(v, where = 'manifest') {
+    refuseTooDeep(v, where);
     if (!isRecord(v))
         throw new InvalidDocumentError(`${where}: not a JSON object`);
     if (v.schemaVersion !== 2)
@@ -1606,6 +1871,8 @@ function manifestFromJson(v, where = 'manifest') {
 /* harmony export */   sU: () => (/* binding */ digestHex)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(452);
+/* harmony import */ var _json_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3931);
+
 
 const HEX_LENGTH = { sha256: 64, sha512: 128 };
 function isAlgorithm(value) {
@@ -1626,8 +1893,7 @@ function isDigest(value) {
 function parseDigest(value, what = 'digest') {
     if (isDigest(value))
         return value;
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : String(value);
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InvalidDigestError */ .uH(`invalid ${what} ${shown}: expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InvalidDigestError */ .uH(`invalid ${what} ${(0,_json_js__WEBPACK_IMPORTED_MODULE_1__/* .showJsonValue */ .$S)(value)}: expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
 }
 function makeDigest(algorithm, hex) {
     return parseDigest(`${algorithm}:${hex}`);
@@ -1646,12 +1912,163 @@ function shortDigest(digest) {
 
 /***/ }),
 
+/***/ 3931:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   $S: () => (/* binding */ showJsonValue),
+/* harmony export */   KX: () => (/* binding */ MAX_JSON_DEPTH),
+/* harmony export */   QV: () => (/* binding */ jsonDepth),
+/* harmony export */   lz: () => (/* binding */ depthDetail),
+/* harmony export */   sd: () => (/* binding */ stringifyJson)
+/* harmony export */ });
+/* unused harmony exports JsonDepthError, parseJson, MAX_INDENTED_LEVELS */
+/**
+ * JSON read and written without recursion on its depth. V8's JSON.parse is iterative (a
+ * 100000-deep array parses), but JSON.stringify, structuredClone and String() of a nested
+ * array recurse and die with "Maximum call stack size exceeded" a few thousand levels down.
+ * So documents from a cache or a registry are measured and written here, with explicit stacks.
+ */
+/**
+ * The deepest nesting of arrays and objects accepted in a document: Go's encoding/json refuses
+ * a deeper one whole (its scanner's maxNestingDepth), so linuxkit, skopeo and every
+ * go-containerregistry tool fail on it. Accepting up to Go's limit means whatever linuxkit
+ * reads we read; refusing beyond it costs no one an image they could use. Our own code never
+ * recurses on depth, so the limit is agreement with Go, not the size of our stack.
+ */
+const MAX_JSON_DEPTH = 10_000;
+/** A document nested deeper than MAX_JSON_DEPTH. */
+class JsonDepthError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'JsonDepthError';
+}
+/** "nested 12001 levels deep, more than the 10000 Go's JSON decoder (linuxkit's) reads" */
+function depthDetail(depth) {
+    return `nested ${depth} levels deep, more than the ${MAX_JSON_DEPTH} Go's JSON decoder (linuxkit's) reads`;
+}
+const isContainer = (v) => typeof v === 'object' && v !== null;
+/**
+ * How deep arrays and objects nest in a parsed value, as Go counts it: `1` and `"a"` are 0,
+ * `[]` and `{}` 1, `{"a":[1]}` 2. One pass with an explicit stack.
+ */
+function jsonDepth(value) {
+    if (!isContainer(value))
+        return 0;
+    let deepest = 0;
+    const stack = [{ value, depth: 1 }];
+    for (let top = stack.pop(); top; top = stack.pop()) {
+        if (top.depth > deepest)
+            deepest = top.depth;
+        const children = Array.isArray(top.value) ? top.value : Object.values(top.value);
+        for (const child of children)
+            if (isContainer(child))
+                stack.push({ value: child, depth: top.depth + 1 });
+    }
+    return deepest;
+}
+/**
+ * JSON.parse, refusing a document nested deeper than `maxDepth` (JsonDepthError) as Go would.
+ * Syntax errors are JSON.parse's SyntaxError.
+ */
+function parseJson(text, maxDepth = MAX_JSON_DEPTH) {
+    const value = JSON.parse(text);
+    const depth = jsonDepth(value);
+    if (depth > maxDepth)
+        throw new JsonDepthError(depthDetail(depth));
+    return value;
+}
+/** What JSON.stringify leaves out of an object (and writes as null in an array). */
+const omitted = (v) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+/**
+ * Levels indented by stringifyJson; deeper ones are written on one line. Indenting every level
+ * of a 10000-deep value would make 10000 lines of up to 20000 spaces: 100 MB for a 40 kB entry.
+ */
+const MAX_INDENTED_LEVELS = 64;
+/**
+ * JSON.stringify(value, null, indent), byte for byte, for values JSON can hold (toJSON is
+ * honoured; a cycle throws a TypeError, as JSON.stringify does), at any depth; levels past
+ * MAX_INDENTED_LEVELS are written compact, so the output stays linear in the input.
+ */
+function stringifyJson(value, indent = 0) {
+    const out = [];
+    const stack = [];
+    const open = new Set();
+    /** Whether items at `level` (1 for the top container's) go on lines of their own. */
+    const indented = (level) => indent > 0 && level <= MAX_INDENTED_LEVELS;
+    const newline = (level) => (indented(level) ? `\n${' '.repeat(indent * level)}` : '');
+    const resolve = (v, key) => isContainer(v) && typeof v.toJSON === 'function'
+        ? v.toJSON(key)
+        : v;
+    const write = (v) => {
+        if (!isContainer(v)) {
+            out.push(JSON.stringify(v)); // a scalar: no recursion
+            return;
+        }
+        if (open.has(v))
+            throw new TypeError('Converting circular structure to JSON');
+        open.add(v);
+        const array = Array.isArray(v);
+        const keys = array ? undefined : Object.keys(v);
+        out.push(array ? '[' : '{');
+        stack.push({
+            container: v,
+            keys,
+            length: keys?.length ?? v.length,
+            next: 0,
+            wrote: false,
+        });
+    };
+    value = resolve(value, '');
+    if (omitted(value))
+        return undefined; // as JSON.stringify(undefined)
+    write(value);
+    for (let frame = stack.at(-1); frame; frame = stack.at(-1)) {
+        if (frame.next >= frame.length) {
+            stack.pop();
+            open.delete(frame.container);
+            const close = frame.keys ? '}' : ']';
+            out.push(frame.wrote && indented(stack.length + 1) ? `${newline(stack.length)}${close}` : close);
+            continue;
+        }
+        const i = frame.next++;
+        const key = frame.keys ? frame.keys[i] : String(i);
+        let child = resolve(frame.container[key], key);
+        if (omitted(child)) {
+            if (frame.keys)
+                continue;
+            child = null;
+        }
+        out.push(`${frame.wrote ? ',' : ''}${newline(stack.length)}`);
+        frame.wrote = true;
+        if (frame.keys)
+            out.push(`${JSON.stringify(key)}${indented(stack.length) ? ': ' : ':'}`);
+        write(child);
+    }
+    return out.join('');
+}
+/**
+ * A value read from a document, shown in a message: a scalar as JSON (a string cut at 100
+ * characters), a container by its kind only: printing one recurses, and could be huge.
+ */
+function showJsonValue(value) {
+    if (value === undefined)
+        return 'missing';
+    if (Array.isArray(value))
+        return 'an array';
+    if (isContainer(value))
+        return 'an object';
+    return JSON.stringify(typeof value === 'string' ? value.slice(0, 100) : value) ?? String(value);
+}
+
+
+/***/ }),
+
 /***/ 8152:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   $$: () => (/* binding */ isIndexMediaType),
 /* harmony export */   CM: () => (/* binding */ isManifestMediaType),
+/* harmony export */   GW: () => (/* binding */ MAX_CONFIG_BYTES),
 /* harmony export */   H: () => (/* binding */ isSchema1MediaType),
 /* harmony export */   YH: () => (/* binding */ Annotation),
 /* harmony export */   ZJ: () => (/* binding */ MAX_MANIFEST_BYTES),
@@ -1678,6 +2095,11 @@ function isSchema1MediaType(mediaType) {
 }
 /** Manifests and indexes are JSON documents we parse; cap what we are willing to read. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/**
+ * An image config is JSON we parse too (its platform), capped as a manifest is: containers/image
+ * caps configs at 4 MiB as well. A config declared bigger is refused before any byte is fetched.
+ */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Annotations that carry meaning for a cache. */
 const Annotation = {
     RefName: 'org.opencontainers.image.ref.name',

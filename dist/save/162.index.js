@@ -5,73 +5,121 @@ export const modules = {
 /***/ 1162:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+__webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   save: () => (/* binding */ save)
+/* harmony export */   cacheMode: () => (/* binding */ cacheMode),
+/* harmony export */   entryExists: () => (/* binding */ entryExists),
+/* harmony export */   restoreEntry: () => (/* binding */ restoreEntry),
+/* harmony export */   saveEntry: () => (/* binding */ saveEntry),
+/* harmony export */   unavailable: () => (/* binding */ unavailable)
 /* harmony export */ });
-/* unused harmony exports cachePaths, cacheMode, restore */
 /* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9312);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3838);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
-/* harmony import */ var _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3622);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(3895);
-
-
-
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3895);
 
 
 
 /**
- * The paths saved and restored: the layout's files, never linuxkit's `.lock`, our locks,
- * partial downloads or `ingest/`. Save and restore must pass this identical list, or the
- * cache version differs and nothing is found.
+ * The Actions cache as the entry store uses it: one directory per entry, restored, looked up
+ * and saved with the real `@actions/cache`. The library reports its failures itself, as
+ * warning and error lines per call; with one call per image that is one annotation per image
+ * for one outage. So while it runs, its warning and error lines become plain log lines, and
+ * what they said is returned for the store to judge once (see `heard`).
  */
-function cachePaths(dir) {
-    return [
-        node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .LAYOUT_FILE */ .gI),
-        node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .INDEX_FILE */ .K$),
-        node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .BLOBS_DIR */ .xl),
-        `!${node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, _layout_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .BLOBS_DIR */ .xl, '**', `*${_layout_layout_js__WEBPACK_IMPORTED_MODULE_4__/* .PARTIAL_SUFFIX */ .oG}`)}`,
-    ];
-}
 /** `ACTIONS_CACHE_MODE`: read, write, none; unset means both. */
 function cacheMode(env = process.env) {
-    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_5__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
+    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
     return { read: mode !== 'write' && mode !== 'none', write: mode !== 'read' && mode !== 'none' };
 }
-/** Restores; a service that is down or throttled is a warning and the run goes on. */
-async function restore(dir, primaryKey, restoreKeys) {
-    const started = Date.now();
-    if (!cacheMode().read)
-        return { ms: 0, note: `${CACHE_MODE_ENV} does not allow reading the cache` };
-    if (!cache.isFeatureAvailable())
-        return { ms: 0, note: 'the GitHub Actions cache service is not available here' };
-    try {
-        const matchedKey = await cache.restoreCache(cachePaths(dir), primaryKey, restoreKeys);
-        return { ...(matchedKey ? { matchedKey } : {}), ms: Date.now() - started };
+/** Why the cache cannot be used at all in this run, or undefined when it can. */
+function unavailable(want) {
+    if (!cacheMode()[want])
+        return `${_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .CACHE_MODE_ENV */ .rJ} does not allow ${want === 'read' ? 'reading' : 'writing'} the cache`;
+    if (!_actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3())
+        return 'the GitHub Actions cache service is not available here';
+    return undefined;
+}
+let listening = 0;
+let log = [];
+let original;
+/** Runs `fn` with the library's workflow lines captured (see the module comment). */
+async function heard(fn) {
+    const mine = { problems: [], lines: [] };
+    log.push(mine);
+    if (listening++ === 0) {
+        original = process.stdout.write.bind(process.stdout);
+        process.stdout.write = ((chunk, ...rest) => {
+            const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+            const out = text.replace(/^::(warning|error)::(.*)$/gm, (_, _level, message) => {
+                for (const l of log)
+                    l.problems.push(message);
+                return `cache service: ${message}`;
+            });
+            for (const m of text.matchAll(/^(?:::debug::)?(.*)$/gm))
+                for (const l of log)
+                    l.lines.push(m[1] ?? '');
+            return original(out, ...rest);
+        });
     }
-    catch (err) {
-        core.warning(`cache restore failed, pulling from the registries instead: ${errorMessage(err)}`);
-        return { ms: Date.now() - started, note: 'restore failed' };
+    try {
+        return { value: await fn(), ...mine };
+    }
+    finally {
+        log = log.filter((l) => l !== mine);
+        if (--listening === 0 && original) {
+            process.stdout.write = original;
+            original = undefined;
+        }
     }
 }
-/** Saves; a reserved key or a failed upload is a warning, never a failure. */
-async function save(dir, key) {
-    if (!cacheMode().write)
-        return { saved: false, note: `${_constants_js__WEBPACK_IMPORTED_MODULE_5__/* .CACHE_MODE_ENV */ .rJ} does not allow writing the cache` };
-    if (!_actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3())
-        return { saved: false, note: 'the GitHub Actions cache service is not available here' };
+/** Restores the newest entry matching `primary` then `fallbacks` into `dir`. */
+async function restoreEntry(dir, primary, fallbacks) {
     try {
-        const id = await _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .saveCache */ .Io(cachePaths(dir), key);
-        if (id === -1) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`cache not saved under ${key}: the key is taken or the service refused it (see the lines above)`);
-            return { saved: false, note: 'key reserved or upload refused' };
-        }
-        return { saved: true, note: `saved as ${key}` };
+        const r = await heard(() => _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .restoreCache */ .P3([dir], primary, fallbacks));
+        if (r.value)
+            return { key: r.value, serviceFailed: false };
+        const failure = r.problems.find((p) => /^Failed to restore/.test(p));
+        if (!failure)
+            return { serviceFailed: false };
+        // `Cache hit for…: <key>` of this image's keys: the lookup worked, the download did not.
+        const found = r.lines.some((l) => /^Cache hit for(?: restore-key)?: /.test(l) && l.includes(primary.replace(/-$/, '')));
+        return { failure, serviceFailed: !found };
     }
     catch (err) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`cache not saved: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}`);
-        return { saved: false, note: (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err) };
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err), serviceFailed: true };
+    }
+}
+/** Whether an entry with exactly `key` exists (one lookup, no download). */
+async function entryExists(dir, key) {
+    try {
+        const r = await heard(() => _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .restoreCache */ .P3([dir], key, [], { lookupOnly: true }));
+        if (r.value !== undefined)
+            return r.value === key;
+        const failure = r.problems.find((p) => /^Failed to restore/.test(p));
+        return failure ? { failure } : false;
+    }
+    catch (err) {
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err) };
+    }
+}
+/** Saves `dir` as the entry `key`. */
+async function saveEntry(dir, key) {
+    try {
+        const r = await heard(() => _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .saveCache */ .Io([dir], key));
+        if (r.value !== -1)
+            return { kind: 'saved' };
+        if (r.lines.some((l) => l.startsWith('Failed to reserve cache') && /\(409\)|already exists/.test(l)))
+            return { kind: 'exists' };
+        const why = r.problems.find((p) => /rate limit/i.test(p)) ??
+            r.lines
+                .find((l) => l.startsWith('Failed to reserve cache: '))
+                ?.slice('Failed to reserve cache: '.length) ??
+            r.problems.at(-1) ??
+            'the service did not accept it';
+        return { kind: 'refused', why };
+    }
+    catch (err) {
+        return { kind: 'refused', why: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err) };
     }
 }
 

@@ -1,8 +1,8 @@
-export const id = 851;
-export const ids = [851];
+export const id = 500;
+export const ids = [500];
 export const modules = {
 
-/***/ 8851:
+/***/ 9500:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -20,6 +20,8 @@ var errors = __webpack_require__(452);
 var oci_digest = __webpack_require__(9501);
 // EXTERNAL MODULE: ./lib/oci/platform.js
 var oci_platform = __webpack_require__(7122);
+// EXTERNAL MODULE: ./lib/format.js
+var format = __webpack_require__(2016);
 ;// CONCATENATED MODULE: ./lib/oci/reference.js
 /**
  * Image references, expanded the way linuxkit expands them.
@@ -45,13 +47,14 @@ var oci_platform = __webpack_require__(7122);
  */
 
 
+
 /** A reference string that cannot be parsed; the message names it and what is wrong. */
 class InvalidReferenceError extends errors/* UsageError */.eb {
     reference;
     problem;
     name = 'InvalidReferenceError';
     constructor(reference, problem) {
-        super(`invalid image reference ${JSON.stringify(reference.slice(0, 300))}: ${problem}`);
+        super(`invalid image reference ${(0,format/* quoteAscii */.o_)(reference.slice(0, 300))}: ${problem}`);
         this.reference = reference;
         this.problem = problem;
     }
@@ -103,7 +106,7 @@ function parseReference(input) {
         if (d.includes('@'))
             fail('more than one "@"');
         if (!(0,oci_digest/* isDigest */.Bc)(d)) {
-            fail(`digest ${JSON.stringify(d)} is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
+            fail(`digest ${(0,format/* quoteAscii */.o_)(d)} is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>`);
         }
         digest = d;
     }
@@ -113,7 +116,7 @@ function parseReference(input) {
         tag = rest.slice(colon + 1);
         rest = rest.slice(0, colon);
         if (!TAG.test(tag)) {
-            fail(`tag ${JSON.stringify(tag)} must be 1 to 128 of A-Z a-z 0-9 _ . - and must not start with . or -`);
+            fail(`tag ${(0,format/* quoteAscii */.o_)(tag)} must be 1 to 128 of A-Z a-z 0-9 _ . - and must not start with . or -`);
         }
     }
     if (rest.length > MAX_NAME_LENGTH)
@@ -125,18 +128,18 @@ function parseReference(input) {
         registry = rest.slice(0, slash);
         repository = rest.slice(slash + 1);
         if (!DOMAIN.test(registry))
-            fail(`registry ${JSON.stringify(registry)} is not a valid host[:port]`);
+            fail(`registry ${(0,format/* quoteAscii */.o_)(registry)} is not a valid host[:port]`);
     }
     if (repository === '')
         fail('repository name is empty');
     for (const component of repository.split('/')) {
         if (component === '')
-            fail(`repository ${JSON.stringify(repository)} has an empty path component`);
+            fail(`repository ${(0,format/* quoteAscii */.o_)(repository)} has an empty path component`);
         if (component !== component.toLowerCase()) {
-            fail(`repository ${JSON.stringify(repository)} must be lowercase`);
+            fail(`repository ${(0,format/* quoteAscii */.o_)(repository)} must be lowercase`);
         }
         if (!PATH_COMPONENT.test(component)) {
-            fail(`repository component ${JSON.stringify(component)} may hold only a-z 0-9 and single separators (. _ __ -) between them`);
+            fail(`repository component ${(0,format/* quoteAscii */.o_)(component)} may hold only a-z 0-9 and single separators (. _ __ -) between them`);
         }
     }
     if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) {
@@ -176,8 +179,8 @@ var promises_ = __webpack_require__(1455);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./lib/layout/atomic.js
 var atomic = __webpack_require__(3849);
-// EXTERNAL MODULE: ./lib/layout/layout.js
-var layout_layout = __webpack_require__(434);
+// EXTERNAL MODULE: ./lib/layout/layout.js + 1 modules
+var layout_layout = __webpack_require__(4323);
 ;// CONCATENATED MODULE: ./lib/layout/writev-all.js
 /** Buffers per writev() call: Linux's IOV_MAX. */
 const MAX_IOV = 1024;
@@ -414,8 +417,8 @@ class HostQueue {
     }
 }
 
-// EXTERNAL MODULE: ./lib/format.js
-var format = __webpack_require__(2016);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(7067);
 ;// CONCATENATED MODULE: ./lib/registry/rate-floor.js
 /**
  * The slowest a response body may arrive. The idle timeout (bodyIdleMs) catches a registry that
@@ -464,6 +467,7 @@ async function* floored(body, floor, now = () => performance.now()) {
 }
 
 ;// CONCATENATED MODULE: ./lib/registry/errors.js
+
 
 
 /** Error codes of the OCI distribution spec, plus the ones distribution and Docker Hub add. */
@@ -540,6 +544,11 @@ function networkMessage(err, timeouts) {
         case 'UND_ERR_SOCKET':
         case 'ECONNRESET':
             return `connection lost (${e.message})`;
+        case 'UND_ERR_HEADERS_OVERFLOW':
+            return `the response headers are larger than the ${external_node_http_.maxHeaderSize / 1024} KiB we accept`;
+        case 'UND_ERR_REQ_RETRY':
+            // Raised by the retry layer while resuming a body cut midway: say that it was cut.
+            return `the connection was cut, and ${resumeFailure(e)}`;
         default: {
             const cause = e.cause;
             const code = e.code ?? cause?.code;
@@ -547,6 +556,16 @@ function networkMessage(err, timeouts) {
             return code && !msg?.includes(code) ? `${code} ${msg}` : msg || 'network error';
         }
     }
+}
+/** Why a transfer cut midway could not be resumed, from undici's RetryHandler. */
+function resumeFailure(e) {
+    if (/does not support the range header/.test(e.message))
+        return `the server would not resume it (it answered the Range request with HTTP ${e.statusCode ?? '200'}, the whole body)`;
+    if (/Content-Range mismatch/.test(e.message))
+        return 'the server resumed it at other bytes than asked for (Content-Range mismatch)';
+    if (/ETag mismatch/.test(e.message))
+        return 'the blob changed on the server before it could resume (ETag mismatch)';
+    return `resuming it failed${e.statusCode ? ` with HTTP ${e.statusCode}` : ''}`;
 }
 /** A manifest bigger than we are willing to read. */
 class ManifestTooLargeError extends errors/* GuardError */.U$ {
@@ -690,6 +709,8 @@ const WRITE_BATCH_BYTES = 256 * 1024;
  */
 async function ensureBlob(layout, client, repo, descriptor, options) {
     return underBlobLock(layout, descriptor, options.valid, async () => {
+        // The lock may have been a long wait: the image that wanted the blob may have failed since.
+        options.signal?.throwIfAborted();
         let fetched = 0;
         let resumed = 0;
         for (let attempt = 0;; attempt++) {
@@ -803,6 +824,31 @@ async function copyInBatches(body, floor, write, options = {}) {
     if (readError !== undefined)
         throw readError;
 }
+/** What the disk said, in words, by errno code: these are failures of the cache, not of the network. */
+const DISK_ERRORS = {
+    EISDIR: 'a directory is in the way',
+    ENOTDIR: 'a file is in the way of a directory',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENAMETOOLONG: 'the path is too long',
+};
+/**
+ * A blob that could not be written or put in place because of the disk (a directory sitting at
+ * the blob's name, a full disk): one line naming the blob, the path and what to do; undefined
+ * for anything else. Raw errno text (`EISDIR: illegal operation on a directory, rename …`)
+ * would read as a network failure with its "kept for the next pull".
+ */
+function diskFailure(err, repo, descriptor) {
+    const e = err;
+    const what = typeof e?.code === 'string' ? DISK_ERRORS[e.code] : undefined;
+    if (!what || typeof e.syscall !== 'string')
+        return undefined;
+    const at = e.code === 'EISDIR' && e.dest ? e.dest : e.path;
+    return new errors/* GuardError */.U$(`${blobSubject(repo, descriptor)}: cannot write it into the cache: ${what}${at ? ` at ${at}` : ''} (${e.code} on ${e.syscall}); fix that and pull again`, { cause: err });
+}
 /** `blob registry/repository@digest`: how download messages name a blob. */
 function blobSubject(repo, descriptor) {
     return `blob ${repo.registry}/${repo.repository}@${descriptor.digest}`;
@@ -815,6 +861,9 @@ function blobSubject(repo, descriptor) {
 function transferFailure(err, repo, descriptor, kept, signal) {
     if (signal?.aborted || err instanceof errors/* GuardError */.U$)
         return err;
+    const disk = diskFailure(err, repo, descriptor);
+    if (disk)
+        return disk;
     const message = `${blobSubject(repo, descriptor)}: ${networkMessage(err)}; ${kept} of ${descriptor.size} bytes kept for the next pull`;
     return new RegistryError(message, { temporary: true, cause: err });
 }
@@ -1331,7 +1380,7 @@ async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
                     ctx.logger?.info(`${blobSubject(repo, descriptor)}: ${err.message}; fetching it again`);
                     continue;
                 }
-                throw err;
+                throw diskFailure(err, repo, descriptor) ?? err;
             }
             ctx.valid.add(descriptor.digest);
             return { fetched, cached: false, resumed: writer.resumed };
@@ -1499,6 +1548,52 @@ async function currentRoot(client, ref, ctx) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/pull/ledger.js
+
+
+
+/**
+ * Every descriptor one image's documents list, by digest. The verifier judges each against the
+ * one blob of that digest, so two listings of a digest with different sizes, or one as an index
+ * and one as a manifest, cannot both pass: pull refuses the image at its manifests instead of
+ * caching what validate would call broken (and the Action would drop on every run).
+ */
+class DescriptorLedger {
+    subject;
+    #first = new Map();
+    constructor(
+    /** The image, for the message. */
+    subject) {
+        this.subject = subject;
+    }
+    /** Notes `descriptor`, listed at `where`; throws the one-line refusal when an earlier listing contradicts it. */
+    note(descriptor, role, where) {
+        const listing = { descriptor, role, where };
+        const first = this.#first.get(descriptor.digest);
+        if (!first) {
+            this.#first.set(descriptor.digest, listing);
+            return;
+        }
+        const conflict = contradiction(first, listing);
+        if (conflict)
+            throw new errors/* GuardError */.U$(`${this.subject}: ${(0,oci_digest/* shortDigest */.VK)(descriptor.digest)} is listed ${conflict}: ${describe(first)} and ${describe(listing)}; its blob can match only one, so validate would call the image broken`);
+    }
+}
+/** Why two listings of one digest cannot both be right, or undefined. */
+function contradiction(a, b) {
+    if (a.descriptor.size !== b.descriptor.size)
+        return 'with two sizes';
+    if (a.role === 'document' && b.role === 'document') {
+        const aIndex = (0,mediatypes/* isIndexMediaType */.$$)(a.descriptor.mediaType);
+        if (aIndex !== (0,mediatypes/* isIndexMediaType */.$$)(b.descriptor.mediaType))
+            return 'as an index and as a manifest';
+    }
+    return undefined;
+}
+function describe({ descriptor, where }) {
+    return `${where} (${descriptor.mediaType}, ${descriptor.size} bytes)`;
+}
+
 ;// CONCATENATED MODULE: ./lib/pull/plan.js
 
 
@@ -1529,7 +1624,7 @@ function selectFromIndex(index, wanted) {
                 if (once(match))
                     manifests.push(match);
             }
-            else if (nested.length === 0)
+            else
                 unavailable.push(platform);
         }
         // Nested indexes carry no platform of their own: follow them all.
@@ -1549,6 +1644,9 @@ function describePlatforms(index) {
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/pull.js
+
+
+
 
 
 
@@ -1592,12 +1690,25 @@ async function pullImages(layout, client, refs, options) {
     try {
         const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
         const downloads = scheduleBlobs(layout, client, plans, run);
-        return await Promise.all(plans.map((plan) => finishImage(layout, plan, downloads, run)));
+        try {
+            return await Promise.all(plans.map((plan) => finishImage(layout, client, plan, downloads, run)));
+        }
+        finally {
+            // No work outlives the call: what failed images alone needed was aborted and ends now.
+            await Promise.allSettled([...downloads.values()].map((d) => d.result));
+        }
     }
     finally {
         await hasher.close();
         await running.release();
     }
+}
+/**
+ * Downloads are keyed by size and digest: two images listing one digest with two sizes cannot
+ * both be right, and the wrong one must not ride on the other's download.
+ */
+function blobKey(d) {
+    return `${d.size} ${d.digest}`;
 }
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
@@ -1620,16 +1731,17 @@ async function planImage(layout, client, ref, run) {
         ms: 0,
         connections: 0,
     };
-    const plan = { ref, result, blobs: [], owned: new Set(), early: new Map() };
+    const plan = { ref, result, blobs: [], owned: new Set(), early: new Map(), manifests: [] };
     try {
         let resolved;
-        if (ctx.refresh !== 'always' && (await completeInCache(layout, ref, ctx, result))) {
+        const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+        if (cached) {
             const now = ctx.refresh === 'head' && !ref.digest
                 ? await ctx.limit(() => currentRoot(client, ref, ctx))
                 : undefined;
             if (!now || now.digest === result.digest) {
                 result.status = 'cached';
-                return plan;
+                return Object.assign(plan, cached);
             }
             resolved = now.resolved;
         }
@@ -1638,21 +1750,22 @@ async function planImage(layout, client, ref, run) {
             plan.previous = previous;
         const { descriptor: root, bytes } = resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
         result.digest = root.digest;
-        await storeManifest(layout, root, bytes, ctx.valid);
-        await collect(layout, client, ref, root, bytes, ctx, plan.blobs, result);
+        await storeManifest(layout, ref, root, bytes, ctx.valid);
+        plan.manifests = await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
         const single = singlePlatformConfig(root, bytes, ctx.platforms);
         if (single) {
             // The config first: an image built for another platform costs no layer download.
-            const config = fetchBlob(layout, client, plan, single.config, single.config.size, run);
-            plan.early.set(single.config.digest, config);
+            const early = startFetch(run, (signal) => fetchBlob(layout, client, plan, single.config, single.config.size, run, signal));
+            plan.early.set(blobKey(single.config), early);
             if (!run.valid.has(single.config.digest))
                 run.progress.total += single.config.size;
-            await config;
+            await early.result;
             const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
             if (mismatch)
                 throw new errors/* GuardError */.U$(mismatch);
         }
         plan.root = root;
+        plan.entry = root;
     }
     catch (err) {
         failed(result, err, ctx.logger);
@@ -1669,21 +1782,22 @@ function scheduleBlobs(layout, client, plans, run) {
     for (const plan of plans) {
         if (!plan.root)
             continue;
-        for (const [digest, download] of plan.early) {
-            if (downloads.has(digest))
+        for (const [key, download] of plan.early) {
+            if (downloads.has(key))
                 continue;
-            downloads.set(digest, download);
-            plan.owned.add(digest);
+            downloads.set(key, download);
+            plan.owned.add(key);
         }
     }
     for (const plan of plans) {
         if (!plan.root)
             continue;
         for (const blob of plan.blobs) {
-            if (downloads.has(blob.digest) || owners.has(blob.digest))
+            const key = blobKey(blob);
+            if (downloads.has(key) || owners.has(key))
                 continue;
-            owners.set(blob.digest, { blob, plan });
-            plan.owned.add(blob.digest);
+            owners.set(key, { blob, plan });
+            plan.owned.add(key);
         }
     }
     for (const { blob } of owners.values())
@@ -1704,19 +1818,41 @@ function scheduleBlobs(layout, client, plans, run) {
             const turn = bigQueued;
             let queued;
             bigQueued = new Promise((resolve) => (queued = resolve));
-            download = turn
-                .then(() => fetchBlob(layout, client, plan, blob, priority, run, queued))
-                .finally(queued);
+            download = startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal, queued)).finally(queued));
         }
         else {
-            download = bigQueued.then(() => fetchBlob(layout, client, plan, blob, priority, run));
+            const turn = bigQueued;
+            download = startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal)));
         }
-        download.catch(() => { }); // awaited by every image that needs it
-        downloads.set(blob.digest, download);
+        downloads.set(blobKey(blob), download);
     }
+    for (const plan of plans)
+        if (plan.root)
+            for (const blob of plan.blobs)
+                downloads.get(blobKey(blob)).wanting.add(plan);
     return downloads;
 }
+/** A download with its own abort, which the run's signal (an interrupt) also aborts. */
+function startFetch(run, fetch) {
+    const abort = new AbortController();
+    const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
+    const result = fetch(signal);
+    result.catch(() => { }); // awaited by every image that needs it
+    return { result, abort, wanting: new Set() };
+}
+/** A failed image gives up its blobs: those no other standing image needs stop now. */
+function giveUp(plan, downloads) {
+    for (const blob of plan.blobs) {
+        const download = downloads.get(blobKey(blob));
+        if (!download?.wanting.delete(plan))
+            continue;
+        if (download.wanting.size === 0)
+            download.abort.abort();
+    }
+}
 async function fetchBlob(layout, client, owner, blob, priority, run, 
+/** Aborted when no image needs the blob any more (or the run is interrupted). */
+signal, 
 /** A big blob's: says when its ranges are queued (see BigBlobContext.onQueued). */
 onQueued) {
     const onBytes = (n) => {
@@ -1725,7 +1861,7 @@ onQueued) {
         run.onProgress?.(run.progress);
     };
     const { ref } = owner;
-    const signal = run.signal ? { signal: run.signal } : {};
+    signal.throwIfAborted();
     if (run.valid.has(blob.digest))
         return { fetched: 0, cached: true, resumed: 0 };
     if (await wantsRanges(layout, blob, run)) {
@@ -1737,21 +1873,26 @@ onQueued) {
             valid: run.valid,
             onBytes,
             logger: run.logger,
-            ...signal,
+            signal,
             ...(onQueued ? { onQueued } : {}),
         });
     }
-    return run.budget.run(ref.registry, priority, () => ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }));
+    return run.budget.run(ref.registry, priority, () => {
+        // Queued behind other work: the image that wanted it may have failed meanwhile.
+        signal.throwIfAborted();
+        return ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, signal });
+    });
 }
-/** Waits for an image's blobs, then writes its index.json entry. */
-async function finishImage(layout, plan, downloads, run) {
+/** Waits for an image's blobs, then writes its index.json entry (or confirms a cached one's). */
+async function finishImage(layout, client, plan, downloads, run) {
     const { result, root, ref } = plan;
     if (root) {
         try {
-            const digests = [...new Set(plan.blobs.map((b) => b.digest))];
-            const outcomes = await Promise.all(digests.map((d) => downloads.get(d)));
+            const keys = [...new Set(plan.blobs.map(blobKey))];
+            const outcomes = await Promise.all(keys.map((k) => downloads.get(k).result));
+            await checkSizes(layout, ref, plan.blobs);
             outcomes.forEach((r, i) => {
-                const mine = plan.owned.has(digests[i]);
+                const mine = plan.owned.has(keys[i]);
                 if (mine && r.hashed)
                     result.hashedBlobs++;
                 if (r.cached || !mine)
@@ -1761,8 +1902,7 @@ async function finishImage(layout, plan, downloads, run) {
                     result.resumedBytes += r.resumed;
                 }
             });
-            // The index write may wait for linuxkit's lock: the logger says so.
-            await layout.setEntry(root, ref.name, run.logger ? { logger: run.logger } : {});
+            await commitEntry(layout, client, plan, run);
             if (result.fetchedBlobs === 0 && result.bytes === 0)
                 result.status = 'cached';
             if (plan.previous !== undefined && plan.previous !== root.digest) {
@@ -1771,12 +1911,62 @@ async function finishImage(layout, plan, downloads, run) {
             }
         }
         catch (err) {
+            giveUp(plan, downloads);
+            failed(result, err, run.logger);
+        }
+    }
+    else if (result.status === 'cached') {
+        try {
+            await commitEntry(layout, client, plan, run);
+            if (result.bytes > 0)
+                result.status = 'pulled'; // a blob removed meanwhile was fetched again
+        }
+        catch (err) {
             failed(result, err, run.logger);
         }
     }
     result.ms = Date.now() - run.started;
     result.connections = run.budget.peak(ref.registry);
     return result;
+}
+/** Commits tried before a pull gives up on blobs that other processes keep removing. */
+const COMMIT_ATTEMPTS = 3;
+/**
+ * The step that makes exit 0 mean "complete in the cache now": under the cache lock, every
+ * blob of the image is checked to be in place and only then is its entry written (or, for an
+ * image found cached, confirmed, and written again if a repair removed it meanwhile). A blob
+ * that a concurrent prune or repair removed since it was fetched or found is fetched again.
+ */
+async function commitEntry(layout, client, plan, run) {
+    const { ref, entry } = plan;
+    if (!entry)
+        return;
+    const manifests = new Set(plan.manifests.map((d) => d.digest));
+    for (let attempt = 1;; attempt++) {
+        try {
+            // The index write may wait for linuxkit's lock: the logger says so.
+            await layout.setEntry(entry, ref.name, {
+                needs: [...plan.manifests, ...plan.blobs],
+                keepSameDigest: !plan.root,
+                ...(run.logger ? { logger: run.logger } : {}),
+            });
+            return;
+        }
+        catch (err) {
+            if (!(err instanceof layout_layout/* BlobsMissingError */.VK))
+                throw err;
+            if (attempt === COMMIT_ATTEMPTS)
+                throw new errors/* GuardError */.U$(`${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`);
+            run.logger?.debug(`${err.message}: fetching them again`);
+            const ctx = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+            for (const blob of err.missing)
+                run.valid.delete(blob.digest);
+            const signal = run.signal ?? new AbortController().signal;
+            await Promise.all(err.missing.map((blob) => manifests.has(blob.digest)
+                ? ctx.limit(() => fetchManifest(layout, client, ref, blob, run.valid))
+                : fetchBlob(layout, client, plan, blob, blob.size, run, signal)));
+        }
+    }
 }
 function failed(result, err, logger) {
     result.status = 'failed';
@@ -1803,27 +1993,28 @@ async function cachedEntries(layout) {
 async function completeInCache(layout, ref, ctx, result) {
     const root = ctx.entries.get(ref.name);
     if (!root)
-        return false;
+        return undefined;
     try {
         const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
         const blobs = [];
-        await collect(layout, undefined, ref, root, bytes, ctx, blobs, result);
+        const manifests = await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
         await hashInPool(layout, blobs, ctx, result);
         for (const blob of blobs)
             if (!(await isPresentAndValid(layout, blob, ctx.valid)))
-                return false;
+                return undefined;
+        await checkSizes(layout, ref, blobs);
         const single = singlePlatformConfig(root, bytes, ctx.platforms);
         if (single && (await platformMismatch(layout, ref, single.config, single.wanted)))
-            return false;
+            return undefined;
         result.digest = root.digest;
         result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
-        return true;
+        return { entry: root, manifests, blobs };
     }
     catch (err) {
         // Anything short of a complete, valid closure in the cache: ask the registry.
         if (!(err instanceof NotCachedError))
             ctx.logger?.debug(`${ref.name}: cache entry unusable: ${(0,errors/* errorMessage */.gJ)(err)}`);
-        return false;
+        return undefined;
     }
 }
 /**
@@ -1849,18 +2040,57 @@ async function hashInPool(layout, blobs, ctx, result) {
             ctx.valid.add(b.digest);
     });
 }
-/** Walks manifests (fetching and storing each), collecting the config and layer blobs to ensure. */
-async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, walk = { seen: new Set(), path: [], onPath: new Map() }) {
+/**
+ * Walks an image from its root (fetching and storing each manifest), collecting the config and
+ * layer blobs to ensure; returns every index and manifest walked. Refuses the image when its
+ * documents contradict themselves, when a wanted platform is listed by none of its indexes, or
+ * when a config is bigger than a config may be.
+ */
+async function collectImage(layout, client, ref, root, bytes, ctx, blobs, result) {
+    const walk = {
+        seen: new Set(),
+        path: [],
+        onPath: new Map(),
+        ledger: new DescriptorLedger(ref.name),
+        offered: new Set(),
+        listed: new Set(),
+        manifests: [],
+    };
+    walk.ledger.note(root, 'document', 'the root');
+    await collect(layout, client, ref, root, bytes, ctx, ctx.platforms, blobs, result, walk);
+    if (ctx.platforms === 'all' || !(0,mediatypes/* isIndexMediaType */.$$)(root.mediaType))
+        return walk.manifests;
+    const missing = ctx.platforms.filter((p) => !walk.offered.has((0,oci_platform/* formatPlatform */.Bq)(p)));
+    if (missing.length > 0)
+        throw new errors/* GuardError */.U$(`${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${[...walk.listed].join(', ') || 'none'})`);
+    return walk.manifests;
+}
+/** Walks one manifest or index of an image (see collectImage). */
+async function collect(layout, client, ref, desc, bytes, ctx, wanted, blobs, result, walk) {
+    walk.manifests.push(desc);
     if ((0,mediatypes/* isIndexMediaType */.$$)(desc.mediaType)) {
         const index = (0,descriptor/* parseIndex */.A1)(bytes, `index ${desc.digest}`);
-        const selection = selectFromIndex(index, walk.path.length === 0 ? ctx.platforms : 'all');
-        if (selection.unavailable.length > 0) {
-            throw new errors/* GuardError */.U$(`${ref.name} has no ${selection.unavailable.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${describePlatforms(index) || 'none'})`);
+        const here = `index ${(0,oci_digest/* shortDigest */.VK)(desc.digest)}`;
+        index.manifests.forEach((m, i) => walk.ledger.note(m, 'document', `manifests[${i}] of ${here}`));
+        const selection = selectFromIndex(index, wanted);
+        const listed = describePlatforms(index);
+        if (listed)
+            for (const p of listed.split(', '))
+                walk.listed.add(p);
+        if (wanted !== 'all') {
+            for (const p of wanted)
+                if (!selection.unavailable.includes(p))
+                    walk.offered.add((0,oci_platform/* formatPlatform */.Bq)(p));
+            const nested = selection.manifests.some((m) => (0,mediatypes/* isIndexMediaType */.$$)(m.mediaType));
+            // No nested index can offer what this one lacks: say so before fetching anything below it.
+            if (walk.path.length === 0 && !nested && selection.unavailable.length > 0)
+                throw new errors/* GuardError */.U$(`${ref.name} has no ${selection.unavailable.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${listed || 'none'})`);
         }
         walk.onPath.set(desc.digest, walk.path.length);
         walk.path.push(desc.digest);
         try {
             const children = [];
+            const attestations = new Set(selection.attestations);
             for (const child of [...selection.manifests, ...selection.attestations]) {
                 const isIndex = (0,mediatypes/* isIndexMediaType */.$$)(child.mediaType);
                 const above = isIndex ? walk.onPath.get(child.digest) : undefined;
@@ -1870,15 +2100,16 @@ async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, wal
                 if (walk.seen.has(key))
                     continue;
                 walk.seen.add(key);
-                children.push(child);
+                // A nested index is held to the same platforms; an attestation describes what was chosen.
+                children.push({ child, wanted: attestations.has(child) ? 'all' : wanted });
             }
             // Siblings are fetched at once (a manifest and an attestation per platform, each a round
             // trip), then walked in order.
-            const fetching = children.map((child) => ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)));
+            const fetching = children.map(({ child }) => ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)));
             for (const f of fetching)
                 f.catch(() => { }); // the first failure is thrown below
-            for (const [i, child] of children.entries())
-                await collect(layout, client, ref, child, await fetching[i], ctx, blobs, result, walk);
+            for (const [i, { child, wanted: below }] of children.entries())
+                await collect(layout, client, ref, child, await fetching[i], ctx, below, blobs, result, walk);
         }
         finally {
             walk.path.pop();
@@ -1887,12 +2118,41 @@ async function collect(layout, client, ref, desc, bytes, ctx, blobs, result, wal
         return;
     }
     const manifest = (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${desc.digest}`);
-    blobs.push(manifest.config);
-    for (const layer of manifest.layers) {
+    const here = `manifest ${(0,oci_digest/* shortDigest */.VK)(desc.digest)}`;
+    const { config } = manifest;
+    walk.ledger.note(config, 'blob', `the config of ${here}`);
+    if (config.size > mediatypes/* MAX_CONFIG_BYTES */.GW)
+        throw new errors/* GuardError */.U$(`${ref.name}: config ${config.digest} of ${here} is ${config.size} bytes, more than the ${formatMiB(mediatypes/* MAX_CONFIG_BYTES */.GW)} a config may be: refusing it before fetching it`);
+    blobs.push(config);
+    manifest.layers.forEach((layer, i) => {
+        walk.ledger.note(layer, 'blob', `layers[${i}] of ${here}`);
         if (layer.urls?.length)
             result.skipped.push(layer.digest);
         else
             blobs.push(layer);
+    });
+}
+/** `4 MiB`. */
+function formatMiB(bytes) {
+    return `${bytes / (1024 * 1024)} MiB`;
+}
+/**
+ * Blobs shared with another image, or accepted by the verifier, are known valid by digest; the
+ * size this image lists must still be theirs (another image's manifest may list the same digest
+ * with its true size), or validate would call this image broken.
+ */
+async function checkSizes(layout, ref, blobs) {
+    const checked = new Set();
+    for (const blob of blobs) {
+        const key = blobKey(blob);
+        if (checked.has(key))
+            continue;
+        checked.add(key);
+        const actual = (await (0,promises_.lstat)(layout.blobPath(blob.digest)).catch(() => undefined))?.size;
+        if (actual === undefined)
+            throw new errors/* GuardError */.U$(`${ref.name}: blob ${blob.digest} left the cache while it was being pulled`);
+        if (actual !== blob.size)
+            throw new errors/* GuardError */.U$(`${ref.name}: ${(0,oci_digest/* shortDigest */.VK)(blob.digest)} is listed as ${blob.size} bytes, but the valid blob of that digest is ${actual} bytes`);
     }
 }
 /** A manifest from the cache when present and valid, else from the registry (then stored). */
@@ -1916,11 +2176,11 @@ async function fetchManifest(layout, client, ref, desc, valid) {
     if (!client)
         throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
     const bytes = await client.manifest(ref, desc);
-    await storeManifest(layout, desc, bytes, valid);
+    await storeManifest(layout, ref, desc, bytes, valid);
     return bytes;
 }
 /** Writes manifest bytes (already checked against the digest by the client) atomically. */
-async function storeManifest(layout, desc, bytes, valid) {
+async function storeManifest(layout, ref, desc, bytes, valid) {
     if (valid.has(desc.digest))
         return;
     const lock = await layout.lockBlob(desc.digest);
@@ -1932,7 +2192,7 @@ async function storeManifest(layout, desc, bytes, valid) {
         }
         catch (err) {
             await writer.discard();
-            throw err;
+            throw diskFailure(err, ref, desc) ?? err;
         }
         valid.add(desc.digest);
     }
@@ -1949,21 +2209,24 @@ function singlePlatformConfig(root, bytes, wanted) {
 /**
  * A single-platform image says its platform in its config, where an index says it beside each
  * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
- * error when one is not, undefined when all are or the config names no platform (an artifact).
+ * error when one is not (or the config says none), undefined when all are.
  */
 async function platformMismatch(layout, ref, config, wanted) {
-    if (config.size > mediatypes/* MAX_MANIFEST_BYTES */.ZJ)
-        return undefined;
+    const lacking = `${ref.name} has no ${wanted.map(oci_platform/* formatPlatform */.Bq).join(', ')} image`;
+    // Never silently skipped: a config too big to read, unparseable, or naming no platform is
+    // not an image for the wanted platforms (collect refuses big configs before fetching them).
+    if (config.size > mediatypes/* MAX_CONFIG_BYTES */.GW)
+        return `${lacking} (its config is ${config.size} bytes, more than the ${formatMiB(mediatypes/* MAX_CONFIG_BYTES */.GW)} a config may be)`;
     let doc;
     try {
-        doc = JSON.parse((await layout.readBlob(config.digest, mediatypes/* MAX_MANIFEST_BYTES */.ZJ)).toString('utf8'));
+        doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
     }
-    catch {
-        return undefined;
+    catch (err) {
+        return `${lacking} (its config ${(0,oci_digest/* shortDigest */.VK)(config.digest)} cannot be read as JSON: ${(0,errors/* errorMessage */.gJ)(err)})`;
     }
-    const { os, architecture, variant } = doc ?? {};
+    const { os, architecture, variant } = (typeof doc === 'object' && doc !== null ? doc : {});
     if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
-        return undefined;
+        return `${lacking} (its config names no platform; --platform all takes it as it is)`;
     const have = (0,oci_platform/* normalizePlatform */.FL)({
         os,
         architecture,
@@ -2263,8 +2526,9 @@ function expiry(now, seconds) {
     const ms = seconds * 1000;
     return now + ms - Math.min(ms / 10, 30_000);
 }
-function describe(cred) {
-    return cred ? `credentials from ${cred.source}` : 'no credentials';
+/** `using the credentials given for ghcr.io`, `no credentials for docker.io`. */
+function authenticator_describe(cred, key) {
+    return cred ? `using ${cred.source}` : `no credentials for ${key}`;
 }
 class Authenticator {
     #deps;
@@ -2278,7 +2542,7 @@ class Authenticator {
     }
     /** What we would say about our credentials for an endpoint, for error messages. */
     async describeCredentials(ep) {
-        return describe(await this.#deps.credentials.get(ep.credentialKey));
+        return authenticator_describe(await this.#deps.credentials.get(ep.credentialKey), ep.credentialKey);
     }
     /**
      * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
@@ -2385,7 +2649,7 @@ class Authenticator {
         if (withCreds && !credentialsAllowed(realm)) {
             throw new TransportPolicyError(`refusing to send credentials to token server ${realm.host} over plain HTTP`);
         }
-        const where = `${realm.host} (scope ${scope}, ${describe(cred)})`;
+        const where = `${realm.host} (scope ${scope}, ${authenticator_describe(cred, ep.credentialKey)})`;
         let res;
         if (cred && 'identityToken' in cred) {
             const form = new URLSearchParams({
@@ -2414,7 +2678,10 @@ class Authenticator {
             }
             res = await this.#deps.request({ method: 'GET', url, headers });
         }
-        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES, this.#deps.rateFloor);
+        // One byte past the cap tells an answer that is too big from one that is not JSON.
+        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES + 1, this.#deps.rateFloor);
+        if (res.statusCode === 200 && Buffer.byteLength(text) > MAX_TOKEN_RESPONSE_BYTES)
+            throw new AuthError(`token server ${where} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024 / 1024} MiB, more than a token answer may be: refusing it`);
         if (res.statusCode !== 200) {
             const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
             throw new AuthError(`token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
@@ -2509,7 +2776,10 @@ function retryReason(err) {
  */
 function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
     const reason = retryReason(err);
-    if (!reason || attempt >= opts.maxAttempts)
+    const attempts = reason === 'ECONNREFUSED' && opts.maxRefusedAttempts !== undefined
+        ? Math.min(opts.maxAttempts, opts.maxRefusedAttempts)
+        : opts.maxAttempts;
+    if (!reason || attempt >= attempts)
         return undefined;
     const now = opts.now();
     const retryAfterMs = err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;
@@ -2526,7 +2796,7 @@ function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
         return undefined;
     if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
         return undefined;
-    return { delayMs, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return { delayMs, reason, attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 const RETRIED_METHODS = new Set(['GET', 'HEAD']);
 /** The interceptor: one RetryHandler per request, with our decision function and our clock. */
@@ -2897,13 +3167,13 @@ function createCredentialStore(opts) {
         const key = registryKey(registry);
         const given = explicit[key];
         if (given)
-            return { ...given, source: `credentials given for ${key}` };
+            return { ...given, source: `the credentials given for ${key}` };
         configPromise ??= loadConfigs();
         for (const { doc, where } of await configPromise) {
             try {
                 const found = await credentialFromDockerConfig(doc, where, registry, opts.secrets, helper);
                 if (found) {
-                    opts.logger.debug(`registry ${key}: using credentials from ${found.source}`);
+                    opts.logger.debug(`registry ${key}: using ${found.source}`);
                     return found;
                 }
             }
@@ -2981,6 +3251,11 @@ function createDispatcher(opts) {
 
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * A first contact refused (nothing listens there: a wrong port, a mirror that is down) is tried
+ * once more, for a server that is just restarting, not with every retry a busy registry gets.
+ */
+const FIRST_CONTACT_REFUSED_ATTEMPTS = 2;
 function header(headers, name) {
     const v = headers[name];
     return Array.isArray(v) ? v[0] : v;
@@ -3051,7 +3326,7 @@ class Transport {
                 },
                 onRetry: (e) => {
                     opts.retry.onRetry?.(e);
-                    this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${opts.retry.maxAttempts})`);
+                    this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${e.attempts})`);
                 },
             },
             timeouts: opts.timeouts,
@@ -3117,6 +3392,12 @@ class Transport {
             }
             if (err instanceof TransportPolicyError)
                 throw err;
+            if (err.code === 'UND_ERR_HEADERS_OVERFLOW')
+                throw new RegistryError(`${init.url.host} answered ${subject} badly: ${networkMessage(err)}`, {
+                    temporary: false,
+                    url: redactUrl(init.url),
+                    cause: err,
+                });
             throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
         }
         const limit = rateLimitFrom(res.headers, init.url.host);
@@ -3207,7 +3488,13 @@ class Transport {
     }
     async #ping(base, credentialKey, label, retry, signal) {
         const url = new URL('v2/', base);
-        const res = await this.raw({ method: 'GET', url, retry, subject: base.host, signal });
+        const res = await this.raw({
+            method: 'GET',
+            url,
+            retry: { maxRefusedAttempts: FIRST_CONTACT_REFUSED_ATTEMPTS, ...retry },
+            subject: base.host,
+            signal,
+        });
         const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
         const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
         if (res.statusCode !== 200 && res.statusCode !== 401) {
@@ -3274,9 +3561,8 @@ class Transport {
     async errorFor(ep, res, subject) {
         const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
         let hint;
-        if (res.statusCode === 401 || res.statusCode === 403) {
-            hint = `${await this.#auth.describeCredentials(ep)} for ${ep.credentialKey === DOCKER_HUB ? 'docker.io' : ep.credentialKey}`;
-        }
+        if (res.statusCode === 401 || res.statusCode === 403)
+            hint = await this.#auth.describeCredentials(ep);
         return errorFromResponse({
             status: res.statusCode,
             body,
@@ -3462,11 +3748,32 @@ function createRegistryClient(input = {}) {
     const secrets = new Secrets(opts.onSecret);
     const transport = new Transport(opts, secrets);
     const log = opts.logger;
-    /** Each mirror of the registry in turn, then the registry; a mirror's failure falls through. */
+    /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
+    const deadMirrors = new Set();
+    /**
+     * Each mirror of the registry in turn, then the registry; a mirror's failure falls through.
+     * A mirror that failed its first contact is not tried again (as a registry that failed its
+     * first contact is not): said once, not once per blob.
+     */
     async function onEndpoints(registry, what, fn) {
         for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
+            if (deadMirrors.has(mirror))
+                continue;
+            let ep;
             try {
-                return await fn(await transport.mirrorEndpoint(mirror));
+                ep = await transport.mirrorEndpoint(mirror);
+            }
+            catch (err) {
+                if (err instanceof Error && err.name === 'AbortError')
+                    throw err;
+                if (!deadMirrors.has(mirror)) {
+                    deadMirrors.add(mirror);
+                    log.info(`mirror ${new URL(mirror).host} failed first contact (${err.message}); not trying it again in this run`);
+                }
+                continue;
+            }
+            try {
+                return await fn(ep);
             }
             catch (err) {
                 if (err instanceof Error && err.name === 'AbortError')
@@ -3591,6 +3898,7 @@ function createRegistryClient(input = {}) {
                     const range = parseContentRange(res.headers['content-range']);
                     if (!range ||
                         range.start !== offset ||
+                        range.end !== descriptor.size - 1 ||
                         (range.total !== undefined && range.total !== descriptor.size)) {
                         discard(res.body);
                         throw new RegistryError(`blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`, { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) });
@@ -3777,7 +4085,7 @@ async function pullCommand(argv, ctx) {
     if (values.help)
         return (ctx.out(PULL_HELP), 0);
     if (positionals.length === 0)
-        throw new errors/* UsageError */.eb('pull: name at least one image reference (see oci-cache-guard pull --help)');
+        throw new errors/* UsageError */.eb('name at least one image reference (see oci-cache-guard pull --help)');
     const settings = (0,args/* commonSettings */.JC)(values, ctx.env);
     const layout = await (0,cache/* openCache */.b)(settings.cache, ctx, { create: true });
     const refs = positionals.map((p) => parseReference(p));

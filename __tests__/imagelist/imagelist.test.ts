@@ -120,6 +120,26 @@ onshutdown:
     ]);
   });
 
+  it("a map's own key wins over one it merges, and of two merges the first that has it", () => {
+    const yaml = `a: &a {image: x/first:1}
+b: &b {image: x/second:1}
+kernel: {<<: [*a, *b], image: x/own:1}
+onboot:
+  - {<<: [{name: n}, *b, *a]}
+`;
+    expect(imagesFromLinuxkitYaml(yaml, 'w.yml').map((r) => [r.reference.name, r.origin.line])).toEqual([
+      ['docker.io/x/own:1', 3],
+      ['docker.io/x/second:1', 5],
+    ]);
+  });
+
+  it('YAML nested past what the parser can read is refused in one line, not a stack overflow', () => {
+    const deep = `kernel:\n  image: linuxkit/kernel:6\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    expect(() => imagesFromLinuxkitYaml(deep, 'd.yml')).toThrow(
+      /^d\.yml:3:\d+: not valid YAML: nested too deeply to read$/,
+    );
+  });
+
   it('still rejects an alias to a non-string, naming the line it is used on', () => {
     expect(() => imagesFromLinuxkitYaml('x: &n 42\nservices:\n  - image: *n\n', 'n.yml')).toThrow(
       'n.yml:3:12: services[0].image must be an image reference string',

@@ -95,10 +95,11 @@ export function imagesFromLinuxkitYaml(text: string, file: string): ImageRequest
   if (firstError) {
     const pos = lineCounter.linePos(firstError.pos[0]);
     const origin = { file, line: pos.line, column: pos.col };
-    throw new ImageListError(
-      `${where(origin)}: not valid YAML: ${firstError.message.split('\n')[0]}`,
-      origin,
-    );
+    // The parser recurses per level of nesting; what overflows it is input, not our fault.
+    const why = /call stack/i.test(firstError.message)
+      ? 'nested too deeply to read'
+      : firstError.message.split('\n')[0];
+    throw new ImageListError(`${where(origin)}: not valid YAML: ${why}`, origin);
   }
   checkAliases(doc, file);
   const contents = deref(doc, doc.contents);
@@ -170,26 +171,26 @@ interface Found {
  * merge key (`<<: *base` or `<<: [*a, *b]`, the first that has it; reported at the merge).
  * A map that merges itself (`&a {<<: *a}`) is visited once.
  */
-function lookup(doc: Document, map: YAMLMap, key: string, seen = new Set<YAMLMap>()): Found | undefined {
-  if (seen.has(map)) return undefined;
-  seen.add(map);
-  let merged: Found | undefined;
-  for (const pair of map.items) {
-    const k = isScalar(pair.key) ? pair.key.value : pair.key;
-    if (k === key) return { node: pair.value, at: (pair.value ?? pair.key) as Node };
-    if (k === '<<' && merged === undefined) {
+function lookup(doc: Document, map: YAMLMap, key: string): Found | undefined {
+  // Depth first over merge keys (`<<`), in order, each map once; a map's own key wins over
+  // what it merges. A stack, not recursion: the chain of merges is as long as the file says.
+  const seen = new Set<YAMLMap>();
+  const stack: { map: YAMLMap; via?: Node }[] = [{ map }];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    if (seen.has(top.map)) continue;
+    seen.add(top.map);
+    const merges: { map: YAMLMap; via: Node }[] = [];
+    for (const pair of top.map.items) {
+      const k = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (k === key) return { node: pair.value, at: top.via ?? ((pair.value ?? pair.key) as Node) };
+      if (k !== '<<') continue;
       const source = deref(doc, pair.value);
-      const maps = isSeq(source) ? source.items.map((i) => deref(doc, i)) : [source];
-      for (const m of maps) {
-        const found = isMap(m) ? lookup(doc, m, key, seen) : undefined;
-        if (found) {
-          merged = { node: found.node, at: pair.value as Node };
-          break;
-        }
-      }
+      for (const m of isSeq(source) ? source.items.map((i) => deref(doc, i)) : [source])
+        if (isMap(m)) merges.push({ map: m, via: top.via ?? (pair.value as Node) });
     }
+    stack.push(...merges.reverse());
   }
-  return merged;
+  return undefined;
 }
 
 /** Merges lists, one request per expanded name (the first origin wins). */

@@ -13,12 +13,19 @@ import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
-import { ensureBlob, isPresentAndValid, type DownloadResult, type ValidSet } from './download.js';
+import {
+  blobSubject,
+  ensureBlob,
+  isPresentAndValid,
+  type DownloadResult,
+  type ValidSet,
+} from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
   RANGED_DEFAULTS,
   wantsRanges,
+  wholeReason,
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
@@ -309,6 +316,7 @@ async function fetchBlob(
       ...(onQueued ? { onQueued } : {}),
     });
   }
+  run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   return run.budget.run(ref.registry, priority, () =>
     ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, ...signal }),
   );

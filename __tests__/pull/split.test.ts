@@ -51,13 +51,11 @@ describe('decideSplit', () => {
     expect(decideSplit(figures(25 * MB, 3 * MB, 7))).toMatchObject({ kind: 'whole', final: true });
   });
 
-  it('waits for its window: 1 MiB or 100 ms after the first byte', () => {
-    expect(decideSplit({ ...figures(25 * MB, 60 * MB, 7), received: 500_000, elapsedMs: 20 })).toEqual({
-      kind: 'wait',
-    });
-    expect(decideSplit({ ...figures(25 * MB, 60 * MB, 7), received: 500_000, elapsedMs: 100 }).kind).toBe(
-      'split',
-    );
+  it('waits for its window: 256 KiB or 50 ms after the first byte', () => {
+    const capped = figures(25 * MB, 60 * MB, 7);
+    expect(decideSplit({ ...capped, received: 200_000, elapsedMs: 8 })).toEqual({ kind: 'wait' });
+    expect(decideSplit({ ...capped, received: 270_000, elapsedMs: 10 }).kind).toBe('split');
+    expect(decideSplit({ ...capped, received: 100_000, elapsedMs: 50 }).kind).toBe('split');
   });
 
   it('property: a split uses idle connections only, keeps a part for the lead and leaves ranges a worthwhile rest', () => {

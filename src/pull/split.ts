@@ -29,8 +29,8 @@ export interface SplitRule {
 
 /** See the README's "Which way a blob goes" for the reasons behind these. */
 export const SPLIT_DEFAULTS: Readonly<SplitRule> = Object.freeze({
-  windowBytes: 1 * MiB,
-  windowMs: 100,
+  windowBytes: 256 * 1024,
+  windowMs: 50,
   fastBytesPerSecond: 100_000_000,
   minGainMs: 150,
   minRangeBytes: 2 * MiB,

@@ -72,11 +72,13 @@ export function decideSplit(f: LeadFigures, rule: SplitRule = SPLIT_DEFAULTS): S
     };
   }
   const wholeMs = (f.remaining * 1000) / rate;
-  const left = `${formatBytes(f.remaining)} left at ${formatRate(rate)} take ${formatDuration(wholeMs)}`;
+  const left = () =>
+    `${formatBytes(f.remaining)} left at ${formatRate(rate)} take ${formatDuration(wholeMs)}`;
   if (wholeMs < rule.minGainMs || f.remaining < 2 * rule.minRangeBytes) {
-    return { kind: 'whole', final: true, reason: `${left}: ranges would save too little` };
+    return { kind: 'whole', final: true, reason: `${left()}: ranges would save too little` };
   }
-  if (f.idle < 1) return { kind: 'whole', final: false, reason: `${left}; no idle connection` };
+  // Asked with every chunk while all connections are busy: no formatting here.
+  if (f.idle < 1) return { kind: 'whole', final: false, reason: 'every connection was busy' };
   const k = f.idle;
   const rtt = Math.max(0, f.firstByteMs);
   const splitMs = (wholeMs + k * rtt) / (k + 1);
@@ -85,13 +87,13 @@ export function decideSplit(f: LeadFigures, rule: SplitRule = SPLIT_DEFAULTS): S
     return {
       kind: 'whole',
       final: false,
-      reason: `${left}; over ${k} more connection${k === 1 ? '' : 's'} ${formatDuration(splitMs)}: too little gain`,
+      reason: `${left()}; over ${k} more connection${k === 1 ? '' : 's'} ${formatDuration(splitMs)}: too little gain`,
     };
   }
   return {
     kind: 'split',
     leadBytes,
     connections: k,
-    reason: `${left} on one connection, about ${formatDuration(splitMs)} over ${k + 1}`,
+    reason: `${left()} on one connection, about ${formatDuration(splitMs)} over ${k + 1}`,
   };
 }

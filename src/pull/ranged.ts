@@ -240,33 +240,41 @@ class RangedDownload {
 
   /**
    * One request for everything from `from` (the lead). Once its first bytes show the rate and
-   * decideSplit says splitting pays, the lead is cut at a boundary and what lies beyond goes in
-   * ranges over the idle connections; otherwise it brings the whole blob.
+   * decideSplit says splitting pays, what lies beyond is cut into pieces: ranges over the other
+   * connections take them from the back, the lead goes on taking them from the front, so the
+   * two meet wherever the rates put them (no estimate of the rate fixes the boundary).
+   * Otherwise the lead brings the whole blob.
    */
   async #leadFirst(from: number): Promise<void> {
-    const { budget, ranged } = this.ctx;
+    const { ranged } = this.ctx;
     let failure: unknown;
     const fail = (err: unknown) => {
       failure ??= err;
       this.#abort.abort();
     };
     const workers: Promise<unknown>[] = [];
-    const split = (boundary: number, connections: number) => {
-      const rest = this.descriptor.size - boundary;
-      const size = rangeSize(rest, connections, ranged);
-      const todo: [number, number][] = [];
+    const pieces: [number, number][] = [];
+    const split = (boundary: number, connections: number): void => {
+      const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
       for (let s = boundary; s < this.descriptor.size; s += size)
-        todo.push([s, Math.min(this.descriptor.size, s + size)]);
+        pieces.push([s, Math.min(this.descriptor.size, s + size)]);
       this.ctx.logger?.debug(
-        `${this.#subject}: the first request stops at byte ${boundary}; ${todo.length} ranges of up to ${size} bytes`,
+        `${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`,
       );
       const worker = async () => {
-        for (let r = todo.shift(); r && failure === undefined; r = todo.shift())
+        for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
           await this.#fetch(r, false).catch(fail);
       };
-      for (let i = 0; i < Math.min(budget.perHost - 1, todo.length); i++) workers.push(worker());
+      // One range per idle connection: a range waiting for a connection would hold its piece
+      // away from the lead.
+      for (let i = 0; i < Math.min(connections, pieces.length); i++) workers.push(worker());
     };
-    const lead = this.#lead(from, split).catch(fail);
+    /** The lead reached `end`: the next piece when no range took it, else undefined. */
+    const claim = (end: number): number | undefined => {
+      if (pieces[0]?.[0] !== end) return undefined;
+      return pieces.shift()![1];
+    };
+    const lead = this.#lead(from, split, claim).catch(fail);
     this.ctx.onQueued?.(); // the lead is in the budget's queue now
     await lead;
     await Promise.all(workers);
@@ -274,7 +282,11 @@ class RangedDownload {
   }
 
   /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
-  async #lead(from: number, split: (boundary: number, connections: number) => void): Promise<void> {
+  async #lead(
+    from: number,
+    split: (boundary: number, connections: number) => void,
+    claim: (end: number) => number | undefined,
+  ): Promise<void> {
     const { budget, host } = this.ctx;
     const size = this.descriptor.size;
     const rule: SplitRule = {
@@ -282,8 +294,9 @@ class RangedDownload {
       minRangeBytes: this.ctx.ranged.minRangeBytes,
       ...this.ctx.ranged.rule,
     };
-    /** Where the lead stops: the blob's end until a split moves it. */
+    /** Where the lead stops: the blob's end until a split; then the end of the pieces it claimed. */
     let end = size;
+    let splitAt: number | undefined;
     let settled = false;
     let reason = 'finished before its rate was known';
     let at = from;
@@ -291,6 +304,8 @@ class RangedDownload {
       try {
         await budget.run(host, this.ctx.priority ?? size, async () => {
           const asked = performance.now();
+          /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
+          const open = end === size;
           const res = await this.client.blobRange(this.repo, this.descriptor, {
             start: at,
             end,
@@ -299,7 +314,7 @@ class RangedDownload {
           });
           this.#location = res.location;
           if (res.kind !== 'range') {
-            if (end !== size || at !== from) {
+            if (!open || at !== from) {
               if (res.kind === 'whole') res.body.destroy();
               throw new RangeRefused(
                 `${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`,
@@ -343,25 +358,35 @@ class RangedDownload {
               return;
             }
             settled = true;
-            end = received + d.leadBytes;
+            splitAt = end = received;
             this.ctx.logger?.debug(
               `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason}`,
             );
-            split(end, d.connections);
+            split(received, d.connections);
+          };
+          /** Past `end`, the next piece when it is still free. */
+          const more = (): boolean => {
+            const next = open ? claim(end) : undefined;
+            if (next !== undefined) end = next;
+            return next !== undefined;
           };
           /** The body up to `end` (a split moves it while the bytes come). */
           async function* upToEnd(body: AsyncIterable<Buffer>, pos: number): AsyncGenerator<Buffer> {
-            if (pos >= end) return;
+            if (pos >= end && !more()) return;
             for await (const chunk of body) {
-              const part = chunk.length > end - pos ? chunk.subarray(0, end - pos) : chunk;
-              pos += part.length;
-              if (part.length > 0) yield part;
-              if (pos >= end) return;
+              let part = chunk;
+              while (part.length > 0) {
+                const take = part.length > end - pos ? part.subarray(0, end - pos) : part;
+                pos += take.length;
+                if (take.length > 0) yield take;
+                part = part.subarray(take.length);
+                if (pos >= end && !more()) return;
+              }
             }
           }
           await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
         });
-        if (end === size) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
         return;
       } catch (err) {
         if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err)) throw err;

@@ -528,6 +528,30 @@ describe('a big blob split only when it pays', () => {
     await expectBlobIntact(cache);
   });
 
+  it('the first request cut mid-way: asked again from where it got to, every byte right', async () => {
+    const cut = 700_000;
+    let first = true;
+    const proxy = await proxyWith(
+      (req) =>
+        req.headers.range === `bytes=0-${big.size - 1}` && first
+          ? ((first = false), { cutAfterBytes: cut })
+          : undefined,
+      { distance: CAPPED },
+    );
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS });
+    expect(r.status, r.error).toBe('pulled');
+    const gets = bigGets(proxy);
+    expect(gets[0]).toMatchObject({ range: `bytes=0-${big.size - 1}`, fault: { cutAfterBytes: cut } });
+    // Asked again from where the cut left it (what arrived is kept), never from zero.
+    const again = gets.slice(1).map((g) => rangeOf(g.range)!);
+    expect(again.some(([a]) => a > 0 && a <= cut)).toBe(true);
+    expect(again.every(([a]) => a > 0)).toBe(true);
+    expect(sent(gets)).toBeLessThanOrEqual(big.size + cut);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
   /** Pulls through a capped proxy until half the blob came, then aborts; returns what the record kept. */
   async function interrupted(
     proxy: FaultProxy,

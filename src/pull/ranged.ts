@@ -112,10 +112,11 @@ export function rangeSize(size: number, connections: number, o: RangedOptions): 
 
 /**
  * ensureBlob's counterpart for big blobs: reuses the blob when it is already there and valid,
- * else fetches what is missing of it in ranges (resuming an earlier run's), and renames it into
- * place only when size and digest match. A whole-blob digest cannot say which range was wrong,
- * so a mismatch starts the blob over once. A transfer that fails keeps what landed for the next
- * run. Holds no connection while it waits for the blob's lock.
+ * else fetches what is missing of it (resuming an earlier run's) as one request that splits
+ * into ranges when that pays (see RangedDownload), and renames it into place only when size and
+ * digest match. A whole-blob digest cannot say which range was wrong, so a mismatch starts the
+ * blob over once. A transfer that fails keeps what landed for the next run. Holds no
+ * connection while it waits for the blob's lock.
  */
 export async function ensureBigBlob(
   layout: Layout,

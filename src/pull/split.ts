@@ -5,7 +5,8 @@
  *
  * The model: the request under way (the lead) keeps streaming; `k` more connections each start
  * a range one round trip later at the same rate. With R bytes left at rate r, whole takes R/r;
- * split takes T = (R/r + k·rtt) / (k + 1), the lead keeping the first r·T bytes. Splitting pays
+ * split takes T = (R/r + k·rtt) / (k + 1), the lead's share about r·T bytes (an estimate: the
+ * download lets lead and ranges meet wherever their rates put them). Splitting pays
  * when it saves at least `minGainMs`. A connection already faster than `fastBytesPerSecond` is
  * not capped in a way more connections fix (next to a mirror, on loopback: the CPU is the
  * limit there, and ranges cost CPU), so it stays whole.
@@ -54,7 +55,7 @@ export type SplitDecision =
   | { kind: 'wait' }
   /** Whole for now; `final` when no later figure can change that. */
   | { kind: 'whole'; final: boolean; reason: string }
-  /** The lead keeps `leadBytes` more bytes; the rest goes in ranges over `connections` more. */
+  /** The lead's share is about `leadBytes` more bytes; the rest goes in ranges over `connections` more. */
   | { kind: 'split'; leadBytes: number; connections: number; reason: string };
 
 export function decideSplit(f: LeadFigures, rule: SplitRule = SPLIT_DEFAULTS): SplitDecision {

@@ -552,6 +552,42 @@ describe('a big blob split only when it pays', () => {
     await expectNothingWrong(cache);
   });
 
+  it('redirected to a capped CDN: the first request and the ranges go there, never with Authorization', async () => {
+    const cdn = await startStaticServer((req: IncomingMessage, res: ServerResponse) => {
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!range) return void res.writeHead(400).end();
+      const [a, b] = [Number(range[1]), Math.min(Number(range[2]), bigBytes.length - 1)];
+      res.writeHead(206, {
+        'content-range': `bytes ${a}-${b}/${bigBytes.length}`,
+        'content-length': b - a + 1,
+      });
+      // About 1.3 MB/s per connection: 64 KiB every 50 ms.
+      let at = a;
+      const send = () => {
+        if (res.destroyed) return;
+        const end = Math.min(b + 1, at + 64 * 1024);
+        res.write(bigBytes.subarray(at, end));
+        at = end;
+        if (at > b) res.end();
+        else setTimeout(send, 50);
+      };
+      send();
+    });
+    stoppers.push(() => cdn.stop());
+    const proxy = await proxyWith(() => ({ redirectTo: `${cdn.url}/blob?sig=1` }), { upstream: basic });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const credentials = { [proxy.host]: { username: USER.user, password: USER.password } };
+    const r = await pullVia(proxy, cache, { client: { credentials }, ranged: WHEN_IT_PAYS, logger });
+    expect(r.status, r.error).toBe('pulled');
+    await expectBlobIntact(cache);
+    expect(modeLines(debug)).toContainEqual(expect.stringMatching(/: ranged after /));
+    expect(cdn.requests[0]!.headers.range).toBe(`bytes=0-${big.size - 1}`);
+    expect(cdn.requests.length).toBeGreaterThan(1);
+    expect(cdn.requests.every((q) => !q.authorization)).toBe(true);
+    expect(bigGets(proxy).every((g) => g.status === 307 && g.authorization)).toBe(true);
+  });
+
   /** Pulls through a capped proxy until half the blob came, then aborts; returns what the record kept. */
   async function interrupted(
     proxy: FaultProxy,

@@ -60,4 +60,20 @@ describe('ConnectionBudget', () => {
   it('refuses a size that is not a whole number ≥ 1', () => {
     for (const n of [0, -1, 1.5, NaN]) expect(() => new ConnectionBudget(n)).toThrow(RangeError);
   });
+
+  it('counts as idle only connections free with nothing waiting for them', async () => {
+    const budget = new ConnectionBudget(3);
+    expect(budget.idle('a')).toBe(3);
+    const log: string[] = [];
+    const gates = ['a1', 'a2', 'a3', 'a4'].map((n) => ({ n, ...gate(log, n) }));
+    const first = budget.run('a', 1, gates[0]!.fn);
+    await tick();
+    expect(budget.idle('a')).toBe(2);
+    const rest = gates.slice(1).map((g) => budget.run('a', 1, g.fn));
+    await tick();
+    expect(budget.idle('a')).toBe(0); // three running, one waiting
+    for (const g of gates) g.release();
+    await Promise.all([first, ...rest]);
+    expect(budget.idle('a')).toBe(3);
+  });
 });

@@ -338,7 +338,11 @@ describe('a big layer in ranges, pulled by the CLI (default budget: it goes in r
     try {
       const runs = await Promise.all([0, 1, 2].map(() => cli(['pull', '--cache', cache, ref]).exited));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      expect(layerBytesServed(proxy, big)).toBe(big.layers[0]!.size);
+      // One download: the layer once, plus what was on its way when its first request was cut
+      // at a split (unused, never written: at 10 MB/s a few hundred kB).
+      const served = layerBytesServed(proxy, big);
+      expect(served).toBeGreaterThanOrEqual(big.layers[0]!.size);
+      expect(served).toBeLessThan(1.1 * big.layers[0]!.size);
       // Each says how fast it went; the one that fetched the layer did it over several connections.
       const speeds = runs.map((r) => r.stdout.trim().split('\n').at(-1)!);
       for (const line of speeds)

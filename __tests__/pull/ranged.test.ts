@@ -29,12 +29,14 @@ import type { Digest } from '../../src/oci/digest.js';
 import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
+import type { RangedOptions } from '../../src/pull/ranged.js';
+import type { Logger } from '../../src/log.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
 import { checkLayout } from '../../src/verify/index.js';
 
 const MiB = 1024 * 1024;
 const BIG = 6_000_000;
-const RANGED = { thresholdBytes: MiB, minRangeBytes: MiB, maxRangeBytes: MiB };
+const RANGED = { thresholdBytes: MiB, minRangeBytes: MiB, maxRangeBytes: MiB, split: 'always' as const };
 const USER = { user: 'ranger', password: 'pw-Range-7' };
 
 let work: string;
@@ -120,7 +122,13 @@ const freshCache = () => path.join(work, `cache-${++caches}`, 'cache');
 async function pullVia(
   proxy: FaultProxy,
   cache: string,
-  extra: { client?: RegistryClientInput; signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
+  extra: {
+    client?: RegistryClientInput;
+    signal?: AbortSignal;
+    onProgress?: (bytes: number) => void;
+    ranged?: Partial<RangedOptions>;
+    logger?: Logger;
+  } = {},
 ): Promise<PullResult> {
   const client = createRegistryClient({
     dockerConfigDir: false,
@@ -136,7 +144,8 @@ async function pullVia(
       {
         platforms: [hostPlatform()],
         concurrency: 4,
-        ranged: RANGED,
+        ranged: extra.ranged ?? RANGED,
+        ...(extra.logger ? { logger: extra.logger } : {}),
         ...(extra.signal ? { signal: extra.signal } : {}),
         ...(extra.onProgress ? { onProgress: (p) => extra.onProgress!(p.bytes) } : {}),
       },
@@ -441,5 +450,204 @@ describe('a big blob redirected to a CDN whose URLs expire', () => {
     expect(JSON.stringify(cdn.requests.map((q) => q.headers))).not.toContain(
       Buffer.from(`${USER.user}:${USER.password}`).toString('base64'),
     );
+  });
+});
+
+describe('a big blob split only when it pays', () => {
+  // The same rule for every server here: what differs is only what the connection shows. One
+  // connection at 2 MB/s or more is "not capped" (loopback through the in-process proxy gets
+  // 6-13 MB/s on a busy machine); one capped at 0.5 MB/s takes seconds for the 6 MB blob, and
+  // ranges save most of it.
+  const WHEN_IT_PAYS: Partial<RangedOptions> = {
+    ...RANGED,
+    split: 'when-it-pays',
+    rule: { fastBytesPerSecond: 2_000_000, windowBytes: MiB, windowMs: 200, minGainMs: 150 },
+  };
+  const CAPPED = { bytesPerSecond: 500_000 };
+  const lines = () => {
+    const debug: string[] = [];
+    const logger: Logger = { debug: (m) => debug.push(m), info: () => {}, warn: () => {} };
+    return { debug, logger };
+  };
+  const modeLines = (debug: string[]) => debug.filter((m) => m.startsWith(`blob `) && m.includes(big.digest));
+
+  it('a fast server: one request brings the whole blob, and verbose output says why', async () => {
+    const proxy = await proxyWith();
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS, logger });
+    expect(r.status, r.error).toBe('pulled');
+    expect(bigGets(proxy)).toMatchObject([
+      { status: 206, range: `bytes=0-${big.size - 1}`, bytesSent: big.size },
+    ]);
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(/: whole: one connection gets .+, at least 2\.0 MB\/s: not capped$/),
+    );
+    // The small blobs (config, layer) go whole too, and say so.
+    expect(debug.filter((m) => /@sha256:[0-9a-f]{64}: whole: \d+ B, under 1\.0 MB$/.test(m))).toHaveLength(2);
+    await expectBlobIntact(cache);
+  });
+
+  it('a capped server: the first request keeps the start, the rest comes in ranges over the idle connections', async () => {
+    const proxy = await proxyWith(undefined, { distance: CAPPED });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS, logger });
+    expect(r.status, r.error).toBe('pulled');
+    const [lead, ...ranges] = bigGets(proxy);
+    expect(lead).toMatchObject({ status: 206, range: `bytes=0-${big.size - 1}` });
+    expect(ranges.length).toBeGreaterThan(1);
+    // The ranges tile the blob from where the lead stopped to its end, each byte asked once.
+    const asked = ranges.map((g) => rangeOf(g.range)!).sort((a, b) => a[0] - b[0]);
+    const boundary = asked[0]![0];
+    expect(boundary).toBeGreaterThan(0);
+    expect(boundary).toBeLessThan(big.size);
+    for (let i = 1; i < asked.length; i++) expect(asked[i]![0]).toBe(asked[i - 1]![1]);
+    expect(asked.at(-1)![1]).toBe(big.size);
+    expect(ranges.every((g) => g.status === 206)).toBe(true);
+    expect(sent(ranges)).toBe(big.size - boundary);
+    expect(lead!.bytesSent).toBeGreaterThanOrEqual(boundary);
+    expect(r.connections).toBeGreaterThan(1);
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(/: ranged after .+: .+ left at .+ on one connection, about .+ over [234]$/),
+    );
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a capped server that ignores Range: one correct download, no split tried', async () => {
+    const proxy = await proxyWith(() => ({ ignoreRange: true }), { distance: { bytesPerSecond: 3_000_000 } });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS, logger });
+    expect(r.status, r.error).toBe('pulled');
+    expect(bigGets(proxy)).toMatchObject([{ status: 200, bytesSent: big.size }]);
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(/: whole: the server ignores Range \(HTTP 200\)$/),
+    );
+    await expectBlobIntact(cache);
+  });
+
+  it('the first request cut mid-way: asked again from where it got to, every byte right', async () => {
+    const cut = 700_000;
+    let first = true;
+    const proxy = await proxyWith(
+      (req) =>
+        req.headers.range === `bytes=0-${big.size - 1}` && first
+          ? ((first = false), { cutAfterBytes: cut })
+          : undefined,
+      { distance: CAPPED },
+    );
+    const cache = freshCache();
+    const r = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS });
+    expect(r.status, r.error).toBe('pulled');
+    const gets = bigGets(proxy);
+    expect(gets[0]).toMatchObject({ range: `bytes=0-${big.size - 1}`, fault: { cutAfterBytes: cut } });
+    // Asked again from where the cut left it (what arrived is kept), never from zero.
+    const again = gets.slice(1).map((g) => rangeOf(g.range)!);
+    expect(again.some(([a]) => a > 0 && a <= cut)).toBe(true);
+    expect(again.every(([a]) => a > 0)).toBe(true);
+    expect(sent(gets)).toBeLessThanOrEqual(big.size + cut);
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('redirected to a capped CDN: the first request and the ranges go there, never with Authorization', async () => {
+    const cdn = await startStaticServer((req: IncomingMessage, res: ServerResponse) => {
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!range) return void res.writeHead(400).end();
+      const [a, b] = [Number(range[1]), Math.min(Number(range[2]), bigBytes.length - 1)];
+      res.writeHead(206, {
+        'content-range': `bytes ${a}-${b}/${bigBytes.length}`,
+        'content-length': b - a + 1,
+      });
+      // About 1.3 MB/s per connection: 64 KiB every 50 ms.
+      let at = a;
+      const send = () => {
+        if (res.destroyed) return;
+        const end = Math.min(b + 1, at + 64 * 1024);
+        res.write(bigBytes.subarray(at, end));
+        at = end;
+        if (at > b) res.end();
+        else setTimeout(send, 50);
+      };
+      send();
+    });
+    stoppers.push(() => cdn.stop());
+    const proxy = await proxyWith(() => ({ redirectTo: `${cdn.url}/blob?sig=1` }), { upstream: basic });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const credentials = { [proxy.host]: { username: USER.user, password: USER.password } };
+    const r = await pullVia(proxy, cache, { client: { credentials }, ranged: WHEN_IT_PAYS, logger });
+    expect(r.status, r.error).toBe('pulled');
+    await expectBlobIntact(cache);
+    expect(modeLines(debug)).toContainEqual(expect.stringMatching(/: ranged after /));
+    expect(cdn.requests[0]!.headers.range).toBe(`bytes=0-${big.size - 1}`);
+    expect(cdn.requests.length).toBeGreaterThan(1);
+    expect(cdn.requests.every((q) => !q.authorization)).toBe(true);
+    expect(bigGets(proxy).every((g) => g.status === 307 && g.authorization)).toBe(true);
+  });
+
+  /** Pulls through a capped proxy until half the blob came, then aborts; returns what the record kept. */
+  async function interrupted(
+    proxy: FaultProxy,
+    cache: string,
+    ranged: Partial<RangedOptions>,
+  ): Promise<[number, number][]> {
+    const abort = new AbortController();
+    const first = await pullVia(proxy, cache, {
+      ranged,
+      signal: abort.signal,
+      onProgress: (bytes) => {
+        if (bytes >= big.size / 2) abort.abort();
+      },
+    });
+    expect(first.status).toBe('failed');
+    await expectNothingWrong(cache);
+    const record = JSON.parse(await readFile(`${blobPath(cache)}.download.ranges`, 'utf8')) as {
+      size: number;
+      done: [number, number][];
+    };
+    expect(record.size).toBe(big.size);
+    return record.done;
+  }
+
+  /** The next pull (uncapped) asks only for what `done` lacks, each byte once. */
+  async function resumesExactly(proxy: FaultProxy, cache: string, done: [number, number][]): Promise<void> {
+    const kept = done.reduce((n, [a, b]) => n + (b - a), 0);
+    expect(kept).toBeGreaterThanOrEqual(big.size / 2);
+    expect(kept).toBeLessThan(big.size);
+    const before = proxy.requests.length;
+    proxy.distance = { requestDelayMs: 0, responseDelayMs: 0, bytesPerSecond: Infinity };
+    const second = await pullVia(proxy, cache, { ranged: WHEN_IT_PAYS });
+    expect(second.status, second.error).toBe('pulled');
+    expect(second.resumedBytes).toBe(kept);
+    const gets = proxy.requests.slice(before).filter(isBigGet);
+    expect(sent(gets)).toBe(big.size - kept);
+    for (const g of gets) {
+      const [a, b] = rangeOf(g.range)!;
+      expect(done.some(([s, e]) => a < e && s < b)).toBe(false);
+    }
+    await expectBlobIntact(cache);
+  }
+
+  it('killed mid-blob in whole mode: the record keeps the prefix; the next pull asks only for the rest', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 2_000_000 } });
+    const cache = freshCache();
+    // Everything counts as fast here: the capped blob stays whole.
+    const whole = { ...WHEN_IT_PAYS, rule: { ...WHEN_IT_PAYS.rule, fastBytesPerSecond: 1 } };
+    const done = await interrupted(proxy, cache, whole);
+    expect(bigGets(proxy)).toHaveLength(1);
+    expect(done).toHaveLength(1);
+    expect(done[0]![0]).toBe(0);
+    await resumesExactly(proxy, cache, done);
+  });
+
+  it('killed mid-blob in ranged mode: the next pull asks only for what the record lacks', async () => {
+    const proxy = await proxyWith(undefined, { distance: CAPPED });
+    const cache = freshCache();
+    const done = await interrupted(proxy, cache, WHEN_IT_PAYS);
+    expect(bigGets(proxy).length).toBeGreaterThan(1);
+    await resumesExactly(proxy, cache, done);
   });
 });

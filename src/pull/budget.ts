@@ -29,6 +29,12 @@ export class ConnectionBudget {
     return q.run(priority, fn);
   }
 
+  /** Connections to `host` free now with nothing waiting for them: what splitting a blob could use. */
+  idle(host: string): number {
+    const q = this.#hosts.get(host);
+    return q ? Math.max(0, this.perHost - q.active - q.waiting) : this.perHost;
+  }
+
   /** The most connections `host` held at once so far (0 when never used). */
   peak(host: string): number {
     return this.#hosts.get(host)?.peak ?? 0;
@@ -72,6 +78,10 @@ class HostQueue {
       this.#waiting.splice(i, 0, w);
       this.#next();
     });
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
   }
 
   #next(): void {

@@ -1,5 +1,4 @@
 import { unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { DigestMismatchError, GuardError } from '../errors.js';
 import { BlobWriter } from '../layout/blob-writer.js';
 import type { Layout } from '../layout/layout.js';
@@ -131,7 +130,7 @@ export async function underBlobLock(
  * after it), then the error is thrown. `onChunk` hears of each chunk as it arrives.
  */
 export async function copyInBatches(
-  body: Readable,
+  body: AsyncIterable<Buffer>,
   floor: RateFloor,
   write: (chunks: Buffer[], bytes: number) => Promise<void>,
   options: { maxWaitMs?: number; onChunk?: (bytes: number) => void } = {},
@@ -149,7 +148,7 @@ export async function copyInBatches(
     return write(chunks, n);
   };
   try {
-    for await (const chunk of floored(body as AsyncIterable<Buffer>, floor)) {
+    for await (const chunk of floored(body, floor)) {
       options.onChunk?.(chunk.length);
       if (batchBytes === 0) batchStarted = performance.now();
       batch.push(chunk);

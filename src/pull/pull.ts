@@ -15,6 +15,7 @@ import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
 import {
+  blobSubject,
   diskFailure,
   ensureBlob,
   isPresentAndValid,
@@ -26,6 +27,7 @@ import {
   ensureBigBlob,
   RANGED_DEFAULTS,
   wantsRanges,
+  wholeReason,
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
@@ -367,6 +369,7 @@ async function fetchBlob(
       ...(onQueued ? { onQueued } : {}),
     });
   }
+  run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   return run.budget.run(ref.registry, priority, () => {
     // Queued behind other work: the image that wanted it may have failed meanwhile.
     signal.throwIfAborted();

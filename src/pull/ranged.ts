@@ -5,15 +5,17 @@
  */
 import { setMaxListeners } from 'node:events';
 import { lstat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { DigestMismatchError, errorMessage, GuardError } from '../errors.js';
 import type { Layout } from '../layout/layout.js';
+import type { Intervals } from '../layout/intervals.js';
 import { RangedWriter } from '../layout/ranged-writer.js';
 import type { Logger } from '../log.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { BlobLocation, RegistryClient, RepositoryRef } from '../registry/client.js';
+import type { BlobLocation, RangeResponse, RegistryClient, RepositoryRef } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
+import { formatBytes } from '../format.js';
 import type { ConnectionBudget } from './budget.js';
+import { decideSplit, SPLIT_DEFAULTS, type SplitRule } from './split.js';
 import {
   blobSubject,
   copyInBatches,
@@ -27,8 +29,15 @@ import {
 const MiB = 1024 * 1024;
 
 export interface RangedOptions {
-  /** Blobs of at least this many bytes are fetched in ranges (when the budget allows 2+ connections). */
+  /**
+   * Blobs of at least this many bytes may go in ranges (when the budget allows 2+ connections):
+   * in ranges from the first byte, or, with `when-it-pays`, once the first request shows it pays (split.ts).
+   */
   thresholdBytes: number;
+  /** `always` (default): every such blob in ranges from its first byte; `when-it-pays`: as above (not yet faster at a distance). */
+  split: 'when-it-pays' | 'always';
+  /** Overrides of the rule that decides (tests, the bench). */
+  rule?: Partial<SplitRule>;
   /** Smallest range: each costs a round trip before its first byte. */
   minRangeBytes: number;
   /** Largest range: what a failed range costs again, and what one slow connection holds up. */
@@ -38,6 +47,7 @@ export interface RangedOptions {
 /** See the README's benchmark section for the measurements behind these. */
 export const RANGED_DEFAULTS: Readonly<RangedOptions> = Object.freeze({
   thresholdBytes: 16 * MiB,
+  split: 'always',
   minRangeBytes: 2 * MiB,
   maxRangeBytes: 16 * MiB,
 });
@@ -69,7 +79,10 @@ export interface BigBlobContext {
   onQueued?: () => void;
 }
 
-/** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
+/**
+ * Whether a blob goes through ensureBigBlob (which may split it): big enough, and more than one
+ * connection to share; or a ranged partial to resume.
+ */
 export async function wantsRanges(
   layout: Layout,
   descriptor: Descriptor,
@@ -87,6 +100,12 @@ export function bigEnoughForRanges(
   return descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1;
 }
 
+/** Why a blob that ensureBigBlob does not take goes whole (for verbose output). */
+export function wholeReason(descriptor: Descriptor, ctx: Pick<BigBlobContext, 'budget' | 'ranged'>): string {
+  if (ctx.budget.perHost <= 1) return 'one connection per registry';
+  return `${formatBytes(descriptor.size)}, under ${formatBytes(ctx.ranged.thresholdBytes)}`;
+}
+
 /** Bytes per range for a blob: its share of the connections, within [min, max]. */
 export function rangeSize(size: number, connections: number, o: RangedOptions): number {
   return Math.min(o.maxRangeBytes, Math.max(o.minRangeBytes, Math.ceil(size / connections)));
@@ -94,10 +113,11 @@ export function rangeSize(size: number, connections: number, o: RangedOptions): 
 
 /**
  * ensureBlob's counterpart for big blobs: reuses the blob when it is already there and valid,
- * else fetches what is missing of it in ranges (resuming an earlier run's), and renames it into
- * place only when size and digest match. A whole-blob digest cannot say which range was wrong,
- * so a mismatch starts the blob over once. A transfer that fails keeps what landed for the next
- * run. Holds no connection while it waits for the blob's lock.
+ * else fetches what is missing of it (resuming an earlier run's) as one request that splits
+ * into ranges when that pays (see RangedDownload), and renames it into place only when size and
+ * digest match. A whole-blob digest cannot say which range was wrong, so a mismatch starts the
+ * blob over once. A transfer that fails keeps what landed for the next run. Holds no
+ * connection while it waits for the blob's lock.
  */
 export async function ensureBigBlob(
   layout: Layout,
@@ -170,15 +190,27 @@ class RangedDownload {
   }
 
   async run(): Promise<void> {
+    const missing = this.writer.missing();
+    const [gap] = missing;
+    if (!gap) return;
+    // One gap up to the end (a fresh blob, or one an earlier whole download left a prefix of):
+    // one request first, ranges only if it pays. Holes an earlier ranged pull left: in ranges.
+    if (this.ctx.ranged.split === 'always') return this.#inRanges(missing, 'always split');
+    if (missing.length > 1 || gap[1] !== this.descriptor.size)
+      return this.#inRanges(missing, 'resuming the ranges an earlier pull left');
+    return this.#leadFirst(gap[0]);
+  }
+
+  /** Everything missing in ranges at once, the first one probing whether the server does ranges. */
+  async #inRanges(missing: Intervals, why: string): Promise<void> {
     const { budget, ranged } = this.ctx;
     const size = rangeSize(this.descriptor.size, budget.perHost, ranged);
     const todo: [number, number][] = [];
-    for (const [a, b] of this.writer.missing())
-      for (let s = a; s < b; s += size) todo.push([s, Math.min(b, s + size)]);
+    for (const [a, b] of missing) for (let s = a; s < b; s += size) todo.push([s, Math.min(b, s + size)]);
     const first = todo.shift();
     if (!first) return;
     this.ctx.logger?.debug(
-      `${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`,
+      `${this.#subject}: ranged (${why}): ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`,
     );
     // The first range is the probe: its answer tells whether the server does ranges at all.
     // The other ranges queue for their connections at once and, holding them, wait for that
@@ -206,6 +238,178 @@ class RangedDownload {
     this.ctx.onQueued?.(); // every range above is in the budget's queue now
     await all;
     if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * One request for everything from `from` (the lead). Once its first bytes show the rate and
+   * decideSplit says splitting pays, what lies beyond is cut into pieces: ranges over the other
+   * connections take them from the back, the lead goes on taking them from the front, so the
+   * two meet wherever the rates put them (no estimate of the rate fixes the boundary).
+   * Otherwise the lead brings the whole blob.
+   */
+  async #leadFirst(from: number): Promise<void> {
+    const { ranged } = this.ctx;
+    let failure: unknown;
+    const fail = (err: unknown) => {
+      failure ??= err;
+      this.#abort.abort();
+    };
+    const workers: Promise<unknown>[] = [];
+    const pieces: [number, number][] = [];
+    const split = (boundary: number, connections: number): void => {
+      const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
+      for (let s = boundary; s < this.descriptor.size; s += size)
+        pieces.push([s, Math.min(this.descriptor.size, s + size)]);
+      this.ctx.logger?.debug(
+        `${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`,
+      );
+      const worker = async () => {
+        for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
+          await this.#fetch(r, false).catch(fail);
+      };
+      // One range per idle connection: a range waiting for a connection would hold its piece
+      // away from the lead.
+      for (let i = 0; i < Math.min(connections, pieces.length); i++) workers.push(worker());
+    };
+    /** The lead reached `end`: the next piece when no range took it, else undefined. */
+    const claim = (end: number): number | undefined => {
+      if (pieces[0]?.[0] !== end) return undefined;
+      return pieces.shift()![1];
+    };
+    const lead = this.#lead(from, split, claim).catch(fail);
+    this.ctx.onQueued?.(); // the lead is in the budget's queue now
+    await lead;
+    await Promise.all(workers);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
+  async #lead(
+    from: number,
+    split: (boundary: number, connections: number) => void,
+    claim: (end: number) => number | undefined,
+  ): Promise<void> {
+    const { budget, host } = this.ctx;
+    const size = this.descriptor.size;
+    const rule: SplitRule = {
+      ...SPLIT_DEFAULTS,
+      minRangeBytes: this.ctx.ranged.minRangeBytes,
+      ...this.ctx.ranged.rule,
+    };
+    /** Where the lead stops: the blob's end until a split; then the end of the pieces it claimed. */
+    let end = size;
+    let splitAt: number | undefined;
+    let settled = false;
+    let reason = 'finished before its rate was known';
+    let at = from;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await budget.run(host, this.ctx.priority ?? size, async () => {
+          const asked = performance.now();
+          /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
+          const open = end === size;
+          const res = await this.client.blobRange(this.repo, this.descriptor, {
+            start: at,
+            end,
+            location: this.#location,
+            signal: this.#signal,
+          });
+          this.#location = res.location;
+          if (res.kind !== 'range') {
+            if (!open || at !== from) {
+              if (res.kind === 'whole') res.body.destroy();
+              throw new RangeRefused(
+                `${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`,
+                { temporary: true },
+              );
+            }
+            settled = true;
+            reason = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+            await this.#oneStream(res);
+            return;
+          }
+          this.#confirmRanges();
+          let received = at;
+          let firstAt: number | undefined;
+          let firstByteMs = 0;
+          let sinceFirst = 0;
+          const watch = (n: number) => {
+            received += n;
+            if (settled) return;
+            const now = performance.now();
+            if (firstAt === undefined) {
+              firstAt = now;
+              firstByteMs = now - asked;
+              return;
+            }
+            sinceFirst += n;
+            const d = decideSplit(
+              {
+                remaining: size - received,
+                received: sinceFirst,
+                elapsedMs: now - firstAt,
+                firstByteMs,
+                idle: budget.idle(host),
+              },
+              rule,
+            );
+            if (d.kind === 'wait') return;
+            reason = d.reason;
+            if (d.kind === 'whole') {
+              settled = d.final;
+              return;
+            }
+            settled = true;
+            splitAt = end = received;
+            this.ctx.logger?.debug(
+              `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason}`,
+            );
+            split(received, d.connections);
+          };
+          /** Past `end`, the next piece when it is still free. */
+          const more = (): boolean => {
+            const next = open ? claim(end) : undefined;
+            if (next !== undefined) end = next;
+            return next !== undefined;
+          };
+          /** The body up to `end` (a split moves it while the bytes come). */
+          async function* upToEnd(body: AsyncIterable<Buffer>, pos: number): AsyncGenerator<Buffer> {
+            if (pos >= end && !more()) return;
+            for await (const chunk of body) {
+              let part = chunk;
+              while (part.length > 0) {
+                const take = part.length > end - pos ? part.subarray(0, end - pos) : part;
+                pos += take.length;
+                if (take.length > 0) yield take;
+                part = part.subarray(take.length);
+                if (pos >= end && !more()) return;
+              }
+            }
+          }
+          await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
+        });
+        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+        return;
+      } catch (err) {
+        if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err)) throw err;
+        this.ctx.logger?.debug(
+          `${this.#subject}: bytes ${at}-${end - 1}: ${errorMessage(err)}; asking again (${attempt} of ${RANGE_ATTEMPTS})`,
+        );
+      }
+    }
+  }
+
+  /** The server does not do ranges: one stream from byte 0, never mixed with what came in ranges. */
+  async #oneStream(res: Exclude<RangeResponse, { kind: 'range' }>): Promise<void> {
+    this.ctx.logger?.debug(
+      `${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`,
+    );
+    await this.writer.restart();
+    const body =
+      res.kind === 'whole'
+        ? res.body
+        : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
+    await this.#copy(body, 0, () => {});
   }
 
   /**
@@ -246,16 +450,7 @@ class RangedDownload {
                 { temporary: true },
               );
             }
-            // No ranges here: one stream from byte 0, never mixed with what came in ranges.
-            this.ctx.logger?.debug(
-              `${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`,
-            );
-            await this.writer.restart();
-            const body =
-              res.kind === 'whole'
-                ? res.body
-                : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
-            await this.#copy(body, 0, () => {});
+            await this.#oneStream(res);
             return 'stream';
           },
         );
@@ -268,8 +463,16 @@ class RangedDownload {
     }
   }
 
-  /** Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written. */
-  async #copy(body: Readable, position: number, advanced: (n: number) => void): Promise<void> {
+  /**
+   * Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written
+   * and `onChunk` of every chunk received.
+   */
+  async #copy(
+    body: AsyncIterable<Buffer>,
+    position: number,
+    advanced: (n: number) => void,
+    onChunk?: (n: number) => void,
+  ): Promise<void> {
     let at = position;
     await copyInBatches(
       body,
@@ -281,7 +484,7 @@ class RangedDownload {
         advanced(n);
         this.ctx.onBytes(n);
       },
-      { maxWaitMs: BATCH_MAX_MS },
+      { maxWaitMs: BATCH_MAX_MS, ...(onChunk ? { onChunk } : {}) },
     );
   }
 }

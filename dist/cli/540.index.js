@@ -1,8 +1,8 @@
-export const id = 500;
-export const ids = [500];
+export const id = 540;
+export const ids = [540];
 export const modules = {
 
-/***/ 9500:
+/***/ 1540:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -372,6 +372,11 @@ class ConnectionBudget {
             this.#hosts.set(host, (q = new HostQueue(this.perHost)));
         return q.run(priority, fn);
     }
+    /** Connections to `host` free now with nothing waiting for them: what splitting a blob could use. */
+    idle(host) {
+        const q = this.#hosts.get(host);
+        return q ? Math.max(0, this.perHost - q.active - q.waiting) : this.perHost;
+    }
     /** The most connections `host` held at once so far (0 when never used). */
     peak(host) {
         return this.#hosts.get(host)?.peak ?? 0;
@@ -410,6 +415,9 @@ class HostQueue {
             this.#waiting.splice(i, 0, w);
             this.#next();
         });
+    }
+    get waiting() {
+        return this.#waiting.length;
     }
     #next() {
         while (this.active < this.limit && this.#waiting.length > 0)
@@ -1309,6 +1317,71 @@ class RangeRecord {
 }
 const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
 
+;// CONCATENATED MODULE: ./lib/pull/split.js
+/**
+ * Whether the rest of a blob goes in ranges: decided from what its first request shows (the
+ * rate one connection gets, the round trip before its first byte) and from the connections of
+ * the budget that are idle, never from size alone. A pure function of those figures.
+ *
+ * The model: the request under way (the lead) keeps streaming; `k` more connections each start
+ * a range one round trip later at the same rate. With R bytes left at rate r, whole takes R/r;
+ * split takes T = (R/r + k·rtt) / (k + 1), the lead's share about r·T bytes (an estimate: the
+ * download lets lead and ranges meet wherever their rates put them). Splitting pays
+ * when it saves at least `minGainMs`. A connection already faster than `fastBytesPerSecond` is
+ * not capped in a way more connections fix (next to a mirror, on loopback: the CPU is the
+ * limit there, and ranges cost CPU), so it stays whole.
+ */
+
+const MiB = 1024 * 1024;
+/** See the README's "Which way a blob goes" for the reasons behind these. */
+const SPLIT_DEFAULTS = Object.freeze({
+    windowBytes: 256 * 1024,
+    windowMs: 50,
+    fastBytesPerSecond: 100_000_000,
+    minGainMs: 150,
+    minRangeBytes: 2 * MiB,
+});
+function decideSplit(f, rule = SPLIT_DEFAULTS) {
+    if (f.received <= 0 || (f.received < rule.windowBytes && f.elapsedMs < rule.windowMs))
+        return { kind: 'wait' };
+    if (f.elapsedMs <= 0) {
+        return { kind: 'whole', final: true, reason: `${(0,format/* formatBytes */.z3)(f.received)} came at once: not capped` };
+    }
+    const rate = (f.received * 1000) / f.elapsedMs;
+    if (rate >= rule.fastBytesPerSecond) {
+        return {
+            kind: 'whole',
+            final: true,
+            reason: `one connection gets ${(0,format/* formatRate */.CE)(rate)}, at least ${(0,format/* formatRate */.CE)(rule.fastBytesPerSecond)}: not capped`,
+        };
+    }
+    const wholeMs = (f.remaining * 1000) / rate;
+    const left = () => `${(0,format/* formatBytes */.z3)(f.remaining)} left at ${(0,format/* formatRate */.CE)(rate)} take ${(0,format/* formatDuration */.a3)(wholeMs)}`;
+    if (wholeMs < rule.minGainMs || f.remaining < 2 * rule.minRangeBytes) {
+        return { kind: 'whole', final: true, reason: `${left()}: ranges would save too little` };
+    }
+    // Asked with every chunk while all connections are busy: no formatting here.
+    if (f.idle < 1)
+        return { kind: 'whole', final: false, reason: 'every connection was busy' };
+    const k = f.idle;
+    const rtt = Math.max(0, f.firstByteMs);
+    const splitMs = (wholeMs + k * rtt) / (k + 1);
+    const leadBytes = Math.ceil((rate * splitMs) / 1000);
+    if (wholeMs - splitMs < rule.minGainMs || f.remaining - leadBytes < rule.minRangeBytes) {
+        return {
+            kind: 'whole',
+            final: false,
+            reason: `${left()}; over ${k} more connection${k === 1 ? '' : 's'} ${(0,format/* formatDuration */.a3)(splitMs)}: too little gain`,
+        };
+    }
+    return {
+        kind: 'split',
+        leadBytes,
+        connections: k,
+        reason: `${left()} on one connection, about ${(0,format/* formatDuration */.a3)(splitMs)} over ${k + 1}`,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/pull/ranged.js
 /**
  * Big blobs in parallel ranges: the network side of RangedWriter. One connection is capped
@@ -1321,12 +1394,15 @@ const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
 
 
 
-const MiB = 1024 * 1024;
+
+
+const ranged_MiB = 1024 * 1024;
 /** See the README's benchmark section for the measurements behind these. */
 const RANGED_DEFAULTS = Object.freeze({
-    thresholdBytes: 16 * MiB,
-    minRangeBytes: 2 * MiB,
-    maxRangeBytes: 16 * MiB,
+    thresholdBytes: 16 * ranged_MiB,
+    split: 'always',
+    minRangeBytes: 2 * ranged_MiB,
+    maxRangeBytes: 16 * ranged_MiB,
 });
 /**
  * Bytes that arrived wait at most this long before they are written: what a kill can lose of a
@@ -1335,7 +1411,10 @@ const RANGED_DEFAULTS = Object.freeze({
 const BATCH_MAX_MS = 100;
 /** Tries per range (a cut, a wrong Content-Range, a network error) before the blob's download gives up. */
 const RANGE_ATTEMPTS = 3;
-/** Whether a blob goes in ranges: big enough, and more than one connection to share; or a ranged partial to resume. */
+/**
+ * Whether a blob goes through ensureBigBlob (which may split it): big enough, and more than one
+ * connection to share; or a ranged partial to resume.
+ */
 async function wantsRanges(layout, descriptor, ctx) {
     if (bigEnoughForRanges(descriptor, ctx))
         return true;
@@ -1345,16 +1424,23 @@ async function wantsRanges(layout, descriptor, ctx) {
 function bigEnoughForRanges(descriptor, ctx) {
     return descriptor.size >= ctx.ranged.thresholdBytes && ctx.budget.perHost > 1;
 }
+/** Why a blob that ensureBigBlob does not take goes whole (for verbose output). */
+function wholeReason(descriptor, ctx) {
+    if (ctx.budget.perHost <= 1)
+        return 'one connection per registry';
+    return `${(0,format/* formatBytes */.z3)(descriptor.size)}, under ${(0,format/* formatBytes */.z3)(ctx.ranged.thresholdBytes)}`;
+}
 /** Bytes per range for a blob: its share of the connections, within [min, max]. */
 function rangeSize(size, connections, o) {
     return Math.min(o.maxRangeBytes, Math.max(o.minRangeBytes, Math.ceil(size / connections)));
 }
 /**
  * ensureBlob's counterpart for big blobs: reuses the blob when it is already there and valid,
- * else fetches what is missing of it in ranges (resuming an earlier run's), and renames it into
- * place only when size and digest match. A whole-blob digest cannot say which range was wrong,
- * so a mismatch starts the blob over once. A transfer that fails keeps what landed for the next
- * run. Holds no connection while it waits for the blob's lock.
+ * else fetches what is missing of it (resuming an earlier run's) as one request that splits
+ * into ranges when that pays (see RangedDownload), and renames it into place only when size and
+ * digest match. A whole-blob digest cannot say which range was wrong, so a mismatch starts the
+ * blob over once. A transfer that fails keeps what landed for the next run. Holds no
+ * connection while it waits for the blob's lock.
  */
 async function ensureBigBlob(layout, client, repo, descriptor, ctx) {
     const fetching = underBlobLock(layout, descriptor, ctx.valid, async () => {
@@ -1418,16 +1504,30 @@ class RangedDownload {
         this.#rangesConfirmed = new Promise((resolve) => (this.#confirmRanges = () => resolve(true)));
     }
     async run() {
+        const missing = this.writer.missing();
+        const [gap] = missing;
+        if (!gap)
+            return;
+        // One gap up to the end (a fresh blob, or one an earlier whole download left a prefix of):
+        // one request first, ranges only if it pays. Holes an earlier ranged pull left: in ranges.
+        if (this.ctx.ranged.split === 'always')
+            return this.#inRanges(missing, 'always split');
+        if (missing.length > 1 || gap[1] !== this.descriptor.size)
+            return this.#inRanges(missing, 'resuming the ranges an earlier pull left');
+        return this.#leadFirst(gap[0]);
+    }
+    /** Everything missing in ranges at once, the first one probing whether the server does ranges. */
+    async #inRanges(missing, why) {
         const { budget, ranged } = this.ctx;
         const size = rangeSize(this.descriptor.size, budget.perHost, ranged);
         const todo = [];
-        for (const [a, b] of this.writer.missing())
+        for (const [a, b] of missing)
             for (let s = a; s < b; s += size)
                 todo.push([s, Math.min(b, s + size)]);
         const first = todo.shift();
         if (!first)
             return;
-        this.ctx.logger?.debug(`${this.#subject}: ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`);
+        this.ctx.logger?.debug(`${this.#subject}: ranged (${why}): ${todo.length + 1} ranges of up to ${size} bytes${this.writer.resumed ? ` (${this.writer.resumed} bytes resumed)` : ''}`);
         // The first range is the probe: its answer tells whether the server does ranges at all.
         // The other ranges queue for their connections at once and, holding them, wait for that
         // answer: a connection left to a small blob for the probe's round trip would be held for
@@ -1453,6 +1553,169 @@ class RangedDownload {
         await all;
         if (failure !== undefined)
             throw failure;
+    }
+    /**
+     * One request for everything from `from` (the lead). Once its first bytes show the rate and
+     * decideSplit says splitting pays, what lies beyond is cut into pieces: ranges over the other
+     * connections take them from the back, the lead goes on taking them from the front, so the
+     * two meet wherever the rates put them (no estimate of the rate fixes the boundary).
+     * Otherwise the lead brings the whole blob.
+     */
+    async #leadFirst(from) {
+        const { ranged } = this.ctx;
+        let failure;
+        const fail = (err) => {
+            failure ??= err;
+            this.#abort.abort();
+        };
+        const workers = [];
+        const pieces = [];
+        const split = (boundary, connections) => {
+            const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
+            for (let s = boundary; s < this.descriptor.size; s += size)
+                pieces.push([s, Math.min(this.descriptor.size, s + size)]);
+            this.ctx.logger?.debug(`${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`);
+            const worker = async () => {
+                for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
+                    await this.#fetch(r, false).catch(fail);
+            };
+            // One range per idle connection: a range waiting for a connection would hold its piece
+            // away from the lead.
+            for (let i = 0; i < Math.min(connections, pieces.length); i++)
+                workers.push(worker());
+        };
+        /** The lead reached `end`: the next piece when no range took it, else undefined. */
+        const claim = (end) => {
+            if (pieces[0]?.[0] !== end)
+                return undefined;
+            return pieces.shift()[1];
+        };
+        const lead = this.#lead(from, split, claim).catch(fail);
+        this.ctx.onQueued?.(); // the lead is in the budget's queue now
+        await lead;
+        await Promise.all(workers);
+        if (failure !== undefined)
+            throw failure;
+    }
+    /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
+    async #lead(from, split, claim) {
+        const { budget, host } = this.ctx;
+        const size = this.descriptor.size;
+        const rule = {
+            ...SPLIT_DEFAULTS,
+            minRangeBytes: this.ctx.ranged.minRangeBytes,
+            ...this.ctx.ranged.rule,
+        };
+        /** Where the lead stops: the blob's end until a split; then the end of the pieces it claimed. */
+        let end = size;
+        let splitAt;
+        let settled = false;
+        let reason = 'finished before its rate was known';
+        let at = from;
+        for (let attempt = 1;; attempt++) {
+            try {
+                await budget.run(host, this.ctx.priority ?? size, async () => {
+                    const asked = performance.now();
+                    /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
+                    const open = end === size;
+                    const res = await this.client.blobRange(this.repo, this.descriptor, {
+                        start: at,
+                        end,
+                        location: this.#location,
+                        signal: this.#signal,
+                    });
+                    this.#location = res.location;
+                    if (res.kind !== 'range') {
+                        if (!open || at !== from) {
+                            if (res.kind === 'whole')
+                                res.body.destroy();
+                            throw new RangeRefused(`${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`, { temporary: true });
+                        }
+                        settled = true;
+                        reason = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+                        await this.#oneStream(res);
+                        return;
+                    }
+                    this.#confirmRanges();
+                    let received = at;
+                    let firstAt;
+                    let firstByteMs = 0;
+                    let sinceFirst = 0;
+                    const watch = (n) => {
+                        received += n;
+                        if (settled)
+                            return;
+                        const now = performance.now();
+                        if (firstAt === undefined) {
+                            firstAt = now;
+                            firstByteMs = now - asked;
+                            return;
+                        }
+                        sinceFirst += n;
+                        const d = decideSplit({
+                            remaining: size - received,
+                            received: sinceFirst,
+                            elapsedMs: now - firstAt,
+                            firstByteMs,
+                            idle: budget.idle(host),
+                        }, rule);
+                        if (d.kind === 'wait')
+                            return;
+                        reason = d.reason;
+                        if (d.kind === 'whole') {
+                            settled = d.final;
+                            return;
+                        }
+                        settled = true;
+                        splitAt = end = received;
+                        this.ctx.logger?.debug(`${this.#subject}: ranged after ${(0,format/* formatBytes */.z3)(received - from)}: ${reason}`);
+                        split(received, d.connections);
+                    };
+                    /** Past `end`, the next piece when it is still free. */
+                    const more = () => {
+                        const next = open ? claim(end) : undefined;
+                        if (next !== undefined)
+                            end = next;
+                        return next !== undefined;
+                    };
+                    /** The body up to `end` (a split moves it while the bytes come). */
+                    async function* upToEnd(body, pos) {
+                        if (pos >= end && !more())
+                            return;
+                        for await (const chunk of body) {
+                            let part = chunk;
+                            while (part.length > 0) {
+                                const take = part.length > end - pos ? part.subarray(0, end - pos) : part;
+                                pos += take.length;
+                                if (take.length > 0)
+                                    yield take;
+                                part = part.subarray(take.length);
+                                if (pos >= end && !more())
+                                    return;
+                            }
+                        }
+                    }
+                    await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
+                });
+                if (splitAt === undefined)
+                    this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+                return;
+            }
+            catch (err) {
+                if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err))
+                    throw err;
+                this.ctx.logger?.debug(`${this.#subject}: bytes ${at}-${end - 1}: ${(0,errors/* errorMessage */.gJ)(err)}; asking again (${attempt} of ${RANGE_ATTEMPTS})`);
+            }
+        }
+    }
+    /** The server does not do ranges: one stream from byte 0, never mixed with what came in ranges. */
+    async #oneStream(res) {
+        this.ctx.logger?.debug(`${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`);
+        await this.writer.restart();
+        const body = res.kind === 'whole'
+            ? res.body
+            : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
+        await this.#copy(body, 0, () => { });
     }
     /**
      * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
@@ -1484,13 +1747,7 @@ class RangedDownload {
                             res.body.destroy();
                         throw new RangeRefused(`${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`, { temporary: true });
                     }
-                    // No ranges here: one stream from byte 0, never mixed with what came in ranges.
-                    this.ctx.logger?.debug(`${this.#subject}: no ranges (${res.kind === 'whole' ? 'HTTP 200' : res.detail}); one stream`);
-                    await this.writer.restart();
-                    const body = res.kind === 'whole'
-                        ? res.body
-                        : (await this.client.blob(this.repo, this.descriptor, { signal: this.#signal })).body;
-                    await this.#copy(body, 0, () => { });
+                    await this.#oneStream(res);
                     return 'stream';
                 });
             }
@@ -1501,8 +1758,11 @@ class RangedDownload {
             }
         }
     }
-    /** Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written. */
-    async #copy(body, position, advanced) {
+    /**
+     * Writes a body at `position` (see copyInBatches), telling `advanced` of every batch written
+     * and `onChunk` of every chunk received.
+     */
+    async #copy(body, position, advanced, onChunk) {
         let at = position;
         await copyInBatches(body, this.client.rateFloor, async (chunks, n) => {
             const from = at;
@@ -1510,7 +1770,7 @@ class RangedDownload {
             await this.writer.write(from, chunks);
             advanced(n);
             this.ctx.onBytes(n);
-        }, { maxWaitMs: BATCH_MAX_MS });
+        }, { maxWaitMs: BATCH_MAX_MS, ...(onChunk ? { onChunk } : {}) });
     }
 }
 /** Network trouble, a cut, a refused or wrong range: another try may do. A policy refusal or a 4xx will not. */
@@ -1877,6 +2137,7 @@ onQueued) {
             ...(onQueued ? { onQueued } : {}),
         });
     }
+    run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
     return run.budget.run(ref.registry, priority, () => {
         // Queued behind other work: the image that wanted it may have failed meanwhile.
         signal.throwIfAborted();

@@ -1049,9 +1049,16 @@ class GraphWalker {
     edgeOk(edge) {
         return this.edgeVerdict(edge).ok && (!edge.node || this.nodeOk(edge.node));
     }
-    /** A node is whole when every edge it needs is, all the way down (post-order, no recursion). */
+    /** A node is whole when every edge it needs is, all the way down. */
     nodeOk(start) {
-        const done = this.okNodes;
+        return this.postOrder(start, this.okNodes, (node) => node.edges.every((e) => this.edgeVerdict(e).ok && (!e.node || this.okNodes.get(e.node) === true)));
+    }
+    /**
+     * `compute(node)` for `start` and every node below its ok edges, children first, each once
+     * (memoised in `done`); a stack, not recursion, so a deep chain never overflows. The node
+     * graph has no cycles (they are cut while gathering).
+     */
+    postOrder(start, done, compute) {
         const expanded = new Set();
         const stack = [start];
         while (stack.length > 0) {
@@ -1069,11 +1076,10 @@ class GraphWalker {
                 if (stack.length > before)
                     continue;
             }
-            // An edge to a node still expanding would be a cycle; they are cut while gathering.
-            done.set(node, node.edges.every((e) => this.edgeVerdict(e).ok && (!e.node || done.get(e.node) === true)));
+            done.set(node, compute(node));
             stack.pop();
         }
-        return done.get(start) === true;
+        return done.get(start);
     }
     /** One entry's status, from its root's node summary; entries with the same root share it. */
     summarize(name, root, edge) {
@@ -1138,29 +1144,7 @@ class GraphWalker {
      * children's summaries (post-order, no recursion: a deep chain never overflows the stack).
      */
     nodeSummary(start) {
-        const done = this.nodeSummaries;
-        const expanded = new Set();
-        const stack = [start];
-        while (stack.length > 0) {
-            const node = stack[stack.length - 1];
-            if (done.has(node)) {
-                stack.pop();
-                continue;
-            }
-            if (!expanded.has(node)) {
-                expanded.add(node);
-                const before = stack.length;
-                for (const edge of node.edges)
-                    if (edge.node && !done.has(edge.node) && !expanded.has(edge.node) && this.edgeVerdict(edge).ok)
-                        stack.push(edge.node);
-                if (stack.length > before)
-                    continue;
-            }
-            // Every child below an ok edge is summarised: the node graph has no cycles (cut while gathering).
-            done.set(node, this.combine(node));
-            stack.pop();
-        }
-        return done.get(start);
+        return this.postOrder(start, this.nodeSummaries, (node) => this.combine(node));
     }
     /**
      * A node's summary from its own edges and its children's summaries. Items come in the order

@@ -55,7 +55,7 @@ describe.sequential('warm runs: post hashes only what changed since main verifie
     await lab.runner.freshMachine();
     const main = await lab.runner.step('main', { inputs: INPUTS });
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs['cache-hit']).toBe('true');
+    expect(main.outputs['cache-hit'], `${log(first.post)}\n${log(main)}`).toBe('true');
     const snapshotFile = main.state['stat-snapshot'];
     expect(snapshotFile?.startsWith(`${lab.runner.temp}${path.sep}`), log(main)).toBe(true);
     const verified = await listBlobs();

@@ -1,5 +1,5 @@
 // The graph walk as it was before per-node summaries (commit 5b38f02, src/verify/walk.ts), kept
-// verbatim but for its imports and its name: the oracle of walk.differential.test.ts. Each
+// verbatim but for its imports and its name: the oracle of walk.summary.test.ts. Each
 // entry's summary walks everything below the entry again: right, and quadratic over shared
 // subtrees. Do not fix or improve it; it is what the new walk must agree with where no subtree
 // is shared.

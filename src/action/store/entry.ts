@@ -83,17 +83,20 @@ export async function importEntry(
     await mkdir(cache.blobDir(digestAlgorithm(d.digest)), { recursive: true });
     if (await moveIfAbsent(restored.blobPath(d.digest), to)) moved.push(d.digest);
   }
-  await cache.setEntry(descriptor, name);
+  // As a pull commits: under the lock, only while every blob is still in place.
+  await cache.setEntry(descriptor, name, { needs: blobs });
   return { descriptor, blobs, moved };
 }
+
+/** Why a hard link cannot be made where a copy can: another file system, or one without links. */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP']);
 
 /** Hard link (same file system), else a copy. */
 async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await link(from, to);
   } catch (err) {
-    if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes((err as NodeJS.ErrnoException).code ?? ''))
-      throw err;
+    if (!NO_LINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
     await copyFile(from, to);
   }
 }
@@ -109,7 +112,7 @@ async function moveIfAbsent(from: string, to: string): Promise<boolean> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes(code ?? '')) throw err;
+    if (!NO_LINK.has(code ?? '')) throw err;
     if (await lstat(to).catch(() => undefined)) return false;
     const temp = tempPathFor(to);
     await copyFile(from, temp);

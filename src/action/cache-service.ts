@@ -1,4 +1,5 @@
 import * as cache from '@actions/cache';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { errorMessage } from '../errors.js';
 import { CACHE_MODE_ENV } from './constants.js';
 
@@ -34,6 +35,16 @@ export interface Heard {
 let listening = 0;
 let log: { problems: string[]; lines: string[] }[] = [];
 let original: typeof process.stdout.write | undefined;
+/**
+ * The call a line was written in: up to 8 calls run at once, and one's failure must not be
+ * read as another's (a failed download taken for a dead service stopped every restore). A line
+ * written outside any call's context goes to every running call.
+ */
+const currentCall = new AsyncLocalStorage<Heard>();
+const hearers = (): Heard[] => {
+  const call = currentCall.getStore();
+  return call ? [call] : log;
+};
 
 /** Runs `fn` with the library's workflow lines captured (see the module comment). */
 async function heard<T>(fn: () => Promise<T>): Promise<{ value: T } & Heard> {
@@ -44,15 +55,16 @@ async function heard<T>(fn: () => Promise<T>): Promise<{ value: T } & Heard> {
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       const out = text.replace(/^::(warning|error)::(.*)$/gm, (_, _level: string, message: string) => {
-        for (const l of log) l.problems.push(message);
+        for (const l of hearers()) l.problems.push(message);
         return `cache service: ${message}`;
       });
-      for (const m of text.matchAll(/^(?:::debug::)?(.*)$/gm)) for (const l of log) l.lines.push(m[1] ?? '');
+      const to = hearers();
+      for (const m of text.matchAll(/^(?:::debug::)?(.*)$/gm)) for (const l of to) l.lines.push(m[1] ?? '');
       return (original as (c: string, ...r: unknown[]) => boolean)(out, ...rest);
     }) as typeof process.stdout.write;
   }
   try {
-    return { value: await fn(), ...mine };
+    return { value: await currentCall.run(mine, fn), ...mine };
   } finally {
     log = log.filter((l) => l !== mine);
     if (--listening === 0 && original) {

@@ -14,11 +14,6 @@
  */
 export const MAX_JSON_DEPTH = 10_000;
 
-/** A document nested deeper than MAX_JSON_DEPTH. */
-export class JsonDepthError extends Error {
-  override name = 'JsonDepthError';
-}
-
 /** "nested 12001 levels deep, more than the 10000 Go's JSON decoder (linuxkit's) reads" */
 export function depthDetail(depth: number): string {
   return `nested ${depth} levels deep, more than the ${MAX_JSON_DEPTH} Go's JSON decoder (linuxkit's) reads`;
@@ -40,17 +35,6 @@ export function jsonDepth(value: unknown): number {
     for (const child of children) if (isContainer(child)) stack.push({ value: child, depth: top.depth + 1 });
   }
   return deepest;
-}
-
-/**
- * JSON.parse, refusing a document nested deeper than `maxDepth` (JsonDepthError) as Go would.
- * Syntax errors are JSON.parse's SyntaxError.
- */
-export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  const value: unknown = JSON.parse(text);
-  const depth = jsonDepth(value);
-  if (depth > maxDepth) throw new JsonDepthError(depthDetail(depth));
-  return value;
 }
 
 interface Frame {

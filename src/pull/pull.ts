@@ -779,10 +779,8 @@ async function platformMismatch(
   wanted: Platform[],
 ): Promise<string | undefined> {
   const lacking = `${ref.name} has no ${wanted.map(formatPlatform).join(', ')} image`;
-  // Never silently skipped: a config too big to read, unparseable, or naming no platform is
-  // not an image for the wanted platforms (collect refuses big configs before fetching them).
-  if (config.size > MAX_CONFIG_BYTES)
-    return `${lacking} (its config is ${config.size} bytes, more than the ${formatMiB(MAX_CONFIG_BYTES)} a config may be)`;
+  // Never silently skipped: a config unparseable or naming no platform is not an image for the
+  // wanted platforms (collect refuses configs over MAX_CONFIG_BYTES before any of this).
   let doc: unknown;
   try {
     doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));

@@ -222,6 +222,10 @@ export function applyHash(result: ScanResult, file: BlobFile, outcome: HashResul
   if (!file.hashOk) file.actualHex = outcome.hex;
 }
 
+/** What identifies one state of a file: any write moves the ctime, a replacement the inode. */
+export const statKey = (s: Omit<BlobStat, 'takenAtMs'>): string =>
+  `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+
 /**
  * Whether blobs/ still holds exactly the blobs `scan` saw, each with the same stat: a verdict
  * built on the scan still stands (a blob is renamed in or deleted, and either shows here).
@@ -234,9 +238,7 @@ export async function sameBlobs(layout: Layout, scan: ScanResult): Promise<boole
   for (const [digest, blob] of now.blobs) {
     const was = scan.blobs.get(digest)?.stat;
     const is = blob.stat;
-    if (!was || !is) return false;
-    if (was.dev !== is.dev || was.ino !== is.ino || was.size !== is.size) return false;
-    if (was.mtimeNs !== is.mtimeNs || was.ctimeNs !== is.ctimeNs) return false;
+    if (!was || !is || statKey(was) !== statKey(is)) return false;
   }
   return true;
 }

@@ -19,15 +19,13 @@ import type { Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { digestAlgorithm, digestHex, makeDigest, type Digest } from '../oci/digest.js';
 import type { HashResult } from '../hash/hash-pool.js';
-import { blobStat, type BlobStat, type Hasher, type ScanResult } from './scan.js';
+import { blobStat, statKey, type BlobStat, type Hasher, type ScanResult } from './scan.js';
 
 const VERSION = 1;
 /** More than one tick of the coarsest kernel clock that stamps files (HZ=100: 10 ms). */
 export const RACY_MS = 20;
 
 type StatFields = Omit<BlobStat, 'takenAtMs'>;
-
-const encode = (s: StatFields): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 
 /** A ctime older than the stat by more than a tick: a later write cannot keep it. */
 const settled = (s: BlobStat): boolean => s.ctimeNs < BigInt(s.takenAtMs - RACY_MS) * 1_000_000n;
@@ -66,7 +64,7 @@ export class StatSnapshot {
     for (const blob of scan.blobs.values()) {
       if (!blob.hashOk || !blob.stat || !valid.has(blob.digest)) continue;
       const key = layout.relative(blob.path);
-      if (settled(blob.stat)) entries.set(key, encode(blob.stat));
+      if (settled(blob.stat)) entries.set(key, statKey(blob.stat));
       else racy.push({ key, path: blob.path, digest: blob.digest });
     }
     if (racy.length > 0) {
@@ -82,7 +80,7 @@ export class StatSnapshot {
             { path: r.path, algorithm: digestAlgorithm(r.digest), size: Number(stat.size) },
           ]);
           if (result?.ok && result.hex === digestHex(r.digest) && BigInt(result.size) === stat.size)
-            entries.set(r.key, encode(stat));
+            entries.set(r.key, statKey(stat));
         }),
       );
     }
@@ -132,7 +130,7 @@ export class StatSnapshot {
   check(key: string, stat: StatFields | undefined): 'new' | 'changed' | undefined {
     const recorded = this.entries.get(key);
     if (recorded === undefined) return 'new';
-    return stat && encode(stat) === recorded ? undefined : 'changed';
+    return stat && statKey(stat) === recorded ? undefined : 'changed';
   }
 }
 

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { DigestMismatchError, GuardError, UsageError } from '../../src/errors.js';
 import { imagesFromLinuxkitYaml, imagesFromText } from '../../src/imagelist/imagelist.js';
 import { runMain } from '../../src/action/run-main.js';
-import { OutputState } from '../../src/action/state.js';
+import { MemoryState } from '../../src/action/state.js';
 import {
   LINUXKIT_RELEASES,
   exportLinuxkitCache,
@@ -235,7 +235,7 @@ describe('installLinuxkit', () => {
       INPUT_PATH: path.join(root, 'cache'),
     });
     try {
-      await runMain(new OutputState());
+      await runMain(new MemoryState());
       expect(process.exitCode).toBe(1);
     } finally {
       process.exitCode = 0;

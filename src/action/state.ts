@@ -22,7 +22,10 @@ export class ActionState implements StateStore {
   }
 }
 
-/** State held in memory: the save sub-action seeds it from its inputs. */
+/**
+ * State held in memory: the restore sub-action's (what the save sub-action needs is in files
+ * under RUNNER_TEMP, found by the cache path), and tests'.
+ */
 export class MemoryState implements StateStore {
   protected readonly values = new Map<State, string>();
   set(name: State, value: string): void {
@@ -32,12 +35,6 @@ export class MemoryState implements StateStore {
     return this.values.get(name) ?? '';
   }
 }
-
-/**
- * The restore sub-action: what the save sub-action needs is in files under RUNNER_TEMP
- * (statSnapshotFile, restoredFile), found by the cache path; nothing else is kept.
- */
-export class OutputState extends MemoryState {}
 
 /**
  * Where main leaves its stat snapshot for post: the runner's temp dir (emptied after each job),

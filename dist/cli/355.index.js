@@ -54,7 +54,6 @@ var digest = __webpack_require__(9501);
 const VERSION = 1;
 /** More than one tick of the coarsest kernel clock that stamps files (HZ=100: 10 ms). */
 const RACY_MS = 20;
-const encode = (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 /** A ctime older than the stat by more than a tick: a later write cannot keep it. */
 const settled = (s) => s.ctimeNs < BigInt(s.takenAtMs - RACY_MS) * 1000000n;
 async function statNow(file) {
@@ -89,7 +88,7 @@ class StatSnapshot {
                 continue;
             const key = layout.relative(blob.path);
             if (settled(blob.stat))
-                entries.set(key, encode(blob.stat));
+                entries.set(key, (0,verify_scan/* statKey */.CD)(blob.stat));
             else
                 racy.push({ key, path: blob.path, digest: blob.digest });
         }
@@ -104,7 +103,7 @@ class StatSnapshot {
                     { path: r.path, algorithm: (0,digest/* digestAlgorithm */.g4)(r.digest), size: Number(stat.size) },
                 ]);
                 if (result?.ok && result.hex === (0,digest/* digestHex */.sU)(r.digest) && BigInt(result.size) === stat.size)
-                    entries.set(r.key, encode(stat));
+                    entries.set(r.key, (0,verify_scan/* statKey */.CD)(stat));
             }));
         }
         return new StatSnapshot(layout.root, entries);
@@ -155,7 +154,7 @@ class StatSnapshot {
         const recorded = this.entries.get(key);
         if (recorded === undefined)
             return 'new';
-        return stat && encode(stat) === recorded ? undefined : 'changed';
+        return stat && (0,verify_scan/* statKey */.CD)(stat) === recorded ? undefined : 'changed';
     }
 }
 /**
@@ -538,6 +537,7 @@ function youngNote(files, bytes) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   CD: () => (/* binding */ statKey),
 /* harmony export */   T7: () => (/* binding */ sameBlobs),
 /* harmony export */   WW: () => (/* binding */ blobStat),
 /* harmony export */   _M: () => (/* binding */ scanBlobs)
@@ -686,6 +686,8 @@ function applyHash(result, file, outcome) {
     if (!file.hashOk)
         file.actualHex = outcome.hex;
 }
+/** What identifies one state of a file: any write moves the ctime, a replacement the inode. */
+const statKey = (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 /**
  * Whether blobs/ still holds exactly the blobs `scan` saw, each with the same stat: a verdict
  * built on the scan still stands (a blob is renamed in or deleted, and either shows here).
@@ -699,11 +701,7 @@ async function sameBlobs(layout, scan) {
     for (const [digest, blob] of now.blobs) {
         const was = scan.blobs.get(digest)?.stat;
         const is = blob.stat;
-        if (!was || !is)
-            return false;
-        if (was.dev !== is.dev || was.ino !== is.ino || was.size !== is.size)
-            return false;
-        if (was.mtimeNs !== is.mtimeNs || was.ctimeNs !== is.ctimeNs)
+        if (!was || !is || statKey(was) !== statKey(is))
             return false;
     }
     return true;

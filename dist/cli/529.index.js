@@ -1922,7 +1922,7 @@ function shortDigest(digest) {
 /* harmony export */   lz: () => (/* binding */ depthDetail),
 /* harmony export */   sd: () => (/* binding */ stringifyJson)
 /* harmony export */ });
-/* unused harmony exports JsonDepthError, parseJson, MAX_INDENTED_LEVELS */
+/* unused harmony export MAX_INDENTED_LEVELS */
 /**
  * JSON read and written without recursion on its depth. V8's JSON.parse is iterative (a
  * 100000-deep array parses), but JSON.stringify, structuredClone and String() of a nested
@@ -1937,10 +1937,6 @@ function shortDigest(digest) {
  * recurses on depth, so the limit is agreement with Go, not the size of our stack.
  */
 const MAX_JSON_DEPTH = 10_000;
-/** A document nested deeper than MAX_JSON_DEPTH. */
-class JsonDepthError extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'JsonDepthError';
-}
 /** "nested 12001 levels deep, more than the 10000 Go's JSON decoder (linuxkit's) reads" */
 function depthDetail(depth) {
     return `nested ${depth} levels deep, more than the ${MAX_JSON_DEPTH} Go's JSON decoder (linuxkit's) reads`;
@@ -1964,17 +1960,6 @@ function jsonDepth(value) {
                 stack.push({ value: child, depth: top.depth + 1 });
     }
     return deepest;
-}
-/**
- * JSON.parse, refusing a document nested deeper than `maxDepth` (JsonDepthError) as Go would.
- * Syntax errors are JSON.parse's SyntaxError.
- */
-function parseJson(text, maxDepth = MAX_JSON_DEPTH) {
-    const value = JSON.parse(text);
-    const depth = jsonDepth(value);
-    if (depth > maxDepth)
-        throw new JsonDepthError(depthDetail(depth));
-    return value;
 }
 /** What JSON.stringify leaves out of an object (and writes as null in an array). */
 const omitted = (v) => v === undefined || typeof v === 'function' || typeof v === 'symbol';

@@ -2474,10 +2474,8 @@ function singlePlatformConfig(root, bytes, wanted) {
  */
 async function platformMismatch(layout, ref, config, wanted) {
     const lacking = `${ref.name} has no ${wanted.map(oci_platform/* formatPlatform */.Bq).join(', ')} image`;
-    // Never silently skipped: a config too big to read, unparseable, or naming no platform is
-    // not an image for the wanted platforms (collect refuses big configs before fetching them).
-    if (config.size > mediatypes/* MAX_CONFIG_BYTES */.GW)
-        return `${lacking} (its config is ${config.size} bytes, more than the ${formatMiB(mediatypes/* MAX_CONFIG_BYTES */.GW)} a config may be)`;
+    // Never silently skipped: a config unparseable or naming no platform is not an image for the
+    // wanted platforms (collect refuses configs over MAX_CONFIG_BYTES before any of this).
     let doc;
     try {
         doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));

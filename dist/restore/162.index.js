@@ -14,8 +14,10 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   unavailable: () => (/* binding */ unavailable)
 /* harmony export */ });
 /* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9312);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(452);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3895);
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6698);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(452);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3895);
+
 
 
 
@@ -28,13 +30,13 @@ __webpack_require__.r(__webpack_exports__);
  */
 /** `ACTIONS_CACHE_MODE`: read, write, none; unset means both. */
 function cacheMode(env = process.env) {
-    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
+    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
     return { read: mode !== 'write' && mode !== 'none', write: mode !== 'read' && mode !== 'none' };
 }
 /** Why the cache cannot be used at all in this run, or undefined when it can. */
 function unavailable(want) {
     if (!cacheMode()[want])
-        return `${_constants_js__WEBPACK_IMPORTED_MODULE_2__/* .CACHE_MODE_ENV */ .rJ} does not allow ${want === 'read' ? 'reading' : 'writing'} the cache`;
+        return `${_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .CACHE_MODE_ENV */ .rJ} does not allow ${want === 'read' ? 'reading' : 'writing'} the cache`;
     if (!_actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3())
         return 'the GitHub Actions cache service is not available here';
     return undefined;
@@ -42,6 +44,16 @@ function unavailable(want) {
 let listening = 0;
 let log = [];
 let original;
+/**
+ * The call a line was written in: up to 8 calls run at once, and one's failure must not be
+ * read as another's (a failed download taken for a dead service stopped every restore). A line
+ * written outside any call's context goes to every running call.
+ */
+const currentCall = new node_async_hooks__WEBPACK_IMPORTED_MODULE_1__.AsyncLocalStorage();
+const hearers = () => {
+    const call = currentCall.getStore();
+    return call ? [call] : log;
+};
 /** Runs `fn` with the library's workflow lines captured (see the module comment). */
 async function heard(fn) {
     const mine = { problems: [], lines: [] };
@@ -51,18 +63,19 @@ async function heard(fn) {
         process.stdout.write = ((chunk, ...rest) => {
             const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
             const out = text.replace(/^::(warning|error)::(.*)$/gm, (_, _level, message) => {
-                for (const l of log)
+                for (const l of hearers())
                     l.problems.push(message);
                 return `cache service: ${message}`;
             });
+            const to = hearers();
             for (const m of text.matchAll(/^(?:::debug::)?(.*)$/gm))
-                for (const l of log)
+                for (const l of to)
                     l.lines.push(m[1] ?? '');
             return original(out, ...rest);
         });
     }
     try {
-        return { value: await fn(), ...mine };
+        return { value: await currentCall.run(mine, fn), ...mine };
     }
     finally {
         log = log.filter((l) => l !== mine);
@@ -86,7 +99,7 @@ async function restoreEntry(dir, primary, fallbacks) {
         return { failure, serviceFailed: !found };
     }
     catch (err) {
-        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err), serviceFailed: true };
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err), serviceFailed: true };
     }
 }
 /** Whether an entry with exactly `key` exists (one lookup, no download). */
@@ -99,7 +112,7 @@ async function entryExists(dir, key) {
         return failure ? { failure } : false;
     }
     catch (err) {
-        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err) };
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) };
     }
 }
 /** Saves `dir` as the entry `key`. */
@@ -119,7 +132,7 @@ async function saveEntry(dir, key) {
         return { kind: 'refused', why };
     }
     catch (err) {
-        return { kind: 'refused', why: (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err) };
+        return { kind: 'refused', why: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) };
     }
 }
 

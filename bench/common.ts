@@ -1,5 +1,6 @@
 // What both benches share: running a contender as a child, and the numbers they print.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Collected {
   stdout: string;
@@ -36,3 +37,23 @@ export const median = (xs: number[]): number => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
+
+/**
+ * CPU seconds this process has used (`self`: here the in-process cache emulator) and its
+ * waited-for descendants have (`children`: steps, and their tar and zstd), from /proc/self/stat.
+ * Undefined where there is no /proc.
+ */
+export function cpuSeconds(): { self: number; children: number } | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command's closing parenthesis; utime is field 14 of the whole line.
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const tick = 100; // USER_HZ on Linux
+    return { self: (f[11]! + f[12]!) / tick, children: (f[13]! + f[14]!) / tick };
+  } catch {
+    return undefined;
+  }
+}

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_NEW_ENTRIES } from '../src/action/store/store.js';
-import { collect, mb, median } from './common.js';
+import { collect, cpuSeconds, mb, median } from './common.js';
 import { runOpenssl, writeRandomBlob } from './verify.js';
 
 /** The harness (runner, emulator): loaded when the bench runs, not when it is listed. */
@@ -116,6 +116,13 @@ function archivePaths(dir: string): string[] {
   return ['oci-layout', 'index.json', 'blobs'].map((name) => path.join(dir, name));
 }
 
+type Cpu = { service: number; step: number };
+/** CPU spent between two readings: by the in-process emulator, and by the step and its tools. */
+function spent(a: { self: number; children: number }, b: { self: number; children: number }): Cpu {
+  return { service: b.self - a.self, step: b.children - a.children };
+}
+const cpuText = (c: Cpu): string => `${c.service.toFixed(2)} + ${c.step.toFixed(2)}`;
+
 /** Median wall milliseconds of each command, run `n` times each, interleaved. */
 function startTimes(n: number, commands: string[][]): number[] {
   const times = commands.map(() => [] as number[]);
@@ -187,23 +194,28 @@ export async function run(args: string[]): Promise<number> {
       pull: number;
       post: number;
       openssl: number;
+      cpu?: { plain: Cpu; main: Cpu; openssl: Cpu };
     }[] = [];
     for (let r = 0; r < settings.rounds; r++) {
       // A plain actions/cache restore of the same content as one archive, no verification.
       await runner.freshMachine();
       started = performance.now();
+      const cpu0 = cpuSeconds();
       if ((await plainRestore(runner, archive, `${KEY}-archive`)) === '')
         throw new Error('plain restore missed');
       const plain = (performance.now() - started) / 1000;
       await runner.freshMachine();
       const opts = { inputs, node: settings.node, timeoutMs: 600_000 };
+      const cpu1 = cpuSeconds();
       const main = await runner.step('main', opts);
+      const cpu2 = cpuSeconds();
       if (main.code !== 0 || main.outputs['cache-hit'] !== 'true' || main.outputs['pulled-images'] !== '0')
         throw new Error(`main did not hit the cache: ${main.stdout}\n${main.stderr}`);
       const report = JSON.parse(await readFile(main.outputs.report!, 'utf8')) as {
         timings: { restoreMs: number; verifyMs: number; pullMs: number };
       };
       const openssl = await runOpenssl(runner.linuxkitCache, cores, names);
+      const cpu3 = cpuSeconds();
       const post = await runner.step('post', { ...opts, state: main.state, env: main.exportedEnv });
       const counted = /^(\d+) blobs hashed, (\d+) unchanged/m.exec(post.stdout);
       if (post.code !== 0 || !counted) throw new Error(`post failed: ${post.stdout}\n${post.stderr}`);
@@ -217,15 +229,21 @@ export async function run(args: string[]): Promise<number> {
         pull: t.pullMs / 1000,
         post: post.ms / 1000,
         openssl,
+        ...(cpu0 && cpu1 && cpu2 && cpu3
+          ? { cpu: { plain: spent(cpu0, cpu1), main: spent(cpu1, cpu2), openssl: spent(cpu2, cpu3) } }
+          : {}),
       });
       const last = rounds.at(-1)!;
       console.log(
         `round ${r + 1}: plain restore ${last.plain.toFixed(2)} s; main ${last.main.toFixed(2)} s (restore ${last.restore.toFixed(2)}, verify ${last.verify.toFixed(2)}, pull ${last.pull.toFixed(2)}), ` +
-          `post ${last.post.toFixed(2)} s, openssl ${openssl.toFixed(2)} s`,
+          `post ${last.post.toFixed(2)} s, openssl ${openssl.toFixed(2)} s` +
+          (last.cpu
+            ? `; CPU s (service + step): plain restore ${cpuText(last.cpu.plain)}, main ${cpuText(last.cpu.main)}, openssl ${cpuText(last.cpu.openssl)}`
+            : ''),
       );
     }
 
-    const m = (key: keyof (typeof rounds)[number]) => median(rounds.map((x) => x[key]));
+    const m = (key: Exclude<keyof (typeof rounds)[number], 'cpu'>) => median(rounds.map((x) => x[key]));
     const postRatio = m('post') / m('openssl');
     const mainRatio = m('main') / m('plain');
     const saveRatio = coldSave.ms / 1000 / archiveSave;

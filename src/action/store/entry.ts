@@ -7,7 +7,7 @@ import type { Descriptor } from '../../oci/descriptor.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import type { Platform } from '../../oci/platform.js';
 import type { Hasher } from '../../verify/scan.js';
-import { ClosureError, imageClosure } from './closure.js';
+import { cachedClosure, checkBlobs, ClosureError } from '../../pull/closure.js';
 
 /**
  * One entry on disk: a directory that is itself an OCI layout holding one image (its
@@ -23,7 +23,7 @@ export async function stageEntry(
   entry: IndexEntry & { descriptor: Descriptor; name: string },
   platforms: readonly Platform[],
 ): Promise<Descriptor[]> {
-  const blobs = await imageClosure(cache, entry.descriptor, platforms, { kind: 'present' });
+  const blobs = await entryBlobs(cache, entry.name, entry.descriptor, platforms, {});
   await rm(dir, { recursive: true, force: true });
   const staged = Layout.at(dir);
   for (const d of blobs) {
@@ -76,7 +76,7 @@ export async function importEntry(
     throw new ClosureError(
       `it holds ${shortDigest(descriptor.digest)}, its key names ${shortDigest(digest)}`,
     );
-  const blobs = await imageClosure(restored, descriptor, platforms, { kind: 'hash', hasher });
+  const blobs = await entryBlobs(restored, name, descriptor, platforms, { hasher });
   const moved: Digest[] = [];
   for (const d of blobs) {
     const to = cache.blobPath(d.digest);
@@ -86,6 +86,23 @@ export async function importEntry(
   // As a pull commits: under the lock, only while every blob is still in place.
   await cache.setEntry(descriptor, name, { needs: blobs });
   return { descriptor, blobs, moved };
+}
+
+/**
+ * Every blob image `name` needs in `layout` for `platforms` (cachedClosure, as the pull sees it),
+ * each once, root first; configs and layers checked as `check` says (hashed by its hasher, else
+ * present with their size: a cache verified just before). Throws ClosureError.
+ */
+async function entryBlobs(
+  layout: Layout,
+  name: string,
+  root: Descriptor,
+  platforms: readonly Platform[],
+  check: { hasher?: Hasher },
+): Promise<Descriptor[]> {
+  const closure = await cachedClosure(layout, name, root, [...platforms], new Set());
+  await checkBlobs(layout, closure.blobs, { valid: new Set(), ...check });
+  return [...new Map([...closure.manifests, ...closure.blobs].map((d) => [d.digest, d])).values()];
 }
 
 /** Why a hard link cannot be made where a copy can: another file system, or one without links. */

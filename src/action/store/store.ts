@@ -7,7 +7,7 @@ import type { Descriptor } from '../../oci/descriptor.js';
 import type { Platform } from '../../oci/platform.js';
 import type { Hasher } from '../../verify/scan.js';
 import { stagingDir } from '../state.js';
-import { ClosureError } from './closure.js';
+import { ClosureError } from '../../pull/closure.js';
 import { importEntry, stageEntry } from './entry.js';
 import {
   contentKey,

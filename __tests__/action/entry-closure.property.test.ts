@@ -10,7 +10,7 @@ import { rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importEntry, stageEntry } from '../../src/action/store/entry.js';
+import { CacheBlobs, importEntry, stageEntry } from '../../src/action/store/entry.js';
 import { HashPool } from '../../src/hash/hash-pool.js';
 import { Layout } from '../../src/layout/layout.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
@@ -255,7 +255,14 @@ describe('one closure for pull and the entries', () => {
 
           const fresh = Layout.at(path.join(dir, 'fresh'));
           await fresh.init();
-          await importEntry(fresh, staging, NAME, built.root.digest, wanted.map(parsePlatform), hasher);
+          await importEntry(
+            new CacheBlobs(fresh),
+            staging,
+            NAME,
+            built.root.digest,
+            wanted.map(parsePlatform),
+            hasher,
+          );
           const again = await pullSays(fresh, wanted);
           expect(again).toEqual({ cached: true, calls: [] });
         } finally {

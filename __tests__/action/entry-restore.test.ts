@@ -1,7 +1,7 @@
 /**
  * Restoring entries (issue 18, item 2), with the real `@actions/cache` against the emulator:
  * a blob the cache holds valid, or that another entry brings, is hashed once, not once per
- * entry.
+ * entry; and an entry is verified and joins the cache while another entry is still downloading.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -148,5 +148,42 @@ describe('restoring entries', () => {
     const second = await storeOf(cache, 'shared').restore([{ name: names[0]! }], spyHasher(again), valid);
     expect(second.images[0]!.key).toBeDefined();
     expect(again).not.toContain(hex);
+  }, 120_000);
+
+  it('an entry is verified and joins the cache while another entry is still downloading', async () => {
+    const shared = blob(randomBytes(64 * 1024), 'application/vnd.oci.image.layer.v1.tar');
+    const [held, quick] = ['registry.test/held:1', 'registry.test/quick:1'];
+    await saveAll(await cacheWith([held, quick], shared), 'overlap');
+    const cache = await fresh();
+    const store = storeOf(cache, 'overlap');
+    const heldKey = emulator.entries().find((e) => e.key.startsWith(store.prefix(held)))!.key;
+
+    const order: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    emulator.holdDownloads.set(heldKey, () => {
+      order.push('held download open');
+      return released;
+    });
+    const setEntry = cache.setEntry.bind(cache);
+    vi.spyOn(cache, 'setEntry').mockImplementation(async (...args) => {
+      await setEntry(...args);
+      order.push(`${args[1]} in index.json`);
+      if (args[1] === quick) release();
+    });
+    // Only a failsafe: a restore that verified nothing before every download ended would wait here.
+    const failsafe = setTimeout(() => {
+      order.push('failsafe');
+      release();
+    }, 30_000);
+    try {
+      const run = await store.restore([{ name: held }, { name: quick }], pool, new Set());
+      expect(run.images.map((i) => !!i.key)).toEqual([true, true]);
+    } finally {
+      clearTimeout(failsafe);
+      emulator.holdDownloads.clear();
+    }
+    // The held download was open while the other entry was hashed and written; then it landed.
+    expect(order).toEqual(['held download open', `${quick} in index.json`, `${held} in index.json`]);
   }, 120_000);
 });

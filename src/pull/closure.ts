@@ -128,7 +128,8 @@ export async function walkImage(
       stack.push(...step(frame.visit, bytes, frame.wanted));
     } catch (err) {
       // The image's own documents are at fault (unparseable, contradicting): the closure's error.
-      if (err instanceof GuardError && !(err instanceof ClosureError)) throw new ClosureError(err.message);
+      if (err instanceof GuardError && !(err instanceof ClosureError))
+        throw new ClosureError(err.message, { cause: err });
       throw err;
     }
   }
@@ -226,15 +227,19 @@ export async function checkBlobs(
       maxBytes: d.size,
     })),
   );
+  // Every blob found valid is noted, even when another is not: a pull fetching the image then
+  // does not hash them again.
+  let wrong: string | undefined;
   for (const [i, r] of results.entries()) {
     const d = todo[i]!;
-    if (!r.ok) throw new ClosureError(`blob ${shortDigest(d.digest)} ${failureText(r.code, r.message, d)}`);
-    if (r.size !== d.size)
-      throw new ClosureError(`blob ${shortDigest(d.digest)} has ${r.size} of ${d.size} bytes`);
-    if (r.hex !== digestHex(d.digest))
-      throw new ClosureError(`blob ${shortDigest(d.digest)}: content differs`);
-    check.valid.add(d.digest);
+    let problem: string | undefined;
+    if (!r.ok) problem = ` ${failureText(r.code, r.message, d)}`;
+    else if (r.size !== d.size) problem = ` has ${r.size} of ${d.size} bytes`;
+    else if (r.hex !== digestHex(d.digest)) problem = ': content differs';
+    if (problem === undefined) check.valid.add(d.digest);
+    else wrong ??= `blob ${shortDigest(d.digest)}${problem}`;
   }
+  if (wrong !== undefined) throw new ClosureError(wrong);
   return todo.length;
 }
 

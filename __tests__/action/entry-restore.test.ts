@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CacheBlobs, importEntry, stageEntry } from '../../src/action/store/entry.js';
 import { EntryStore } from '../../src/action/store/store.js';
 import { HashPool } from '../../src/hash/hash-pool.js';
 import { Layout } from '../../src/layout/layout.js';
@@ -186,4 +187,45 @@ describe('restoring entries', () => {
     // The held download was open while the other entry was hashed and written; then it landed.
     expect(order).toEqual(['held download open', `${quick} in index.json`, `${held} in index.json`]);
   }, 120_000);
+
+  it('two entries imported side by side: the layer they share is hashed by one, the other waits for it', async () => {
+    const shared = blob(randomBytes(256 * 1024), 'application/vnd.oci.image.layer.v1.tar');
+    const names = ['registry.test/left:1', 'registry.test/right:1'];
+    const source = await cacheWith(names, shared);
+    const read = await source.readIndex();
+    if (read.state !== 'ok') throw new Error('index.json');
+    const dirs = await Promise.all(
+      read.doc.entries.map(async (entry, i) => {
+        const dir = path.join(root, `staged-${++n}-${i}`);
+        await stageEntry(source, dir, entry as typeof entry & { descriptor: Descriptor; name: string }, [
+          amd64,
+        ]);
+        return { dir, name: entry.name!, digest: entry.descriptor!.digest };
+      }),
+    );
+    const hex = shared.digest.slice('sha256:'.length);
+    // The first batch holding the shared layer waits until the other entry has hashed its own
+    // blobs: by then that entry has decided, for the shared layer, to hash it or to wait.
+    const batches: string[][] = [];
+    let otherHashed!: () => void;
+    const other = new Promise<void>((resolve) => (otherHashed = resolve));
+    const gated: Hasher = {
+      hashFiles: async (items, options) => {
+        const files = items.map((i) => path.basename(i.path));
+        batches.push(files);
+        if (batches.length === 2) otherHashed();
+        if (files.includes(hex)) await other;
+        return pool.hashFiles(items, options);
+      },
+    };
+    const cache = await fresh();
+    const known = new CacheBlobs(cache);
+    const imported = await Promise.all(
+      dirs.map((e) => importEntry(known, e.dir, e.name, e.digest, [amd64], gated)),
+    );
+    expect(batches.flat().filter((f) => f === hex)).toHaveLength(1);
+    expect(imported.flatMap((i) => i.moved).filter((d) => d === shared.digest)).toHaveLength(1);
+    const index = await cache.readIndex();
+    expect(index.state === 'ok' && index.doc.entries.map((e) => e.name).sort()).toEqual(names);
+  });
 });

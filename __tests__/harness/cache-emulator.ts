@@ -131,6 +131,12 @@ export interface CacheEmulator {
   createLimit: number | undefined;
   /** Fault knob: downloads of these keys' archives are cut after half their bytes. */
   cutDownloads: Set<string>;
+  /**
+   * Gate: a download (GET) of a key here calls its function when it arrives and answers only
+   * once the promise returned settles, so a test can assert what happened while that download
+   * was open (order, never time).
+   */
+  holdDownloads: Map<string, () => Promise<unknown>>;
   /** What the service did, in order (see CacheEvent). */
   readonly events: CacheEvent[];
   readonly counters: CacheEmulatorCounters;
@@ -230,6 +236,7 @@ export async function startCacheEmulator(
     readDenied: false,
     createLimit: undefined,
     cutDownloads: new Set(),
+    holdDownloads: new Map(),
     events: [],
     counters,
     failNext(count, outage = 'unavailable') {
@@ -502,6 +509,8 @@ export async function startCacheEmulator(
       }
     }
     const length = Math.max(0, end - start + 1);
+    const hold = req.method === 'GET' ? emulator.holdDownloads.get(entry.key) : undefined;
+    if (hold) await hold().catch(() => {});
     res.writeHead(status, { ...headers, 'Content-Length': String(length) });
     if (req.method === 'GET') {
       counters.downloads++;

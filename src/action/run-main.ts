@@ -102,7 +102,9 @@ async function restoreVerifyPull(
         name: i.reference.name,
         ...(i.reference.digest ? { pinned: i.reference.digest } : {}),
       }));
-    restored = await core.group(`restore ${wanted.length} cache entries`, () => store.restore(wanted, pool));
+    restored = await core.group(`restore ${wanted.length} cache entries`, () =>
+      store.restore(wanted, pool, checked.valid),
+    );
     run.timings.restoreMs = Date.now() - started;
     run.entries = restored.images;
     if (restored.off ?? restored.note) run.entriesNote = restored.off ?? restored.note;

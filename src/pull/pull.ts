@@ -4,24 +4,15 @@ import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
 import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
-import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js';
-import { isIndexMediaType, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
-import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
 import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
-import { describeCycle } from '../verify/walk.js';
 import { ConnectionBudget } from './budget.js';
-import {
-  blobSubject,
-  diskFailure,
-  ensureBlob,
-  isPresentAndValid,
-  type DownloadResult,
-  type ValidSet,
-} from './download.js';
+import { blobSubject, diskFailure, ensureBlob, type DownloadResult, type ValidSet } from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -31,8 +22,8 @@ import {
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
-import { DescriptorLedger } from './ledger.js';
-import { describePlatforms, selectFromIndex, type PlatformSelection } from './plan.js';
+import { cachedClosure, checkBlobs, platformMismatch, singlePlatformConfig, walkImage } from './closure.js';
+import type { PlatformSelection } from './plan.js';
 
 export interface PullOptions {
   platforms: PlatformSelection;
@@ -246,7 +237,7 @@ async function planImage(
       plan.early.set(blobKey(single.config), early);
       if (!run.valid.has(single.config.digest)) run.progress.total += single.config.size;
       await early.result;
-      const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
+      const mismatch = await platformMismatch(layout, ref.name, single.config, single.wanted);
       if (mismatch) throw new GuardError(mismatch);
     }
     plan.root = root;
@@ -477,8 +468,6 @@ function failed(result: PullResult, err: unknown, logger: Logger | undefined): v
   logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
 
-class NotCachedError extends GuardError {}
-
 /** The digest of the index.json entry of that name, if any. */
 /** index.json's entries by name (the first of a name), read once per run. */
 async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
@@ -492,7 +481,9 @@ async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
 
 /**
  * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
- * blob for the wanted platforms to be present and verified; then no request is made at all.
+ * blob for the wanted platforms to be present and verified (cachedClosure, which the cache's
+ * entries also stage and import by); then no request is made at all. Blobs not yet verified in
+ * this run are hashed on the worker pool, all at once.
  */
 async function completeInCache(
   layout: Layout,
@@ -503,76 +494,34 @@ async function completeInCache(
   const root = ctx.entries.get(ref.name);
   if (!root) return undefined;
   try {
-    const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
-    const blobs: Descriptor[] = [];
-    const manifests = await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
-    await hashInPool(layout, blobs, ctx, result);
-    for (const blob of blobs) if (!(await isPresentAndValid(layout, blob, ctx.valid))) return undefined;
-    await checkSizes(layout, ref, blobs);
-    const single = singlePlatformConfig(root, bytes, ctx.platforms);
-    if (single && (await platformMismatch(layout, ref, single.config, single.wanted))) return undefined;
+    const { manifests, blobs, skipped } = await cachedClosure(
+      layout,
+      ref.name,
+      root,
+      ctx.platforms,
+      ctx.valid,
+    );
+    const unverified = new Set(blobs.filter((b) => !ctx.valid.has(b.digest)).map((b) => b.digest));
+    result.hashedBlobs += unverified.size; // hashed now, whatever they turn out to be
+    await checkBlobs(layout, blobs, { valid: ctx.valid, hasher: ctx.hasher });
     result.digest = root.digest;
+    result.skipped.push(...skipped);
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
     return { entry: root, manifests, blobs };
   } catch (err) {
     // Anything short of a complete, valid closure in the cache: ask the registry.
-    if (!(err instanceof NotCachedError))
-      ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
+    ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return undefined;
   }
 }
 
 /**
- * Hashes the blobs of a cached image not yet verified in this run, all at once on the worker
- * pool. Those that match join `valid`; isPresentAndValid then settles the others (and deletes
- * what is proven wrong).
- */
-async function hashInPool(
-  layout: Layout,
-  blobs: Descriptor[],
-  ctx: RunContext,
-  result: PullResult,
-): Promise<void> {
-  const todo = [...new Map(blobs.map((b) => [b.digest, b])).values()].filter((b) => !ctx.valid.has(b.digest));
-  result.hashedBlobs += todo.length;
-  if (todo.length === 0) return;
-  const items = todo.map((b) => ({
-    path: layout.blobPath(b.digest),
-    algorithm: digestAlgorithm(b.digest),
-    size: b.size,
-    maxBytes: b.size,
-  }));
-  const hashed = await ctx.hasher.hashFiles(items);
-  hashed.forEach((r, i) => {
-    const b = todo[i]!;
-    if (r.ok && r.hex === digestHex(b.digest) && r.size === b.size) ctx.valid.add(b.digest);
-  });
-}
-
-/** One image's walk: manifests already collected (each once, however shared), indexes above this one. */
-interface ClosureWalk {
-  seen: Set<string>;
-  path: Digest[];
-  onPath: Map<Digest, number>;
-  /** Every descriptor the image's documents list, so far: two that contradict each other refuse it. */
-  ledger: DescriptorLedger;
-  /** Wanted platforms that some index of the image lists (a nested one included). */
-  offered: Set<string>;
-  /** Platforms the image's indexes list, for the message when a wanted one is missing. */
-  listed: Set<string>;
-  /** Every index and manifest walked, the root first: blobs the image's entry needs. */
-  manifests: Descriptor[];
-}
-
-/**
- * Walks an image from its root (fetching and storing each manifest), collecting the config and
- * layer blobs to ensure; returns every index and manifest walked. Refuses the image when its
- * documents contradict themselves, when a wanted platform is listed by none of its indexes, or
- * when a config is bigger than a config may be.
+ * Walks an image from its root (fetching and storing each manifest not in the cache), adding
+ * the config and layer blobs to ensure to `blobs`; returns every index and manifest walked.
  */
 async function collectImage(
   layout: Layout,
-  client: RegistryClient | undefined,
+  client: RegistryClient,
   ref: Reference,
   root: Descriptor,
   bytes: Buffer,
@@ -580,104 +529,12 @@ async function collectImage(
   blobs: Descriptor[],
   result: PullResult,
 ): Promise<Descriptor[]> {
-  const walk: ClosureWalk = {
-    seen: new Set(),
-    path: [],
-    onPath: new Map(),
-    ledger: new DescriptorLedger(ref.name),
-    offered: new Set(),
-    listed: new Set(),
-    manifests: [],
-  };
-  walk.ledger.note(root, 'document', 'the root');
-  await collect(layout, client, ref, root, bytes, ctx, ctx.platforms, blobs, result, walk);
-  if (ctx.platforms === 'all' || !isIndexMediaType(root.mediaType)) return walk.manifests;
-  const missing = ctx.platforms.filter((p) => !walk.offered.has(formatPlatform(p)));
-  if (missing.length > 0)
-    throw new GuardError(
-      `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it offers: ${[...walk.listed].join(', ') || 'none'})`,
-    );
-  return walk.manifests;
-}
-
-/** Walks one manifest or index of an image (see collectImage). */
-async function collect(
-  layout: Layout,
-  client: RegistryClient | undefined,
-  ref: Reference,
-  desc: Descriptor,
-  bytes: Buffer,
-  ctx: RunContext,
-  wanted: PlatformSelection,
-  blobs: Descriptor[],
-  result: PullResult,
-  walk: ClosureWalk,
-): Promise<void> {
-  walk.manifests.push(desc);
-  if (isIndexMediaType(desc.mediaType)) {
-    const index = parseIndex(bytes, `index ${desc.digest}`);
-    const here = `index ${shortDigest(desc.digest)}`;
-    index.manifests.forEach((m, i) => walk.ledger.note(m, 'document', `manifests[${i}] of ${here}`));
-    const selection = selectFromIndex(index, wanted);
-    const listed = describePlatforms(index);
-    if (listed) for (const p of listed.split(', ')) walk.listed.add(p);
-    if (wanted !== 'all') {
-      for (const p of wanted) if (!selection.unavailable.includes(p)) walk.offered.add(formatPlatform(p));
-      const nested = selection.manifests.some((m) => isIndexMediaType(m.mediaType));
-      // No nested index can offer what this one lacks: say so before fetching anything below it.
-      if (walk.path.length === 0 && !nested && selection.unavailable.length > 0)
-        throw new GuardError(
-          `${ref.name} has no ${selection.unavailable.map(formatPlatform).join(', ')} image (it offers: ${listed || 'none'})`,
-        );
-    }
-    walk.onPath.set(desc.digest, walk.path.length);
-    walk.path.push(desc.digest);
-    try {
-      const children: { child: Descriptor; wanted: PlatformSelection }[] = [];
-      const attestations = new Set(selection.attestations);
-      for (const child of [...selection.manifests, ...selection.attestations]) {
-        const isIndex = isIndexMediaType(child.mediaType);
-        const above = isIndex ? walk.onPath.get(child.digest) : undefined;
-        if (above !== undefined) throw new GuardError(`${ref.name}: ${describeCycle(walk.path, above)}`);
-        const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
-        if (walk.seen.has(key)) continue;
-        walk.seen.add(key);
-        // A nested index is held to the same platforms; an attestation describes what was chosen.
-        children.push({ child, wanted: attestations.has(child) ? 'all' : wanted });
-      }
-      // Siblings are fetched at once (a manifest and an attestation per platform, each a round
-      // trip), then walked in order.
-      const fetching = children.map(({ child }) =>
-        ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)),
-      );
-      for (const f of fetching) f.catch(() => {}); // the first failure is thrown below
-      for (const [i, { child, wanted: below }] of children.entries())
-        await collect(layout, client, ref, child, await fetching[i]!, ctx, below, blobs, result, walk);
-    } finally {
-      walk.path.pop();
-      walk.onPath.delete(desc.digest);
-    }
-    return;
-  }
-  const manifest = parseManifest(bytes, `manifest ${desc.digest}`);
-  const here = `manifest ${shortDigest(desc.digest)}`;
-  const { config } = manifest;
-  walk.ledger.note(config, 'blob', `the config of ${here}`);
-  if (config.size > MAX_CONFIG_BYTES)
-    throw new GuardError(
-      `${ref.name}: config ${config.digest} of ${here} is ${config.size} bytes, more than the ${formatMiB(MAX_CONFIG_BYTES)} a config may be: refusing it before fetching it`,
-    );
-  blobs.push(config);
-  manifest.layers.forEach((layer, i) => {
-    walk.ledger.note(layer, 'blob', `layers[${i}] of ${here}`);
-    if (layer.urls?.length) result.skipped.push(layer.digest);
-    else blobs.push(layer);
-  });
-}
-
-/** `4 MiB`. */
-function formatMiB(bytes: number): string {
-  return `${bytes / (1024 * 1024)} MiB`;
+  const closure = await walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
+    ctx.limit(() => fetchManifest(layout, client, ref, d, ctx.valid)),
+  );
+  blobs.push(...closure.blobs);
+  result.skipped.push(...closure.skipped);
+  return closure.manifests;
 }
 
 /**
@@ -704,7 +561,7 @@ async function checkSizes(layout: Layout, ref: Reference, blobs: Descriptor[]): 
 /** A manifest from the cache when present and valid, else from the registry (then stored). */
 async function fetchManifest(
   layout: Layout,
-  client: RegistryClient | undefined,
+  client: RegistryClient,
   ref: Reference,
   desc: Descriptor,
   valid: ValidSet,
@@ -726,7 +583,6 @@ async function fetchManifest(
     valid.add(desc.digest);
     return cached.bytes;
   }
-  if (!client) throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
   const bytes = await client.manifest(ref, desc);
   await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;
@@ -755,50 +611,4 @@ async function storeManifest(
   } finally {
     await lock.release();
   }
-}
-
-/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
-function singlePlatformConfig(
-  root: Descriptor,
-  bytes: Buffer,
-  wanted: PlatformSelection,
-): { config: Descriptor; wanted: Platform[] } | undefined {
-  if (wanted === 'all' || isIndexMediaType(root.mediaType)) return undefined;
-  return { config: parseManifest(bytes, `manifest ${root.digest}`).config, wanted };
-}
-
-/**
- * A single-platform image says its platform in its config, where an index says it beside each
- * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
- * error when one is not (or the config says none), undefined when all are.
- */
-async function platformMismatch(
-  layout: Layout,
-  ref: Reference,
-  config: Descriptor,
-  wanted: Platform[],
-): Promise<string | undefined> {
-  const lacking = `${ref.name} has no ${wanted.map(formatPlatform).join(', ')} image`;
-  // Never silently skipped: a config unparseable or naming no platform is not an image for the
-  // wanted platforms (collect refuses configs over MAX_CONFIG_BYTES before any of this).
-  let doc: unknown;
-  try {
-    doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
-  } catch (err) {
-    return `${lacking} (its config ${shortDigest(config.digest)} cannot be read as JSON: ${errorMessage(err)})`;
-  }
-  const { os, architecture, variant } = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<
-    string,
-    unknown
-  >;
-  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
-    return `${lacking} (its config names no platform; --platform all takes it as it is)`;
-  const have = normalizePlatform({
-    os,
-    architecture,
-    ...(typeof variant === 'string' && variant ? { variant } : {}),
-  });
-  const missing = wanted.filter((w) => !platformSatisfies(have, w));
-  if (missing.length === 0) return undefined;
-  return `${ref.name} has no ${missing.map(formatPlatform).join(', ')} image (it is a single-platform ${formatPlatform(have)} image)`;
 }

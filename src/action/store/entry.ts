@@ -6,8 +6,9 @@ import { digestAlgorithm, shortDigest, type Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import type { Platform } from '../../oci/platform.js';
+import type { ValidSet } from '../../pull/download.js';
 import type { Hasher } from '../../verify/scan.js';
-import { ClosureError, imageClosure } from './closure.js';
+import { cachedClosure, checkBlobs, ClosureError } from '../../pull/closure.js';
 
 /**
  * One entry on disk: a directory that is itself an OCI layout holding one image (its
@@ -23,7 +24,7 @@ export async function stageEntry(
   entry: IndexEntry & { descriptor: Descriptor; name: string },
   platforms: readonly Platform[],
 ): Promise<Descriptor[]> {
-  const blobs = await imageClosure(cache, entry.descriptor, platforms, { kind: 'present' });
+  const blobs = await entryBlobs(cache, entry.name, entry.descriptor, platforms);
   await rm(dir, { recursive: true, force: true });
   const staged = Layout.at(dir);
   for (const d of blobs) {
@@ -50,20 +51,66 @@ export interface ImportedEntry {
 }
 
 /**
+ * The cache's blobs known valid in this run, shared by the entries imported side by side: main's
+ * check accepted them, or an entry verified them and they joined the cache. A blob listed here
+ * and in the cache is not hashed again (the restored copy is dropped, the cache's kept); a blob
+ * another entry is hashing is waited for instead of hashed twice.
+ */
+export class CacheBlobs {
+  readonly #hashing = new Map<Digest, Promise<void>>();
+
+  constructor(
+    readonly cache: Layout,
+    /** main's `checked.valid`: what joins the cache through an entry joins it too. */
+    readonly valid: ValidSet = new Set(),
+  ) {}
+
+  /** Whether the cache holds `d`, known valid (with the size this image lists). */
+  async holds(d: Descriptor): Promise<boolean> {
+    if (!this.valid.has(d.digest)) return false;
+    const s = await lstat(this.cache.blobPath(d.digest)).catch(() => undefined);
+    return !!s?.isFile() && s.size === d.size;
+  }
+
+  /** The hash another entry is making of `d`, if one is; else `d` is claimed until `done` is called. */
+  claim(d: Descriptor): { waitFor: Promise<void> } | { done: () => void } {
+    const pending = this.#hashing.get(d.digest);
+    if (pending) return { waitFor: pending };
+    let done!: () => void;
+    this.#hashing.set(
+      d.digest,
+      new Promise<void>((resolve) => (done = resolve)).finally(() => this.#hashing.delete(d.digest)),
+    );
+    return { done };
+  }
+
+  /** Puts a blob verified in `from` into the cache (unless it has one) and notes it valid. */
+  async adopt(from: Layout, d: Descriptor): Promise<boolean> {
+    await mkdir(this.cache.blobDir(digestAlgorithm(d.digest)), { recursive: true });
+    const moved = await moveIfAbsent(from.blobPath(d.digest), this.cache.blobPath(d.digest));
+    if (moved) this.valid.add(d.digest);
+    return moved;
+  }
+}
+
+/**
  * Checks the entry restored in `dir` for image `name`: its index.json names the image with
- * root `digest`; every blob its platforms need is there with the right size and hash. Only
- * then are its blobs moved into the cache (a blob the cache already has stays as it is) and the
- * image's index.json entry written (under the cache lock, as a pull does). Throws ClosureError
- * naming what is wrong; nothing of a bad entry reaches the cache.
+ * root `digest`; every blob its platforms need is there with the right size and hash, except
+ * those `known` says the cache holds valid already (not hashed: the cache's copy is kept). Each
+ * config or layer verified joins the cache at once (another entry may be waiting for it); the
+ * documents join, and the image's index.json entry is written (under the cache lock, as a pull
+ * does), only when every blob is valid. Throws ClosureError naming what is wrong; nothing
+ * unverified reaches the cache, and no index.json entry of a bad entry.
  */
 export async function importEntry(
-  cache: Layout,
+  known: CacheBlobs,
   dir: string,
   name: string,
   digest: Digest,
   platforms: readonly Platform[],
   hasher: Hasher,
 ): Promise<ImportedEntry> {
+  const { cache } = known;
   const restored = Layout.at(dir);
   const read = await restored.readIndex();
   if (read.state !== 'ok') throw new ClosureError(`its index.json is ${read.state}`);
@@ -76,16 +123,61 @@ export async function importEntry(
     throw new ClosureError(
       `it holds ${shortDigest(descriptor.digest)}, its key names ${shortDigest(digest)}`,
     );
-  const blobs = await imageClosure(restored, descriptor, platforms, { kind: 'hash', hasher });
+  const closure = await cachedClosure(restored, name, descriptor, [...platforms], new Set());
+  const leaves = distinct(closure.blobs);
   const moved: Digest[] = [];
-  for (const d of blobs) {
-    const to = cache.blobPath(d.digest);
-    await mkdir(cache.blobDir(digestAlgorithm(d.digest)), { recursive: true });
-    if (await moveIfAbsent(restored.blobPath(d.digest), to)) moved.push(d.digest);
+  const mine: Descriptor[] = [];
+  const claims: (() => void)[] = [];
+  const others: { d: Descriptor; waitFor: Promise<void> }[] = [];
+  try {
+    for (const d of leaves) {
+      if (await known.holds(d)) continue;
+      const claim = known.claim(d);
+      if ('done' in claim) {
+        mine.push(d);
+        claims.push(claim.done);
+      } else others.push({ d, waitFor: claim.waitFor });
+    }
+    const adopt = async (ds: Descriptor[]) => {
+      await checkBlobs(restored, ds, { valid: new Set(), hasher });
+      for (const d of ds) if (await known.adopt(restored, d)) moved.push(d.digest);
+    };
+    await adopt(mine);
+    claims.splice(0).forEach((done) => done());
+    // What another entry was hashing: joined the cache, or (that entry was bad) ours to hash.
+    await Promise.all(others.map((o) => o.waitFor));
+    const left: Descriptor[] = [];
+    for (const { d } of others) if (!(await known.holds(d))) left.push(d);
+    await adopt(left);
+  } finally {
+    claims.forEach((done) => done());
   }
+  for (const d of distinct(closure.manifests)) if (await known.adopt(restored, d)) moved.push(d.digest);
+  const blobs = distinct([...closure.manifests, ...closure.blobs]);
   // As a pull commits: under the lock, only while every blob is still in place.
   await cache.setEntry(descriptor, name, { needs: blobs });
   return { descriptor, blobs, moved };
+}
+
+/** Each digest once, in the order first listed. */
+function distinct(ds: readonly Descriptor[]): Descriptor[] {
+  return [...new Map(ds.map((d) => [d.digest, d])).values()];
+}
+
+/**
+ * Every blob image `name` needs in `cache` for `platforms` (cachedClosure, as the pull sees it),
+ * each once, root first. Configs and layers must be present with their size: post verified the
+ * cache just before. Throws ClosureError.
+ */
+async function entryBlobs(
+  cache: Layout,
+  name: string,
+  root: Descriptor,
+  platforms: readonly Platform[],
+): Promise<Descriptor[]> {
+  const closure = await cachedClosure(cache, name, root, [...platforms], new Set());
+  await checkBlobs(cache, closure.blobs, { valid: new Set() });
+  return distinct([...closure.manifests, ...closure.blobs]);
 }
 
 /** Why a hard link cannot be made where a copy can: another file system, or one without links. */

@@ -5,10 +5,11 @@ import type { IndexEntry, Layout } from '../../layout/layout.js';
 import type { Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { Platform } from '../../oci/platform.js';
+import type { ValidSet } from '../../pull/download.js';
 import type { Hasher } from '../../verify/scan.js';
 import { stagingDir } from '../state.js';
-import { ClosureError } from './closure.js';
-import { importEntry, stageEntry } from './entry.js';
+import { ClosureError } from '../../pull/closure.js';
+import { CacheBlobs, importEntry, stageEntry } from './entry.js';
 import {
   contentKey,
   entryPrefix,
@@ -100,14 +101,20 @@ export class EntryStore {
    * Restores the entry of each image, RESTORE_CONCURRENCY at a time; each is verified as soon
    * as it is unpacked (while others download) and joins the cache only when all its blobs are
    * valid. A miss or a bad entry leaves the image to the pull. When the service fails (not a
-   * download: the lookup), the rest is not asked for.
+   * download: the lookup), the rest is not asked for. `valid` (main's check) names the cache's
+   * blobs known valid: an entry's copy of one is not hashed; the blobs entries bring join it.
    */
-  async restore(images: readonly EntryImage[], hasher: Hasher): Promise<RestoreRun> {
+  async restore(
+    images: readonly EntryImage[],
+    hasher: Hasher,
+    valid: ValidSet = new Set(),
+  ): Promise<RestoreRun> {
     const { restoreEntry, unavailable } = await service();
     const off = unavailable('read');
     if (off) return { images: images.map((i) => ({ name: i.name, bytes: 0 })), imported: [], off };
     let broken: string | undefined;
     const imported: Digest[] = [];
+    const known = new CacheBlobs(this.cache, valid);
     const results = await inParallel(images, RESTORE_CONCURRENCY, async (image): Promise<RestoredImage> => {
       if (broken) return { name: image.name, bytes: 0 };
       const prefix = this.prefix(image.name);
@@ -138,14 +145,7 @@ export class EntryStore {
         if (image.pinned && digest !== image.pinned)
           return bad(`its key names ${digest}, not ${image.pinned}`);
         try {
-          const entry = await importEntry(
-            this.cache,
-            dir,
-            image.name,
-            digest,
-            this.options.platforms,
-            hasher,
-          );
+          const entry = await importEntry(known, dir, image.name, digest, this.options.platforms, hasher);
           imported.push(...entry.moved);
           return { name: image.name, key: r.key, bytes: entry.blobs.reduce((n, d) => n + d.size, 0) };
         } catch (err) {

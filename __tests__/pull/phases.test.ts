@@ -6,6 +6,7 @@
 // never gets there fails the assertion instead of hanging.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeTempDir,
@@ -195,5 +196,57 @@ describe('no phase of a pull waits for another', () => {
     expect(later!.status, later!.error).toBe('pulled');
     expect(later!.fetchedBlobs).toBe(2);
     expect(asked).toBe(2);
+  });
+
+  it('requests in flight, a blob body until it closes, never exceed the connection budget', async () => {
+    const repos = ['phases/budget-big', 'phases/budget-a', 'phases/budget-b'];
+    await pushImage(repos[0]!, [randomBytes(2 * 1024 * 1024), randomBytes(1000)]);
+    for (const repo of repos.slice(1)) await pushImage(repo, [randomBytes(3000), randomBytes(4000)]);
+    let inFlight = 0;
+    let most = 0;
+    const client = createRegistryClient({ dockerConfigDir: false, env: {} });
+    const count = async <T>(ask: () => Promise<T>, body: (r: T) => Readable | undefined): Promise<T> => {
+      most = Math.max(most, ++inFlight);
+      let r: T;
+      try {
+        r = await ask();
+      } catch (err) {
+        inFlight--;
+        throw err;
+      }
+      const stream = body(r);
+      if (stream) stream.once('close', () => inFlight--);
+      else inFlight--;
+      return r;
+    };
+    const { resolve, manifest, blob, blobRange } = client;
+    client.resolve = (ref, opts) =>
+      count(
+        () => resolve.call(client, ref, opts),
+        () => undefined,
+      );
+    client.manifest = (repo, d, opts) =>
+      count(
+        () => manifest.call(client, repo, d, opts),
+        () => undefined,
+      );
+    client.blob = (repo, d, opts) =>
+      count(
+        () => blob.call(client, repo, d, opts),
+        (r) => r.body,
+      );
+    client.blobRange = (repo, d, req) =>
+      count(
+        () => blobRange.call(client, repo, d, req),
+        (r) => (r.kind === 'mismatch' ? undefined : r.body),
+      );
+    const results = await pull(client, repos, 'budget', {
+      thresholdBytes: 512 * 1024,
+      minRangeBytes: 128 * 1024,
+      maxRangeBytes: 512 * 1024,
+    });
+    for (const r of results) expect(r.status, r.error).toBe('pulled');
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(CONNECTIONS);
   });
 });

@@ -3,6 +3,7 @@ import { BlobWriter } from '../layout/blob-writer.js';
 import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
+import { finished } from 'node:stream';
 import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
 import { parseIndex, parseManifest, type Descriptor } from '../oci/descriptor.js';
 import { isIndexMediaType, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
@@ -402,10 +403,44 @@ async function fetchBlob(
     });
   }
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
-  return run.budget.run(ref.registry, priority, () => {
-    // Queued behind other work: the image that wanted it may have failed meanwhile.
-    signal.throwIfAborted();
-    return ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, signal });
+  let settled!: () => void;
+  const done = new Promise<void>((resolve) => (settled = resolve));
+  const budgeted = connectionPerRequest(client, run.budget, ref.registry, priority, signal, done);
+  return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
+}
+
+/**
+ * The client as a whole-blob download uses it: each blob request holds one of the host's
+ * connections of the budget from its start to its body's end (or `done`), and no longer: the
+ * blob's lock, its temp file and its commit (an fsync) hold none.
+ */
+function connectionPerRequest(
+  client: RegistryClient,
+  budget: ConnectionBudget,
+  host: string,
+  priority: number,
+  signal: AbortSignal,
+  done: Promise<void>,
+): RegistryClient {
+  const blob: RegistryClient['blob'] = (repo, descriptor, opts) =>
+    new Promise((resolve, reject) => {
+      budget
+        .run(host, priority, async () => {
+          // Queued behind other work: the image that wanted it may have failed meanwhile.
+          signal.throwIfAborted();
+          const response = await client.blob(repo, descriptor, opts);
+          resolve(response);
+          const read = new Promise<void>((ended) => finished(response.body, () => ended()));
+          await Promise.race([read, done]);
+        })
+        .catch(reject);
+    });
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'blob') return blob;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
 

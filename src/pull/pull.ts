@@ -10,7 +10,7 @@ import { isIndexMediaType, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../oci/m
 import { formatPlatform, normalizePlatform, platformSatisfies, type Platform } from '../oci/platform.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
-import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
+import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry/client.js';
 import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { describeCycle } from '../verify/walk.js';
@@ -412,7 +412,9 @@ async function fetchBlob(
 /**
  * The client as a whole-blob download uses it: each blob request holds one of the host's
  * connections of the budget from its start to its body's end (or `done`), and no longer: the
- * blob's lock, its temp file and its commit (an fsync) hold none.
+ * blob's lock, its temp file and its commit (an fsync) hold none. A request that fails holds its
+ * connection until the download settles (or asks again): the failure must reach the images that
+ * need the blob, and abort what they alone wanted, before the queue moves on.
  */
 function connectionPerRequest(
   client: RegistryClient,
@@ -422,19 +424,29 @@ function connectionPerRequest(
   signal: AbortSignal,
   done: Promise<void>,
 ): RegistryClient {
-  const blob: RegistryClient['blob'] = (repo, descriptor, opts) =>
-    new Promise((resolve, reject) => {
+  let held: (() => void) | undefined;
+  const blob: RegistryClient['blob'] = (repo, descriptor, opts) => {
+    held?.();
+    return new Promise((resolve, reject) => {
       budget
         .run(host, priority, async () => {
           // Queued behind other work: the image that wanted it may have failed meanwhile.
           signal.throwIfAborted();
-          const response = await client.blob(repo, descriptor, opts);
+          let response: BlobResponse;
+          try {
+            response = await client.blob(repo, descriptor, opts);
+          } catch (err) {
+            reject(err);
+            await Promise.race([new Promise<void>((release) => (held = release)), done]);
+            return;
+          }
           resolve(response);
           const read = new Promise<void>((ended) => finished(response.body, () => ended()));
           await Promise.race([read, done]);
         })
         .catch(reject);
     });
+  };
   return new Proxy(client, {
     get(target, key) {
       if (key === 'blob') return blob;

@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--keep]` (`--rounds 0`: (d) only)
+ * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--only a] [--timeline] [--keep]`
+ * (`--rounds 0`: (d) only; `--only a`: (a) and its skopeo peer alone; `--timeline`: (a)'s requests
+ * of the first round, when each was asked and ended)
  *
  * A registry as far away as a runner's: docker-registry behind the harness's distance relay
  * (15 ms each way, 25 MB/s per connection, a round trip per new connection: the fault proxy's
@@ -19,7 +21,7 @@
  *       one-layer image, round trips and all, is shown beside it;
  * then our peak RSS over every run, and (d) a resume: our pull of (c)'s image SIGKILLed once the
  * relay has sent half the layer, then run again; bytes sent for the layer in all, over its size.
- * Goals: (a) ≥ 2×, (b) ≥ 6×, (c) ≥ 4×, RSS < 150 MB, (d) ≤ 1.05×. Exit 1 when one fails.
+ * Goals: (a) ≥ 2× and ≤ 1.3× the model's limit (see modelLimit), (b) ≥ 6×, (c) ≥ 4×, RSS < 150 MB, (d) ≤ 1.05×. Exit 1 when one fails.
  *
  * Ours is timed around pullImages (in (c), ensureBigBlob) in a child on plain node (as in the
  * loopback bench); skopeo and curl as whole processes.
@@ -27,7 +29,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DistanceRelay, Registry } from '../__tests__/harness/index.js';
@@ -41,6 +43,7 @@ import {
   writeRandomLayer,
   type ChildReport,
   type ChildRequest,
+  type TimelineEvent,
 } from './pull.js';
 
 const harness = () => import('../__tests__/harness/index.js');
@@ -48,6 +51,8 @@ const harness = () => import('../__tests__/harness/index.js');
 const MB = 1e6;
 const DISTANCE = { requestDelayMs: 15, responseDelayMs: 15, bytesPerSecond: 25 * MB };
 const GOAL_PARALLEL = 2;
+/** (a) at most this many times the distance model's limit (modelLimit). */
+const GOAL_MODEL = 1.3;
 const GOAL_SEQUENTIAL = 6;
 const GOAL_BLOB = 4;
 const GOAL_RSS_BYTES = 150e6;
@@ -78,6 +83,9 @@ interface Settings {
   rounds: number;
   concurrency: number;
   keep: boolean;
+  /** Run (a) alone. */
+  onlyA: boolean;
+  timeline: boolean;
 }
 
 function parse(args: string[]): Settings {
@@ -87,6 +95,8 @@ function parse(args: string[]): Settings {
       rounds: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '8' },
       keep: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      timeline: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -100,7 +110,57 @@ function parse(args: string[]): Settings {
     rounds: whole('rounds', values.rounds, 0),
     concurrency: whole('concurrency', values.concurrency, 1),
     keep: values.keep,
+    onlyA: only(values.only),
+    timeline: values.timeline,
   };
+}
+
+function only(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  if (v !== 'a') throw new Error(`--only ${JSON.stringify(v)}: only (a) can run alone`);
+  return true;
+}
+
+/**
+ * The distance model's limit for a pull of `bytes`: every connection busy at the per-connection
+ * rate from the first byte to the last, plus three round trips before the first byte (the
+ * registry's ping, the index, the manifests).
+ */
+function modelLimit(bytes: number, connections: number): number {
+  const rtt = (DISTANCE.requestDelayMs + DISTANCE.responseDelayMs) / 1000;
+  return bytes / (connections * DISTANCE.bytesPerSecond) + 3 * rtt;
+}
+
+/**
+ * Prints (a)'s requests: for each kind, how many, the first asked and the last ended; then, per
+ * 50 ms, the requests in flight (M a manifest, R a range of a big blob, b a blob whole).
+ */
+function printTimeline(events: TimelineEvent[]): void {
+  const kinds: [string, (e: TimelineEvent) => boolean, string][] = [
+    ['manifests', (e) => e.kind === 'resolve' || e.kind === 'manifest', 'M'],
+    ['ranges', (e) => e.kind === 'range', 'R'],
+    ['whole blobs', (e) => e.kind === 'blob', 'b'],
+  ];
+  console.log('  (a) timeline of round 1 (ms from the start of the pull):');
+  for (const [label, is] of kinds) {
+    const of = events.filter(is);
+    if (of.length === 0) continue;
+    const first = Math.min(...of.map((e) => e.start));
+    const last = Math.max(...of.map((e) => e.end));
+    console.log(
+      `      ${label.padEnd(12)} ${String(of.length).padStart(3)}  asked from ${first} ms, last ended ${last} ms`,
+    );
+  }
+  const end = Math.max(...events.map((e) => e.end));
+  const step = 50;
+  for (let t = 0; t < end; t += step) {
+    const row = kinds
+      .map(([, is, letter]) =>
+        letter.repeat(events.filter((e) => is(e) && e.start < t + step && e.end > t).length),
+      )
+      .join('');
+    console.log(`      ${String(t).padStart(5)} ${row}`);
+  }
 }
 
 const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
@@ -393,17 +453,33 @@ export async function run(args: string[]): Promise<number> {
     };
     const fresh = (name: string) => path.join(work, name);
     for (let round = 0; round < settings.rounds; round++) {
-      const a = note(
-        await ours({
-          cache: fresh('a'),
-          refs: set.refs,
-          concurrency: settings.concurrency,
-          platforms: ['linux/amd64'],
-        }),
-      );
+      const reportA = await ours({
+        cache: fresh('a'),
+        refs: set.refs,
+        concurrency: settings.concurrency,
+        platforms: ['linux/amd64'],
+        ...(settings.timeline && round === 0 ? { timeline: true } : {}),
+      });
+      const a = note(reportA);
+      if (reportA.timeline) {
+        printTimeline(reportA.timeline);
+        const file = path.join(tmpdir(), `ocg-wan-timeline-a-${process.pid}.json`);
+        await writeFile(file, JSON.stringify(reportA.timeline, null, 1));
+        console.log(`      every request: ${file}`);
+      }
       const s12 = await timed(() =>
         Promise.all(set.refs.map((ref, i) => skopeo([`docker://${ref}`, `oci:${fresh(`s12-${i}`)}:x`]))),
       );
+      if (settings.onlyA) {
+        for (const d of ['a', ...set.refs.map((_, i) => `s12-${i}`)])
+          await rm(fresh(d), { recursive: true, force: true });
+        times.a.push(a);
+        times.skopeo12.push(s12);
+        console.log(
+          `  round ${round + 1}: (a) ours ${secs(a)} vs 12 skopeo ${secs(s12)}; our CPU ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
+        );
+        continue;
+      }
       const b = note(
         await ours({
           cache: fresh('b'),
@@ -466,6 +542,17 @@ export async function run(args: string[]): Promise<number> {
           `(c) ours ${secs(c)} (the image ${secs(cImage)}) vs curl ${secs(curl)} (${settings.concurrency} curl ranges ${secs(curl8)}); our CPU (a, b, c, c image) ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
+    const limitA = modelLimit(set.amd64Bytes, settings.concurrency);
+    if (settings.onlyA) {
+      const [a, s12] = [median(times.a), median(times.skopeo12)];
+      console.log(
+        `\npull bench --wan --only a: medians of ${settings.rounds}, --concurrency ${settings.concurrency} (${connections} connections used at most)\n` +
+          `  (a) 12 images, linux/amd64 ${mb(set.amd64Bytes)} MB  ours ${secs(a)}  12 × skopeo copy at once ${secs(s12)}  ` +
+          `ratio ${(s12 / a).toFixed(2)}  goal ≥ ${GOAL_PARALLEL}  ${pass(s12 / a >= GOAL_PARALLEL)}\n` +
+          `      the model's limit ${secs(limitA)}: ours ${(a / limitA).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(a / limitA <= GOAL_MODEL)}`,
+      );
+      return s12 / a >= GOAL_PARALLEL && a / limitA <= GOAL_MODEL ? 0 : 1;
+    }
     const resume = await resumeAfterKill(relay, set, work, settings);
     if (settings.rounds === 0) return report(resume, set) ? 0 : 1;
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<
@@ -503,6 +590,11 @@ export async function run(args: string[]): Promise<number> {
           `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
       );
     }
+    goals.push(m.a / limitA <= GOAL_MODEL);
+    console.log(
+      `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limitA)}: ` +
+        `ours ${(m.a / limitA).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(m.a / limitA <= GOAL_MODEL)}`,
+    );
     console.log(
       `  (c) the image of that one layer, pulled: ${secs(m.cImage)} (${(m.curl / m.cImage).toFixed(2)}× curl's blob): ping, manifest and config first`,
     );

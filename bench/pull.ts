@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { Registry } from '../__tests__/harness/index.js';
+import type { RegistryClient } from '../src/registry/client.js';
 import { collect, mb, median, rate } from './common.js';
 
 /** The test harness (registry, fault proxy, temp dirs): loaded by the parent only, not the child. */
@@ -225,6 +226,17 @@ export interface ChildRequest {
    * first (the registry's ping and the manifest, untimed), then the blob is downloaded.
    */
   blob?: { digest: string; size: number };
+  /** Record every registry request's start and end (ms since the pull began): the report's `timeline`. */
+  timeline?: boolean;
+}
+
+/** One registry request as the child saw it: asked at `start`, its body ended at `end` (ms). */
+export interface TimelineEvent {
+  kind: 'resolve' | 'manifest' | 'blob' | 'range';
+  what: string;
+  bytes: number;
+  start: number;
+  end: number;
 }
 
 export interface ChildReport {
@@ -239,6 +251,7 @@ export interface ChildReport {
   /** CPU time (user + system) the pullImages call took, seconds. */
   cpuSeconds: number;
   results: { name: string; status: string; bytes: number; ms: number; connections: number; error?: string }[];
+  timeline?: TimelineEvent[];
 }
 
 /**
@@ -451,6 +464,8 @@ async function child(request: ChildRequest): Promise<void> {
     connectionsPerHost: request.concurrency,
     ...(request.maxAttempts !== undefined ? { retry: { maxAttempts: request.maxAttempts } } : {}),
   });
+  const timeline: TimelineEvent[] | undefined = request.timeline ? [] : undefined;
+  if (timeline) recordRequests(client, timeline);
   const layout = Layout.at(request.cache);
   const refs = request.refs.map(parseReference);
   const only = request.blob;
@@ -517,8 +532,62 @@ async function child(request: ChildRequest): Promise<void> {
     baselineRssBytes,
     cpuSeconds: (used.user + used.system) / 1e6,
     results,
+    ...(timeline
+      ? {
+          timeline: timeline.map((e) => ({
+            ...e,
+            start: Math.round(e.start - start),
+            end: Math.round(e.end - start),
+          })),
+        }
+      : {}),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/**
+ * Wraps the client's request methods to note when each was asked and when its body ended
+ * (a blob's body: when its stream closed), in performance.now() ms.
+ */
+function recordRequests(client: RegistryClient, events: TimelineEvent[]): void {
+  const now = () => performance.now();
+  const short = (d: string) => d.slice(7, 19);
+  const note = (kind: TimelineEvent['kind'], what: string, bytes: number, start: number) =>
+    events.push({ kind, what, bytes, start, end: now() });
+  const onClose = (body: Readable, done: () => void) => body.once('close', done);
+  const { resolve, manifest, blob, blobRange } = client;
+  client.resolve = async (ref, opts) => {
+    const start = now();
+    const r = await resolve.call(client, ref, opts);
+    note('resolve', ref.repository, r.bytes.length, start);
+    return r;
+  };
+  client.manifest = async (repo, d, opts) => {
+    const start = now();
+    const r = await manifest.call(client, repo, d, opts);
+    note('manifest', `${repo.repository} ${short(d.digest)}`, d.size, start);
+    return r;
+  };
+  client.blob = async (repo, d, opts) => {
+    const start = now();
+    const r = await blob.call(client, repo, d, opts);
+    onClose(r.body, () => note('blob', `${repo.repository} ${short(d.digest)}`, r.length, start));
+    return r;
+  };
+  client.blobRange = async (repo, d, req) => {
+    const start = now();
+    const r = await blobRange.call(client, repo, d, req);
+    if (r.kind !== 'mismatch')
+      onClose(r.body, () =>
+        note(
+          'range',
+          `${repo.repository} ${short(d.digest)} ${req.start}-${req.end}`,
+          req.end - req.start,
+          start,
+        ),
+      );
+    return r;
+  };
 }
 
 // Compiled, this file is the child (see compileChild).

@@ -1,7 +1,8 @@
 // The connection budget: never more than its size per host, hosts independent, waiting work
-// started biggest first (first come among equals), and a failure frees its connection.
+// started biggest first (first come among equals), a failure frees its connection, and bulk
+// work leaves the lane to other work while the lane is open.
 import { describe, expect, it } from 'vitest';
-import { ConnectionBudget } from '../../src/pull/budget.js';
+import { ConnectionBudget, laneFor } from '../../src/pull/budget.js';
 
 /** A task that runs until released, noting when it started. */
 function gate(log: string[], name: string) {
@@ -75,5 +76,47 @@ describe('ConnectionBudget', () => {
     for (const g of gates) g.release();
     await Promise.all([first, ...rest]);
     expect(budget.idle('a')).toBe(3);
+  });
+
+  it('while the lane is open, bulk work holds at most perHost - lane connections; other work takes the lane, even when it comes later and smaller', async () => {
+    const budget = new ConnectionBudget(4, { lane: 1 });
+    const bulk = budget.bulk();
+    const close = budget.openLane('h');
+    const log: string[] = [];
+    const ranges = ['r1', 'r2', 'r3', 'r4', 'r5'].map((n) => ({ n, ...gate(log, n) }));
+    const running = ranges.map((g) => bulk.run('h', 1000, g.fn));
+    await tick();
+    expect(log).toEqual(['r1', 'r2', 'r3']);
+    expect(bulk.idle('h')).toBe(0);
+    expect(budget.idle('h')).toBe(0); // two ranges wait for a connection
+    const small = gate(log, 'small');
+    const smallRun = budget.run('h', 1, small.fn);
+    await tick();
+    expect(log).toEqual(['r1', 'r2', 'r3', 'small']);
+    small.release();
+    await smallRun;
+    await tick();
+    expect(log).toEqual(['r1', 'r2', 'r3', 'small']); // the lane stays free for the next small request
+    close();
+    await tick();
+    expect(log).toEqual(['r1', 'r2', 'r3', 'small', 'r4']);
+    for (const g of ranges) g.release();
+    await Promise.all(running);
+    expect(budget.peak('h')).toBe(4);
+  });
+
+  it('a closed lane (or none) leaves every connection to bulk work; the lane is a quarter of the budget', async () => {
+    const budget = new ConnectionBudget(4, { lane: laneFor(4) });
+    expect(budget.bulk().idle('h')).toBe(4);
+    budget.openLane('h')();
+    const log: string[] = [];
+    const gates = ['r1', 'r2', 'r3', 'r4'].map((n) => ({ n, ...gate(log, n) }));
+    const running = gates.map((g) => budget.bulk().run('h', 1, g.fn));
+    await tick();
+    expect(log).toEqual(['r1', 'r2', 'r3', 'r4']);
+    for (const g of gates) g.release();
+    await Promise.all(running);
+    expect([1, 2, 3, 4, 8, 16].map(laneFor)).toEqual([0, 1, 1, 1, 2, 4]);
+    expect(() => new ConnectionBudget(2, { lane: 2 })).toThrow(RangeError);
   });
 });

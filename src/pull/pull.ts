@@ -3,16 +3,23 @@ import { BlobWriter } from '../layout/blob-writer.js';
 import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
+import { finished } from 'node:stream';
 import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
-import type { RegistryClient, ResolvedManifest } from '../registry/client.js';
+import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry/client.js';
 import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
-import { ConnectionBudget } from './budget.js';
-import { blobSubject, diskFailure, ensureBlob, type DownloadResult, type ValidSet } from './download.js';
+import { ConnectionBudget, laneFor } from './budget.js';
+import {
+  blobSubject,
+  diskFailure,
+  ensureBlob,
+  type DownloadResult,
+  type ValidSet,
+} from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -77,11 +84,12 @@ export interface PullResult {
 
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
- * platforms each manifest, config, layer and attestation (with its blobs). Every image's
- * manifests are resolved first, in parallel; then all their blobs share the connection budget,
- * biggest first, big ones in ranges. An image's index.json entry is written last, only when
- * everything under it is present and verified, so an interrupted pull never leaves an entry
- * linuxkit would trust.
+ * platforms each manifest, config, layer and attestation (with its blobs). The images go at
+ * once, each from its manifests straight on to its blobs, all sharing the connection budget:
+ * manifests first, then blobs biggest first, big ones in ranges that leave the lane to
+ * latency-bound requests (manifests, small blobs) while any image still has some. An image's
+ * index.json entry is written last, only when everything under it is present and verified, so
+ * an interrupted pull never leaves an entry linuxkit would trust.
  */
 export async function pullImages(
   layout: Layout,
@@ -99,26 +107,38 @@ export async function pullImages(
   const running = await layout.registerPull();
   // Checks images already in the cache; its workers start only when a blob needs hashing.
   const hasher = HashPool.create();
+  const budget = new ConnectionBudget(options.concurrency, { lane: laneFor(options.concurrency) });
   const run: RunState = {
     ...options,
     valid: options.valid ?? new Set(),
-    budget: new ConnectionBudget(options.concurrency),
+    budget,
+    bulk: budget.bulk(),
     ranged: { ...RANGED_DEFAULTS, ...options.ranged },
     progress: { bytes: 0, total: 0 },
     started: Date.now(),
     hasher,
     entries: await cachedEntries(layout),
+    downloads: { byKey: new Map(), started: [], bigQueued: Promise.resolve() },
   };
   try {
-    const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
-    const downloads = scheduleBlobs(layout, client, plans, run);
-    try {
-      return await Promise.all(plans.map((plan) => finishImage(layout, client, plan, downloads, run)));
-    } finally {
-      // No work outlives the call: what failed images alone needed was aborted and ends now.
-      await Promise.allSettled([...downloads.values()].map((d) => d.result));
-    }
+    // Each image goes on from its manifests to its blobs at once: none waits for another's
+    // manifests, and its latency-bound requests keep the lane open beside the big blobs' ranges.
+    return await Promise.all(
+      refs.map(async (ref) => {
+        const closeLane = budget.openLane(ref.registry);
+        try {
+          const plan = await planImage(layout, client, ref, run);
+          const small = scheduleBlobs(layout, client, plan, run);
+          void Promise.allSettled(small.map((d) => d.result)).then(closeLane);
+          return await finishImage(layout, client, plan, run);
+        } finally {
+          closeLane();
+        }
+      }),
+    );
   } finally {
+    // No work outlives the call: what failed images alone needed was aborted and ends now.
+    await Promise.allSettled(run.downloads.started.map((d) => d.result));
     await hasher.close();
     await running.release();
   }
@@ -127,6 +147,9 @@ export async function pullImages(
 interface RunState extends PullOptions {
   valid: ValidSet;
   budget: ConnectionBudget;
+  /** The budget as the ranges of big blobs take it (see ConnectionBudget.bulk). */
+  bulk: ConnectionBudget;
+  downloads: RunDownloads;
   ranged: RangedOptions;
   progress: { bytes: number; total: number };
   started: number;
@@ -151,8 +174,6 @@ interface ImagePlan {
   blobs: Descriptor[];
   /** Blobs (by blobKey) this image downloads for the run (the first image to need a blob does). */
   owned: Set<string>;
-  /** Blobs fetched while planning (a single-platform image's config, to check its platform). */
-  early: Map<string, BlobFetch>;
   /** The entry to commit: the root fetched, or the one found complete in the cache. */
   entry?: Descriptor;
   /** Every index and manifest under the entry; with `blobs`, what its commit needs in place. */
@@ -169,6 +190,16 @@ interface BlobFetch {
   abort: AbortController;
   /** Images that need it and have not failed. */
   wanting: Set<ImagePlan>;
+}
+
+/** The run's blob downloads, shared by its images. */
+interface RunDownloads {
+  /** The download of each blob (by blobKey) that an image asked for. */
+  byKey: Map<string, BlobFetch>;
+  /** Every download started, those replaced in byKey included. */
+  started: BlobFetch[];
+  /** Settles once every big blob started so far has queued its ranges (they take turns, biggest first). */
+  bigQueued: Promise<void>;
 }
 
 /**
@@ -206,7 +237,7 @@ async function planImage(
     ms: 0,
     connections: 0,
   };
-  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), early: new Map(), manifests: [] };
+  const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), manifests: [] };
   try {
     let resolved: ResolvedManifest | undefined;
     const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
@@ -226,87 +257,95 @@ async function planImage(
     const { descriptor: root, bytes } =
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
-    await storeManifest(layout, ref, root, bytes, ctx.valid);
-    plan.manifests = await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
+    // Stored while the manifests under it are fetched (the disk holds no connection), and
+    // settled before anything is said of the image.
+    const [walked, stored] = await Promise.allSettled([
+      collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result),
+      storeManifest(layout, ref, root, bytes, ctx.valid),
+    ]);
+    if (walked.status === 'rejected') throw walked.reason;
+    if (stored.status === 'rejected') throw stored.reason;
+    plan.manifests = walked.value;
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
-      const early = startFetch(run, (signal) =>
-        fetchBlob(layout, client, plan, single.config, single.config.size, run, signal),
-      );
-      plan.early.set(blobKey(single.config), early);
-      if (!run.valid.has(single.config.digest)) run.progress.total += single.config.size;
-      await early.result;
+      await want(layout, client, plan, single.config, run).result;
       const mismatch = await platformMismatch(layout, ref.name, single.config, single.wanted);
       if (mismatch) throw new GuardError(mismatch);
     }
     plan.root = root;
     plan.entry = root;
   } catch (err) {
+    giveUp(plan, run.downloads);
     failed(result, err, ctx.logger);
   }
   return plan;
 }
 
 /**
- * Starts every distinct blob of the run, biggest first (the budget also prefers them while
- * they wait), each credited to the first image that needs it.
+ * Starts the downloads of an image's blobs that no other image has started, biggest first, each
+ * credited to this image; returns the downloads of its small blobs (latency-bound: the lane stays
+ * open for the image until they settle). Blobs take turns at queueing: a big blob queues its
+ * ranges once every big blob started before it has queued theirs (biggest first within an image,
+ * then in the order images come), and a small blob once every big blob started before it has.
+ * One that started sooner would take the connections first: a small blob holds its connection
+ * for its whole transfer, and a smaller big blob that opened its partial first would take them
+ * all. Queued, the ranges leave the lane to small blobs and manifests (ConnectionBudget.bulk).
  */
-function scheduleBlobs(
+function scheduleBlobs(layout: Layout, client: RegistryClient, plan: ImagePlan, run: RunState): BlobFetch[] {
+  if (!plan.root) return [];
+  const small: BlobFetch[] = [];
+  const blobs = [...new Map(plan.blobs.map((b) => [blobKey(b), b])).values()].sort((a, b) => b.size - a.size);
+  for (const blob of blobs) {
+    const download = want(layout, client, plan, blob, run);
+    if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run)) small.push(download);
+  }
+  return small;
+}
+
+/**
+ * The run's download of `blob` for `plan`: the one another image started, or a new one credited
+ * to `plan` (also when every image that wanted the earlier one failed and it was aborted).
+ */
+function want(
   layout: Layout,
   client: RegistryClient,
-  plans: ImagePlan[],
+  plan: ImagePlan,
+  blob: Descriptor,
   run: RunState,
-): Map<string, BlobFetch> {
-  const downloads = new Map<string, BlobFetch>();
-  const owners = new Map<string, { blob: Descriptor; plan: ImagePlan }>();
-  for (const plan of plans) {
-    if (!plan.root) continue;
-    for (const [key, download] of plan.early) {
-      if (downloads.has(key)) continue;
-      downloads.set(key, download);
-      plan.owned.add(key);
-    }
+): BlobFetch {
+  const { downloads } = run;
+  const key = blobKey(blob);
+  let download = downloads.byKey.get(key);
+  if (!download || (download.wanting.size === 0 && download.abort.signal.aborted)) {
+    download = startBlob(layout, client, plan, blob, run);
+    downloads.byKey.set(key, download);
+    downloads.started.push(download);
+    plan.owned.add(key);
+    if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
   }
-  for (const plan of plans) {
-    if (!plan.root) continue;
-    for (const blob of plan.blobs) {
-      const key = blobKey(blob);
-      if (downloads.has(key) || owners.has(key)) continue;
-      owners.set(key, { blob, plan });
-      plan.owned.add(key);
-    }
-  }
-  for (const { blob } of owners.values()) if (!run.valid.has(blob.digest)) run.progress.total += blob.size;
-  const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
-  // Blobs take turns at queueing, biggest first: a big blob queues its ranges once every bigger
-  // one has queued theirs, and small blobs (all after the big ones in this order) once every
-  // big one has. One that started sooner would take the connections first: a small blob holds
-  // its connection for its whole transfer, a smaller big blob that opened its partial first takes
-  // them all.
-  let bigQueued = Promise.resolve();
-  for (const [i, { blob, plan }] of order.entries()) {
-    // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
-    const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-    let download: BlobFetch;
-    if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
-      const turn = bigQueued;
-      let queued!: () => void;
-      bigQueued = new Promise<void>((resolve) => (queued = resolve));
-      download = startFetch(run, (signal) =>
-        turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal, queued)).finally(queued),
-      );
-    } else {
-      const turn = bigQueued;
-      download = startFetch(run, (signal) =>
-        turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal)),
-      );
-    }
-    downloads.set(blobKey(blob), download);
-  }
-  for (const plan of plans)
-    if (plan.root) for (const blob of plan.blobs) downloads.get(blobKey(blob))!.wanting.add(plan);
-  return downloads;
+  download.wanting.add(plan);
+  return download;
+}
+
+/** Starts a blob's download once its turn at queueing comes (see scheduleBlobs). */
+function startBlob(
+  layout: Layout,
+  client: RegistryClient,
+  plan: ImagePlan,
+  blob: Descriptor,
+  run: RunState,
+): BlobFetch {
+  const turn = run.downloads.bigQueued;
+  if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
+    return startFetch(run, (signal) =>
+      turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal)),
+    );
+  let queued!: () => void;
+  run.downloads.bigQueued = new Promise<void>((resolve) => (queued = resolve));
+  return startFetch(run, (signal) =>
+    turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal, queued)).finally(queued),
+  );
 }
 
 /** A download with its own abort, which the run's signal (an interrupt) also aborts. */
@@ -319,9 +358,9 @@ function startFetch(run: RunState, fetch: (signal: AbortSignal) => Promise<Downl
 }
 
 /** A failed image gives up its blobs: those no other standing image needs stop now. */
-function giveUp(plan: ImagePlan, downloads: Map<string, BlobFetch>): void {
+function giveUp(plan: ImagePlan, downloads: RunDownloads): void {
   for (const blob of plan.blobs) {
-    const download = downloads.get(blobKey(blob));
+    const download = downloads.byKey.get(blobKey(blob));
     if (!download?.wanting.delete(plan)) continue;
     if (download.wanting.size === 0) download.abort.abort();
   }
@@ -349,7 +388,7 @@ async function fetchBlob(
   if (run.valid.has(blob.digest)) return { fetched: 0, cached: true, resumed: 0 };
   if (await wantsRanges(layout, blob, run)) {
     return ensureBigBlob(layout, client, ref, blob, {
-      budget: run.budget,
+      budget: run.bulk,
       priority,
       host: ref.registry,
       ranged: run.ranged,
@@ -361,10 +400,56 @@ async function fetchBlob(
     });
   }
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
-  return run.budget.run(ref.registry, priority, () => {
-    // Queued behind other work: the image that wanted it may have failed meanwhile.
-    signal.throwIfAborted();
-    return ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, signal });
+  let settled!: () => void;
+  const done = new Promise<void>((resolve) => (settled = resolve));
+  const budgeted = connectionPerRequest(client, run.budget, ref.registry, priority, signal, done);
+  return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
+}
+
+/**
+ * The client as a whole-blob download uses it: each blob request holds one of the host's
+ * connections of the budget from its start to its body's end (or `done`), and no longer: the
+ * blob's lock, its temp file and its commit (an fsync) hold none. A request that fails holds its
+ * connection until the download settles (or asks again): the failure must reach the images that
+ * need the blob, and abort what they alone wanted, before the queue moves on.
+ */
+function connectionPerRequest(
+  client: RegistryClient,
+  budget: ConnectionBudget,
+  host: string,
+  priority: number,
+  signal: AbortSignal,
+  done: Promise<void>,
+): RegistryClient {
+  let held: (() => void) | undefined;
+  const blob: RegistryClient['blob'] = (repo, descriptor, opts) => {
+    held?.();
+    return new Promise((resolve, reject) => {
+      budget
+        .run(host, priority, async () => {
+          // Queued behind other work: the image that wanted it may have failed meanwhile.
+          signal.throwIfAborted();
+          let response: BlobResponse;
+          try {
+            response = await client.blob(repo, descriptor, opts);
+          } catch (err) {
+            reject(err);
+            await Promise.race([new Promise<void>((release) => (held = release)), done]);
+            return;
+          }
+          resolve(response);
+          const read = new Promise<void>((ended) => finished(response.body, () => ended()));
+          await Promise.race([read, done]);
+        })
+        .catch(reject);
+    });
+  };
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'blob') return blob;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
 
@@ -373,14 +458,14 @@ async function finishImage(
   layout: Layout,
   client: RegistryClient,
   plan: ImagePlan,
-  downloads: Map<string, BlobFetch>,
   run: RunState,
 ): Promise<PullResult> {
   const { result, root, ref } = plan;
+  const { downloads } = run;
   if (root) {
     try {
       const keys = [...new Set(plan.blobs.map(blobKey))];
-      const outcomes = await Promise.all(keys.map((k) => downloads.get(k)!.result));
+      const outcomes = await Promise.all(keys.map((k) => downloads.byKey.get(k)!.result));
       await checkSizes(layout, ref, plan.blobs);
       outcomes.forEach((r, i) => {
         const mine = plan.owned.has(keys[i]!);
@@ -454,7 +539,7 @@ async function commitEntry(
       await Promise.all(
         err.missing.map((blob) =>
           manifests.has(blob.digest)
-            ? ctx.limit(() => fetchManifest(layout, client, ref, blob, run.valid))
+            ? fetchManifest(layout, { client, limit: ctx.limit }, ref, blob, run.valid)
             : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
         ),
       );
@@ -530,7 +615,7 @@ async function collectImage(
   result: PullResult,
 ): Promise<Descriptor[]> {
   const closure = await walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
-    ctx.limit(() => fetchManifest(layout, client, ref, d, ctx.valid)),
+    fetchManifest(layout, { client, limit: ctx.limit }, ref, d, ctx.valid),
   );
   blobs.push(...closure.blobs);
   result.skipped.push(...closure.skipped);
@@ -558,10 +643,13 @@ async function checkSizes(layout: Layout, ref: Reference, blobs: Descriptor[]): 
   }
 }
 
-/** A manifest from the cache when present and valid, else from the registry (then stored). */
+/**
+ * A manifest from the cache when present and valid, else from the registry, asked holding one of
+ * the budget's connections (through `limit`), then stored without it.
+ */
 async function fetchManifest(
   layout: Layout,
-  client: RegistryClient,
+  registry: { client: RegistryClient; limit: RunContext['limit'] },
   ref: Reference,
   desc: Descriptor,
   valid: ValidSet,
@@ -583,7 +671,7 @@ async function fetchManifest(
     valid.add(desc.digest);
     return cached.bytes;
   }
-  const bytes = await client.manifest(ref, desc);
+  const bytes = await registry.limit(() => registry.client.manifest(ref, desc));
   await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;
 }

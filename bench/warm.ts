@@ -279,6 +279,23 @@ export async function run(args: string[]): Promise<number> {
     console.log(
       `  cold save of ${images.length} entries ${(coldSave.ms / 1000).toFixed(2)} s vs one archive ${archiveSave.toFixed(2)} s: ${saveRatio.toFixed(2)}×   goal ≤ ${GOAL_SAVE_RATIO}×   ${pass(saveRatio <= GOAL_SAVE_RATIO)}; entries created ${created} (max-new-entries ${images.length}; default ${DEFAULT_MAX_NEW_ENTRIES})`,
     );
+    const withCpu = rounds.flatMap((x) => (x.cpu ? [x.cpu] : []));
+    if (withCpu.length) {
+      // The setup's ceiling: on this machine the service, the download, tar and zstd share the
+      // cores with the hashing, so the plain restore's CPU plus openssl's is what main needs at
+      // least; spread over every core, the least wall time that work can take.
+      const total = (c: Cpu) => c.service + c.step;
+      const plainCpu = median(withCpu.map((c) => total(c.plain)));
+      const hashCpu = median(withCpu.map((c) => total(c.openssl)));
+      const mainCpu = median(withCpu.map((c) => total(c.main)));
+      const floor = (plainCpu + hashCpu) / cores;
+      console.log(
+        `  CPU    plain restore ${plainCpu.toFixed(2)} s + openssl ${hashCpu.toFixed(2)} s = ${(plainCpu + hashCpu).toFixed(2)} CPU-s; main ${mainCpu.toFixed(2)} CPU-s (${(mainCpu - plainCpu - hashCpu).toFixed(2)} more: what main adds beyond restoring and hashing)`,
+      );
+      console.log(
+        `  setup  that work spread over ${cores} cores needs ≥ ${floor.toFixed(2)} s; main ${m('main').toFixed(2)} s is ${(m('main') / floor).toFixed(2)}× that floor, the plain restore ${(m('plain') / floor).toFixed(2)}×`,
+      );
+    }
     console.log(
       `  CLI start: --help ${help!.toFixed(0)} ms, validate (empty layout) ${validate!.toFixed(0)} ms; node -e 0 ${bare!.toFixed(0)} ms`,
     );

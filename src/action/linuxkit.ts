@@ -1,5 +1,4 @@
 import * as core from '@actions/core';
-import * as tc from '@actions/tool-cache';
 import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, GuardError, UsageError, errorMessage } from '../errors.js';
@@ -9,6 +8,9 @@ import { isLoopbackHost } from '../registry/policy.js';
 import { hashFileInline } from '../hash/hash-pool.js';
 import { Inputs, Outputs } from './constants.js';
 import { html } from './report.js';
+
+/** The tool cache, loaded only when linuxkit is installed: post and most runs never need it. */
+const toolCache = () => import('@actions/tool-cache');
 
 /** Where linuxkit publishes its release binaries: `<base>/v<version>/linuxkit-<os>-<arch>`. */
 export const LINUXKIT_RELEASES = 'https://github.com/linuxkit/linuxkit/releases/download';
@@ -178,6 +180,7 @@ async function fromToolCache(
   settings: LinuxkitSettings,
   asset: LinuxkitAsset,
 ): Promise<LinuxkitInstall | undefined> {
+  const tc = await toolCache();
   const dir = tc.find('linuxkit', settings.version, asset.arch);
   if (!dir) return undefined;
   const file = path.join(dir, asset.binary);
@@ -211,6 +214,7 @@ async function download(settings: LinuxkitSettings, asset: LinuxkitAsset): Promi
   const url = linuxkitUrl(settings, asset);
   const shown = redactUrl(url);
   const what = `linuxkit ${settings.version} (${asset.name}) from ${shown}`;
+  const tc = await toolCache();
   let temp: string;
   try {
     temp = await tc.downloadTool(url);

@@ -42,6 +42,12 @@ const GOAL_MAIN_OVERHEAD_S = 0.5;
 const GOAL_MAIN_RATIO = 1.0;
 const GOAL_SAVE_RATIO = 1.2;
 const KEY = 'oci-cache-guard-bench-warm';
+/**
+ * The network rounds' rate: on a runner the service is across a network (actions/cache#267
+ * shows about 90 MB/s on a hosted runner), not a process sharing the step's two cores. Twice that,
+ * so the download stays the faster part, as it favours the plain restore.
+ */
+const NETWORK_MBPS = 200;
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 interface Settings {
@@ -49,6 +55,8 @@ interface Settings {
   rounds: number;
   node: string;
   keep: boolean;
+  /** Bytes per second the service's downloads share in the network rounds. */
+  networkRate: number;
 }
 
 function parse(args: string[]): Settings {
@@ -59,6 +67,7 @@ function parse(args: string[]): Settings {
       rounds: { type: 'string', default: '3' },
       node: { type: 'string', default: process.execPath },
       keep: { type: 'boolean', default: false },
+      'network-mbps': { type: 'string', default: String(NETWORK_MBPS) },
     },
     strict: true,
   });
@@ -67,7 +76,9 @@ function parse(args: string[]): Settings {
   if (!(sizeGiB > 0)) throw new Error(`--size-gib ${values['size-gib']}: expected a positive number`);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds ${values.rounds}: expected a whole number ≥ 1`);
-  return { sizeGiB, rounds, node: values.node, keep: values.keep };
+  const mbps = Number(values['network-mbps']);
+  if (!(mbps > 0)) throw new Error(`--network-mbps ${values['network-mbps']}: expected a positive number`);
+  return { sizeGiB, rounds, node: values.node, keep: values.keep, networkRate: mbps * 1e6 };
 }
 
 /** A layout of single-layer images (config, manifest, index.json entry each); their names. */
@@ -186,6 +197,7 @@ export async function run(args: string[]): Promise<number> {
       `cold save: ${created} entries in ${(coldSave.ms / 1000).toFixed(2)} s; one archive in ${archiveSave.toFixed(2)} s`,
     );
 
+    const mbpsText = `${settings.networkRate / 1e6} MB/s`;
     const rounds: {
       main: number;
       plain: number;
@@ -195,6 +207,8 @@ export async function run(args: string[]): Promise<number> {
       post: number;
       openssl: number;
       cpu?: { plain: Cpu; main: Cpu; openssl: Cpu };
+      plainNet: number;
+      mainNet: number;
     }[] = [];
     for (let r = 0; r < settings.rounds; r++) {
       // A plain actions/cache restore of the same content as one archive, no verification.
@@ -220,8 +234,27 @@ export async function run(args: string[]): Promise<number> {
       const counted = /^(\d+) blobs hashed, (\d+) unchanged/m.exec(post.stdout);
       if (post.code !== 0 || !counted) throw new Error(`post failed: ${post.stdout}\n${post.stderr}`);
       if (counted[1] !== '0') throw new Error(`post hashed ${counted[1]} blobs of an unchanged cache`);
+      // The same pair with the service behind a network's rate: the download bounds the restore.
+      emulator.downloadRate = settings.networkRate;
+      const network = await (async () => {
+        try {
+          await runner.freshMachine();
+          const t0 = performance.now();
+          if ((await plainRestore(runner, archive, `${KEY}-archive`)) === '')
+            throw new Error('plain restore missed');
+          const plainNet = (performance.now() - t0) / 1000;
+          await runner.freshMachine();
+          const step = await runner.step('main', opts);
+          if (step.code !== 0 || step.outputs['cache-hit'] !== 'true')
+            throw new Error(`main did not hit the cache: ${step.stdout}\n${step.stderr}`);
+          return { plainNet, mainNet: step.ms / 1000 };
+        } finally {
+          emulator.downloadRate = undefined;
+        }
+      })();
       const t = report.timings;
       rounds.push({
+        ...network,
         main: main.ms / 1000,
         plain,
         restore: t.restoreMs / 1000,
@@ -236,7 +269,7 @@ export async function run(args: string[]): Promise<number> {
       const last = rounds.at(-1)!;
       console.log(
         `round ${r + 1}: plain restore ${last.plain.toFixed(2)} s; main ${last.main.toFixed(2)} s (restore ${last.restore.toFixed(2)}, verify ${last.verify.toFixed(2)}, pull ${last.pull.toFixed(2)}), ` +
-          `post ${last.post.toFixed(2)} s, openssl ${openssl.toFixed(2)} s` +
+          `post ${last.post.toFixed(2)} s, openssl ${openssl.toFixed(2)} s; at ${mbpsText} plain restore ${last.plainNet.toFixed(2)} s, main ${last.mainNet.toFixed(2)} s` +
           (last.cpu
             ? `; CPU s (service + step): plain restore ${cpuText(last.cpu.plain)}, main ${cpuText(last.cpu.main)}, openssl ${cpuText(last.cpu.openssl)}`
             : ''),
@@ -246,6 +279,7 @@ export async function run(args: string[]): Promise<number> {
     const m = (key: Exclude<keyof (typeof rounds)[number], 'cpu'>) => median(rounds.map((x) => x[key]));
     const postRatio = m('post') / m('openssl');
     const mainRatio = m('main') / m('plain');
+    const netRatio = m('mainNet') / m('plainNet');
     const saveRatio = coldSave.ms / 1000 / archiveSave;
     const overhead = median(rounds.map((x) => x.main - x.restore - x.openssl));
     const emptyLayout = path.join(work, 'empty');
@@ -277,6 +311,9 @@ export async function run(args: string[]): Promise<number> {
       `  main   ${m('main').toFixed(2)} s vs a plain one-archive restore (no verification) ${m('plain').toFixed(2)} s: ${mainRatio.toFixed(2)}×   goal ≤ ${GOAL_MAIN_RATIO}×   ${pass(mainRatio <= GOAL_MAIN_RATIO)}`,
     );
     console.log(
+      `  main   ${m('mainNet').toFixed(2)} s vs the plain restore ${m('plainNet').toFixed(2)} s with the service's downloads at ${mbpsText} (a runner's network): ${netRatio.toFixed(2)}×   goal ≤ ${GOAL_MAIN_RATIO}×   ${pass(netRatio <= GOAL_MAIN_RATIO)}`,
+    );
+    console.log(
       `  cold save of ${images.length} entries ${(coldSave.ms / 1000).toFixed(2)} s vs one archive ${archiveSave.toFixed(2)} s: ${saveRatio.toFixed(2)}×   goal ≤ ${GOAL_SAVE_RATIO}×   ${pass(saveRatio <= GOAL_SAVE_RATIO)}; entries created ${created} (max-new-entries ${images.length}; default ${DEFAULT_MAX_NEW_ENTRIES})`,
     );
     const withCpu = rounds.flatMap((x) => (x.cpu ? [x.cpu] : []));
@@ -302,6 +339,7 @@ export async function run(args: string[]): Promise<number> {
     return postRatio <= GOAL_POST_RATIO &&
       overhead < GOAL_MAIN_OVERHEAD_S &&
       mainRatio <= GOAL_MAIN_RATIO &&
+      netRatio <= GOAL_MAIN_RATIO &&
       saveRatio <= GOAL_SAVE_RATIO
       ? 0
       : 1;

@@ -137,6 +137,11 @@ export interface CacheEmulator {
    * was open (order, never time).
    */
   holdDownloads: Map<string, () => Promise<unknown>>;
+  /**
+   * Bytes per second all downloads share, as a runner's network bounds them; undefined: as fast
+   * as loopback and the CPU allow (then the service's own CPU competes with the step's).
+   */
+  downloadRate: number | undefined;
   /** What the service did, in order (see CacheEvent). */
   readonly events: CacheEvent[];
   readonly counters: CacheEmulatorCounters;
@@ -227,6 +232,7 @@ export async function startCacheEmulator(
     bytesDownloaded: 0,
   };
 
+  let linkFreeAt = 0;
   const emulator: CacheEmulator = {
     url: '',
     token: settings.token,
@@ -237,6 +243,7 @@ export async function startCacheEmulator(
     createLimit: undefined,
     cutDownloads: new Set(),
     holdDownloads: new Map(),
+    downloadRate: undefined,
     events: [],
     counters,
     failNext(count, outage = 'unavailable') {
@@ -526,10 +533,28 @@ export async function startCacheEmulator(
       }
       res.destroy();
       return;
+    } else if (req.method === 'GET' && emulator.downloadRate) {
+      await pipeline(createReadStream(blobFile(entry), { start, end }), paced(emulator.downloadRate), res);
     } else {
       await pipeline(createReadStream(blobFile(entry), { start, end }), res);
     }
     if (req.method === 'GET') counters.bytesDownloaded += length;
+  }
+
+  /**
+   * Passes chunks on no faster than `rate` bytes per second summed over every download: one
+   * clock shared by all of them says when the link is free next.
+   */
+  function paced(rate: number) {
+    return async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        const now = performance.now();
+        linkFreeAt = Math.max(now, linkFreeAt) + (chunk.length * 1000) / rate;
+        // Timers are coarse: wait only once the link is a few milliseconds behind.
+        if (linkFreeAt - now > 4) await new Promise((r) => setTimeout(r, linkFreeAt - now));
+        yield chunk;
+      }
+    };
   }
 
   function blobCommitted(entry: Entry): void {

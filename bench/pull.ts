@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- pull [--small] [--rounds N] [--concurrency N] [--keep] [--only a,b,c]
- *  [--split always,when-it-pays]`; with `--wan`, the bench of pull-wan.ts instead (a registry as far
+ *  [--split always,when-it-pays] [--log]`; with `--wan`, the bench of pull-wan.ts instead (a registry as far
  * away as a runner's). `--split` runs ours once per mode in every round, against the same skopeo.
  *
  * Against one local docker-registry (the test harness's, on 127.0.0.1), in one run:
@@ -64,6 +64,7 @@ interface Settings {
   /** Which of (a) to (c) to run. */
   only: Set<string>;
   modes: (SplitMode | undefined)[];
+  log: boolean;
 }
 
 function parse(args: string[]): Settings {
@@ -76,6 +77,7 @@ function parse(args: string[]): Settings {
       keep: { type: 'boolean', default: false },
       only: { type: 'string', default: 'a,b,c' },
       split: { type: 'string' },
+      log: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -96,6 +98,7 @@ function parse(args: string[]): Settings {
     keep: values.keep,
     only,
     modes: splitModes(values.split),
+    log: values.log,
   };
 }
 
@@ -355,6 +358,7 @@ async function compare(image: BenchImage, work: string, settings: Settings): Pro
           refs: [image.ref],
           concurrency: settings.concurrency,
           ...(mode ? { ranged: { split: mode } } : {}),
+          ...(settings.log ? { log: true } : {}),
         });
         const failed = report.results.find((x) => x.status !== 'pulled');
         if (failed) throw new Error(`our pull of ${image.ref}: ${failed.status} ${failed.error ?? ''}`);

@@ -29,7 +29,9 @@ import type { Digest } from '../../src/oci/digest.js';
 import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
-import type { RangedOptions } from '../../src/pull/ranged.js';
+import { ConnectionBudget } from '../../src/pull/budget.js';
+import { ensureBigBlob, RANGED_DEFAULTS, type RangedOptions } from '../../src/pull/ranged.js';
+import { parseDigest } from '../../src/oci/digest.js';
 import type { Logger } from '../../src/log.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
 import { checkLayout } from '../../src/verify/index.js';
@@ -515,6 +517,59 @@ describe('a big blob split only when it pays', () => {
     );
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
+  });
+
+  it('a capped server while every other connection is busy: the split comes at once, its ranges queue and start as connections free up', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_000_000 } });
+    const cache = freshCache();
+    const layout = Layout.at(cache);
+    await layout.init();
+    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+    const budget = new ConnectionBudget(4);
+    const { debug, logger } = lines();
+    // Three connections held by other work until the blob's first request has brought 2 MB.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const others = Array.from({ length: 3 }, () => budget.run(proxy.host, 1, () => held));
+    let received = 0;
+    try {
+      const got = await ensureBigBlob(
+        layout,
+        client,
+        parseReference(`${proxy.host}/test/img:v1`),
+        { mediaType: 'application/octet-stream', digest: parseDigest(big.digest), size: big.size },
+        {
+          budget,
+          host: proxy.host,
+          ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS },
+          valid: new Set(),
+          logger,
+          onBytes: (n) => {
+            if ((received += n) >= 2_000_000) release();
+          },
+        },
+      );
+      expect(got.fetched).toBe(big.size);
+    } finally {
+      release();
+      await Promise.all(others);
+      await client.close();
+    }
+    // Decided within the rate window (1 MiB at most), not when connections came free at 2 MB.
+    const [lead, ...ranges] = bigGets(proxy);
+    expect(lead).toMatchObject({ range: `bytes=0-${big.size - 1}` });
+    expect(modeLines(debug)).toContainEqual(expect.stringMatching(/: ranged after .+ over 4$/));
+    const boundary = Number(
+      /pieces of up to \d+ bytes from byte (\d+)/.exec(modeLines(debug).join('\n'))?.[1] ?? NaN,
+    );
+    expect(boundary).toBeLessThan(2_000_000);
+    // The ranges took pieces from the back once the connections came free; each byte once.
+    const asked = ranges.map((g) => rangeOf(g.range)!).sort((a, b) => a[0] - b[0]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked[0]![0]).toBeGreaterThanOrEqual(boundary);
+    expect(asked.at(-1)![1]).toBe(big.size);
+    expect(sent(ranges) + Math.min(lead!.bytesSent, asked[0]![0])).toBe(big.size);
+    await expectBlobIntact(cache);
   });
 
   it('a capped server that ignores Range: one correct download, no split tried', async () => {

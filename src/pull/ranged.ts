@@ -15,7 +15,7 @@ import type { BlobLocation, RangeResponse, RegistryClient, RepositoryRef } from 
 import { RegistryError } from '../registry/errors.js';
 import { formatBytes } from '../format.js';
 import type { ConnectionBudget } from './budget.js';
-import { decideSplit, SPLIT_DEFAULTS, type SplitRule } from './split.js';
+import { decideSplit, SPLIT_DEFAULTS, type Reason, type SplitRule } from './split.js';
 import {
   blobSubject,
   copyInBatches,
@@ -34,7 +34,7 @@ export interface RangedOptions {
    * in ranges from the first byte, or, with `when-it-pays`, once the first request shows it pays (split.ts).
    */
   thresholdBytes: number;
-  /** `always` (default): every such blob in ranges from its first byte; `when-it-pays`: as above (not yet faster at a distance). */
+  /** `when-it-pays` (default): as above; `always`: every such blob in ranges from its first byte. */
   split: 'when-it-pays' | 'always';
   /** Overrides of the rule that decides (tests, the bench). */
   rule?: Partial<SplitRule>;
@@ -47,7 +47,7 @@ export interface RangedOptions {
 /** See the README's benchmark section for the measurements behind these. */
 export const RANGED_DEFAULTS: Readonly<RangedOptions> = Object.freeze({
   thresholdBytes: 16 * MiB,
-  split: 'always',
+  split: 'when-it-pays',
   minRangeBytes: 2 * MiB,
   maxRangeBytes: 16 * MiB,
 });
@@ -256,6 +256,8 @@ class RangedDownload {
     };
     const workers: Promise<unknown>[] = [];
     const pieces: [number, number][] = [];
+    /** One per piece a range took, settled when that range is done with it. */
+    const taken: Promise<void>[] = [];
     const split = (boundary: number, connections: number): void => {
       const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
       for (let s = boundary; s < this.descriptor.size; s += size)
@@ -263,12 +265,21 @@ class RangedDownload {
       this.ctx.logger?.debug(
         `${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`,
       );
+      // A range takes its piece only once it holds a connection: one still waiting for a
+      // connection holds nothing away from the lead, and finds nothing left if the lead got there.
       const worker = async () => {
-        for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
-          await this.#fetch(r, false).catch(fail);
+        while (failure === undefined) {
+          let done = () => {};
+          const take = () => {
+            const piece = failure === undefined ? pieces.pop() : undefined;
+            if (piece) taken.push(new Promise<void>((resolve) => (done = resolve)));
+            return piece;
+          };
+          const got = await this.#fetch(take, false).catch(fail);
+          done();
+          if (got !== 'range') return;
+        }
       };
-      // One range per idle connection: a range waiting for a connection would hold its piece
-      // away from the lead.
       for (let i = 0; i < Math.min(connections, pieces.length); i++) workers.push(worker());
     };
     /** The lead reached `end`: the next piece when no range took it, else undefined. */
@@ -279,7 +290,10 @@ class RangedDownload {
     const lead = this.#lead(from, split, claim).catch(fail);
     this.ctx.onQueued?.(); // the lead is in the budget's queue now
     await lead;
-    await Promise.all(workers);
+    // Pieces left (the lead stopped at its end after a retry, or failed): the ranges take them.
+    // None left: only the ranges that took one matter; those still queued will find nothing.
+    if (pieces.length > 0 && failure === undefined) await Promise.all(workers);
+    await Promise.all(taken);
     if (failure !== undefined) throw failure;
   }
 
@@ -300,7 +314,7 @@ class RangedDownload {
     let end = size;
     let splitAt: number | undefined;
     let settled = false;
-    let reason = 'finished before its rate was known';
+    let reason: Reason = () => 'finished before its rate was known';
     let at = from;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -324,7 +338,8 @@ class RangedDownload {
               );
             }
             settled = true;
-            reason = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+            const detail = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+            reason = () => detail;
             await this.#oneStream(res);
             return;
           }
@@ -349,20 +364,17 @@ class RangedDownload {
                 received: sinceFirst,
                 elapsedMs: now - firstAt,
                 firstByteMs,
-                idle: budget.idle(host),
+                others: budget.perHost - 1,
               },
               rule,
             );
             if (d.kind === 'wait') return;
             reason = d.reason;
-            if (d.kind === 'whole') {
-              settled = d.final;
-              return;
-            }
             settled = true;
+            if (d.kind === 'whole') return;
             splitAt = end = received;
             this.ctx.logger?.debug(
-              `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason}`,
+              `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason()}`,
             );
             split(received, d.connections);
           };
@@ -388,7 +400,7 @@ class RangedDownload {
           }
           await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
         });
-        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason()}`);
         return;
       } catch (err) {
         if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err)) throw err;
@@ -415,14 +427,16 @@ class RangedDownload {
   /**
    * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
    * server sent the whole blob instead; `skipped` when `ranges` (awaited holding the connection)
-   * says the server does not do ranges.
+   * says the server does not do ranges, or when `piece`, asked once a connection is held, gives
+   * no range.
    */
   async #fetch(
-    range: [number, number],
+    piece: [number, number] | (() => [number, number] | undefined),
     probe: boolean,
     ranges?: Promise<boolean>,
   ): Promise<'range' | 'stream' | 'skipped'> {
-    const [start, end] = range;
+    let range = typeof piece === 'function' ? undefined : piece;
+    let [start, end] = range ?? [0, 0];
     let at = start;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -431,6 +445,11 @@ class RangedDownload {
           this.ctx.priority ?? this.descriptor.size,
           async () => {
             if (ranges && !(await ranges)) return 'skipped';
+            if (!range && typeof piece === 'function') {
+              if (!(range = piece())) return 'skipped';
+              [start, end] = range;
+              at = start;
+            }
             const res = await this.client.blobRange(this.repo, this.descriptor, {
               start: at,
               end,

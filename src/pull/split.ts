@@ -20,6 +20,11 @@ import { formatBytes, formatDuration, formatRate } from '../format.js';
 const MiB = 1024 * 1024;
 
 export interface SplitRule {
+  /**
+   * No answer to the first request this long after it was sent (a far registry): ranges start
+   * on the blob's last pieces over the idle connections while the rate is learnt (ranged.ts).
+   */
+  speculateAfterMs: number;
   /** The lead's rate is known once it brought this many bytes after its first ... */
   windowBytes: number;
   /** ... or once this long passed since its first byte, whichever comes first. */
@@ -34,6 +39,7 @@ export interface SplitRule {
 
 /** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 export const SPLIT_DEFAULTS: Readonly<SplitRule> = Object.freeze({
+  speculateAfterMs: 25,
   windowBytes: 256 * 1024,
   windowMs: 50,
   fastBytesPerSecond: 100_000_000,

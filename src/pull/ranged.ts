@@ -426,7 +426,7 @@ class RangedDownload {
             sinceFirst += n;
             const d = decideSplit(
               {
-                remaining: size - received,
+                remaining: end - received,
                 received: sinceFirst,
                 elapsedMs: now - firstAt,
                 firstByteMs,

@@ -49,7 +49,7 @@ export const SPLIT_DEFAULTS: Readonly<SplitRule> = Object.freeze({
 
 /** What the lead request of a blob shows so far. */
 export interface LeadFigures {
-  /** Bytes of the blob not yet received by the lead (nor by anyone). */
+  /** Bytes ahead of the lead that no range has (early ranges may hold the last pieces already). */
   remaining: number;
   /** Bytes the lead received since its first chunk, and over how long. */
   received: number;

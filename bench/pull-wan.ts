@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--only a] [--timeline] [--keep]`
- * (`--rounds 0`: (d) only; `--only a`: (a) and its skopeo peer alone; `--timeline`: (a)'s requests
- * of the first round, when each was asked and ended)
+ * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--keep] [--only a,b,c,d]
+ *  [--split always,when-it-pays] [--log] [--timeline]` (`--rounds 0`: (d) only). `--split` runs ours
+ * once per mode in every round, against the same peers; `--log` prints our verbose lines, stamped;
+ * `--timeline`: (a)'s requests of the first round, when each was asked and ended.
  *
  * A registry as far away as a runner's: docker-registry behind the harness's distance relay
  * (15 ms each way, 25 MB/s per connection, a round trip per new connection: the fault proxy's
@@ -37,12 +38,15 @@ import { collect, mb, median, rate } from './common.js';
 import {
   childCommand,
   compileChild,
+  oursLabel,
   runOurs,
+  splitModes,
   useChild,
   writeJsonBlob,
   writeRandomLayer,
   type ChildReport,
   type ChildRequest,
+  type SplitMode,
   type TimelineEvent,
 } from './pull.js';
 
@@ -83,8 +87,10 @@ interface Settings {
   rounds: number;
   concurrency: number;
   keep: boolean;
-  /** Run (a) alone. */
-  onlyA: boolean;
+  /** Which of (a) to (d) to run. */
+  only: Set<string>;
+  modes: (SplitMode | undefined)[];
+  log: boolean;
   timeline: boolean;
 }
 
@@ -95,11 +101,17 @@ function parse(args: string[]): Settings {
       rounds: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '8' },
       keep: { type: 'boolean', default: false },
-      only: { type: 'string' },
+      only: { type: 'string', default: 'a,b,c,d' },
+      split: { type: 'string' },
+      log: { type: 'boolean', default: false },
       timeline: { type: 'boolean', default: false },
     },
     strict: true,
   });
+  const only = new Set(values.only.split(','));
+  for (const part of only)
+    if (!['a', 'b', 'c', 'd'].includes(part))
+      throw new Error(`--only ${JSON.stringify(values.only)}: expected some of a,b,c,d`);
   const whole = (name: string, v: string, least: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < least)
@@ -110,15 +122,11 @@ function parse(args: string[]): Settings {
     rounds: whole('rounds', values.rounds, 0),
     concurrency: whole('concurrency', values.concurrency, 1),
     keep: values.keep,
-    onlyA: only(values.only),
+    only,
+    modes: splitModes(values.split),
+    log: values.log,
     timeline: values.timeline,
   };
-}
-
-function only(v: string | undefined): boolean {
-  if (v === undefined) return false;
-  if (v !== 'a') throw new Error(`--only ${JSON.stringify(v)}: only (a) can run alone`);
-  return true;
 }
 
 /**
@@ -432,16 +440,11 @@ export async function run(args: string[]): Promise<number> {
       `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection); ` +
         `${settings.rounds} round(s); ours: --concurrency ${settings.concurrency} (connections per registry host)`,
     );
-    const times = {
-      a: [] as number[],
-      skopeo12: [] as number[],
-      b: [] as number[],
-      seq: [] as number[],
-      c: [] as number[],
-      cImage: [] as number[],
-      curl: [] as number[],
-      curl8: [] as number[],
-    };
+    /** Seconds per round, by what ran: `a`, `a:always`, `skopeo12`, … */
+    const times = new Map<string, number[]>();
+    const add = (key: string, v: number) => times.set(key, [...(times.get(key) ?? []), v]);
+    const runs = (p: string) => settings.only.has(p);
+    const key = (p: string, mode: SplitMode | undefined) => (mode ? `${p}:${mode}` : p);
     let peakRss = 0;
     let connections = 0;
     const cpu: string[] = [];
@@ -452,156 +455,141 @@ export async function run(args: string[]): Promise<number> {
       return r.seconds;
     };
     const fresh = (name: string) => path.join(work, name);
+    /** Our child for each `--split` mode (each into a fresh directory), timed under `p`. */
+    const oursEach = async (p: string, request: Omit<ChildRequest, 'cache' | 'concurrency'>) => {
+      for (const mode of settings.modes) {
+        const report = await ours({
+          ...request,
+          cache: fresh(p),
+          concurrency: settings.concurrency,
+          ...(mode ? { ranged: { ...request.ranged, split: mode } } : {}),
+          ...(settings.log ? { log: true } : {}),
+        });
+        if (report.timeline) {
+          if (mode) console.log(`  (a) ${oursLabel(mode)}:`);
+          printTimeline(report.timeline);
+          const file = path.join(tmpdir(), `ocg-wan-timeline-${p}-${mode ?? 'default'}-${process.pid}.json`);
+          await writeFile(file, JSON.stringify(report.timeline, null, 1));
+          console.log(`      every request: ${file}`);
+        }
+        add(key(p, mode), note(report));
+        await rm(fresh(p), { recursive: true, force: true });
+      }
+    };
     for (let round = 0; round < settings.rounds; round++) {
-      const reportA = await ours({
-        cache: fresh('a'),
-        refs: set.refs,
-        concurrency: settings.concurrency,
-        platforms: ['linux/amd64'],
-        ...(settings.timeline && round === 0 ? { timeline: true } : {}),
-      });
-      const a = note(reportA);
-      if (reportA.timeline) {
-        printTimeline(reportA.timeline);
-        const file = path.join(tmpdir(), `ocg-wan-timeline-a-${process.pid}.json`);
-        await writeFile(file, JSON.stringify(reportA.timeline, null, 1));
-        console.log(`      every request: ${file}`);
-      }
-      const s12 = await timed(() =>
-        Promise.all(set.refs.map((ref, i) => skopeo([`docker://${ref}`, `oci:${fresh(`s12-${i}`)}:x`]))),
-      );
-      if (settings.onlyA) {
-        for (const d of ['a', ...set.refs.map((_, i) => `s12-${i}`)])
-          await rm(fresh(d), { recursive: true, force: true });
-        times.a.push(a);
-        times.skopeo12.push(s12);
-        console.log(
-          `  round ${round + 1}: (a) ours ${secs(a)} vs 12 skopeo ${secs(s12)}; our CPU ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
-        );
-        continue;
-      }
-      const b = note(
-        await ours({
-          cache: fresh('b'),
+      if (runs('a')) {
+        await oursEach('a', {
           refs: set.refs,
-          concurrency: settings.concurrency,
-          platforms: 'all',
-        }),
-      );
-      const seq = await timed(async () => {
-        for (const [i, ref] of set.refs.entries())
-          await skopeo(['--all', `docker://${ref}`, `oci:${fresh('seq')}:i${i}`]);
-      });
-      // The blob alone, as curl fetches it; and the image of that one layer, as a pull costs it
-      // (the registry's ping, the manifest, the config first: round trips curl does not make).
-      const c = note(
-        await ours({
-          cache: fresh('c'),
-          refs: [set.blobRef],
-          concurrency: settings.concurrency,
-          blob: { digest: set.blob.digest, size: set.blob.size },
-        }),
-      );
-      const cImage = note(
-        await ours({
-          cache: fresh('c-image'),
-          refs: [set.blobRef],
-          concurrency: settings.concurrency,
           platforms: ['linux/amd64'],
-        }),
-      );
-      const curl = await timed(async () => {
-        const out = await collect('curl', [
-          '-sf',
-          '-o',
-          '/dev/null',
-          `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`,
-        ]);
-        if (out.code !== 0) throw new Error(`curl failed: ${out.stderr}`);
-      });
-      // The harness's own ceiling: curl with `settings.concurrency` ranges at once, no disk.
-      const curl8 = await timed(() => {
-        const n = settings.concurrency;
-        const part = Math.ceil(set.blob.size / n);
-        return Promise.all(
-          Array.from({ length: n }, async (_, i) => {
-            const range = `${i * part}-${Math.min(set.blob.size, (i + 1) * part) - 1}`;
-            const url = `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`;
-            const out = await collect('curl', ['-sf', '-r', range, '-o', '/dev/null', url]);
-            if (out.code !== 0) throw new Error(`curl -r ${range} failed: ${out.stderr}`);
+          ...(settings.timeline && round === 0 ? { timeline: true } : {}),
+        });
+        add(
+          'skopeo12',
+          await timed(() =>
+            Promise.all(set.refs.map((ref, i) => skopeo([`docker://${ref}`, `oci:${fresh(`s12-${i}`)}:x`]))),
+          ),
+        );
+      }
+      if (runs('b')) {
+        await oursEach('b', { refs: set.refs, platforms: 'all' });
+        add(
+          'seq',
+          await timed(async () => {
+            for (const [i, ref] of set.refs.entries())
+              await skopeo(['--all', `docker://${ref}`, `oci:${fresh('seq')}:i${i}`]);
           }),
         );
-      });
-      for (const d of ['a', 'b', 'c', 'c-image', 'seq', ...set.refs.map((_, i) => `s12-${i}`)])
+      }
+      if (runs('c')) {
+        // The blob alone, as curl fetches it; and the image of that one layer, as a pull costs it
+        // (the registry's ping, the manifest, the config first: round trips curl does not make).
+        await oursEach('c', { refs: [set.blobRef], blob: { digest: set.blob.digest, size: set.blob.size } });
+        await oursEach('cImage', { refs: [set.blobRef], platforms: ['linux/amd64'] });
+        add(
+          'curl',
+          await timed(async () => {
+            const out = await collect('curl', [
+              '-sf',
+              '-o',
+              '/dev/null',
+              `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`,
+            ]);
+            if (out.code !== 0) throw new Error(`curl failed: ${out.stderr}`);
+          }),
+        );
+        // The harness's own ceiling: curl with `settings.concurrency` ranges at once, no disk.
+        add(
+          'curl8',
+          await timed(() => {
+            const n = settings.concurrency;
+            const part = Math.ceil(set.blob.size / n);
+            return Promise.all(
+              Array.from({ length: n }, async (_, i) => {
+                const range = `${i * part}-${Math.min(set.blob.size, (i + 1) * part) - 1}`;
+                const url = `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`;
+                const out = await collect('curl', ['-sf', '-r', range, '-o', '/dev/null', url]);
+                if (out.code !== 0) throw new Error(`curl -r ${range} failed: ${out.stderr}`);
+              }),
+            );
+          }),
+        );
+      }
+      for (const d of ['seq', ...set.refs.map((_, i) => `s12-${i}`)])
         await rm(fresh(d), { recursive: true, force: true });
-      Object.entries({ a, skopeo12: s12, b, seq, c, cImage, curl, curl8 }).forEach(([k, v]) =>
-        times[k as keyof typeof times].push(v),
-      );
+      const last = [...times].map(([k, v]) => `${k} ${secs(v.at(-1)!)}`).join(', ');
       console.log(
-        `  round ${round + 1}: (a) ours ${secs(a)} vs 12 skopeo ${secs(s12)}; (b) ours ${secs(b)} vs sequential skopeo --all ${secs(seq)}; ` +
-          `(c) ours ${secs(c)} (the image ${secs(cImage)}) vs curl ${secs(curl)} (${settings.concurrency} curl ranges ${secs(curl8)}); our CPU (a, b, c, c image) ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
+        `  round ${round + 1}: ${last}; our CPU ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
-    const limitA = modelLimit(set.amd64Bytes, settings.concurrency);
-    if (settings.onlyA) {
-      const [a, s12] = [median(times.a), median(times.skopeo12)];
-      console.log(
-        `\npull bench --wan --only a: medians of ${settings.rounds}, --concurrency ${settings.concurrency} (${connections} connections used at most)\n` +
-          `  (a) 12 images, linux/amd64 ${mb(set.amd64Bytes)} MB  ours ${secs(a)}  12 × skopeo copy at once ${secs(s12)}  ` +
-          `ratio ${(s12 / a).toFixed(2)}  goal ≥ ${GOAL_PARALLEL}  ${pass(s12 / a >= GOAL_PARALLEL)}\n` +
-          `      the model's limit ${secs(limitA)}: ours ${(a / limitA).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(a / limitA <= GOAL_MODEL)}`,
-      );
-      return s12 / a >= GOAL_PARALLEL && a / limitA <= GOAL_MODEL ? 0 : 1;
-    }
-    const resume = await resumeAfterKill(relay, set, work, settings);
-    if (settings.rounds === 0) return report(resume, set) ? 0 : 1;
-    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<
-      keyof typeof times,
-      number
-    >;
-    const rows: [string, number, number, number, string, number][] = [
-      [
-        '(a) 12 images, linux/amd64',
-        set.amd64Bytes,
-        m.a,
-        m.skopeo12,
-        '12 × skopeo copy at once',
-        GOAL_PARALLEL,
-      ],
-      [
-        '(b) 12 images, every platform',
-        set.allBytes,
-        m.b,
-        m.seq,
-        'skopeo copy --all, one after another',
-        GOAL_SEQUENTIAL,
-      ],
-      ['(c) one 60 MB blob', set.blob.size, m.c, m.curl, 'curl, one connection', GOAL_BLOB],
-    ];
+    const resumed = runs('d') ? await resumeAfterKill(relay, set, work, settings) : undefined;
+    if (settings.rounds === 0) return !resumed || report(resumed, set) ? 0 : 1;
+    const m = (k: string): number => median(times.get(k) ?? [NaN]);
+    const rows: [string, string, number, string, string, number][] = [
+      ['a', '(a) 12 images, linux/amd64', set.amd64Bytes, 'skopeo12', '12 × skopeo copy at once', GOAL_PARALLEL],
+      ['b', '(b) 12 images, every platform', set.allBytes, 'seq', 'skopeo copy --all, one after another', GOAL_SEQUENTIAL],
+      ['c', '(c) one 60 MB blob', set.blob.size, 'curl', 'curl, one connection', GOAL_BLOB],
+    ]; // prettier-ignore
     const goals: boolean[] = [];
     console.log(
       `\npull bench --wan: medians of ${settings.rounds}, --concurrency ${settings.concurrency} (${connections} connections used at most)`,
     );
-    for (const [label, bytes, o, peer, peerLabel, goal] of rows) {
-      const ratio = peer / o;
-      goals.push(ratio >= goal);
+    for (const [p, label, bytes, peerKey, peerLabel, goal] of rows) {
+      if (!runs(p)) continue;
+      const peer = m(peerKey);
+      for (const mode of settings.modes) {
+        const o = m(key(p, mode));
+        const ratio = peer / o;
+        goals.push(ratio >= goal);
+        console.log(
+          `  ${label.padEnd(30)} ${mb(bytes).padStart(6)} MB  ${oursLabel(mode)} ${secs(o)} (${rate(bytes, o).toFixed(0)} MB/s)  ${peerLabel} ${secs(peer)}  ` +
+            `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
+        );
+      }
+    }
+    if (runs('a')) {
+      const limit = modelLimit(set.amd64Bytes, settings.concurrency);
+      for (const mode of settings.modes) {
+        const o = m(key('a', mode));
+        goals.push(o / limit <= GOAL_MODEL);
+        console.log(
+          `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limit)}: ` +
+            `${oursLabel(mode)} ${(o / limit).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(o / limit <= GOAL_MODEL)}`,
+        );
+      }
+    }
+    if (runs('c')) {
+      for (const mode of settings.modes) {
+        const img = m(key('cImage', mode));
+        console.log(
+          `  (c) the image of that one layer, pulled by ${oursLabel(mode)}: ${secs(img)} (${(m('curl') / img).toFixed(2)}× curl's blob): ping, manifest and config first`,
+        );
+      }
       console.log(
-        `  ${label.padEnd(30)} ${mb(bytes).padStart(6)} MB  ours ${secs(o)} (${rate(bytes, o).toFixed(0)} MB/s)  ${peerLabel} ${secs(peer)}  ` +
-          `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
+        `  (c) for scale: ${settings.concurrency} curl processes fetching a range each, to /dev/null: ${secs(m('curl8'))} (${rate(set.blob.size, m('curl8')).toFixed(0)} MB/s), what this machine and relay allow`,
       );
     }
-    goals.push(m.a / limitA <= GOAL_MODEL);
-    console.log(
-      `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limitA)}: ` +
-        `ours ${(m.a / limitA).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(m.a / limitA <= GOAL_MODEL)}`,
-    );
-    console.log(
-      `  (c) the image of that one layer, pulled: ${secs(m.cImage)} (${(m.curl / m.cImage).toFixed(2)}× curl's blob): ping, manifest and config first`,
-    );
-    console.log(
-      `  (c) for scale: ${settings.concurrency} curl processes fetching a range each, to /dev/null: ${secs(m.curl8)} (${rate(set.blob.size, m.curl8).toFixed(0)} MB/s), what this machine and relay allow`,
-    );
-    goals.push(peakRss < GOAL_RSS_BYTES, report(resume, set));
+    if (resumed) goals.push(report(resumed, set));
+    goals.push(peakRss < GOAL_RSS_BYTES);
     console.log(
       `  peak RSS ${mb(peakRss)} MB  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peakRss < GOAL_RSS_BYTES)}`,
     );

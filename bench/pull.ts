@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- pull [--small] [--rounds N] [--concurrency N] [--keep]`; with `--wan`, the
- * bench of pull-wan.ts instead (a registry as far away as a runner's).
+ * `npm run bench -- pull [--small] [--rounds N] [--concurrency N] [--keep] [--only a,b,c]
+ *  [--split always,when-it-pays] [--log]`; with `--wan`, the bench of pull-wan.ts instead (a registry as far
+ * away as a runner's). `--split` runs ours once per mode in every round, against the same skopeo.
  *
  * Against one local docker-registry (the test harness's, on 127.0.0.1), in one run:
  *   (a) an image with a single 1 GiB layer,
@@ -61,6 +62,10 @@ interface Settings {
   rounds: number;
   concurrency: number;
   keep: boolean;
+  /** Which of (a) to (c) to run. */
+  only: Set<string>;
+  modes: (SplitMode | undefined)[];
+  log: boolean;
 }
 
 function parse(args: string[]): Settings {
@@ -71,9 +76,16 @@ function parse(args: string[]): Settings {
       rounds: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '8' },
       keep: { type: 'boolean', default: false },
+      only: { type: 'string', default: 'a,b,c' },
+      split: { type: 'string' },
+      log: { type: 'boolean', default: false },
     },
     strict: true,
   });
+  const only = new Set(values.only.split(','));
+  for (const part of only)
+    if (!['a', 'b', 'c'].includes(part))
+      throw new Error(`--only ${JSON.stringify(values.only)}: expected some of a,b,c`);
   const whole = (name: string, v: string, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min)
@@ -85,10 +97,28 @@ function parse(args: string[]): Settings {
     rounds: whole('rounds', values.rounds, 1),
     concurrency: whole('concurrency', values.concurrency, 1),
     keep: values.keep,
+    only,
+    modes: splitModes(values.split),
+    log: values.log,
   };
 }
 
 const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+export type SplitMode = 'always' | 'when-it-pays';
+
+/** `--split always,when-it-pays`: each mode is run in every round, against the same peer. */
+export function splitModes(v: string | undefined): (SplitMode | undefined)[] {
+  if (v === undefined) return [undefined];
+  return v.split(',').map((m) => {
+    if (m !== 'always' && m !== 'when-it-pays')
+      throw new Error(`--split ${JSON.stringify(v)}: expected always, when-it-pays or both, comma-separated`);
+    return m;
+  });
+}
+
+/** `ours` or `ours[always]`. */
+export const oursLabel = (mode: SplitMode | undefined): string => (mode ? `ours[${mode}]` : 'ours');
 
 // ---------------------------------------------------------------------------------------------
 // Building the images
@@ -219,8 +249,15 @@ export interface ChildRequest {
   maxAttempts?: number;
   /** `linux/amd64`-style platforms, or every platform (the default). */
   platforms?: string[] | 'all';
-  /** Overrides of the ranged-download settings (tuning). */
-  ranged?: { thresholdBytes?: number; minRangeBytes?: number; maxRangeBytes?: number };
+  /** Overrides of the ranged-download settings (tuning, `--split`). */
+  ranged?: {
+    thresholdBytes?: number;
+    minRangeBytes?: number;
+    maxRangeBytes?: number;
+    split?: SplitMode;
+  };
+  /** Verbose lines on stderr, stamped with ms since the pull began (`--log`). */
+  log?: boolean;
   /**
    * Times one blob of `refs[0]`'s repository alone, as curl fetches it: the image is resolved
    * first (the registry's ping and the manifest, untimed), then the blob is downloaded.
@@ -290,6 +327,7 @@ export function childCommand(request: ChildRequest): [string, string[]] {
 export async function runOurs(request: ChildRequest): Promise<ChildReport & { wallSeconds: number }> {
   const out = await collect(...childCommand(request));
   if (out.code !== 0) throw new Error(`pull child exited ${out.code}: ${out.stderr.trim()}`);
+  if (request.log) process.stdout.write(out.stderr);
   const report = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildReport;
   return { ...report, wallSeconds: out.seconds };
 }
@@ -304,6 +342,7 @@ async function runSkopeo(ref: string, dest: string, tag: string): Promise<number
 
 interface Comparison {
   image: BenchImage;
+  mode: SplitMode | undefined;
   ours: number;
   skopeo: number;
   ratio: number;
@@ -313,22 +352,31 @@ interface Comparison {
   baselineRss: number;
 }
 
-async function compare(image: BenchImage, work: string, settings: Settings): Promise<Comparison> {
-  const ours: number[] = [];
-  const walls: number[] = [];
+/** Ours (once per `--split` mode) and skopeo, each round in turn, who goes first alternating. */
+async function compare(image: BenchImage, work: string, settings: Settings): Promise<Comparison[]> {
+  const ours = settings.modes.map(() => [] as number[]);
+  const walls = settings.modes.map(() => [] as number[]);
   const skopeo: number[] = [];
   let peakRss = 0;
   let baselineRss = 0;
+  const contenders = [...settings.modes.keys(), 'skopeo' as const];
   for (let r = 0; r < settings.rounds; r++) {
-    const order = r % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours'];
+    const order = r % 2 === 0 ? contenders : [...contenders].reverse();
     for (const who of order) {
       const dest = path.join(work, `${who}-${image.tag}-${r}`);
-      if (who === 'ours') {
-        const report = await runOurs({ cache: dest, refs: [image.ref], concurrency: settings.concurrency });
+      if (who !== 'skopeo') {
+        const mode = settings.modes[who];
+        const report = await runOurs({
+          cache: dest,
+          refs: [image.ref],
+          concurrency: settings.concurrency,
+          ...(mode ? { ranged: { split: mode } } : {}),
+          ...(settings.log ? { log: true } : {}),
+        });
         const failed = report.results.find((x) => x.status !== 'pulled');
         if (failed) throw new Error(`our pull of ${image.ref}: ${failed.status} ${failed.error ?? ''}`);
-        ours.push(report.seconds);
-        walls.push(report.wallSeconds);
+        ours[who]!.push(report.seconds);
+        walls[who]!.push(report.wallSeconds);
         peakRss = Math.max(peakRss, report.maxRssBytes, report.vmHwmBytes);
         baselineRss = report.baselineRssBytes;
       } else {
@@ -336,14 +384,29 @@ async function compare(image: BenchImage, work: string, settings: Settings): Pro
       }
       await rm(dest, { recursive: true, force: true });
     }
+    const mine = settings.modes.map((mode, i) => {
+      const t = ours[i]!.at(-1)!;
+      return `${oursLabel(mode)} ${rate(image.bytes, t).toFixed(0)} MB/s (${t.toFixed(2)} s; child wall ${walls[i]!.at(-1)!.toFixed(2)} s)`;
+    });
     console.log(
-      `  ${image.label} round ${r + 1}: ours ${rate(image.bytes, ours.at(-1)!).toFixed(0)} MB/s (${ours.at(-1)!.toFixed(2)} s; child wall ${walls.at(-1)!.toFixed(2)} s), ` +
+      `  ${image.label} round ${r + 1}: ${mine.join(', ')}, ` +
         `skopeo ${rate(image.bytes, skopeo.at(-1)!).toFixed(0)} MB/s (${skopeo.at(-1)!.toFixed(2)} s)`,
     );
   }
-  const o = median(ours);
   const s = median(skopeo);
-  return { image, ours: o, skopeo: s, ratio: s / o, wallRatio: s / median(walls), peakRss, baselineRss };
+  return settings.modes.map((mode, i) => {
+    const o = median(ours[i]!);
+    return {
+      image,
+      mode,
+      ours: o,
+      skopeo: s,
+      ratio: s / o,
+      wallRatio: s / median(walls[i]!),
+      peakRss,
+      baselineRss,
+    };
+  });
 }
 
 interface ResumeResult {
@@ -409,38 +472,41 @@ export async function run(args: string[]): Promise<number> {
         `ours: --concurrency ${settings.concurrency}, timed around pullImages in a child on plain node (start-up excluded; the child's wall time is shown too)`,
     );
     const results: Comparison[] = [];
-    for (const image of images) results.push(await compare(image, work, settings));
-    const inRun = await resumeAfterCut(registry, images[0]!, work, settings, false);
-    const nextRun = await resumeAfterCut(registry, images[0]!, work, settings, true);
+    for (const [i, image] of images.entries())
+      if (settings.only.has('ab'[i]!)) results.push(...(await compare(image, work, settings)));
+    const resumes = settings.only.has('c')
+      ? [
+          await resumeAfterCut(registry, images[0]!, work, settings, false),
+          await resumeAfterCut(registry, images[0]!, work, settings, true),
+        ]
+      : [];
 
-    const [a, b] = results as [Comparison, Comparison];
-    const peak = Math.max(a.peakRss, b.peakRss);
-    const goals = [
-      a.ratio >= GOAL_SINGLE,
-      peak < GOAL_RSS_BYTES,
-      nextRun.ratio <= GOAL_RESUME,
-      inRun.ratio <= GOAL_RESUME,
-    ];
+    const peak = Math.max(0, ...results.map((c) => c.peakRss));
+    const goals = [peak < GOAL_RSS_BYTES];
     console.log(`\npull bench${settings.small ? ' (--small)' : ''}: medians of ${settings.rounds}`);
-    for (const [c, goal] of [
-      [a, GOAL_SINGLE],
-      [b, undefined],
-    ] as const) {
+    for (const c of results) {
+      const goal = c.image === images[0] ? GOAL_SINGLE : undefined;
+      if (goal !== undefined) goals.push(c.ratio >= goal);
       const judged = goal === undefined ? 'no goal' : `goal ≥ ${goal.toFixed(1)}  ${pass(c.ratio >= goal)}`;
       console.log(
-        `  ${c.image.label.padEnd(14)} ${mb(c.image.bytes).padStart(7)} MB  ours ${rate(c.image.bytes, c.ours).toFixed(0).padStart(5)} MB/s  ` +
+        `  ${c.image.label.padEnd(14)} ${mb(c.image.bytes).padStart(7)} MB  ${oursLabel(c.mode)} ${rate(c.image.bytes, c.ours).toFixed(0).padStart(5)} MB/s  ` +
           `skopeo ${rate(c.image.bytes, c.skopeo).toFixed(0).padStart(5)} MB/s  ratio ${c.ratio.toFixed(2)}  ${judged}  (with node start-up: ${c.wallRatio.toFixed(2)})`,
       );
     }
-    console.log(
-      `  peak RSS ${mb(peak)} MB (child before the pull: ${mb(a.baselineRss)} MB)  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peak < GOAL_RSS_BYTES)}`,
-    );
-    console.log(
-      `  (c) resume, next run: ${mb(nextRun.fetched)} MB fetched for a ${mb(nextRun.size)} MB blob = ${nextRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(nextRun.ratio <= GOAL_RESUME)}  [${nextRun.detail}]`,
-    );
-    console.log(
-      `  (c) resume, same run (retry layer): ${inRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(inRun.ratio <= GOAL_RESUME)}  [${inRun.detail}]`,
-    );
+    if (results.length > 0)
+      console.log(
+        `  peak RSS ${mb(peak)} MB (child before the pull: ${mb(results[0]!.baselineRss)} MB)  goal < ${mb(GOAL_RSS_BYTES)} MB  ${pass(peak < GOAL_RSS_BYTES)}`,
+      );
+    const [inRun, nextRun] = resumes;
+    if (inRun && nextRun) {
+      goals.push(nextRun.ratio <= GOAL_RESUME, inRun.ratio <= GOAL_RESUME);
+      console.log(
+        `  (c) resume, next run: ${mb(nextRun.fetched)} MB fetched for a ${mb(nextRun.size)} MB blob = ${nextRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(nextRun.ratio <= GOAL_RESUME)}  [${nextRun.detail}]`,
+      );
+      console.log(
+        `  (c) resume, same run (retry layer): ${inRun.ratio.toFixed(3)}×  goal ≤ ${GOAL_RESUME}  ${pass(inRun.ratio <= GOAL_RESUME)}  [${inRun.detail}]`,
+      );
+    }
     return goals.every(Boolean) ? 0 : 1;
   } finally {
     await registry.stop();
@@ -473,6 +539,14 @@ async function child(request: ChildRequest): Promise<void> {
   const baselineRssBytes = process.memoryUsage().rss;
   const cpu = process.cpuUsage();
   const start = performance.now();
+  const stamp = () => (performance.now() - start).toFixed(0).padStart(5);
+  const logger = request.log
+    ? {
+        debug: (m: string) => process.stderr.write(`${stamp()} ms ${m}\n`),
+        info: (m: string) => process.stderr.write(`${stamp()} ms ${m}\n`),
+        warn: (m: string) => process.stderr.write(`${stamp()} ms ${m}\n`),
+      }
+    : undefined;
   let results: ChildReport['results'];
   try {
     if (only) {
@@ -492,6 +566,7 @@ async function child(request: ChildRequest): Promise<void> {
         host,
         ranged: { ...RANGED_DEFAULTS, ...request.ranged },
         valid: new Set(),
+        ...(logger ? { logger } : {}),
       });
       const ms = performance.now() - began;
       results = [
@@ -503,6 +578,7 @@ async function child(request: ChildRequest): Promise<void> {
         platforms: platforms === 'all' ? 'all' : platforms.map(parsePlatform),
         concurrency: request.concurrency,
         ...(request.ranged ? { ranged: request.ranged } : {}),
+        ...(logger ? { logger } : {}),
       });
       results = pulled.map((r) => ({
         name: r.name,

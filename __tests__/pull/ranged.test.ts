@@ -29,7 +29,9 @@ import type { Digest } from '../../src/oci/digest.js';
 import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
-import type { RangedOptions } from '../../src/pull/ranged.js';
+import { ConnectionBudget } from '../../src/pull/budget.js';
+import { ensureBigBlob, RANGED_DEFAULTS, type RangedOptions } from '../../src/pull/ranged.js';
+import { parseDigest } from '../../src/oci/digest.js';
 import type { Logger } from '../../src/log.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
 import { checkLayout } from '../../src/verify/index.js';
@@ -464,8 +466,35 @@ describe('a big blob split only when it pays', () => {
   const WHEN_IT_PAYS: Partial<RangedOptions> = {
     ...RANGED,
     split: 'when-it-pays',
-    rule: { fastBytesPerSecond: 2_000_000, windowBytes: MiB, windowMs: 200, minGainMs: 150 },
+    rule: {
+      fastBytesPerSecond: 2_000_000,
+      windowBytes: MiB,
+      windowMs: 200,
+      minGainMs: 150,
+      // No ranges before the first answer (a loaded machine's loopback may take 25 ms): see FAR.
+      speculateAfterMs: Infinity,
+    },
   };
+  /** A far registry: 100 ms each way; ranges start on the back when no answer came within 50 ms. */
+  const FAR = { requestDelayMs: 100, responseDelayMs: 100 };
+  const SPECULATING: Partial<RangedOptions> = {
+    ...WHEN_IT_PAYS,
+    rule: { ...WHEN_IT_PAYS.rule, speculateAfterMs: 50 },
+  };
+  /** How many ranges started early, by the verbose line that says so (the idle connections then). */
+  const early = (debug: string[]): number => {
+    const line = /: no answer yet: (\d) ranges of 1048576 bytes start on the blob's last/;
+    return Number(line.exec(modeLines(debug).join('\n'))?.[1] ?? 0);
+  };
+  /** The last `n` MiB of the big blob, as ranges. */
+  const lastPieces = (n: number) =>
+    Array.from({ length: n }, (_, i) => [big.size - (n - i) * MiB, big.size - (n - 1 - i) * MiB]);
+  /** `bytes=a-b` of every GET of the big blob but the first, sorted. */
+  const rangesAsked = (proxy: FaultProxy) =>
+    bigGets(proxy)
+      .slice(1)
+      .map((g) => rangeOf(g.range)!)
+      .sort((a, b) => a[0] - b[0]);
   const CAPPED = { bytesPerSecond: 500_000 };
   const lines = () => {
     const debug: string[] = [];
@@ -514,6 +543,109 @@ describe('a big blob split only when it pays', () => {
     expect(modeLines(debug)).toContainEqual(
       expect.stringMatching(/: ranged after .+: .+ left at .+ on one connection, about .+ over [234]$/),
     );
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a capped server while every other connection is busy: the split comes at once, its ranges queue and start as connections free up', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_000_000 } });
+    const cache = freshCache();
+    const layout = Layout.at(cache);
+    await layout.init();
+    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+    const budget = new ConnectionBudget(4);
+    const { debug, logger } = lines();
+    // Three connections held by other work until the blob's first request has brought 2 MB.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const others = Array.from({ length: 3 }, () => budget.run(proxy.host, 1, () => held));
+    let received = 0;
+    try {
+      const got = await ensureBigBlob(
+        layout,
+        client,
+        parseReference(`${proxy.host}/test/img:v1`),
+        { mediaType: 'application/octet-stream', digest: parseDigest(big.digest), size: big.size },
+        {
+          budget,
+          host: proxy.host,
+          ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS },
+          valid: new Set(),
+          logger,
+          onBytes: (n) => {
+            if ((received += n) >= 2_000_000) release();
+          },
+        },
+      );
+      expect(got.fetched).toBe(big.size);
+    } finally {
+      release();
+      await Promise.all(others);
+      await client.close();
+    }
+    // Decided within the rate window (1 MiB at most), not when connections came free at 2 MB.
+    const [lead, ...ranges] = bigGets(proxy);
+    expect(lead).toMatchObject({ range: `bytes=0-${big.size - 1}` });
+    expect(modeLines(debug)).toContainEqual(expect.stringMatching(/: ranged after .+ over 4$/));
+    const boundary = Number(
+      /pieces of up to \d+ bytes from byte (\d+)/.exec(modeLines(debug).join('\n'))?.[1] ?? NaN,
+    );
+    expect(boundary).toBeLessThan(2_000_000);
+    // The ranges took pieces from the back once the connections came free; each byte once.
+    const asked = ranges.map((g) => rangeOf(g.range)!).sort((a, b) => a[0] - b[0]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked[0]![0]).toBeGreaterThanOrEqual(boundary);
+    expect(asked.at(-1)![1]).toBe(big.size);
+    expect(sent(ranges) + Math.min(lead!.bytesSent, asked[0]![0])).toBe(big.size);
+    await expectBlobIntact(cache);
+  });
+
+  it('a far capped server: ranges start on the back before the first answer; the rate then splits the rest', async () => {
+    const proxy = await proxyWith(undefined, { distance: { ...FAR, bytesPerSecond: 500_000 } });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: SPECULATING, logger });
+    expect(r.status, r.error).toBe('pulled');
+    const mode = modeLines(debug);
+    expect(early(debug)).toBeGreaterThan(0);
+    expect(mode).toContainEqual(expect.stringMatching(/: ranged after /));
+    // The last MiBs were asked before the split; every byte was sent once.
+    const asked = rangesAsked(proxy);
+    for (const piece of lastPieces(early(debug))) expect(asked).toContainEqual(piece);
+    // No byte asked twice: the ranges do not overlap, each sent what it asked, once.
+    for (let i = 1; i < asked.length; i++) expect(asked[i]![0]).toBeGreaterThanOrEqual(asked[i - 1]![1]);
+    expect(sent(bigGets(proxy).slice(1))).toBe(asked.reduce((n, [a, b]) => n + b - a, 0));
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a far fast server: the ranges that started early finish their pieces, the first request takes the rest', async () => {
+    const proxy = await proxyWith(undefined, { distance: FAR });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: SPECULATING, logger });
+    expect(r.status, r.error).toBe('pulled');
+    const mode = modeLines(debug);
+    expect(early(debug)).toBeGreaterThan(0);
+    expect(mode).toContainEqual(expect.stringMatching(/: whole: one connection gets .+: not capped$/));
+    expect(mode.some((m) => m.includes(': ranged after '))).toBe(false);
+    // Only the early ranges, each sent once (the first request stopped where they began).
+    expect(rangesAsked(proxy)).toEqual(lastPieces(early(debug)));
+    expect(sent(bigGets(proxy).slice(1))).toBe(early(debug) * MiB);
+    await expectBlobIntact(cache);
+  });
+
+  it('a far server that ignores Range: the early ranges get 200s and stop; one correct download', async () => {
+    const proxy = await proxyWith(() => ({ ignoreRange: true }), { distance: FAR });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    const r = await pullVia(proxy, cache, { ranged: SPECULATING, logger });
+    expect(r.status, r.error).toBe('pulled');
+    expect(early(debug)).toBeGreaterThan(0);
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(/: whole: the server ignores Range \(HTTP 200\)$/),
+    );
+    expect(bigGets(proxy).every((g) => g.status === 200)).toBe(true);
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
   });

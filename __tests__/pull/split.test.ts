@@ -7,12 +7,12 @@ import { decideSplit, SPLIT_DEFAULTS, type LeadFigures } from '../../src/pull/sp
 const MB = 1_000_000;
 const rule = SPLIT_DEFAULTS;
 /** Figures once the window is over: `rate` bytes/s seen for a second, `rttMs` before the first byte. */
-const figures = (rate: number, remaining: number, idle: number, rttMs = 30): LeadFigures => ({
+const figures = (rate: number, remaining: number, others: number, rttMs = 30): LeadFigures => ({
   remaining,
   received: rate,
   elapsedMs: 1000,
   firstByteMs: rttMs,
-  idle,
+  others,
 });
 
 /** Figures around the rule's edges: rates from a trickle to loopback, rests from nothing to 4 GB. */
@@ -22,7 +22,7 @@ const arbFigures = fc
     elapsedMs: fc.double({ min: 0, max: 3_000, noNaN: true }),
     remaining: fc.integer({ min: 0, max: 4_000 * MB }),
     firstByteMs: fc.double({ min: 0, max: 500, noNaN: true }),
-    idle: fc.integer({ min: 0, max: 16 }),
+    others: fc.integer({ min: 0, max: 16 }),
   })
   .map(({ rate, elapsedMs, ...f }): LeadFigures => ({
     ...f,
@@ -32,7 +32,7 @@ const arbFigures = fc
 const runs = { numRuns: 1000 };
 
 describe('decideSplit', () => {
-  it('a capped far registry (25 MB/s, 30 ms): a 60 MB rest goes in ranges over the idle connections', () => {
+  it('a capped far registry (25 MB/s, 30 ms): a 60 MB rest goes in ranges over the other connections', () => {
     const d = decideSplit(figures(25 * MB, 60 * MB, 7));
     expect(d).toMatchObject({ kind: 'split', connections: 7 });
     // The lead keeps about its share: (2.4 s + 7 × 30 ms) / 8 at 25 MB/s.
@@ -40,15 +40,26 @@ describe('decideSplit', () => {
   });
 
   it('a fast connection (loopback, a mirror next door) keeps the whole blob, for good', () => {
-    expect(decideSplit(figures(400 * MB, 1_000 * MB, 7, 1))).toMatchObject({ kind: 'whole', final: true });
+    expect(decideSplit(figures(400 * MB, 1_000 * MB, 7, 1))).toMatchObject({ kind: 'whole' });
   });
 
-  it('no idle connection: whole for now, asked again later', () => {
-    expect(decideSplit(figures(25 * MB, 60 * MB, 0))).toMatchObject({ kind: 'whole', final: false });
+  it('no other connection: whole', () => {
+    expect(decideSplit(figures(25 * MB, 60 * MB, 0))).toMatchObject({ kind: 'whole' });
+  });
+
+  it('a rest the round trips would eat: whole, and the reason is formatted only when read', () => {
+    // 20 MB at 25 MB/s is 800 ms; over 8 with a 500 ms round trip, 537 ms: 263 ms saved.
+    expect(decideSplit(figures(25 * MB, 20 * MB, 7, 500)).kind).toBe('split');
+    // With a 700 ms round trip, 713 ms: 87 ms saved.
+    const d = decideSplit(figures(25 * MB, 20 * MB, 7, 700));
+    expect(d.kind).toBe('whole');
+    expect(d.kind === 'whole' && d.reason()).toBe(
+      '20.0 MB left at 25.0 MB/s take 800 ms; over 8 connections about 713 ms: ranges would save too little',
+    );
   });
 
   it('a rest that takes less than the gain asked for: whole, for good', () => {
-    expect(decideSplit(figures(25 * MB, 3 * MB, 7))).toMatchObject({ kind: 'whole', final: true });
+    expect(decideSplit(figures(25 * MB, 3 * MB, 7))).toMatchObject({ kind: 'whole' });
   });
 
   it('waits for its window: 256 KiB or 50 ms after the first byte', () => {
@@ -58,14 +69,13 @@ describe('decideSplit', () => {
     expect(decideSplit({ ...capped, received: 100_000, elapsedMs: 50 }).kind).toBe('split');
   });
 
-  it('property: a split uses idle connections only, keeps a part for the lead and leaves ranges a worthwhile rest', () => {
+  it('property: a split uses every other connection, keeps a part for the lead and leaves ranges a worthwhile rest', () => {
     fc.assert(
       fc.property(arbFigures, (f) => {
         const d = decideSplit(f);
         if (d.kind !== 'split') return;
-        expect(f.idle).toBeGreaterThan(0);
         expect(d.connections).toBeGreaterThan(0);
-        expect(d.connections).toBeLessThanOrEqual(f.idle);
+        expect(d.connections).toBe(f.others);
         expect(Number.isSafeInteger(d.leadBytes)).toBe(true);
         expect(d.leadBytes).toBeGreaterThan(0);
         expect(f.remaining - d.leadBytes).toBeGreaterThanOrEqual(rule.minRangeBytes);
@@ -76,42 +86,36 @@ describe('decideSplit', () => {
     );
   });
 
-  it('property: what splits still splits on a slower connection, with more left, or with more idle connections', () => {
+  it('property: what splits still splits on a slower connection, with more left, or with more connections', () => {
     fc.assert(
       fc.property(
         arbFigures,
         fc.double({ min: 1, max: 10, noNaN: true }),
         fc.integer({ min: 0, max: 8 }),
-        (f, slower, moreIdle) => {
+        (f, slower, more) => {
           if (decideSplit(f).kind !== 'split') return;
           expect(decideSplit({ ...f, elapsedMs: f.elapsedMs * slower }).kind).toBe('split');
           expect(decideSplit({ ...f, remaining: f.remaining * 2 }).kind).toBe('split');
-          expect(decideSplit({ ...f, idle: f.idle + moreIdle }).kind).toBe('split');
+          expect(decideSplit({ ...f, others: f.others + more }).kind).toBe('split');
         },
       ),
       runs,
     );
   });
 
-  it('property: "final" is final: a whole-for-good stays whole as the blob goes on at the same rate', () => {
+  it('property: whole is for good: it stays whole as the blob goes on at the same rate', () => {
     fc.assert(
-      fc.property(
-        arbFigures,
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.integer({ min: 0, max: 16 }),
-        (f, gone, idle) => {
-          const d = decideSplit(f);
-          if (d.kind !== 'whole' || !d.final) return;
-          const later = {
-            ...f,
-            remaining: Math.floor(f.remaining * (1 - gone)),
-            received: f.received * 2,
-            elapsedMs: f.elapsedMs * 2,
-            idle,
-          };
-          expect(decideSplit(later).kind).toBe('whole');
-        },
-      ),
+      fc.property(arbFigures, fc.double({ min: 0, max: 1, noNaN: true }), (f, gone) => {
+        const d = decideSplit(f);
+        if (d.kind !== 'whole') return;
+        const later = {
+          ...f,
+          remaining: Math.floor(f.remaining * (1 - gone)),
+          received: f.received * 2,
+          elapsedMs: f.elapsedMs * 2,
+        };
+        expect(decideSplit(later).kind).toBe('whole');
+      }),
       runs,
     );
   });

@@ -15,7 +15,7 @@ import type { BlobLocation, RangeResponse, RegistryClient, RepositoryRef } from 
 import { RegistryError } from '../registry/errors.js';
 import { formatBytes } from '../format.js';
 import type { ConnectionBudget } from './budget.js';
-import { decideSplit, SPLIT_DEFAULTS, type SplitRule } from './split.js';
+import { decideSplit, SPLIT_DEFAULTS, type Reason, type SplitRule } from './split.js';
 import {
   blobSubject,
   copyInBatches,
@@ -34,7 +34,7 @@ export interface RangedOptions {
    * in ranges from the first byte, or, with `when-it-pays`, once the first request shows it pays (split.ts).
    */
   thresholdBytes: number;
-  /** `always` (default): every such blob in ranges from its first byte; `when-it-pays`: as above (not yet faster at a distance). */
+  /** `when-it-pays` (default): as above; `always`: every such blob in ranges from its first byte. */
   split: 'when-it-pays' | 'always';
   /** Overrides of the rule that decides (tests, the bench). */
   rule?: Partial<SplitRule>;
@@ -47,7 +47,7 @@ export interface RangedOptions {
 /** See the README's benchmark section for the measurements behind these. */
 export const RANGED_DEFAULTS: Readonly<RangedOptions> = Object.freeze({
   thresholdBytes: 16 * MiB,
-  split: 'always',
+  split: 'when-it-pays',
   minRangeBytes: 2 * MiB,
   maxRangeBytes: 16 * MiB,
 });
@@ -162,6 +162,20 @@ export async function ensureBigBlob(
   return fetching.finally(() => ctx.onQueued?.());
 }
 
+/** What the lead request (RangedDownload.#lead) tells the pieces' keeper (#leadFirst). */
+interface LeadHooks {
+  /** No answer yet: ranges may start on the last pieces; returns where the lead now stops. */
+  speculate(leadEnd: number): number;
+  /** Splitting pays: cut [boundary, leadEnd) into pieces and queue ranges for `connections` more. */
+  split(boundary: number, leadEnd: number, connections: number): void;
+  /** Whole: ranges take no more pieces. */
+  whole(): void;
+  /** The lead reached `end`: the next piece's end when no range took it, else undefined. */
+  claim(end: number): number | undefined;
+  /** The server ignores Range: ranges stop and are waited for; the lead streams everything. */
+  quiesce(): Promise<void>;
+}
+
 /** A range answered with other bytes than asked for: worth asking again. */
 class RangeRefused extends RegistryError {}
 
@@ -245,50 +259,106 @@ class RangedDownload {
    * decideSplit says splitting pays, what lies beyond is cut into pieces: ranges over the other
    * connections take them from the back, the lead goes on taking them from the front, so the
    * two meet wherever the rates put them (no estimate of the rate fixes the boundary).
-   * Otherwise the lead brings the whole blob.
+   * Otherwise the lead brings the whole blob. When the lead has no answer within
+   * `speculateAfterMs` (a far registry), ranges on the idle connections start on the last
+   * pieces at once, while the rate is being learnt; a whole decision then only stops them
+   * taking more, and the lead takes what they left.
    */
   async #leadFirst(from: number): Promise<void> {
-    const { ranged } = this.ctx;
+    const { budget, ranged } = this.ctx;
+    const size = this.descriptor.size;
     let failure: unknown;
     const fail = (err: unknown) => {
       failure ??= err;
       this.#abort.abort();
     };
     const workers: Promise<unknown>[] = [];
+    let running = 0;
+    /** Sorted, not overlapping: the lead shifts from the front, ranges pop from the back. */
     const pieces: [number, number][] = [];
-    const split = (boundary: number, connections: number): void => {
-      const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
-      for (let s = boundary; s < this.descriptor.size; s += size)
-        pieces.push([s, Math.min(this.descriptor.size, s + size)]);
-      this.ctx.logger?.debug(
-        `${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`,
-      );
-      const worker = async () => {
-        for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
-          await this.#fetch(r, false).catch(fail);
-      };
-      // One range per idle connection: a range waiting for a connection would hold its piece
-      // away from the lead.
-      for (let i = 0; i < Math.min(connections, pieces.length); i++) workers.push(worker());
+    /** Ranges take no more pieces (the lead takes them). */
+    let closed = false;
+    /** One per piece a range took, settled when that range is done with it. */
+    const taken: Promise<void>[] = [];
+    /** A piece a speculative range could not fetch (the server ignored Range): back, for the lead. */
+    const giveBack = (piece: [number, number]) => {
+      closed = true;
+      pieces.push(piece);
+      pieces.sort((a, b) => a[0] - b[0]);
     };
-    /** The lead reached `end`: the next piece when no range took it, else undefined. */
-    const claim = (end: number): number | undefined => {
-      if (pieces[0]?.[0] !== end) return undefined;
-      return pieces.shift()![1];
+    // A range takes its piece only once it holds a connection: one still waiting for a
+    // connection holds nothing away from the lead, and finds nothing left if the lead got there.
+    const worker = async (speculative: boolean) => {
+      running++;
+      while (failure === undefined) {
+        let done = () => {};
+        const take = () => {
+          const piece = failure === undefined && !closed ? pieces.pop() : undefined;
+          if (piece) taken.push(new Promise<void>((resolve) => (done = resolve)));
+          return piece;
+        };
+        const got = await this.#fetch(take, false, undefined, speculative ? giveBack : undefined).catch(fail);
+        done();
+        if (got !== 'range') break;
+      }
+      running--;
     };
-    const lead = this.#lead(from, split, claim).catch(fail);
+    const start = (n: number, speculative: boolean) => {
+      for (let i = 0; i < n; i++) workers.push(worker(speculative));
+    };
+    const lead: LeadHooks = {
+      speculate: (leadEnd) => {
+        const idle = budget.idle(this.ctx.host);
+        const piece = rangeSize(size - from, budget.perHost, ranged);
+        const n = Math.min(idle, Math.floor((leadEnd - from) / piece) - 1);
+        if (n < 1 || pieces.length > 0) return leadEnd;
+        const first = size - n * piece;
+        for (let s = first; s < size; s += piece) pieces.push([s, Math.min(size, s + piece)]);
+        this.ctx.logger?.debug(
+          `${this.#subject}: no answer yet: ${n} ranges of ${piece} bytes start on the blob's last ${formatBytes(size - first)} while its rate is learnt`,
+        );
+        start(n, true);
+        return first;
+      },
+      split: (boundary, leadEnd, connections) => {
+        const cut: [number, number][] = [];
+        const step = rangeSize(size - boundary, connections + 1, ranged);
+        for (let s = boundary; s < leadEnd; s += step) cut.push([s, Math.min(leadEnd, s + step)]);
+        pieces.unshift(...cut);
+        this.ctx.logger?.debug(
+          `${this.#subject}: ${pieces.length} pieces of up to ${step} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`,
+        );
+        start(Math.min(connections - running, pieces.length), false);
+      },
+      whole: () => {
+        closed = true;
+      },
+      claim: (end) => {
+        if (pieces[0]?.[0] !== end) return undefined;
+        return pieces.shift()![1];
+      },
+      quiesce: async () => {
+        closed = true;
+        await Promise.all(taken);
+        pieces.length = 0;
+      },
+    };
+    const leading = this.#lead(from, lead).catch(fail);
     this.ctx.onQueued?.(); // the lead is in the budget's queue now
-    await lead;
-    await Promise.all(workers);
+    await leading;
+    // Pieces left (the lead stopped at its end after a retry): ranges take them. None left:
+    // only the ranges that took one matter; those still queued will find nothing.
+    if (pieces.length > 0 && failure === undefined) {
+      closed = false;
+      start(Math.min(budget.perHost - 1, pieces.length), false);
+      await Promise.all(workers);
+    }
+    await Promise.all(taken);
     if (failure !== undefined) throw failure;
   }
 
   /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
-  async #lead(
-    from: number,
-    split: (boundary: number, connections: number) => void,
-    claim: (end: number) => number | undefined,
-  ): Promise<void> {
+  async #lead(from: number, hooks: LeadHooks): Promise<void> {
     const { budget, host } = this.ctx;
     const size = this.descriptor.size;
     const rule: SplitRule = {
@@ -296,11 +366,11 @@ class RangedDownload {
       minRangeBytes: this.ctx.ranged.minRangeBytes,
       ...this.ctx.ranged.rule,
     };
-    /** Where the lead stops: the blob's end until a split; then the end of the pieces it claimed. */
+    /** Where the lead stops: the blob's end until ranges take pieces; then the end of the pieces it claimed. */
     let end = size;
     let splitAt: number | undefined;
     let settled = false;
-    let reason = 'finished before its rate was known';
+    let reason: Reason = () => 'finished before its rate was known';
     let at = from;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -308,12 +378,21 @@ class RangedDownload {
           const asked = performance.now();
           /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
           const open = end === size;
-          const res = await this.client.blobRange(this.repo, this.descriptor, {
-            start: at,
-            end,
-            location: this.#location,
-            signal: this.#signal,
-          });
+          const early =
+            attempt === 1 && Number.isFinite(rule.speculateAfterMs)
+              ? setTimeout(() => (end = hooks.speculate(end)), rule.speculateAfterMs)
+              : undefined;
+          let res: RangeResponse;
+          try {
+            res = await this.client.blobRange(this.repo, this.descriptor, {
+              start: at,
+              end,
+              location: this.#location,
+              signal: this.#signal,
+            });
+          } finally {
+            clearTimeout(early);
+          }
           this.#location = res.location;
           if (res.kind !== 'range') {
             if (!open || at !== from) {
@@ -324,7 +403,9 @@ class RangedDownload {
               );
             }
             settled = true;
-            reason = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+            const detail = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+            reason = () => detail;
+            await hooks.quiesce();
             await this.#oneStream(res);
             return;
           }
@@ -345,30 +426,28 @@ class RangedDownload {
             sinceFirst += n;
             const d = decideSplit(
               {
-                remaining: size - received,
+                remaining: end - received,
                 received: sinceFirst,
                 elapsedMs: now - firstAt,
                 firstByteMs,
-                idle: budget.idle(host),
+                others: budget.perHost - 1,
               },
               rule,
             );
             if (d.kind === 'wait') return;
             reason = d.reason;
-            if (d.kind === 'whole') {
-              settled = d.final;
-              return;
-            }
             settled = true;
+            if (d.kind === 'whole') return hooks.whole();
+            const leadEnd = end;
             splitAt = end = received;
             this.ctx.logger?.debug(
-              `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason}`,
+              `${this.#subject}: ranged after ${formatBytes(received - from)}: ${reason()}`,
             );
-            split(received, d.connections);
+            hooks.split(received, leadEnd, d.connections);
           };
           /** Past `end`, the next piece when it is still free. */
           const more = (): boolean => {
-            const next = open ? claim(end) : undefined;
+            const next = open ? hooks.claim(end) : undefined;
             if (next !== undefined) end = next;
             return next !== undefined;
           };
@@ -388,7 +467,7 @@ class RangedDownload {
           }
           await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
         });
-        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+        if (splitAt === undefined) this.ctx.logger?.debug(`${this.#subject}: whole: ${reason()}`);
         return;
       } catch (err) {
         if (this.#signal.aborted || attempt >= RANGE_ATTEMPTS || !retryable(err)) throw err;
@@ -415,14 +494,17 @@ class RangedDownload {
   /**
    * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
    * server sent the whole blob instead; `skipped` when `ranges` (awaited holding the connection)
-   * says the server does not do ranges.
+   * says the server does not do ranges, or when `piece`, asked once a connection is held, gives
+   * no range.
    */
   async #fetch(
-    range: [number, number],
+    piece: [number, number] | (() => [number, number] | undefined),
     probe: boolean,
     ranges?: Promise<boolean>,
+    refused?: (range: [number, number]) => void,
   ): Promise<'range' | 'stream' | 'skipped'> {
-    const [start, end] = range;
+    let range = typeof piece === 'function' ? undefined : piece;
+    let [start, end] = range ?? [0, 0];
     let at = start;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -431,6 +513,11 @@ class RangedDownload {
           this.ctx.priority ?? this.descriptor.size,
           async () => {
             if (ranges && !(await ranges)) return 'skipped';
+            if (!range && typeof piece === 'function') {
+              if (!(range = piece())) return 'skipped';
+              [start, end] = range;
+              at = start;
+            }
             const res = await this.client.blobRange(this.repo, this.descriptor, {
               start: at,
               end,
@@ -442,6 +529,12 @@ class RangedDownload {
               this.#confirmRanges();
               await this.#copy(res.body, at, (n) => (at += n));
               return 'range';
+            }
+            if (refused && at === start) {
+              // Asked before the lead's answer said whether the server does ranges: not an error.
+              if (res.kind === 'whole') res.body.destroy();
+              refused(range!);
+              return 'skipped';
             }
             if (!probe || at !== start) {
               if (res.kind === 'whole') res.body.destroy();

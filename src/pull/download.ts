@@ -16,9 +16,11 @@ export type ValidSet = Set<string>;
 /**
  * Bytes gathered from the network before they go to disk in one writev(): while one batch is
  * being written the next one fills, so the socket and the disk work at the same time, and at
- * most two batches per download are held in memory.
+ * most two batches per download are held in memory. Each write is a round trip to libuv's
+ * thread pool (and, for ranges, a record update): 1 MiB took 8-19% less main-thread CPU per
+ * byte than 256 KiB on loopback; 2 and 4 MiB no less than 1 MiB.
  */
-export const WRITE_BATCH_BYTES = 256 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export interface DownloadResult {
   /** Bytes received from the network for this blob. */

@@ -128,6 +128,74 @@ describe('copyInBatches', () => {
   });
 });
 
+describe('copyInBatches on a response body', () => {
+  const floor = { bytesPerSecond: 0, windowMs: 30_000 };
+  const chunk = 64 * 1024;
+  const body = Buffer.from(Buffer.alloc(50 * chunk).map((_, i) => (i * 7) % 253));
+  const pieces = () => Array.from({ length: 50 }, (_, i) => body.subarray(i * chunk, (i + 1) * chunk));
+  /** A Readable of `body` that fails with `err` after `failAfter` chunks (never, by default). */
+  const readable = (failAfter = Infinity, err = new Error('other side closed')) => {
+    let i = 0;
+    return new Readable({
+      read() {
+        if (i === failAfter) this.destroy(err);
+        else this.push(i < 50 ? pieces()[i++] : null);
+      },
+    });
+  };
+  const collect = () => {
+    const writes: Buffer[] = [];
+    return { writes, write: async (chunks: Buffer[]) => void writes.push(Buffer.concat(chunks)) };
+  };
+
+  it('reads a Readable by its events: no promise per chunk from an async iterator', async () => {
+    const stream = readable();
+    stream[Symbol.asyncIterator] = () => {
+      throw new Error('iterated');
+    };
+    const { writes, write } = collect();
+    await copyInBatches(stream, floor, write);
+    expect(Buffer.concat(writes).equals(body)).toBe(true);
+  });
+
+  it('a body that fails halfway: every chunk that came is written, in order, then its error is thrown (a Readable or an iterable)', async () => {
+    async function* failing() {
+      yield* pieces().slice(0, 20);
+      throw new Error('other side closed');
+    }
+    for (const source of [readable(20), failing()]) {
+      const { writes, write } = collect();
+      await expect(copyInBatches(source, floor, write)).rejects.toThrow('other side closed');
+      expect(Buffer.concat(writes).equals(body.subarray(0, 20 * chunk))).toBe(true);
+    }
+  });
+
+  it('a write that fails: its error is thrown, the body is destroyed, and no later batch is written', async () => {
+    const stream = readable();
+    let calls = 0;
+    const failure = copyInBatches(stream, floor, async () => {
+      calls++;
+      throw new Error('ENOSPC');
+    });
+    await expect(failure).rejects.toThrow('ENOSPC');
+    expect(calls).toBe(1);
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('holds at most two batches: the body is paused while a full batch waits for the write before it', async () => {
+    const stream = readable();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let received = 0;
+    const copying = copyInBatches(stream, floor, () => gate, { onChunk: (n) => (received += n) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toBeLessThanOrEqual(2 * WRITE_BATCH_BYTES + stream.readableHighWaterMark + chunk);
+    release();
+    await copying;
+    expect(received).toBe(body.length);
+  });
+});
+
 describe('transferFailure', () => {
   const repo = { registry: 'registry.example', repository: 'team/app' };
   const desc: Descriptor = {

@@ -1,4 +1,5 @@
 import { unlink } from 'node:fs/promises';
+import { finished, Readable } from 'node:stream';
 import { DigestMismatchError, GuardError } from '../errors.js';
 import { BlobWriter } from '../layout/blob-writer.js';
 import type { Layout } from '../layout/layout.js';
@@ -6,7 +7,7 @@ import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { RegistryClient, RepositoryRef } from '../registry/client.js';
 import { networkMessage, RegistryError } from '../registry/errors.js';
-import { floored, type RateFloor } from '../registry/rate-floor.js';
+import { FloorWatch, floored, type RateFloor } from '../registry/rate-floor.js';
 import { hashFileInline } from '../hash/hash-pool.js';
 
 /** Blobs known good in this run: verified by the verifier or written by us. Never hashed twice. */
@@ -15,9 +16,11 @@ export type ValidSet = Set<string>;
 /**
  * Bytes gathered from the network before they go to disk in one writev(): while one batch is
  * being written the next one fills, so the socket and the disk work at the same time, and at
- * most two batches per download are held in memory.
+ * most two batches per download are held in memory. Each write is a round trip to libuv's
+ * thread pool (and, for ranges, a record update): 1 MiB took 8-19% less main-thread CPU per
+ * byte than 256 KiB on loopback; 2 and 4 MiB no less than 1 MiB.
  */
-export const WRITE_BATCH_BYTES = 256 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 export interface DownloadResult {
   /** Bytes received from the network for this blob. */
@@ -128,6 +131,9 @@ export async function underBlobLock(
  * flight while the next batch fills, so the socket and the disk work at the same time. When the
  * body fails halfway, everything that did arrive is still written (the next run resumes right
  * after it), then the error is thrown. `onChunk` hears of each chunk as it arrives.
+ *
+ * A Readable (a response body) is read by its events, paused while a full batch waits for the
+ * write before it: no promise per chunk, only per batch. Any other iterable is iterated.
  */
 export async function copyInBatches(
   body: AsyncIterable<Buffer>,
@@ -135,37 +141,112 @@ export async function copyInBatches(
   write: (chunks: Buffer[], bytes: number) => Promise<void>,
   options: { maxWaitMs?: number; onChunk?: (bytes: number) => void } = {},
 ): Promise<void> {
-  const maxWaitMs = options.maxWaitMs ?? Infinity;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  let batchStarted = 0;
-  let inFlight: Promise<void> | undefined;
+  const batches = new Batches(write, options.maxWaitMs ?? Infinity);
   let readError: unknown;
-  const flush = (): Promise<void> => {
-    const [chunks, n] = [batch, batchBytes];
-    batch = [];
-    batchBytes = 0;
-    return write(chunks, n);
-  };
   try {
-    for await (const chunk of floored(body, floor)) {
-      options.onChunk?.(chunk.length);
-      if (batchBytes === 0) batchStarted = performance.now();
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= maxWaitMs) {
-        if (inFlight) await inFlight;
-        inFlight = flush();
-        // Awaited on the next batch or below; a failure must not count as unhandled meanwhile.
-        inFlight.catch(() => {});
+    if (body instanceof Readable) await readByEvents(body, floor, batches, options.onChunk);
+    else {
+      for await (const chunk of floored(body, floor)) {
+        options.onChunk?.(chunk.length);
+        if (batches.add(chunk)) await batches.send();
       }
     }
   } catch (err) {
     readError = err;
   }
-  if (inFlight) await inFlight;
-  if (batch.length > 0) await flush();
+  await batches.finish();
   if (readError !== undefined) throw readError;
+}
+
+/** Chunks gathered into batches, each written after the one before it (one write at a time). */
+class Batches {
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #started = 0;
+  /** The last write started; a failed write fails every later one too (they never run). */
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly write: (chunks: Buffer[], bytes: number) => Promise<void>,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  /** Adds a chunk; true when the batch should go (full, or its first byte waited long enough). */
+  add(chunk: Buffer): boolean {
+    if (this.#bytes === 0 && this.maxWaitMs !== Infinity) this.#started = performance.now();
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    return (
+      this.#bytes >= WRITE_BATCH_BYTES ||
+      (this.maxWaitMs !== Infinity && performance.now() - this.#started >= this.maxWaitMs)
+    );
+  }
+
+  /**
+   * Queues the batch behind the write in flight; resolves once that earlier write is done
+   * (rejects with its failure), so at most two batches are held.
+   */
+  send(): Promise<void> {
+    const before = this.#tail;
+    const [chunks, bytes] = [this.#chunks, this.#bytes];
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#tail = before.then(() => this.write(chunks, bytes));
+    // Awaited by finish(); a failure must not count as unhandled meanwhile.
+    this.#tail.catch(() => {});
+    return before;
+  }
+
+  /** Writes what is left and waits for every write; throws the first write's failure. */
+  async finish(): Promise<void> {
+    if (this.#bytes > 0) void this.send();
+    await this.#tail;
+  }
+}
+
+/**
+ * Feeds `body`'s chunks to `batches` as its 'data' events come, pausing it while a full batch
+ * waits for the write before it; resolves at its end, rejects (destroying it) on its error, a
+ * write's failure, or the rate floor.
+ */
+function readByEvents(
+  body: Readable,
+  floor: RateFloor,
+  batches: Batches,
+  onChunk: ((bytes: number) => void) | undefined,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watch = new FloorWatch(floor);
+    let held = false;
+    let done = false;
+    const stop = (err?: unknown): void => {
+      if (done) return;
+      done = true;
+      body.off('data', onData);
+      untrack();
+      if (err === undefined) return resolve();
+      body.destroy();
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      const tooSlow = watch.arrived(chunk.length); // the chunk is kept all the same
+      onChunk?.(chunk.length);
+      if (batches.add(chunk) && !held) {
+        held = true;
+        body.pause();
+        batches.send().then(() => {
+          held = false;
+          if (done) return;
+          watch.asking();
+          body.resume();
+        }, stop);
+      }
+      if (tooSlow) return stop(tooSlow);
+      if (!held) watch.asking();
+    };
+    const untrack = finished(body, (err) => stop(err ?? undefined));
+    body.on('data', onData);
+  });
 }
 
 /** What the disk said, in words, by errno code: these are failures of the cache, not of the network. */

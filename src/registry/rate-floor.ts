@@ -35,6 +35,47 @@ export class TooSlowError extends Error {
 }
 
 /**
+ * The floor's clock for one body, for readers that take its chunks as they come (events, not an
+ * iterator): `asking()` when the reader is ready for the next chunk, `arrived()` when one came.
+ * Only the time between the two counts, so the reader's own time (writing, backpressure) never
+ * counts against the registry.
+ */
+export class FloorWatch {
+  #waited = 0;
+  #bytes = 0;
+  #asked: number;
+
+  constructor(
+    private readonly floor: RateFloor,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#asked = now();
+  }
+
+  /** The reader waits for the next chunk from now on. */
+  asking(): void {
+    this.#asked = this.now();
+  }
+
+  /**
+   * A chunk of `bytes` came: the TooSlowError to throw once the reader has kept it, when the
+   * window of waiting it closes brought less than the floor; undefined otherwise.
+   */
+  arrived(bytes: number): TooSlowError | undefined {
+    this.#waited += this.now() - this.#asked;
+    this.#bytes += bytes;
+    const { windowMs, bytesPerSecond } = this.floor;
+    if (this.#waited < windowMs) return undefined;
+    const tooSlow =
+      this.#bytes * 1000 < bytesPerSecond * this.#waited
+        ? new TooSlowError(this.#bytes, this.#waited, this.floor)
+        : undefined;
+    [this.#waited, this.#bytes] = [0, 0];
+    return tooSlow;
+  }
+}
+
+/**
  * `body`'s chunks, timing only the waits for them, not what the caller does between them
  * (writing, hashing, its own backpressure); throws TooSlowError, after handing over the chunk
  * that ended it, once a window of waiting brought less than the floor. Leaving the loop (a
@@ -45,16 +86,11 @@ export async function* floored(
   floor: RateFloor,
   now: () => number = () => performance.now(),
 ): AsyncGenerator<Buffer, void, undefined> {
-  let waited = 0;
-  let bytes = 0;
-  let asked = now();
+  const watch = new FloorWatch(floor, now);
   for await (const chunk of body) {
-    waited += now() - asked;
-    bytes += chunk.length;
-    const tooSlow = waited >= floor.windowMs && bytes * 1000 < floor.bytesPerSecond * waited;
+    const tooSlow = watch.arrived(chunk.length);
     yield chunk; // the bytes that came are the caller's to keep, too slow or not
-    if (tooSlow) throw new TooSlowError(bytes, waited, floor);
-    if (waited >= floor.windowMs) [waited, bytes] = [0, 0];
-    asked = now();
+    if (tooSlow) throw tooSlow;
+    watch.asking();
   }
 }

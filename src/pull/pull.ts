@@ -553,7 +553,6 @@ function failed(result: PullResult, err: unknown, logger: Logger | undefined): v
   logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
 
-/** The digest of the index.json entry of that name, if any. */
 /** index.json's entries by name (the first of a name), read once per run. */
 async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
   const read = await layout.readIndex();

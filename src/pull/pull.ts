@@ -13,13 +13,7 @@ import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry
 import { hashFileInline, HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { ConnectionBudget, laneFor } from './budget.js';
-import {
-  blobSubject,
-  diskFailure,
-  ensureBlob,
-  type DownloadResult,
-  type ValidSet,
-} from './download.js';
+import { blobSubject, diskFailure, ensureBlob, type DownloadResult, type ValidSet } from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -257,15 +251,19 @@ async function planImage(
     const { descriptor: root, bytes } =
       resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
     result.digest = root.digest;
-    // Stored while the manifests under it are fetched (the disk holds no connection), and
-    // settled before anything is said of the image.
+    // The walk fetches and stores each manifest under the root not in the cache. The root is
+    // stored meanwhile (the disk holds no connection), settled before anything is said of the image.
     const [walked, stored] = await Promise.allSettled([
-      collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result),
+      walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
+        fetchManifest(layout, { client, limit: ctx.limit }, ref, d, ctx.valid),
+      ),
       storeManifest(layout, ref, root, bytes, ctx.valid),
     ]);
     if (walked.status === 'rejected') throw walked.reason;
     if (stored.status === 'rejected') throw stored.reason;
-    plan.manifests = walked.value;
+    plan.manifests = walked.value.manifests;
+    plan.blobs = walked.value.blobs;
+    result.skipped.push(...walked.value.skipped);
     const single = singlePlatformConfig(root, bytes, ctx.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
@@ -597,28 +595,6 @@ async function completeInCache(
     ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return undefined;
   }
-}
-
-/**
- * Walks an image from its root (fetching and storing each manifest not in the cache), adding
- * the config and layer blobs to ensure to `blobs`; returns every index and manifest walked.
- */
-async function collectImage(
-  layout: Layout,
-  client: RegistryClient,
-  ref: Reference,
-  root: Descriptor,
-  bytes: Buffer,
-  ctx: RunContext,
-  blobs: Descriptor[],
-  result: PullResult,
-): Promise<Descriptor[]> {
-  const closure = await walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
-    fetchManifest(layout, { client, limit: ctx.limit }, ref, d, ctx.valid),
-  );
-  blobs.push(...closure.blobs);
-  result.skipped.push(...closure.skipped);
-  return closure.manifests;
 }
 
 /**

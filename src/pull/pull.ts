@@ -4,13 +4,13 @@ import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
 import { finished } from 'node:stream';
-import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
+import { shortDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry/client.js';
-import { hashFileInline, HashPool } from '../hash/hash-pool.js';
+import { HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { ConnectionBudget, laneFor } from './budget.js';
 import { blobSubject, diskFailure, ensureBlob, type DownloadResult, type ValidSet } from './download.js';
@@ -23,7 +23,14 @@ import {
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
-import { cachedClosure, checkBlobs, platformMismatch, singlePlatformConfig, walkImage } from './closure.js';
+import {
+  cachedClosure,
+  cachedDocument,
+  checkBlobs,
+  platformMismatch,
+  singlePlatformConfig,
+  walkImage,
+} from './closure.js';
 import type { PlatformSelection } from './plan.js';
 
 export interface PullOptions {
@@ -633,19 +640,8 @@ async function fetchManifest(
     throw new GuardError(
       `manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`,
     );
-  if (valid.has(desc.digest)) {
-    // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
-    const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
-    if (bytes?.length === desc.size) return bytes;
-  }
-  const cached = await hashFileInline(layout.blobPath(desc.digest), digestAlgorithm(desc.digest), {
-    maxBytes: desc.size,
-    keepBytes: true,
-  });
-  if (cached.ok && cached.hex === digestHex(desc.digest) && cached.size === desc.size) {
-    valid.add(desc.digest);
-    return cached.bytes;
-  }
+  const cached = await cachedDocument(layout, desc, valid);
+  if ('bytes' in cached) return cached.bytes;
   const bytes = await registry.limit(() => registry.client.manifest(ref, desc));
   await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;

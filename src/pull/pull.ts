@@ -159,10 +159,8 @@ interface RunState extends PullOptions {
   entries: ReadonlyMap<string, Descriptor>;
 }
 
-interface RunContext extends RunState {
-  /** Runs a request holding one of this image's registry connections. */
-  limit: <T>(fn: () => Promise<T>) => Promise<T>;
-}
+/** Runs a request holding one of a registry's connections. */
+type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** One image between its manifests and its index.json entry. */
 interface ImagePlan {
@@ -214,6 +212,11 @@ function blobKey(d: Descriptor): string {
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
 
+/** How `ref`'s manifest requests take their connections: ahead of every blob's. */
+function manifestLimit(run: RunState, ref: Reference): Limit {
+  return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
+}
+
 /** Resolves an image and fetches its manifests, or finds it complete in the cache. */
 async function planImage(
   layout: Layout,
@@ -221,10 +224,7 @@ async function planImage(
   ref: Reference,
   run: RunState,
 ): Promise<ImagePlan> {
-  const ctx: RunContext = {
-    ...run,
-    limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn),
-  };
+  const limit = manifestLimit(run, ref);
   const result: PullResult = {
     name: ref.name,
     reference: ref.original,
@@ -241,37 +241,35 @@ async function planImage(
   const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), manifests: [] };
   try {
     let resolved: ResolvedManifest | undefined;
-    const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+    const cached = run.refresh !== 'always' ? await completeInCache(layout, ref, run, result) : undefined;
     if (cached) {
       const now =
-        ctx.refresh === 'head' && !ref.digest
-          ? await ctx.limit(() => currentRoot(client, ref, ctx))
-          : undefined;
+        run.refresh === 'head' && !ref.digest ? await limit(() => currentRoot(client, ref, run)) : undefined;
       if (!now || now.digest === result.digest) {
         result.status = 'cached';
         return Object.assign(plan, cached);
       }
       resolved = now.resolved;
     }
-    const previous = ctx.entries.get(ref.name)?.digest;
+    const previous = run.entries.get(ref.name)?.digest;
     if (previous !== undefined) plan.previous = previous;
     const { descriptor: root, bytes } =
-      resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
+      resolved ?? (await limit(() => client.resolve(ref, run.signal ? { signal: run.signal } : {})));
     result.digest = root.digest;
     // The walk fetches and stores each manifest under the root not in the cache. The root is
     // stored meanwhile (the disk holds no connection), settled before anything is said of the image.
     const [walked, stored] = await Promise.allSettled([
-      walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
-        fetchManifest(layout, { client, limit: ctx.limit }, ref, d, ctx.valid),
+      walkImage(ref.name, root, bytes, run.platforms, (d) =>
+        fetchManifest(layout, { client, limit }, ref, d, run.valid),
       ),
-      storeManifest(layout, ref, root, bytes, ctx.valid),
+      storeManifest(layout, ref, root, bytes, run.valid),
     ]);
     if (walked.status === 'rejected') throw walked.reason;
     if (stored.status === 'rejected') throw stored.reason;
     plan.manifests = walked.value.manifests;
     plan.blobs = walked.value.blobs;
     result.skipped.push(...walked.value.skipped);
-    const single = singlePlatformConfig(root, bytes, ctx.platforms);
+    const single = singlePlatformConfig(root, bytes, run.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
       await want(layout, client, plan, single.config, run).result;
@@ -282,7 +280,7 @@ async function planImage(
     plan.entry = root;
   } catch (err) {
     giveUp(plan, run.downloads);
-    failed(result, err, ctx.logger);
+    failed(result, err, run.logger);
   }
   return plan;
 }
@@ -538,13 +536,13 @@ async function commitEntry(
           `${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`,
         );
       run.logger?.debug(`${err.message}: fetching them again`);
-      const ctx: RunContext = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+      const limit = manifestLimit(run, ref);
       for (const blob of err.missing) run.valid.delete(blob.digest);
       const signal = run.signal ?? new AbortController().signal;
       await Promise.all(
         err.missing.map((blob) =>
           manifests.has(blob.digest)
-            ? fetchManifest(layout, { client, limit: ctx.limit }, ref, blob, run.valid)
+            ? fetchManifest(layout, { client, limit }, ref, blob, run.valid)
             : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
         ),
       );
@@ -577,29 +575,29 @@ async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
 async function completeInCache(
   layout: Layout,
   ref: Reference,
-  ctx: RunContext,
+  run: RunState,
   result: PullResult,
 ): Promise<Pick<ImagePlan, 'entry' | 'manifests' | 'blobs'> | undefined> {
-  const root = ctx.entries.get(ref.name);
+  const root = run.entries.get(ref.name);
   if (!root) return undefined;
   try {
     const { manifests, blobs, skipped } = await cachedClosure(
       layout,
       ref.name,
       root,
-      ctx.platforms,
-      ctx.valid,
+      run.platforms,
+      run.valid,
     );
-    const unverified = new Set(blobs.filter((b) => !ctx.valid.has(b.digest)).map((b) => b.digest));
+    const unverified = new Set(blobs.filter((b) => !run.valid.has(b.digest)).map((b) => b.digest));
     result.hashedBlobs += unverified.size; // hashed now, whatever they turn out to be
-    await checkBlobs(layout, blobs, { valid: ctx.valid, hasher: ctx.hasher });
+    await checkBlobs(layout, blobs, { valid: run.valid, hasher: run.hasher });
     result.digest = root.digest;
     result.skipped.push(...skipped);
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
     return { entry: root, manifests, blobs };
   } catch (err) {
     // Anything short of a complete, valid closure in the cache: ask the registry.
-    ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
+    run.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return undefined;
   }
 }
@@ -631,7 +629,7 @@ async function checkSizes(layout: Layout, ref: Reference, blobs: Descriptor[]): 
  */
 async function fetchManifest(
   layout: Layout,
-  registry: { client: RegistryClient; limit: RunContext['limit'] },
+  registry: { client: RegistryClient; limit: Limit },
   ref: Reference,
   desc: Descriptor,
   valid: ValidSet,

@@ -341,13 +341,11 @@ function startBlob(
 ): BlobFetch {
   const turn = run.downloads.bigQueued;
   if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
-    return startFetch(run, (signal) =>
-      turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal)),
-    );
+    return startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, run, signal)));
   let queued!: () => void;
   run.downloads.bigQueued = new Promise<void>((resolve) => (queued = resolve));
   return startFetch(run, (signal) =>
-    turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal, queued)).finally(queued),
+    turn.then(() => fetchBlob(layout, client, plan, blob, run, signal, queued)).finally(queued),
   );
 }
 
@@ -369,12 +367,16 @@ function giveUp(plan: ImagePlan, downloads: RunDownloads): void {
   }
 }
 
+/**
+ * Fetches `blob` for `owner` (nothing when the run knows it valid): a big one in ranges through
+ * the bulk view of the budget, another whole, holding a connection per request; either way
+ * queued at its size, so bigger blobs take connections first.
+ */
 async function fetchBlob(
   layout: Layout,
   client: RegistryClient,
   owner: ImagePlan,
   blob: Descriptor,
-  priority: number,
   run: RunState,
   /** Aborted when no image needs the blob any more (or the run is interrupted). */
   signal: AbortSignal,
@@ -392,7 +394,7 @@ async function fetchBlob(
   if (await wantsRanges(layout, blob, run)) {
     return ensureBigBlob(layout, client, ref, blob, {
       budget: run.bulk,
-      priority,
+      priority: blob.size,
       host: ref.registry,
       ranged: run.ranged,
       valid: run.valid,
@@ -405,7 +407,7 @@ async function fetchBlob(
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   let settled!: () => void;
   const done = new Promise<void>((resolve) => (settled = resolve));
-  const budgeted = connectionPerRequest(client, run.budget, ref.registry, priority, signal, done);
+  const budgeted = connectionPerRequest(client, run.budget, ref.registry, blob.size, signal, done);
   return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 
@@ -543,7 +545,7 @@ async function commitEntry(
         err.missing.map((blob) =>
           manifests.has(blob.digest)
             ? fetchManifest(layout, { client, limit }, ref, blob, run.valid)
-            : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
+            : fetchBlob(layout, client, plan, blob, run, signal),
         ),
       );
     }

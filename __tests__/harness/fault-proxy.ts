@@ -28,6 +28,7 @@ export type Fault = FaultBase &
     | { /** Answer 307 (or `redirectStatus`) with `Location: redirectTo`. */ redirectTo: string; redirectStatus?: number }
     | { /** Forward upstream's answer with headers dropped (lower case, e.g. docker-content-digest) or set. */ rewriteHeaders: { drop?: string[]; set?: Record<string, string> } }
     | { /** Forward without the Range header: upstream answers 200 with the whole body, as a server that ignores Range. */ ignoreRange: true }
+    | { /** Send upstream's status and headers at once, then hold the body until this settles (a gate a test opens). */ holdBody: Promise<unknown> }
   ); // prettier-ignore
 
 /** What the rule sees of a request. */
@@ -330,6 +331,10 @@ export async function startFaultProxy(
     if (fault && 'rewriteHeaders' in fault)
       for (const name of fault.rewriteHeaders.drop ?? []) delete headers[name];
     line.head(status, headers);
+    if (fault && 'holdBody' in fault) {
+      line.then(() => res.flushHeaders()); // the client sees the answer while its body is held
+      await fault.holdBody;
+    }
     const limit =
       fault && 'cutAfterBytes' in fault
         ? fault.cutAfterBytes

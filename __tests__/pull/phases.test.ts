@@ -135,12 +135,20 @@ describe('no phase of a pull waits for another', () => {
   it("a small blob of one image is asked for while every range of another image's big blob is held (the lane)", async () => {
     const [, big] = await pushImage('phases/big', [randomBytes(2 * 1024 * 1024)]);
     const small = await pushImage('phases/small', [randomBytes(3000)]);
+    // The small image starts once the big blob's probe holds its connection: by then every range
+    // has queued for its connection (they queue together), so whether the small blob finds one
+    // is the budget's decision, not a race between the two images' first requests.
+    const queued = new Gate();
     const gate = new Gate();
     let rangesHeld = 0;
     let heldWhenOpened: number | undefined;
     const client = hookedClient({
+      resolve: async (repository) => {
+        if (repository === 'phases/small') await queued.wait();
+      },
       blobRange: async (digest) => {
         if (digest !== big!.digest) return;
+        queued.open("the big blob's ranges were queued");
         rangesHeld++;
         await gate.wait();
         rangesHeld--;
@@ -159,6 +167,7 @@ describe('no phase of a pull waits for another', () => {
       split: 'always',
     });
     for (const r of results) expect(r.status, r.error).toBe('pulled');
+    expect(queued.reason).toBe("the big blob's ranges were queued");
     expect(gate.reason).toBe('a small blob of the other image was asked for');
     // The ranges never held the lane: at most the budget less its lane (one of four).
     expect(heldWhenOpened).toBeLessThanOrEqual(CONNECTIONS - 1);

@@ -201,8 +201,13 @@ describe('a big blob in ranges', () => {
   });
 
   /** Pulls test/many:many (or another tag of the fixtures) through `proxy` with 4 connections. */
-  async function pullMany(proxy: FaultProxy, cache: string, name = 'test/many:many'): Promise<PullResult> {
-    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+  async function pullMany(
+    proxy: FaultProxy,
+    cache: string,
+    name = 'test/many:many',
+    input: RegistryClientInput = {},
+  ): Promise<PullResult> {
+    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4, ...input });
     try {
       const ref = parseReference(`${proxy.host}/${name}`);
       const [r] = await pullImages(Layout.at(cache), client, [ref], {
@@ -216,31 +221,73 @@ describe('a big blob in ranges', () => {
     }
   }
 
-  it('takes every connection but the lane before any small blob: the ranges queue first and hold theirs while the probe answers', async () => {
+  /** A body held by the gated tests may wait as long as the machine's load makes it: no idle timeout, no rate floor. */
+  const PATIENT: RegistryClientInput = {
+    timeouts: { bodyIdleMs: 600_000 },
+    rateFloor: { bytesPerSecond: 0 },
+  };
+
+  /** Resolves once every connection of the budget (4) is held at the proxy, whoever holds them. */
+  const allHeld = (held: () => number) =>
+    vi.waitFor(() => expect(held()).toBeGreaterThanOrEqual(4), { timeout: 50_000, interval: 20 });
+
+  it('its ranges hold every connection but the lane (3 of 4) while the six small blobs go through the lane one at a time', async () => {
+    // Every layer's body is held at the proxy until the test opens its gate (the headers go
+    // at once: the probe's answer lets the other ranges ask). Each check runs once all four
+    // connections are held, a state that lasts until a gate opens: what holds them is the
+    // scheduler's decision, not the order in which requests happen to arrive.
     const proxy = await proxyWith();
-    const r = await pullMany(proxy, freshCache());
+    let openBig!: () => void;
+    const bigHeld = new Promise<void>((resolve) => (openBig = resolve));
+    const smallGates: (() => void)[] = [];
+    const isLayerGet = (q: ProxyRequestInfo) =>
+      q.method === 'GET' && many.layers.some((l) => q.url.split('?')[0]!.endsWith(`/blobs/${l.digest}`));
+    const isBig = (q: ProxyRequestInfo) => q.url.split('?')[0]!.endsWith(`/blobs/${many.layers[0]!.digest}`);
+    proxy.rule = (q) => {
+      if (!isLayerGet(q)) return undefined;
+      if (isBig(q)) return { holdBody: bigHeld };
+      return { holdBody: new Promise<void>((resolve) => smallGates.push(resolve)) };
+    };
+    let opened = 0;
+    const bigAsked = () => proxy.requests.filter((q) => isLayerGet(q) && isBig(q)).length;
+    const smallHeld = () => smallGates.length - opened;
+    const pulling = pullMany(proxy, freshCache(), 'test/many:many', PATIENT);
+    const small = many.layers.length - 1;
+    for (;;) {
+      await allHeld(() => bigAsked() + smallHeld());
+      // The ranges took every connection but the lane (a lane of 0, or ranges allowed all four,
+      // makes it 4 and 0), and the lane carries one small blob at a time.
+      expect({ ranges: bigAsked(), small: smallHeld() }).toEqual({ ranges: 3, small: 1 });
+      smallGates[opened++]!();
+      if (opened === small) break;
+    }
+    openBig();
+    const r = await pulling;
     expect(r.status, r.error).toBe('pulled');
-    const layerGets = proxy.requests
-      .filter((q) => q.method === 'GET' && q.url.includes('/blobs/') && !q.url.endsWith(many.config.digest))
-      .map((q) => (q.url.endsWith(many.layers[0]!.digest) ? 'big' : 'small'));
-    // Before, the six small layers took the four connections first and the big one waited for
-    // them. The ranges leave the lane (one of four) to the small ones while they are due.
-    expect(layerGets.slice(0, 3)).toEqual(['big', 'big', 'big']);
-    expect(layerGets.filter((k) => k === 'small')).toHaveLength(6);
+    const layerGets = proxy.requests.filter(isLayerGet);
+    expect(layerGets.filter((q) => !isBig(q))).toHaveLength(small);
+    expect(new Set(layerGets.filter((q) => !isBig(q)).map((q) => q.url)).size).toBe(small);
   });
 
   it('of two big blobs, the bigger one takes every connection first', async () => {
-    for (let round = 0; round < 3; round++) {
-      const proxy = await proxyWith();
-      const r = await pullMany(proxy, freshCache(), 'test/two:two');
-      expect(r.status, r.error).toBe('pulled');
-      const [smaller, bigger] = two.layers.map((l) => l.digest);
-      const layerGets = proxy.requests
-        .filter((q) => q.method === 'GET' && (q.url.endsWith(smaller!) || q.url.endsWith(bigger!)))
-        .map((q) => (q.url.endsWith(bigger!) ? 'bigger' : 'smaller'));
-      expect(layerGets.slice(0, 4)).toEqual(['bigger', 'bigger', 'bigger', 'bigger']);
-      expect(layerGets.filter((k) => k === 'smaller')).toHaveLength(3);
-    }
+    // Both blobs' bodies are held: once the four connections are held, they are all the bigger
+    // one's, and the smaller one has asked for nothing.
+    const proxy = await proxyWith();
+    const [smaller, bigger] = two.layers.map((l) => l.digest);
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    const isLayerGet = (q: ProxyRequestInfo) =>
+      q.method === 'GET' && (q.url.endsWith(smaller!) || q.url.endsWith(bigger!));
+    const layerGets = () =>
+      proxy.requests.filter(isLayerGet).map((q) => (q.url.endsWith(bigger!) ? 'bigger' : 'smaller'));
+    proxy.rule = (q) => (isLayerGet(q) ? { holdBody: held } : undefined);
+    const pulling = pullMany(proxy, freshCache(), 'test/two:two', PATIENT);
+    await allHeld(() => layerGets().length);
+    expect(layerGets()).toEqual(['bigger', 'bigger', 'bigger', 'bigger']);
+    open();
+    const r = await pulling;
+    expect(r.status, r.error).toBe('pulled');
+    expect(layerGets().filter((k) => k === 'smaller')).toHaveLength(3);
   });
 
   it('a big blob waiting for another download of it does not hold the small ones back', async () => {

@@ -173,20 +173,35 @@ async function readDocument(layout: Layout, d: Descriptor, valid: ValidSet): Pro
     throw new ClosureError(
       `manifest ${shortDigest(d.digest)} declares ${d.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`,
     );
+  const r = await cachedDocument(layout, d, valid);
+  if ('problem' in r) throw new ClosureError(`blob ${shortDigest(d.digest)}${r.problem}`);
+  return r.bytes;
+}
+
+/**
+ * The layout's copy of a document (index or manifest; the caller caps its size): read when
+ * `valid` has it already, else hashed up to its declared size and then noted in `valid`. Or why
+ * the copy will not do (` is missing`, `: content differs`), to follow the blob's name.
+ */
+export async function cachedDocument(
+  layout: Layout,
+  d: Descriptor,
+  valid: ValidSet,
+): Promise<{ bytes: Buffer } | { problem: string }> {
   if (valid.has(d.digest)) {
+    // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
     const bytes = await layout.readBlob(d.digest, d.size).catch(() => undefined);
-    if (bytes?.length === d.size) return bytes;
+    if (bytes?.length === d.size) return { bytes };
   }
   const r = await hashFileInline(layout.blobPath(d.digest), digestAlgorithm(d.digest), {
     maxBytes: d.size,
     keepBytes: true,
   });
-  if (!r.ok) throw new ClosureError(`blob ${shortDigest(d.digest)} ${failureText(r.code, r.message, d)}`);
-  if (r.size !== d.size)
-    throw new ClosureError(`blob ${shortDigest(d.digest)} has ${r.size} of ${d.size} bytes`);
-  if (r.hex !== digestHex(d.digest)) throw new ClosureError(`blob ${shortDigest(d.digest)}: content differs`);
+  if (!r.ok) return { problem: ` ${failureText(r.code, r.message, d)}` };
+  if (r.size !== d.size) return { problem: ` has ${r.size} of ${d.size} bytes` };
+  if (r.hex !== digestHex(d.digest)) return { problem: ': content differs' };
   valid.add(d.digest);
-  return r.bytes;
+  return { bytes: r.bytes };
 }
 
 export interface BlobCheck {

@@ -4,22 +4,16 @@ import { BlobsMissingError, type Layout } from '../layout/layout.js';
 import type { Logger } from '../log.js';
 import { lstat } from 'node:fs/promises';
 import { finished } from 'node:stream';
-import { digestAlgorithm, digestHex, shortDigest, type Digest } from '../oci/digest.js';
+import { shortDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
 import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry/client.js';
-import { hashFileInline, HashPool } from '../hash/hash-pool.js';
+import { HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { ConnectionBudget, laneFor } from './budget.js';
-import {
-  blobSubject,
-  diskFailure,
-  ensureBlob,
-  type DownloadResult,
-  type ValidSet,
-} from './download.js';
+import { blobSubject, diskFailure, ensureBlob, type DownloadResult, type ValidSet } from './download.js';
 import {
   bigEnoughForRanges,
   ensureBigBlob,
@@ -29,7 +23,14 @@ import {
   type RangedOptions,
 } from './ranged.js';
 import { currentRoot, type RefreshMode } from './refresh.js';
-import { cachedClosure, checkBlobs, platformMismatch, singlePlatformConfig, walkImage } from './closure.js';
+import {
+  cachedClosure,
+  cachedDocument,
+  checkBlobs,
+  platformMismatch,
+  singlePlatformConfig,
+  walkImage,
+} from './closure.js';
 import type { PlatformSelection } from './plan.js';
 
 export interface PullOptions {
@@ -158,10 +159,8 @@ interface RunState extends PullOptions {
   entries: ReadonlyMap<string, Descriptor>;
 }
 
-interface RunContext extends RunState {
-  /** Runs a request holding one of this image's registry connections. */
-  limit: <T>(fn: () => Promise<T>) => Promise<T>;
-}
+/** Runs a request holding one of a registry's connections. */
+type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** One image between its manifests and its index.json entry. */
 interface ImagePlan {
@@ -213,6 +212,11 @@ function blobKey(d: Descriptor): string {
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
 
+/** How `ref`'s manifest requests take their connections: ahead of every blob's. */
+function manifestLimit(run: RunState, ref: Reference): Limit {
+  return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
+}
+
 /** Resolves an image and fetches its manifests, or finds it complete in the cache. */
 async function planImage(
   layout: Layout,
@@ -220,10 +224,7 @@ async function planImage(
   ref: Reference,
   run: RunState,
 ): Promise<ImagePlan> {
-  const ctx: RunContext = {
-    ...run,
-    limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn),
-  };
+  const limit = manifestLimit(run, ref);
   const result: PullResult = {
     name: ref.name,
     reference: ref.original,
@@ -240,33 +241,35 @@ async function planImage(
   const plan: ImagePlan = { ref, result, blobs: [], owned: new Set(), manifests: [] };
   try {
     let resolved: ResolvedManifest | undefined;
-    const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+    const cached = run.refresh !== 'always' ? await completeInCache(layout, ref, run, result) : undefined;
     if (cached) {
       const now =
-        ctx.refresh === 'head' && !ref.digest
-          ? await ctx.limit(() => currentRoot(client, ref, ctx))
-          : undefined;
+        run.refresh === 'head' && !ref.digest ? await limit(() => currentRoot(client, ref, run)) : undefined;
       if (!now || now.digest === result.digest) {
         result.status = 'cached';
         return Object.assign(plan, cached);
       }
       resolved = now.resolved;
     }
-    const previous = ctx.entries.get(ref.name)?.digest;
+    const previous = run.entries.get(ref.name)?.digest;
     if (previous !== undefined) plan.previous = previous;
     const { descriptor: root, bytes } =
-      resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
+      resolved ?? (await limit(() => client.resolve(ref, run.signal ? { signal: run.signal } : {})));
     result.digest = root.digest;
-    // Stored while the manifests under it are fetched (the disk holds no connection), and
-    // settled before anything is said of the image.
+    // The walk fetches and stores each manifest under the root not in the cache. The root is
+    // stored meanwhile (the disk holds no connection), settled before anything is said of the image.
     const [walked, stored] = await Promise.allSettled([
-      collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result),
-      storeManifest(layout, ref, root, bytes, ctx.valid),
+      walkImage(ref.name, root, bytes, run.platforms, (d) =>
+        fetchManifest(layout, { client, limit }, ref, d, run.valid),
+      ),
+      storeManifest(layout, ref, root, bytes, run.valid),
     ]);
     if (walked.status === 'rejected') throw walked.reason;
     if (stored.status === 'rejected') throw stored.reason;
-    plan.manifests = walked.value;
-    const single = singlePlatformConfig(root, bytes, ctx.platforms);
+    plan.manifests = walked.value.manifests;
+    plan.blobs = walked.value.blobs;
+    result.skipped.push(...walked.value.skipped);
+    const single = singlePlatformConfig(root, bytes, run.platforms);
     if (single) {
       // The config first: an image built for another platform costs no layer download.
       await want(layout, client, plan, single.config, run).result;
@@ -277,7 +280,7 @@ async function planImage(
     plan.entry = root;
   } catch (err) {
     giveUp(plan, run.downloads);
-    failed(result, err, ctx.logger);
+    failed(result, err, run.logger);
   }
   return plan;
 }
@@ -338,13 +341,11 @@ function startBlob(
 ): BlobFetch {
   const turn = run.downloads.bigQueued;
   if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
-    return startFetch(run, (signal) =>
-      turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal)),
-    );
+    return startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, run, signal)));
   let queued!: () => void;
   run.downloads.bigQueued = new Promise<void>((resolve) => (queued = resolve));
   return startFetch(run, (signal) =>
-    turn.then(() => fetchBlob(layout, client, plan, blob, blob.size, run, signal, queued)).finally(queued),
+    turn.then(() => fetchBlob(layout, client, plan, blob, run, signal, queued)).finally(queued),
   );
 }
 
@@ -366,12 +367,16 @@ function giveUp(plan: ImagePlan, downloads: RunDownloads): void {
   }
 }
 
+/**
+ * Fetches `blob` for `owner` (nothing when the run knows it valid): a big one in ranges through
+ * the bulk view of the budget, another whole, holding a connection per request; either way
+ * queued at its size, so bigger blobs take connections first.
+ */
 async function fetchBlob(
   layout: Layout,
   client: RegistryClient,
   owner: ImagePlan,
   blob: Descriptor,
-  priority: number,
   run: RunState,
   /** Aborted when no image needs the blob any more (or the run is interrupted). */
   signal: AbortSignal,
@@ -389,7 +394,7 @@ async function fetchBlob(
   if (await wantsRanges(layout, blob, run)) {
     return ensureBigBlob(layout, client, ref, blob, {
       budget: run.bulk,
-      priority,
+      priority: blob.size,
       host: ref.registry,
       ranged: run.ranged,
       valid: run.valid,
@@ -402,7 +407,7 @@ async function fetchBlob(
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   let settled!: () => void;
   const done = new Promise<void>((resolve) => (settled = resolve));
-  const budgeted = connectionPerRequest(client, run.budget, ref.registry, priority, signal, done);
+  const budgeted = connectionPerRequest(client, run.budget, ref.registry, blob.size, signal, done);
   return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 
@@ -533,14 +538,14 @@ async function commitEntry(
           `${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`,
         );
       run.logger?.debug(`${err.message}: fetching them again`);
-      const ctx: RunContext = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+      const limit = manifestLimit(run, ref);
       for (const blob of err.missing) run.valid.delete(blob.digest);
       const signal = run.signal ?? new AbortController().signal;
       await Promise.all(
         err.missing.map((blob) =>
           manifests.has(blob.digest)
-            ? fetchManifest(layout, { client, limit: ctx.limit }, ref, blob, run.valid)
-            : fetchBlob(layout, client, plan, blob, blob.size, run, signal),
+            ? fetchManifest(layout, { client, limit }, ref, blob, run.valid)
+            : fetchBlob(layout, client, plan, blob, run, signal),
         ),
       );
     }
@@ -553,7 +558,6 @@ function failed(result: PullResult, err: unknown, logger: Logger | undefined): v
   logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
 
-/** The digest of the index.json entry of that name, if any. */
 /** index.json's entries by name (the first of a name), read once per run. */
 async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
   const read = await layout.readIndex();
@@ -573,53 +577,31 @@ async function cachedEntries(layout: Layout): Promise<Map<string, Descriptor>> {
 async function completeInCache(
   layout: Layout,
   ref: Reference,
-  ctx: RunContext,
+  run: RunState,
   result: PullResult,
 ): Promise<Pick<ImagePlan, 'entry' | 'manifests' | 'blobs'> | undefined> {
-  const root = ctx.entries.get(ref.name);
+  const root = run.entries.get(ref.name);
   if (!root) return undefined;
   try {
     const { manifests, blobs, skipped } = await cachedClosure(
       layout,
       ref.name,
       root,
-      ctx.platforms,
-      ctx.valid,
+      run.platforms,
+      run.valid,
     );
-    const unverified = new Set(blobs.filter((b) => !ctx.valid.has(b.digest)).map((b) => b.digest));
+    const unverified = new Set(blobs.filter((b) => !run.valid.has(b.digest)).map((b) => b.digest));
     result.hashedBlobs += unverified.size; // hashed now, whatever they turn out to be
-    await checkBlobs(layout, blobs, { valid: ctx.valid, hasher: ctx.hasher });
+    await checkBlobs(layout, blobs, { valid: run.valid, hasher: run.hasher });
     result.digest = root.digest;
     result.skipped.push(...skipped);
     result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
     return { entry: root, manifests, blobs };
   } catch (err) {
     // Anything short of a complete, valid closure in the cache: ask the registry.
-    ctx.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
+    run.logger?.debug(`${ref.name}: cache entry unusable: ${errorMessage(err)}`);
     return undefined;
   }
-}
-
-/**
- * Walks an image from its root (fetching and storing each manifest not in the cache), adding
- * the config and layer blobs to ensure to `blobs`; returns every index and manifest walked.
- */
-async function collectImage(
-  layout: Layout,
-  client: RegistryClient,
-  ref: Reference,
-  root: Descriptor,
-  bytes: Buffer,
-  ctx: RunContext,
-  blobs: Descriptor[],
-  result: PullResult,
-): Promise<Descriptor[]> {
-  const closure = await walkImage(ref.name, root, bytes, ctx.platforms, (d) =>
-    fetchManifest(layout, { client, limit: ctx.limit }, ref, d, ctx.valid),
-  );
-  blobs.push(...closure.blobs);
-  result.skipped.push(...closure.skipped);
-  return closure.manifests;
 }
 
 /**
@@ -649,7 +631,7 @@ async function checkSizes(layout: Layout, ref: Reference, blobs: Descriptor[]): 
  */
 async function fetchManifest(
   layout: Layout,
-  registry: { client: RegistryClient; limit: RunContext['limit'] },
+  registry: { client: RegistryClient; limit: Limit },
   ref: Reference,
   desc: Descriptor,
   valid: ValidSet,
@@ -658,19 +640,8 @@ async function fetchManifest(
     throw new GuardError(
       `manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`,
     );
-  if (valid.has(desc.digest)) {
-    // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
-    const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
-    if (bytes?.length === desc.size) return bytes;
-  }
-  const cached = await hashFileInline(layout.blobPath(desc.digest), digestAlgorithm(desc.digest), {
-    maxBytes: desc.size,
-    keepBytes: true,
-  });
-  if (cached.ok && cached.hex === digestHex(desc.digest) && cached.size === desc.size) {
-    valid.add(desc.digest);
-    return cached.bytes;
-  }
+  const cached = await cachedDocument(layout, desc, valid);
+  if ('bytes' in cached) return cached.bytes;
   const bytes = await registry.limit(() => registry.client.manifest(ref, desc));
   await storeManifest(layout, ref, desc, bytes, valid);
   return bytes;

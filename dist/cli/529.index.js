@@ -194,7 +194,7 @@ const COMMANDS = {
     },
     pull: {
         load: async () => {
-            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(540)]).then(__webpack_require__.bind(__webpack_require__, 1540));
+            const m = await Promise.all(/* import() */[__webpack_require__.e(752), __webpack_require__.e(497), __webpack_require__.e(986)]).then(__webpack_require__.bind(__webpack_require__, 7986));
             return { run: m.pullCommand, help: m.PULL_HELP };
         },
         summary: 'pull images into the cache atomically, resuming interrupted downloads',

@@ -1,8 +1,8 @@
-export const id = 540;
-export const ids = [540];
+export const id = 986;
+export const ids = [986];
 export const modules = {
 
-/***/ 1540:
+/***/ 7986:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -335,20 +335,24 @@ async function hashPrefix(fh, hash, length) {
     return offset;
 }
 
-// EXTERNAL MODULE: ./lib/oci/descriptor.js
-var descriptor = __webpack_require__(1260);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: ./lib/oci/mediatypes.js
 var mediatypes = __webpack_require__(8152);
 // EXTERNAL MODULE: ./lib/hash/hash-pool.js + 1 modules
 var hash_pool = __webpack_require__(5585);
-// EXTERNAL MODULE: ./lib/verify/walk.js
-var verify_walk = __webpack_require__(9820);
 ;// CONCATENATED MODULE: ./lib/pull/budget.js
 /**
  * The connection budget of a pull: at most `perHost` requests in flight to each registry host,
  * whatever they are for (a manifest, a small blob, one range of a big blob). Waiting work starts
  * by priority, highest first (the scheduler gives a blob its size, so big blobs start first and
  * the tail of the run is short), in arrival order among equals.
+ *
+ * Bulk work (the ranges of big blobs, through the view `bulk()` returns) is bandwidth-bound and
+ * holds a connection for long; latency-bound work (manifests, small blobs) costs a round trip
+ * each and unlocks more work. While a host's lane is open (see openLane), bulk work holds at
+ * most `perHost - lane` connections, so latency-bound work always finds one free within a
+ * request's time instead of waiting behind every range.
  */
 /**
  * Connections per registry host unless told otherwise: a per-connection cap (a CDN's, or the
@@ -357,55 +361,111 @@ var verify_walk = __webpack_require__(9820);
  * benchmark section).
  */
 const DEFAULT_CONNECTIONS = 8;
+/** Connections kept from bulk work while a lane is open: a quarter of the budget, one at least, none with one connection. */
+function laneFor(perHost) {
+    return perHost < 2 ? 0 : Math.max(1, Math.floor(perHost / 4));
+}
+/** How a bulk view shares its budget's queues (module-private: not an option callers pass). */
+const SHARED = Symbol('shared');
 class ConnectionBudget {
     perHost;
-    #hosts = new Map();
-    constructor(perHost) {
+    /** Connections kept for latency-bound work while a host's lane is open. */
+    lane;
+    #hosts;
+    #bulk;
+    constructor(perHost, options = {}) {
         if (!Number.isInteger(perHost) || perHost < 1)
             throw new RangeError(`connections per host must be a whole number ≥ 1, got ${perHost}`);
+        const lane = options.lane ?? 0;
+        if (!Number.isInteger(lane) || lane < 0 || (lane > 0 && lane >= perHost))
+            throw new RangeError(`a lane must be a whole number of connections below ${perHost}, got ${lane}`);
         this.perHost = perHost;
+        this.lane = lane;
+        this.#hosts = options[SHARED]?.hosts ?? new Map();
+        this.#bulk = options[SHARED]?.bulk ?? false;
+    }
+    /** The same budget for bulk work: its run() holds no lane connection while the lane is open. */
+    bulk() {
+        return new ConnectionBudget(this.perHost, {
+            lane: this.lane,
+            [SHARED]: { hosts: this.#hosts, bulk: true },
+        });
     }
     /** Runs `fn` holding one of `host`'s connections. */
     run(host, priority, fn) {
-        let q = this.#hosts.get(host);
-        if (!q)
-            this.#hosts.set(host, (q = new HostQueue(this.perHost)));
-        return q.run(priority, fn);
+        return this.#queue(host).run(priority, this.#bulk, fn);
     }
-    /** Connections to `host` free now with nothing waiting for them: what splitting a blob could use. */
+    /**
+     * Opens `host`'s lane until the returned function is called (again, harmlessly): while any
+     * opener holds it, bulk work leaves `lane` connections to other work.
+     */
+    openLane(host) {
+        const q = this.#queue(host);
+        q.lanes++;
+        let open = true;
+        return () => {
+            if (!open)
+                return;
+            open = false;
+            q.lanes--;
+            q.next();
+        };
+    }
+    /**
+     * Connections to `host` free now with nothing waiting for them: what splitting a blob could
+     * use (for a bulk view, those bulk work may take).
+     */
     idle(host) {
         const q = this.#hosts.get(host);
-        return q ? Math.max(0, this.perHost - q.active - q.waiting) : this.perHost;
+        if (!q)
+            return this.perHost;
+        const free = this.perHost - q.active - q.waiting;
+        return Math.max(0, this.#bulk ? Math.min(free, q.bulkRoom()) : free);
     }
     /** The most connections `host` held at once so far (0 when never used). */
     peak(host) {
         return this.#hosts.get(host)?.peak ?? 0;
     }
+    #queue(host) {
+        let q = this.#hosts.get(host);
+        if (!q)
+            this.#hosts.set(host, (q = new HostQueue(this.perHost, this.lane)));
+        return q;
+    }
 }
 class HostQueue {
     limit;
+    lane;
     active = 0;
+    bulkActive = 0;
     peak = 0;
-    #seq = 0;
+    /** Openers of the lane (see ConnectionBudget.openLane). */
+    lanes = 0;
     /** Sorted: highest priority first, then first come. */
     #waiting = [];
-    constructor(limit) {
+    #bulkWaiting = 0;
+    constructor(limit, lane) {
         this.limit = limit;
+        this.lane = lane;
     }
-    run(priority, fn) {
+    run(priority, bulk, fn) {
         return new Promise((resolve, reject) => {
             const w = {
                 priority,
-                seq: this.#seq++,
+                bulk,
                 start: () => {
                     this.active++;
+                    if (bulk)
+                        this.bulkActive++;
                     this.peak = Math.max(this.peak, this.active);
                     Promise.resolve()
                         .then(fn)
                         .then(resolve, reject)
                         .finally(() => {
                         this.active--;
-                        this.#next();
+                        if (bulk)
+                            this.bulkActive--;
+                        this.next();
                     });
                 },
             };
@@ -413,15 +473,30 @@ class HostQueue {
             while (i > 0 && this.#waiting[i - 1].priority < priority)
                 i--;
             this.#waiting.splice(i, 0, w);
-            this.#next();
+            if (bulk)
+                this.#bulkWaiting++;
+            this.next();
         });
     }
     get waiting() {
         return this.#waiting.length;
     }
-    #next() {
-        while (this.active < this.limit && this.#waiting.length > 0)
-            this.#waiting.shift().start();
+    /** Connections bulk work may still take: all but the lane's while the lane is open. */
+    bulkRoom() {
+        return Math.max(0, this.limit - (this.lanes > 0 ? this.lane : 0) - this.bulkActive - this.#bulkWaiting);
+    }
+    /** Starts waiting work while connections are free: the first in order that may run (bulk work only outside the lane). */
+    next() {
+        while (this.active < this.limit) {
+            const bulkMay = this.bulkActive < this.limit - (this.lanes > 0 ? this.lane : 0);
+            const i = this.#waiting.findIndex((w) => bulkMay || !w.bulk);
+            if (i < 0)
+                return;
+            const [w] = this.#waiting.splice(i, 1);
+            if (w.bulk)
+                this.#bulkWaiting--;
+            w.start();
+        }
     }
 }
 
@@ -452,25 +527,57 @@ class TooSlowError extends Error {
     }
 }
 /**
+ * The floor's clock for one body, for readers that take its chunks as they come (events, not an
+ * iterator): `asking()` when the reader is ready for the next chunk, `arrived()` when one came.
+ * Only the time between the two counts, so the reader's own time (writing, backpressure) never
+ * counts against the registry.
+ */
+class FloorWatch {
+    floor;
+    now;
+    #waited = 0;
+    #bytes = 0;
+    #asked;
+    constructor(floor, now = () => performance.now()) {
+        this.floor = floor;
+        this.now = now;
+        this.#asked = now();
+    }
+    /** The reader waits for the next chunk from now on. */
+    asking() {
+        this.#asked = this.now();
+    }
+    /**
+     * A chunk of `bytes` came: the TooSlowError to throw once the reader has kept it, when the
+     * window of waiting it closes brought less than the floor; undefined otherwise.
+     */
+    arrived(bytes) {
+        this.#waited += this.now() - this.#asked;
+        this.#bytes += bytes;
+        const { windowMs, bytesPerSecond } = this.floor;
+        if (this.#waited < windowMs)
+            return undefined;
+        const tooSlow = this.#bytes * 1000 < bytesPerSecond * this.#waited
+            ? new TooSlowError(this.#bytes, this.#waited, this.floor)
+            : undefined;
+        [this.#waited, this.#bytes] = [0, 0];
+        return tooSlow;
+    }
+}
+/**
  * `body`'s chunks, timing only the waits for them, not what the caller does between them
  * (writing, hashing, its own backpressure); throws TooSlowError, after handing over the chunk
  * that ended it, once a window of waiting brought less than the floor. Leaving the loop (a
  * throw, a break) destroys the body.
  */
 async function* floored(body, floor, now = () => performance.now()) {
-    let waited = 0;
-    let bytes = 0;
-    let asked = now();
+    const watch = new FloorWatch(floor, now);
     for await (const chunk of body) {
-        waited += now() - asked;
-        bytes += chunk.length;
-        const tooSlow = waited >= floor.windowMs && bytes * 1000 < floor.bytesPerSecond * waited;
+        const tooSlow = watch.arrived(chunk.length);
         yield chunk; // the bytes that came are the caller's to keep, too slow or not
         if (tooSlow)
-            throw new TooSlowError(bytes, waited, floor);
-        if (waited >= floor.windowMs)
-            [waited, bytes] = [0, 0];
-        asked = now();
+            throw tooSlow;
+        watch.asking();
     }
 }
 
@@ -702,12 +809,15 @@ function errorFromResponse(args) {
 
 
 
+
 /**
  * Bytes gathered from the network before they go to disk in one writev(): while one batch is
  * being written the next one fills, so the socket and the disk work at the same time, and at
- * most two batches per download are held in memory.
+ * most two batches per download are held in memory. Each write is a round trip to libuv's
+ * thread pool (and, for ranges, a record update): 1 MiB took 8-19% less main-thread CPU per
+ * byte than 256 KiB on loopback; 2 and 4 MiB no less than 1 MiB.
  */
-const WRITE_BATCH_BYTES = 256 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
 /**
  * Makes `descriptor`'s blob present and valid in the layout: reuses it when it is already
  * there and verified, else downloads it into `<hex>.download` (resuming an earlier partial with
@@ -792,45 +902,117 @@ async function underBlobLock(layout, descriptor, valid, fetch, onLockBusy) {
  * flight while the next batch fills, so the socket and the disk work at the same time. When the
  * body fails halfway, everything that did arrive is still written (the next run resumes right
  * after it), then the error is thrown. `onChunk` hears of each chunk as it arrives.
+ *
+ * A Readable (a response body) is read by its events, paused while a full batch waits for the
+ * write before it: no promise per chunk, only per batch. Any other iterable is iterated.
  */
 async function copyInBatches(body, floor, write, options = {}) {
-    const maxWaitMs = options.maxWaitMs ?? Infinity;
-    let batch = [];
-    let batchBytes = 0;
-    let batchStarted = 0;
-    let inFlight;
+    const batches = new Batches(write, options.maxWaitMs ?? Infinity);
     let readError;
-    const flush = () => {
-        const [chunks, n] = [batch, batchBytes];
-        batch = [];
-        batchBytes = 0;
-        return write(chunks, n);
-    };
     try {
-        for await (const chunk of floored(body, floor)) {
-            options.onChunk?.(chunk.length);
-            if (batchBytes === 0)
-                batchStarted = performance.now();
-            batch.push(chunk);
-            batchBytes += chunk.length;
-            if (batchBytes >= WRITE_BATCH_BYTES || performance.now() - batchStarted >= maxWaitMs) {
-                if (inFlight)
-                    await inFlight;
-                inFlight = flush();
-                // Awaited on the next batch or below; a failure must not count as unhandled meanwhile.
-                inFlight.catch(() => { });
+        if (body instanceof external_node_stream_.Readable)
+            await readByEvents(body, floor, batches, options.onChunk);
+        else {
+            for await (const chunk of floored(body, floor)) {
+                options.onChunk?.(chunk.length);
+                if (batches.add(chunk))
+                    await batches.send();
             }
         }
     }
     catch (err) {
         readError = err;
     }
-    if (inFlight)
-        await inFlight;
-    if (batch.length > 0)
-        await flush();
+    await batches.finish();
     if (readError !== undefined)
         throw readError;
+}
+/** Chunks gathered into batches, each written after the one before it (one write at a time). */
+class Batches {
+    write;
+    maxWaitMs;
+    #chunks = [];
+    #bytes = 0;
+    #started = 0;
+    /** The last write started; a failed write fails every later one too (they never run). */
+    #tail = Promise.resolve();
+    constructor(write, maxWaitMs) {
+        this.write = write;
+        this.maxWaitMs = maxWaitMs;
+    }
+    /** Adds a chunk; true when the batch should go (full, or its first byte waited long enough). */
+    add(chunk) {
+        if (this.#bytes === 0 && this.maxWaitMs !== Infinity)
+            this.#started = performance.now();
+        this.#chunks.push(chunk);
+        this.#bytes += chunk.length;
+        return (this.#bytes >= WRITE_BATCH_BYTES ||
+            (this.maxWaitMs !== Infinity && performance.now() - this.#started >= this.maxWaitMs));
+    }
+    /**
+     * Queues the batch behind the write in flight; resolves once that earlier write is done
+     * (rejects with its failure), so at most two batches are held.
+     */
+    send() {
+        const before = this.#tail;
+        const [chunks, bytes] = [this.#chunks, this.#bytes];
+        this.#chunks = [];
+        this.#bytes = 0;
+        this.#tail = before.then(() => this.write(chunks, bytes));
+        // Awaited by finish(); a failure must not count as unhandled meanwhile.
+        this.#tail.catch(() => { });
+        return before;
+    }
+    /** Writes what is left and waits for every write; throws the first write's failure. */
+    async finish() {
+        if (this.#bytes > 0)
+            void this.send();
+        await this.#tail;
+    }
+}
+/**
+ * Feeds `body`'s chunks to `batches` as its 'data' events come, pausing it while a full batch
+ * waits for the write before it; resolves at its end, rejects (destroying it) on its error, a
+ * write's failure, or the rate floor.
+ */
+function readByEvents(body, floor, batches, onChunk) {
+    return new Promise((resolve, reject) => {
+        const watch = new FloorWatch(floor);
+        let held = false;
+        let done = false;
+        const stop = (err) => {
+            if (done)
+                return;
+            done = true;
+            body.off('data', onData);
+            untrack();
+            if (err === undefined)
+                return resolve();
+            body.destroy();
+            reject(err);
+        };
+        const onData = (chunk) => {
+            const tooSlow = watch.arrived(chunk.length); // the chunk is kept all the same
+            onChunk?.(chunk.length);
+            if (batches.add(chunk) && !held) {
+                held = true;
+                body.pause();
+                batches.send().then(() => {
+                    held = false;
+                    if (done)
+                        return;
+                    watch.asking();
+                    body.resume();
+                }, stop);
+            }
+            if (tooSlow)
+                return stop(tooSlow);
+            if (!held)
+                watch.asking();
+        };
+        const untrack = (0,external_node_stream_.finished)(body, (err) => stop(err ?? undefined));
+        body.on('data', onData);
+    });
 }
 /** What the disk said, in words, by errno code: these are failures of the cache, not of the network. */
 const DISK_ERRORS = {
@@ -1321,7 +1503,7 @@ const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
 /**
  * Whether the rest of a blob goes in ranges: decided from what its first request shows (the
  * rate one connection gets, the round trip before its first byte) and from the connections of
- * the budget that are idle, never from size alone. A pure function of those figures.
+ * the budget, never from size alone. A pure function of those figures.
  *
  * The model: the request under way (the lead) keeps streaming; `k` more connections each start
  * a range one round trip later at the same rate. With R bytes left at rate r, whole takes R/r;
@@ -1330,11 +1512,16 @@ const recordText = (size, done) => `${JSON.stringify({ size, done })}\n`;
  * when it saves at least `minGainMs`. A connection already faster than `fastBytesPerSecond` is
  * not capped in a way more connections fix (next to a mirror, on loopback: the CPU is the
  * limit there, and ranges cost CPU), so it stays whole.
+ *
+ * `k` is every other connection of the budget, busy or not: the ranges queue for them with the
+ * blob's priority, each taking its piece only once it holds a connection, so a range that waits
+ * costs nothing and one that starts late finds what the lead has not reached yet.
  */
 
 const MiB = 1024 * 1024;
-/** See the README's "Which way a blob goes" for the reasons behind these. */
+/** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 const SPLIT_DEFAULTS = Object.freeze({
+    speculateAfterMs: 25,
     windowBytes: 256 * 1024,
     windowMs: 50,
     fastBytesPerSecond: 100_000_000,
@@ -1344,41 +1531,36 @@ const SPLIT_DEFAULTS = Object.freeze({
 function decideSplit(f, rule = SPLIT_DEFAULTS) {
     if (f.received <= 0 || (f.received < rule.windowBytes && f.elapsedMs < rule.windowMs))
         return { kind: 'wait' };
-    if (f.elapsedMs <= 0) {
-        return { kind: 'whole', final: true, reason: `${(0,format/* formatBytes */.z3)(f.received)} came at once: not capped` };
-    }
+    if (f.elapsedMs <= 0)
+        return { kind: 'whole', reason: () => `${(0,format/* formatBytes */.z3)(f.received)} came at once: not capped` };
     const rate = (f.received * 1000) / f.elapsedMs;
     if (rate >= rule.fastBytesPerSecond) {
         return {
             kind: 'whole',
-            final: true,
-            reason: `one connection gets ${(0,format/* formatRate */.CE)(rate)}, at least ${(0,format/* formatRate */.CE)(rule.fastBytesPerSecond)}: not capped`,
+            reason: () => `one connection gets ${(0,format/* formatRate */.CE)(rate)}, at least ${(0,format/* formatRate */.CE)(rule.fastBytesPerSecond)}: not capped`,
         };
     }
     const wholeMs = (f.remaining * 1000) / rate;
     const left = () => `${(0,format/* formatBytes */.z3)(f.remaining)} left at ${(0,format/* formatRate */.CE)(rate)} take ${(0,format/* formatDuration */.a3)(wholeMs)}`;
-    if (wholeMs < rule.minGainMs || f.remaining < 2 * rule.minRangeBytes) {
-        return { kind: 'whole', final: true, reason: `${left()}: ranges would save too little` };
-    }
-    // Asked with every chunk while all connections are busy: no formatting here.
-    if (f.idle < 1)
-        return { kind: 'whole', final: false, reason: 'every connection was busy' };
-    const k = f.idle;
+    const k = f.others;
+    if (k < 1)
+        return { kind: 'whole', reason: () => 'one connection per registry' };
     const rtt = Math.max(0, f.firstByteMs);
     const splitMs = (wholeMs + k * rtt) / (k + 1);
     const leadBytes = Math.ceil((rate * splitMs) / 1000);
-    if (wholeMs - splitMs < rule.minGainMs || f.remaining - leadBytes < rule.minRangeBytes) {
+    if (wholeMs - splitMs < rule.minGainMs ||
+        f.remaining < 2 * rule.minRangeBytes ||
+        f.remaining - leadBytes < rule.minRangeBytes) {
         return {
             kind: 'whole',
-            final: false,
-            reason: `${left()}; over ${k} more connection${k === 1 ? '' : 's'} ${(0,format/* formatDuration */.a3)(splitMs)}: too little gain`,
+            reason: () => `${left()}; over ${k + 1} connections about ${(0,format/* formatDuration */.a3)(splitMs)}: ranges would save too little`,
         };
     }
     return {
         kind: 'split',
         leadBytes,
         connections: k,
-        reason: `${left()} on one connection, about ${(0,format/* formatDuration */.a3)(splitMs)} over ${k + 1}`,
+        reason: () => `${left()} on one connection, about ${(0,format/* formatDuration */.a3)(splitMs)} over ${k + 1}`,
     };
 }
 
@@ -1400,15 +1582,17 @@ const ranged_MiB = 1024 * 1024;
 /** See the README's benchmark section for the measurements behind these. */
 const RANGED_DEFAULTS = Object.freeze({
     thresholdBytes: 16 * ranged_MiB,
-    split: 'always',
+    split: 'when-it-pays',
     minRangeBytes: 2 * ranged_MiB,
     maxRangeBytes: 16 * ranged_MiB,
 });
 /**
- * Bytes that arrived wait at most this long before they are written: what a kill can lose of a
- * slow connection's bytes (a fast one fills a batch sooner).
+ * Bytes that arrived wait at most this long before they are written and recorded: what a kill
+ * can lose of a connection's bytes. A connection this short of filling a batch (WRITE_BATCH_BYTES)
+ * in that time (under 100 MB/s: a capped or distant one) writes smaller batches: at 25 MB/s
+ * about 250 kB, so a kill loses well under 1 MB per connection.
  */
-const BATCH_MAX_MS = 100;
+const BATCH_MAX_MS = 10;
 /** Tries per range (a cut, a wrong Content-Range, a network error) before the blob's download gives up. */
 const RANGE_ATTEMPTS = 3;
 /**
@@ -1559,46 +1743,109 @@ class RangedDownload {
      * decideSplit says splitting pays, what lies beyond is cut into pieces: ranges over the other
      * connections take them from the back, the lead goes on taking them from the front, so the
      * two meet wherever the rates put them (no estimate of the rate fixes the boundary).
-     * Otherwise the lead brings the whole blob.
+     * Otherwise the lead brings the whole blob. When the lead has no answer within
+     * `speculateAfterMs` (a far registry), ranges on the idle connections start on the last
+     * pieces at once, while the rate is being learnt; a whole decision then only stops them
+     * taking more, and the lead takes what they left.
      */
     async #leadFirst(from) {
-        const { ranged } = this.ctx;
+        const { budget, ranged } = this.ctx;
+        const size = this.descriptor.size;
         let failure;
         const fail = (err) => {
             failure ??= err;
             this.#abort.abort();
         };
         const workers = [];
+        let running = 0;
+        /** Sorted, not overlapping: the lead shifts from the front, ranges pop from the back. */
         const pieces = [];
-        const split = (boundary, connections) => {
-            const size = rangeSize(this.descriptor.size - boundary, connections + 1, ranged);
-            for (let s = boundary; s < this.descriptor.size; s += size)
-                pieces.push([s, Math.min(this.descriptor.size, s + size)]);
-            this.ctx.logger?.debug(`${this.#subject}: ${pieces.length} pieces of up to ${size} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`);
-            const worker = async () => {
-                for (let r = pieces.pop(); r && failure === undefined; r = pieces.pop())
-                    await this.#fetch(r, false).catch(fail);
-            };
-            // One range per idle connection: a range waiting for a connection would hold its piece
-            // away from the lead.
-            for (let i = 0; i < Math.min(connections, pieces.length); i++)
-                workers.push(worker());
+        /** Ranges take no more pieces (the lead takes them). */
+        let closed = false;
+        /** One per piece a range took, settled when that range is done with it. */
+        const taken = [];
+        /** A piece a speculative range could not fetch (the server ignored Range): back, for the lead. */
+        const giveBack = (piece) => {
+            closed = true;
+            pieces.push(piece);
+            pieces.sort((a, b) => a[0] - b[0]);
         };
-        /** The lead reached `end`: the next piece when no range took it, else undefined. */
-        const claim = (end) => {
-            if (pieces[0]?.[0] !== end)
-                return undefined;
-            return pieces.shift()[1];
+        // A range takes its piece only once it holds a connection: one still waiting for a
+        // connection holds nothing away from the lead, and finds nothing left if the lead got there.
+        const worker = async (speculative) => {
+            running++;
+            while (failure === undefined) {
+                let done = () => { };
+                const take = () => {
+                    const piece = failure === undefined && !closed ? pieces.pop() : undefined;
+                    if (piece)
+                        taken.push(new Promise((resolve) => (done = resolve)));
+                    return piece;
+                };
+                const got = await this.#fetch(take, false, undefined, speculative ? giveBack : undefined).catch(fail);
+                done();
+                if (got !== 'range')
+                    break;
+            }
+            running--;
         };
-        const lead = this.#lead(from, split, claim).catch(fail);
+        const start = (n, speculative) => {
+            for (let i = 0; i < n; i++)
+                workers.push(worker(speculative));
+        };
+        const lead = {
+            speculate: (leadEnd) => {
+                const idle = budget.idle(this.ctx.host);
+                const piece = rangeSize(size - from, budget.perHost, ranged);
+                const n = Math.min(idle, Math.floor((leadEnd - from) / piece) - 1);
+                if (n < 1 || pieces.length > 0)
+                    return leadEnd;
+                const first = size - n * piece;
+                for (let s = first; s < size; s += piece)
+                    pieces.push([s, Math.min(size, s + piece)]);
+                this.ctx.logger?.debug(`${this.#subject}: no answer yet: ${n} ranges of ${piece} bytes start on the blob's last ${(0,format/* formatBytes */.z3)(size - first)} while its rate is learnt`);
+                start(n, true);
+                return first;
+            },
+            split: (boundary, leadEnd, connections) => {
+                const cut = [];
+                const step = rangeSize(size - boundary, connections + 1, ranged);
+                for (let s = boundary; s < leadEnd; s += step)
+                    cut.push([s, Math.min(leadEnd, s + step)]);
+                pieces.unshift(...cut);
+                this.ctx.logger?.debug(`${this.#subject}: ${pieces.length} pieces of up to ${step} bytes from byte ${boundary}: ranges take them from the back, the first request from the front`);
+                start(Math.min(connections - running, pieces.length), false);
+            },
+            whole: () => {
+                closed = true;
+            },
+            claim: (end) => {
+                if (pieces[0]?.[0] !== end)
+                    return undefined;
+                return pieces.shift()[1];
+            },
+            quiesce: async () => {
+                closed = true;
+                await Promise.all(taken);
+                pieces.length = 0;
+            },
+        };
+        const leading = this.#lead(from, lead).catch(fail);
         this.ctx.onQueued?.(); // the lead is in the budget's queue now
-        await lead;
-        await Promise.all(workers);
+        await leading;
+        // Pieces left (the lead stopped at its end after a retry): ranges take them. None left:
+        // only the ranges that took one matter; those still queued will find nothing.
+        if (pieces.length > 0 && failure === undefined) {
+            closed = false;
+            start(Math.min(budget.perHost - 1, pieces.length), false);
+            await Promise.all(workers);
+        }
+        await Promise.all(taken);
         if (failure !== undefined)
             throw failure;
     }
     /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
-    async #lead(from, split, claim) {
+    async #lead(from, hooks) {
         const { budget, host } = this.ctx;
         const size = this.descriptor.size;
         const rule = {
@@ -1606,11 +1853,11 @@ class RangedDownload {
             minRangeBytes: this.ctx.ranged.minRangeBytes,
             ...this.ctx.ranged.rule,
         };
-        /** Where the lead stops: the blob's end until a split; then the end of the pieces it claimed. */
+        /** Where the lead stops: the blob's end until ranges take pieces; then the end of the pieces it claimed. */
         let end = size;
         let splitAt;
         let settled = false;
-        let reason = 'finished before its rate was known';
+        let reason = () => 'finished before its rate was known';
         let at = from;
         for (let attempt = 1;; attempt++) {
             try {
@@ -1618,12 +1865,21 @@ class RangedDownload {
                     const asked = performance.now();
                     /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
                     const open = end === size;
-                    const res = await this.client.blobRange(this.repo, this.descriptor, {
-                        start: at,
-                        end,
-                        location: this.#location,
-                        signal: this.#signal,
-                    });
+                    const early = attempt === 1 && Number.isFinite(rule.speculateAfterMs)
+                        ? setTimeout(() => (end = hooks.speculate(end)), rule.speculateAfterMs)
+                        : undefined;
+                    let res;
+                    try {
+                        res = await this.client.blobRange(this.repo, this.descriptor, {
+                            start: at,
+                            end,
+                            location: this.#location,
+                            signal: this.#signal,
+                        });
+                    }
+                    finally {
+                        clearTimeout(early);
+                    }
                     this.#location = res.location;
                     if (res.kind !== 'range') {
                         if (!open || at !== from) {
@@ -1632,7 +1888,9 @@ class RangedDownload {
                             throw new RangeRefused(`${this.#subject}: ${res.kind === 'whole' ? 'the server sent the whole blob for a range' : res.detail}`, { temporary: true });
                         }
                         settled = true;
-                        reason = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+                        const detail = res.kind === 'whole' ? 'the server ignores Range (HTTP 200)' : res.detail;
+                        reason = () => detail;
+                        await hooks.quiesce();
                         await this.#oneStream(res);
                         return;
                     }
@@ -1653,27 +1911,26 @@ class RangedDownload {
                         }
                         sinceFirst += n;
                         const d = decideSplit({
-                            remaining: size - received,
+                            remaining: end - received,
                             received: sinceFirst,
                             elapsedMs: now - firstAt,
                             firstByteMs,
-                            idle: budget.idle(host),
+                            others: budget.perHost - 1,
                         }, rule);
                         if (d.kind === 'wait')
                             return;
                         reason = d.reason;
-                        if (d.kind === 'whole') {
-                            settled = d.final;
-                            return;
-                        }
                         settled = true;
+                        if (d.kind === 'whole')
+                            return hooks.whole();
+                        const leadEnd = end;
                         splitAt = end = received;
-                        this.ctx.logger?.debug(`${this.#subject}: ranged after ${(0,format/* formatBytes */.z3)(received - from)}: ${reason}`);
-                        split(received, d.connections);
+                        this.ctx.logger?.debug(`${this.#subject}: ranged after ${(0,format/* formatBytes */.z3)(received - from)}: ${reason()}`);
+                        hooks.split(received, leadEnd, d.connections);
                     };
                     /** Past `end`, the next piece when it is still free. */
                     const more = () => {
-                        const next = open ? claim(end) : undefined;
+                        const next = open ? hooks.claim(end) : undefined;
                         if (next !== undefined)
                             end = next;
                         return next !== undefined;
@@ -1698,7 +1955,7 @@ class RangedDownload {
                     await this.#copy(upToEnd(res.body, at), at, (n) => (at += n), watch);
                 });
                 if (splitAt === undefined)
-                    this.ctx.logger?.debug(`${this.#subject}: whole: ${reason}`);
+                    this.ctx.logger?.debug(`${this.#subject}: whole: ${reason()}`);
                 return;
             }
             catch (err) {
@@ -1720,16 +1977,24 @@ class RangedDownload {
     /**
      * Fetches one range into the writer, resuming inside it after a failure; `stream` when the
      * server sent the whole blob instead; `skipped` when `ranges` (awaited holding the connection)
-     * says the server does not do ranges.
+     * says the server does not do ranges, or when `piece`, asked once a connection is held, gives
+     * no range.
      */
-    async #fetch(range, probe, ranges) {
-        const [start, end] = range;
+    async #fetch(piece, probe, ranges, refused) {
+        let range = typeof piece === 'function' ? undefined : piece;
+        let [start, end] = range ?? [0, 0];
         let at = start;
         for (let attempt = 1;; attempt++) {
             try {
                 return await this.ctx.budget.run(this.ctx.host, this.ctx.priority ?? this.descriptor.size, async () => {
                     if (ranges && !(await ranges))
                         return 'skipped';
+                    if (!range && typeof piece === 'function') {
+                        if (!(range = piece()))
+                            return 'skipped';
+                        [start, end] = range;
+                        at = start;
+                    }
                     const res = await this.client.blobRange(this.repo, this.descriptor, {
                         start: at,
                         end,
@@ -1741,6 +2006,13 @@ class RangedDownload {
                         this.#confirmRanges();
                         await this.#copy(res.body, at, (n) => (at += n));
                         return 'range';
+                    }
+                    if (refused && at === start) {
+                        // Asked before the lead's answer said whether the server does ranges: not an error.
+                        if (res.kind === 'whole')
+                            res.body.destroy();
+                        refused(range);
+                        return 'skipped';
                     }
                     if (!probe || at !== start) {
                         if (res.kind === 'whole')
@@ -1808,6 +2080,10 @@ async function currentRoot(client, ref, ctx) {
     }
 }
 
+// EXTERNAL MODULE: ./lib/oci/descriptor.js
+var descriptor = __webpack_require__(1260);
+// EXTERNAL MODULE: ./lib/verify/walk.js
+var walk = __webpack_require__(9820);
 ;// CONCATENATED MODULE: ./lib/pull/ledger.js
 
 
@@ -1868,7 +2144,7 @@ function selectFromIndex(index, wanted) {
         picked.add(key);
         return true;
     };
-    const candidates = index.manifests.filter((m) => !(0,verify_walk/* isAttestation */.H3)(m));
+    const candidates = index.manifests.filter((m) => !(0,walk/* isAttestation */.H3)(m));
     const nested = candidates.filter((m) => (0,mediatypes/* isIndexMediaType */.$$)(m.mediaType));
     const manifests = [];
     const unavailable = [];
@@ -1893,14 +2169,277 @@ function selectFromIndex(index, wanted) {
                 manifests.push(m);
     }
     const chosen = new Set(manifests.map((m) => m.digest));
-    const attestations = index.manifests.filter((m) => (0,verify_walk/* isAttestation */.H3)(m) && chosen.has(m.annotations?.[mediatypes/* Annotation */.YH.DockerReferenceDigest]) && once(m));
+    const attestations = index.manifests.filter((m) => (0,walk/* isAttestation */.H3)(m) && chosen.has(m.annotations?.[mediatypes/* Annotation */.YH.DockerReferenceDigest]) && once(m));
     return { manifests, attestations, unavailable };
 }
 function describePlatforms(index) {
     return index.manifests
-        .filter((m) => !(0,verify_walk/* isAttestation */.H3)(m) && m.platform)
+        .filter((m) => !(0,walk/* isAttestation */.H3)(m) && m.platform)
         .map((m) => (0,oci_platform/* formatPlatform */.Bq)(m.platform))
         .join(', ');
+}
+
+;// CONCATENATED MODULE: ./lib/pull/closure.js
+
+
+
+
+
+
+
+
+
+
+/**
+ * What one image needs for the wanted platforms, said once for the pull (from the registry or
+ * from the cache) and for the Actions-cache entries (stage and import): they cannot disagree.
+ */
+/** Why an image's blobs are not what it needs: one line, naming the blob. */
+class ClosureError extends errors/* GuardError */.U$ {
+    name = 'ClosureError';
+}
+/**
+ * Walks image `name` from its root: for the wanted platforms, the platform manifests (nested
+ * indexes held to the same platforms), the attestation manifests that describe them, and every
+ * config and layer under those. Siblings are read at once (each may be a round trip), walked in
+ * order. Iterative, so no input depth reaches the stack. Refuses (ClosureError) an image whose
+ * documents contradict each other (DescriptorLedger), that lists itself (a cycle), where no
+ * index offers a wanted platform, or whose config is bigger than a config may be.
+ */
+async function walkImage(name, root, rootBytes, platforms, read) {
+    const closure = { manifests: [], blobs: [], skipped: [] };
+    const ledger = new DescriptorLedger(name);
+    const seen = new Set();
+    const path = [];
+    const onPath = new Map();
+    const offered = new Set();
+    const listed = new Set();
+    const refuse = (message) => {
+        throw new ClosureError(message);
+    };
+    /** One document's step of the walk: what it lists, checked; its children, being read. */
+    const step = (desc, bytes, wanted) => {
+        closure.manifests.push(desc);
+        const here = `${(0,mediatypes/* isIndexMediaType */.$$)(desc.mediaType) ? 'index' : 'manifest'} ${(0,oci_digest/* shortDigest */.VK)(desc.digest)}`;
+        if (!(0,mediatypes/* isIndexMediaType */.$$)(desc.mediaType)) {
+            const manifest = (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${desc.digest}`);
+            const { config } = manifest;
+            ledger.note(config, 'blob', `the config of ${here}`);
+            if (config.size > mediatypes/* MAX_CONFIG_BYTES */.GW)
+                refuse(`${name}: config ${config.digest} of ${here} is ${config.size} bytes, more than the ${mediatypes/* MAX_CONFIG_BYTES */.GW / (1024 * 1024)} MiB a config may be: refusing it before fetching it`);
+            closure.blobs.push(config);
+            manifest.layers.forEach((layer, i) => {
+                ledger.note(layer, 'blob', `layers[${i}] of ${here}`);
+                // Non-distributable: never fetched, so never needed.
+                if (layer.urls?.length)
+                    closure.skipped.push(layer.digest);
+                else
+                    closure.blobs.push(layer);
+            });
+            return [];
+        }
+        const index = (0,descriptor/* parseIndex */.A1)(bytes, `index ${desc.digest}`);
+        index.manifests.forEach((m, i) => ledger.note(m, 'document', `manifests[${i}] of ${here}`));
+        const selection = selectFromIndex(index, wanted);
+        const offers = describePlatforms(index);
+        if (offers)
+            for (const p of offers.split(', '))
+                listed.add(p);
+        if (wanted !== 'all') {
+            for (const p of wanted)
+                if (!selection.unavailable.includes(p))
+                    offered.add((0,oci_platform/* formatPlatform */.Bq)(p));
+            const nested = selection.manifests.some((m) => (0,mediatypes/* isIndexMediaType */.$$)(m.mediaType));
+            // No nested index can offer what this one lacks: say so before reading anything below it.
+            if (path.length === 0 && !nested && selection.unavailable.length > 0)
+                refuse(`${name} has no ${selection.unavailable.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${offers || 'none'})`);
+        }
+        onPath.set(desc.digest, path.length);
+        path.push(desc.digest);
+        const attestations = new Set(selection.attestations);
+        const children = [];
+        for (const child of [...selection.manifests, ...selection.attestations]) {
+            const isIndex = (0,mediatypes/* isIndexMediaType */.$$)(child.mediaType);
+            const above = isIndex ? onPath.get(child.digest) : undefined;
+            if (above !== undefined)
+                refuse(`${name}: ${(0,walk/* describeCycle */.aR)(path, above)}`);
+            const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
+            if (seen.has(key))
+                continue;
+            seen.add(key);
+            const reading = read(child);
+            reading.catch(() => { }); // awaited in its turn; an earlier failure ends the walk
+            // A nested index is held to the same platforms; an attestation describes what was chosen.
+            children.push({ visit: child, bytes: reading, wanted: attestations.has(child) ? 'all' : wanted });
+        }
+        // Depth first, in the order listed: the children, then leaving this index.
+        return [{ leave: desc.digest }, ...children.reverse()];
+    };
+    ledger.note(root, 'document', 'the root');
+    const stack = [{ visit: root, bytes: Promise.resolve(rootBytes), wanted: platforms }];
+    for (let frame = stack.pop(); frame; frame = stack.pop()) {
+        if ('leave' in frame) {
+            path.pop();
+            onPath.delete(frame.leave);
+            continue;
+        }
+        const bytes = await frame.bytes;
+        try {
+            stack.push(...step(frame.visit, bytes, frame.wanted));
+        }
+        catch (err) {
+            // The image's own documents are at fault (unparseable, contradicting): the closure's error.
+            if (err instanceof errors/* GuardError */.U$ && !(err instanceof ClosureError))
+                throw new ClosureError(err.message, { cause: err });
+            throw err;
+        }
+    }
+    if (platforms !== 'all' && (0,mediatypes/* isIndexMediaType */.$$)(root.mediaType)) {
+        const missing = platforms.filter((p) => !offered.has((0,oci_platform/* formatPlatform */.Bq)(p)));
+        if (missing.length > 0)
+            refuse(`${name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${[...listed].join(', ') || 'none'})`);
+    }
+    return closure;
+}
+/**
+ * What image `name` (index.json entry `root`) needs from `layout` for `platforms`, read from
+ * the layout alone: its documents are read (capped at MAX_MANIFEST_BYTES), verified (unless
+ * `valid` has them) and walked (walkImage); a single-platform image's config must name a wanted
+ * platform. Configs and layers are listed, not checked: see checkBlobs. Throws ClosureError.
+ */
+async function cachedClosure(layout, name, root, platforms, valid) {
+    const read = (d) => readDocument(layout, d, valid);
+    const rootBytes = await read(root);
+    const closure = await walkImage(name, root, rootBytes, platforms, read);
+    const single = singlePlatformConfig(root, rootBytes, platforms);
+    if (single) {
+        const mismatch = await platformMismatch(layout, name, single.config, single.wanted);
+        if (mismatch)
+            throw new ClosureError(mismatch);
+    }
+    return closure;
+}
+/** A document of the layout, verified unless `valid` has it already (then it joins `valid`). */
+async function readDocument(layout, d, valid) {
+    if (d.size > mediatypes/* MAX_MANIFEST_BYTES */.ZJ)
+        throw new ClosureError(`manifest ${(0,oci_digest/* shortDigest */.VK)(d.digest)} declares ${d.size} bytes, more than the ${mediatypes/* MAX_MANIFEST_BYTES */.ZJ} allowed`);
+    const r = await cachedDocument(layout, d, valid);
+    if ('problem' in r)
+        throw new ClosureError(`blob ${(0,oci_digest/* shortDigest */.VK)(d.digest)}${r.problem}`);
+    return r.bytes;
+}
+/**
+ * The layout's copy of a document (index or manifest; the caller caps its size): read when
+ * `valid` has it already, else hashed up to its declared size and then noted in `valid`. Or why
+ * the copy will not do (` is missing`, `: content differs`), to follow the blob's name.
+ */
+async function cachedDocument(layout, d, valid) {
+    if (valid.has(d.digest)) {
+        // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
+        const bytes = await layout.readBlob(d.digest, d.size).catch(() => undefined);
+        if (bytes?.length === d.size)
+            return { bytes };
+    }
+    const r = await (0,hash_pool/* hashFileInline */.ap)(layout.blobPath(d.digest), (0,oci_digest/* digestAlgorithm */.g4)(d.digest), {
+        maxBytes: d.size,
+        keepBytes: true,
+    });
+    if (!r.ok)
+        return { problem: ` ${failureText(r.code, r.message, d)}` };
+    if (r.size !== d.size)
+        return { problem: ` has ${r.size} of ${d.size} bytes` };
+    if (r.hex !== (0,oci_digest/* digestHex */.sU)(d.digest))
+        return { problem: ': content differs' };
+    valid.add(d.digest);
+    return { bytes: r.bytes };
+}
+/**
+ * Checks that every config and layer of a closure is in `layout` and valid, each digest once.
+ * Returns how many were hashed. Throws ClosureError naming the first blob that is not.
+ */
+async function checkBlobs(layout, blobs, check) {
+    const distinct = [...new Map(blobs.map((b) => [b.digest, b])).values()];
+    const todo = check.hasher ? distinct.filter((b) => !check.valid.has(b.digest)) : [];
+    const hashing = new Set(todo);
+    for (const d of distinct) {
+        if (hashing.has(d))
+            continue;
+        const s = await (0,promises_.lstat)(layout.blobPath(d.digest)).catch(() => undefined);
+        if (!s?.isFile())
+            throw new ClosureError(`blob ${(0,oci_digest/* shortDigest */.VK)(d.digest)} is missing`);
+        if (s.size !== d.size)
+            throw new ClosureError(`blob ${(0,oci_digest/* shortDigest */.VK)(d.digest)} has ${s.size} of ${d.size} bytes`);
+    }
+    if (todo.length === 0)
+        return 0;
+    const results = await check.hasher.hashFiles(todo.map((d) => ({
+        path: layout.blobPath(d.digest),
+        algorithm: (0,oci_digest/* digestAlgorithm */.g4)(d.digest),
+        size: d.size,
+        maxBytes: d.size,
+    })));
+    // Every blob found valid is noted, even when another is not: a pull fetching the image then
+    // does not hash them again.
+    let wrong;
+    for (const [i, r] of results.entries()) {
+        const d = todo[i];
+        let problem;
+        if (!r.ok)
+            problem = ` ${failureText(r.code, r.message, d)}`;
+        else if (r.size !== d.size)
+            problem = ` has ${r.size} of ${d.size} bytes`;
+        else if (r.hex !== (0,oci_digest/* digestHex */.sU)(d.digest))
+            problem = ': content differs';
+        if (problem === undefined)
+            check.valid.add(d.digest);
+        else
+            wrong ??= `blob ${(0,oci_digest/* shortDigest */.VK)(d.digest)}${problem}`;
+    }
+    if (wrong !== undefined)
+        throw new ClosureError(wrong);
+    return todo.length;
+}
+function failureText(code, message, d) {
+    if (code === 'ENOENT')
+        return 'is missing';
+    if (code === 'TOO_LARGE')
+        return `is over its ${d.size} bytes`;
+    return `cannot be read (${message})`;
+}
+/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
+function singlePlatformConfig(root, bytes, wanted) {
+    if (wanted === 'all' || (0,mediatypes/* isIndexMediaType */.$$)(root.mediaType))
+        return undefined;
+    return { config: (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${root.digest}`).config, wanted };
+}
+/**
+ * A single-platform image says its platform in its config, where an index says it beside each
+ * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
+ * error when one is not (or the config says none), undefined when all are.
+ */
+async function platformMismatch(layout, name, config, wanted) {
+    const lacking = `${name} has no ${wanted.map(oci_platform/* formatPlatform */.Bq).join(', ')} image`;
+    // Never silently skipped: a config unparseable or naming no platform is not an image for the
+    // wanted platforms (walkImage refuses configs over MAX_CONFIG_BYTES before any of this).
+    let doc;
+    try {
+        doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
+    }
+    catch (err) {
+        return `${lacking} (its config ${(0,oci_digest/* shortDigest */.VK)(config.digest)} cannot be read as JSON: ${(0,errors/* errorMessage */.gJ)(err)})`;
+    }
+    const { os, architecture, variant } = (typeof doc === 'object' && doc !== null ? doc : {});
+    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
+        return `${lacking} (its config names no platform; --platform all takes it as it is)`;
+    const have = (0,oci_platform/* normalizePlatform */.FL)({
+        os,
+        architecture,
+        ...(typeof variant === 'string' && variant ? { variant } : {}),
+    });
+    const missing = wanted.filter((w) => !(0,oci_platform/* platformSatisfies */.jU)(have, w));
+    if (missing.length === 0)
+        return undefined;
+    return `${name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it is a single-platform ${(0,oci_platform/* formatPlatform */.Bq)(have)} image)`;
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/pull.js
@@ -1917,16 +2456,14 @@ function describePlatforms(index) {
 
 
 
-
-
-
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
- * platforms each manifest, config, layer and attestation (with its blobs). Every image's
- * manifests are resolved first, in parallel; then all their blobs share the connection budget,
- * biggest first, big ones in ranges. An image's index.json entry is written last, only when
- * everything under it is present and verified, so an interrupted pull never leaves an entry
- * linuxkit would trust.
+ * platforms each manifest, config, layer and attestation (with its blobs). The images go at
+ * once, each from its manifests straight on to its blobs, all sharing the connection budget:
+ * manifests first, then blobs biggest first, big ones in ranges that leave the lane to
+ * latency-bound requests (manifests, small blobs) while any image still has some. An image's
+ * index.json entry is written last, only when everything under it is present and verified, so
+ * an interrupted pull never leaves an entry linuxkit would trust.
  */
 async function pullImages(layout, client, refs, options) {
     await layout.init();
@@ -1937,28 +2474,38 @@ async function pullImages(layout, client, refs, options) {
     const running = await layout.registerPull();
     // Checks images already in the cache; its workers start only when a blob needs hashing.
     const hasher = hash_pool/* HashPool */.vO.create();
+    const budget = new ConnectionBudget(options.concurrency, { lane: laneFor(options.concurrency) });
     const run = {
         ...options,
         valid: options.valid ?? new Set(),
-        budget: new ConnectionBudget(options.concurrency),
+        budget,
+        bulk: budget.bulk(),
         ranged: { ...RANGED_DEFAULTS, ...options.ranged },
         progress: { bytes: 0, total: 0 },
         started: Date.now(),
         hasher,
         entries: await cachedEntries(layout),
+        downloads: { byKey: new Map(), started: [], bigQueued: Promise.resolve() },
     };
     try {
-        const plans = await Promise.all(refs.map((ref) => planImage(layout, client, ref, run)));
-        const downloads = scheduleBlobs(layout, client, plans, run);
-        try {
-            return await Promise.all(plans.map((plan) => finishImage(layout, client, plan, downloads, run)));
-        }
-        finally {
-            // No work outlives the call: what failed images alone needed was aborted and ends now.
-            await Promise.allSettled([...downloads.values()].map((d) => d.result));
-        }
+        // Each image goes on from its manifests to its blobs at once: none waits for another's
+        // manifests, and its latency-bound requests keep the lane open beside the big blobs' ranges.
+        return await Promise.all(refs.map(async (ref) => {
+            const closeLane = budget.openLane(ref.registry);
+            try {
+                const plan = await planImage(layout, client, ref, run);
+                const small = scheduleBlobs(layout, client, plan, run);
+                void Promise.allSettled(small.map((d) => d.result)).then(closeLane);
+                return await finishImage(layout, client, plan, run);
+            }
+            finally {
+                closeLane();
+            }
+        }));
     }
     finally {
+        // No work outlives the call: what failed images alone needed was aborted and ends now.
+        await Promise.allSettled(run.downloads.started.map((d) => d.result));
         await hasher.close();
         await running.release();
     }
@@ -1972,12 +2519,13 @@ function blobKey(d) {
 }
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
+/** How `ref`'s manifest requests take their connections: ahead of every blob's. */
+function manifestLimit(run, ref) {
+    return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
+}
 /** Resolves an image and fetches its manifests, or finds it complete in the cache. */
 async function planImage(layout, client, ref, run) {
-    const ctx = {
-        ...run,
-        limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn),
-    };
+    const limit = manifestLimit(run, ref);
     const result = {
         name: ref.name,
         reference: ref.original,
@@ -1991,36 +2539,41 @@ async function planImage(layout, client, ref, run) {
         ms: 0,
         connections: 0,
     };
-    const plan = { ref, result, blobs: [], owned: new Set(), early: new Map(), manifests: [] };
+    const plan = { ref, result, blobs: [], owned: new Set(), manifests: [] };
     try {
         let resolved;
-        const cached = ctx.refresh !== 'always' ? await completeInCache(layout, ref, ctx, result) : undefined;
+        const cached = run.refresh !== 'always' ? await completeInCache(layout, ref, run, result) : undefined;
         if (cached) {
-            const now = ctx.refresh === 'head' && !ref.digest
-                ? await ctx.limit(() => currentRoot(client, ref, ctx))
-                : undefined;
+            const now = run.refresh === 'head' && !ref.digest ? await limit(() => currentRoot(client, ref, run)) : undefined;
             if (!now || now.digest === result.digest) {
                 result.status = 'cached';
                 return Object.assign(plan, cached);
             }
             resolved = now.resolved;
         }
-        const previous = ctx.entries.get(ref.name)?.digest;
+        const previous = run.entries.get(ref.name)?.digest;
         if (previous !== undefined)
             plan.previous = previous;
-        const { descriptor: root, bytes } = resolved ?? (await ctx.limit(() => client.resolve(ref, ctx.signal ? { signal: ctx.signal } : {})));
+        const { descriptor: root, bytes } = resolved ?? (await limit(() => client.resolve(ref, run.signal ? { signal: run.signal } : {})));
         result.digest = root.digest;
-        await storeManifest(layout, ref, root, bytes, ctx.valid);
-        plan.manifests = await collectImage(layout, client, ref, root, bytes, ctx, plan.blobs, result);
-        const single = singlePlatformConfig(root, bytes, ctx.platforms);
+        // The walk fetches and stores each manifest under the root not in the cache. The root is
+        // stored meanwhile (the disk holds no connection), settled before anything is said of the image.
+        const [walked, stored] = await Promise.allSettled([
+            walkImage(ref.name, root, bytes, run.platforms, (d) => fetchManifest(layout, { client, limit }, ref, d, run.valid)),
+            storeManifest(layout, ref, root, bytes, run.valid),
+        ]);
+        if (walked.status === 'rejected')
+            throw walked.reason;
+        if (stored.status === 'rejected')
+            throw stored.reason;
+        plan.manifests = walked.value.manifests;
+        plan.blobs = walked.value.blobs;
+        result.skipped.push(...walked.value.skipped);
+        const single = singlePlatformConfig(root, bytes, run.platforms);
         if (single) {
             // The config first: an image built for another platform costs no layer download.
-            const early = startFetch(run, (signal) => fetchBlob(layout, client, plan, single.config, single.config.size, run, signal));
-            plan.early.set(blobKey(single.config), early);
-            if (!run.valid.has(single.config.digest))
-                run.progress.total += single.config.size;
-            await early.result;
-            const mismatch = await platformMismatch(layout, ref, single.config, single.wanted);
+            await want(layout, client, plan, single.config, run).result;
+            const mismatch = await platformMismatch(layout, ref.name, single.config, single.wanted);
             if (mismatch)
                 throw new errors/* GuardError */.U$(mismatch);
         }
@@ -2028,69 +2581,60 @@ async function planImage(layout, client, ref, run) {
         plan.entry = root;
     }
     catch (err) {
-        failed(result, err, ctx.logger);
+        giveUp(plan, run.downloads);
+        failed(result, err, run.logger);
     }
     return plan;
 }
 /**
- * Starts every distinct blob of the run, biggest first (the budget also prefers them while
- * they wait), each credited to the first image that needs it.
+ * Starts the downloads of an image's blobs that no other image has started, biggest first, each
+ * credited to this image; returns the downloads of its small blobs (latency-bound: the lane stays
+ * open for the image until they settle). Blobs take turns at queueing: a big blob queues its
+ * ranges once every big blob started before it has queued theirs (biggest first within an image,
+ * then in the order images come), and a small blob once every big blob started before it has.
+ * One that started sooner would take the connections first: a small blob holds its connection
+ * for its whole transfer, and a smaller big blob that opened its partial first would take them
+ * all. Queued, the ranges leave the lane to small blobs and manifests (ConnectionBudget.bulk).
  */
-function scheduleBlobs(layout, client, plans, run) {
-    const downloads = new Map();
-    const owners = new Map();
-    for (const plan of plans) {
-        if (!plan.root)
-            continue;
-        for (const [key, download] of plan.early) {
-            if (downloads.has(key))
-                continue;
-            downloads.set(key, download);
-            plan.owned.add(key);
-        }
+function scheduleBlobs(layout, client, plan, run) {
+    if (!plan.root)
+        return [];
+    const small = [];
+    const blobs = [...new Map(plan.blobs.map((b) => [blobKey(b), b])).values()].sort((a, b) => b.size - a.size);
+    for (const blob of blobs) {
+        const download = want(layout, client, plan, blob, run);
+        if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
+            small.push(download);
     }
-    for (const plan of plans) {
-        if (!plan.root)
-            continue;
-        for (const blob of plan.blobs) {
-            const key = blobKey(blob);
-            if (downloads.has(key) || owners.has(key))
-                continue;
-            owners.set(key, { blob, plan });
-            plan.owned.add(key);
-        }
-    }
-    for (const { blob } of owners.values())
+    return small;
+}
+/**
+ * The run's download of `blob` for `plan`: the one another image started, or a new one credited
+ * to `plan` (also when every image that wanted the earlier one failed and it was aborted).
+ */
+function want(layout, client, plan, blob, run) {
+    const { downloads } = run;
+    const key = blobKey(blob);
+    let download = downloads.byKey.get(key);
+    if (!download || (download.wanting.size === 0 && download.abort.signal.aborted)) {
+        download = startBlob(layout, client, plan, blob, run);
+        downloads.byKey.set(key, download);
+        downloads.started.push(download);
+        plan.owned.add(key);
         if (!run.valid.has(blob.digest))
             run.progress.total += blob.size;
-    const order = [...owners.values()].sort((a, b) => b.blob.size - a.blob.size);
-    // Blobs take turns at queueing, biggest first: a big blob queues its ranges once every bigger
-    // one has queued theirs, and small blobs (all after the big ones in this order) once every
-    // big one has. One that started sooner would take the connections first: a small blob holds
-    // its connection for its whole transfer, a smaller big blob that opened its partial first takes
-    // them all.
-    let bigQueued = Promise.resolve();
-    for (const [i, { blob, plan }] of order.entries()) {
-        // Size, then order among equals (a fraction of a byte): one blob's ranges before the next one's.
-        const priority = blob.size + 1 - (i + 1) / (order.length + 1);
-        let download;
-        if (!run.valid.has(blob.digest) && bigEnoughForRanges(blob, run)) {
-            const turn = bigQueued;
-            let queued;
-            bigQueued = new Promise((resolve) => (queued = resolve));
-            download = startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal, queued)).finally(queued));
-        }
-        else {
-            const turn = bigQueued;
-            download = startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, priority, run, signal)));
-        }
-        downloads.set(blobKey(blob), download);
     }
-    for (const plan of plans)
-        if (plan.root)
-            for (const blob of plan.blobs)
-                downloads.get(blobKey(blob)).wanting.add(plan);
-    return downloads;
+    download.wanting.add(plan);
+    return download;
+}
+/** Starts a blob's download once its turn at queueing comes (see scheduleBlobs). */
+function startBlob(layout, client, plan, blob, run) {
+    const turn = run.downloads.bigQueued;
+    if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
+        return startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, run, signal)));
+    let queued;
+    run.downloads.bigQueued = new Promise((resolve) => (queued = resolve));
+    return startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, run, signal, queued)).finally(queued));
 }
 /** A download with its own abort, which the run's signal (an interrupt) also aborts. */
 function startFetch(run, fetch) {
@@ -2103,14 +2647,19 @@ function startFetch(run, fetch) {
 /** A failed image gives up its blobs: those no other standing image needs stop now. */
 function giveUp(plan, downloads) {
     for (const blob of plan.blobs) {
-        const download = downloads.get(blobKey(blob));
+        const download = downloads.byKey.get(blobKey(blob));
         if (!download?.wanting.delete(plan))
             continue;
         if (download.wanting.size === 0)
             download.abort.abort();
     }
 }
-async function fetchBlob(layout, client, owner, blob, priority, run, 
+/**
+ * Fetches `blob` for `owner` (nothing when the run knows it valid): a big one in ranges through
+ * the bulk view of the budget, another whole, holding a connection per request; either way
+ * queued at its size, so bigger blobs take connections first.
+ */
+async function fetchBlob(layout, client, owner, blob, run, 
 /** Aborted when no image needs the blob any more (or the run is interrupted). */
 signal, 
 /** A big blob's: says when its ranges are queued (see BigBlobContext.onQueued). */
@@ -2126,8 +2675,8 @@ onQueued) {
         return { fetched: 0, cached: true, resumed: 0 };
     if (await wantsRanges(layout, blob, run)) {
         return ensureBigBlob(layout, client, ref, blob, {
-            budget: run.budget,
-            priority,
+            budget: run.bulk,
+            priority: blob.size,
             host: ref.registry,
             ranged: run.ranged,
             valid: run.valid,
@@ -2138,19 +2687,60 @@ onQueued) {
         });
     }
     run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
-    return run.budget.run(ref.registry, priority, () => {
-        // Queued behind other work: the image that wanted it may have failed meanwhile.
-        signal.throwIfAborted();
-        return ensureBlob(layout, client, ref, blob, { valid: run.valid, onBytes, signal });
+    let settled;
+    const done = new Promise((resolve) => (settled = resolve));
+    const budgeted = connectionPerRequest(client, run.budget, ref.registry, blob.size, signal, done);
+    return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
+}
+/**
+ * The client as a whole-blob download uses it: each blob request holds one of the host's
+ * connections of the budget from its start to its body's end (or `done`), and no longer: the
+ * blob's lock, its temp file and its commit (an fsync) hold none. A request that fails holds its
+ * connection until the download settles (or asks again): the failure must reach the images that
+ * need the blob, and abort what they alone wanted, before the queue moves on.
+ */
+function connectionPerRequest(client, budget, host, priority, signal, done) {
+    let held;
+    const blob = (repo, descriptor, opts) => {
+        held?.();
+        return new Promise((resolve, reject) => {
+            budget
+                .run(host, priority, async () => {
+                // Queued behind other work: the image that wanted it may have failed meanwhile.
+                signal.throwIfAborted();
+                let response;
+                try {
+                    response = await client.blob(repo, descriptor, opts);
+                }
+                catch (err) {
+                    reject(err);
+                    await Promise.race([new Promise((release) => (held = release)), done]);
+                    return;
+                }
+                resolve(response);
+                const read = new Promise((ended) => (0,external_node_stream_.finished)(response.body, () => ended()));
+                await Promise.race([read, done]);
+            })
+                .catch(reject);
+        });
+    };
+    return new Proxy(client, {
+        get(target, key) {
+            if (key === 'blob')
+                return blob;
+            const value = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+        },
     });
 }
 /** Waits for an image's blobs, then writes its index.json entry (or confirms a cached one's). */
-async function finishImage(layout, client, plan, downloads, run) {
+async function finishImage(layout, client, plan, run) {
     const { result, root, ref } = plan;
+    const { downloads } = run;
     if (root) {
         try {
             const keys = [...new Set(plan.blobs.map(blobKey))];
-            const outcomes = await Promise.all(keys.map((k) => downloads.get(k).result));
+            const outcomes = await Promise.all(keys.map((k) => downloads.byKey.get(k).result));
             await checkSizes(layout, ref, plan.blobs);
             outcomes.forEach((r, i) => {
                 const mine = plan.owned.has(keys[i]);
@@ -2219,13 +2809,13 @@ async function commitEntry(layout, client, plan, run) {
             if (attempt === COMMIT_ATTEMPTS)
                 throw new errors/* GuardError */.U$(`${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`);
             run.logger?.debug(`${err.message}: fetching them again`);
-            const ctx = { ...run, limit: (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn) };
+            const limit = manifestLimit(run, ref);
             for (const blob of err.missing)
                 run.valid.delete(blob.digest);
             const signal = run.signal ?? new AbortController().signal;
             await Promise.all(err.missing.map((blob) => manifests.has(blob.digest)
-                ? ctx.limit(() => fetchManifest(layout, client, ref, blob, run.valid))
-                : fetchBlob(layout, client, plan, blob, blob.size, run, signal)));
+                ? fetchManifest(layout, { client, limit }, ref, blob, run.valid)
+                : fetchBlob(layout, client, plan, blob, run, signal)));
         }
     }
 }
@@ -2234,9 +2824,6 @@ function failed(result, err, logger) {
     result.error = (0,errors/* errorMessage */.gJ)(err);
     logger?.debug(`pull ${result.reference} failed: ${err instanceof Error ? err.stack : String(err)}`);
 }
-class NotCachedError extends errors/* GuardError */.U$ {
-}
-/** The digest of the index.json entry of that name, if any. */
 /** index.json's entries by name (the first of a name), read once per run. */
 async function cachedEntries(layout) {
     const read = await layout.readIndex();
@@ -2249,153 +2836,29 @@ async function cachedEntries(layout) {
 }
 /**
  * linuxkit's rule: an image whose index.json entry exists is cached. We also require every
- * blob for the wanted platforms to be present and verified; then no request is made at all.
+ * blob for the wanted platforms to be present and verified (cachedClosure, which the cache's
+ * entries also stage and import by); then no request is made at all. Blobs not yet verified in
+ * this run are hashed on the worker pool, all at once.
  */
-async function completeInCache(layout, ref, ctx, result) {
-    const root = ctx.entries.get(ref.name);
+async function completeInCache(layout, ref, run, result) {
+    const root = run.entries.get(ref.name);
     if (!root)
         return undefined;
     try {
-        const bytes = await fetchManifest(layout, undefined, ref, root, ctx.valid);
-        const blobs = [];
-        const manifests = await collectImage(layout, undefined, ref, root, bytes, ctx, blobs, result);
-        await hashInPool(layout, blobs, ctx, result);
-        for (const blob of blobs)
-            if (!(await isPresentAndValid(layout, blob, ctx.valid)))
-                return undefined;
-        await checkSizes(layout, ref, blobs);
-        const single = singlePlatformConfig(root, bytes, ctx.platforms);
-        if (single && (await platformMismatch(layout, ref, single.config, single.wanted)))
-            return undefined;
+        const { manifests, blobs, skipped } = await cachedClosure(layout, ref.name, root, run.platforms, run.valid);
+        const unverified = new Set(blobs.filter((b) => !run.valid.has(b.digest)).map((b) => b.digest));
+        result.hashedBlobs += unverified.size; // hashed now, whatever they turn out to be
+        await checkBlobs(layout, blobs, { valid: run.valid, hasher: run.hasher });
         result.digest = root.digest;
+        result.skipped.push(...skipped);
         result.cachedBlobs = new Set(blobs.map((b) => b.digest)).size;
         return { entry: root, manifests, blobs };
     }
     catch (err) {
         // Anything short of a complete, valid closure in the cache: ask the registry.
-        if (!(err instanceof NotCachedError))
-            ctx.logger?.debug(`${ref.name}: cache entry unusable: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        run.logger?.debug(`${ref.name}: cache entry unusable: ${(0,errors/* errorMessage */.gJ)(err)}`);
         return undefined;
     }
-}
-/**
- * Hashes the blobs of a cached image not yet verified in this run, all at once on the worker
- * pool. Those that match join `valid`; isPresentAndValid then settles the others (and deletes
- * what is proven wrong).
- */
-async function hashInPool(layout, blobs, ctx, result) {
-    const todo = [...new Map(blobs.map((b) => [b.digest, b])).values()].filter((b) => !ctx.valid.has(b.digest));
-    result.hashedBlobs += todo.length;
-    if (todo.length === 0)
-        return;
-    const items = todo.map((b) => ({
-        path: layout.blobPath(b.digest),
-        algorithm: (0,oci_digest/* digestAlgorithm */.g4)(b.digest),
-        size: b.size,
-        maxBytes: b.size,
-    }));
-    const hashed = await ctx.hasher.hashFiles(items);
-    hashed.forEach((r, i) => {
-        const b = todo[i];
-        if (r.ok && r.hex === (0,oci_digest/* digestHex */.sU)(b.digest) && r.size === b.size)
-            ctx.valid.add(b.digest);
-    });
-}
-/**
- * Walks an image from its root (fetching and storing each manifest), collecting the config and
- * layer blobs to ensure; returns every index and manifest walked. Refuses the image when its
- * documents contradict themselves, when a wanted platform is listed by none of its indexes, or
- * when a config is bigger than a config may be.
- */
-async function collectImage(layout, client, ref, root, bytes, ctx, blobs, result) {
-    const walk = {
-        seen: new Set(),
-        path: [],
-        onPath: new Map(),
-        ledger: new DescriptorLedger(ref.name),
-        offered: new Set(),
-        listed: new Set(),
-        manifests: [],
-    };
-    walk.ledger.note(root, 'document', 'the root');
-    await collect(layout, client, ref, root, bytes, ctx, ctx.platforms, blobs, result, walk);
-    if (ctx.platforms === 'all' || !(0,mediatypes/* isIndexMediaType */.$$)(root.mediaType))
-        return walk.manifests;
-    const missing = ctx.platforms.filter((p) => !walk.offered.has((0,oci_platform/* formatPlatform */.Bq)(p)));
-    if (missing.length > 0)
-        throw new errors/* GuardError */.U$(`${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${[...walk.listed].join(', ') || 'none'})`);
-    return walk.manifests;
-}
-/** Walks one manifest or index of an image (see collectImage). */
-async function collect(layout, client, ref, desc, bytes, ctx, wanted, blobs, result, walk) {
-    walk.manifests.push(desc);
-    if ((0,mediatypes/* isIndexMediaType */.$$)(desc.mediaType)) {
-        const index = (0,descriptor/* parseIndex */.A1)(bytes, `index ${desc.digest}`);
-        const here = `index ${(0,oci_digest/* shortDigest */.VK)(desc.digest)}`;
-        index.manifests.forEach((m, i) => walk.ledger.note(m, 'document', `manifests[${i}] of ${here}`));
-        const selection = selectFromIndex(index, wanted);
-        const listed = describePlatforms(index);
-        if (listed)
-            for (const p of listed.split(', '))
-                walk.listed.add(p);
-        if (wanted !== 'all') {
-            for (const p of wanted)
-                if (!selection.unavailable.includes(p))
-                    walk.offered.add((0,oci_platform/* formatPlatform */.Bq)(p));
-            const nested = selection.manifests.some((m) => (0,mediatypes/* isIndexMediaType */.$$)(m.mediaType));
-            // No nested index can offer what this one lacks: say so before fetching anything below it.
-            if (walk.path.length === 0 && !nested && selection.unavailable.length > 0)
-                throw new errors/* GuardError */.U$(`${ref.name} has no ${selection.unavailable.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it offers: ${listed || 'none'})`);
-        }
-        walk.onPath.set(desc.digest, walk.path.length);
-        walk.path.push(desc.digest);
-        try {
-            const children = [];
-            const attestations = new Set(selection.attestations);
-            for (const child of [...selection.manifests, ...selection.attestations]) {
-                const isIndex = (0,mediatypes/* isIndexMediaType */.$$)(child.mediaType);
-                const above = isIndex ? walk.onPath.get(child.digest) : undefined;
-                if (above !== undefined)
-                    throw new errors/* GuardError */.U$(`${ref.name}: ${(0,verify_walk/* describeCycle */.aR)(walk.path, above)}`);
-                const key = `${isIndex ? 'index' : 'manifest'} ${child.digest}`;
-                if (walk.seen.has(key))
-                    continue;
-                walk.seen.add(key);
-                // A nested index is held to the same platforms; an attestation describes what was chosen.
-                children.push({ child, wanted: attestations.has(child) ? 'all' : wanted });
-            }
-            // Siblings are fetched at once (a manifest and an attestation per platform, each a round
-            // trip), then walked in order.
-            const fetching = children.map(({ child }) => ctx.limit(() => fetchManifest(layout, client, ref, child, ctx.valid)));
-            for (const f of fetching)
-                f.catch(() => { }); // the first failure is thrown below
-            for (const [i, { child, wanted: below }] of children.entries())
-                await collect(layout, client, ref, child, await fetching[i], ctx, below, blobs, result, walk);
-        }
-        finally {
-            walk.path.pop();
-            walk.onPath.delete(desc.digest);
-        }
-        return;
-    }
-    const manifest = (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${desc.digest}`);
-    const here = `manifest ${(0,oci_digest/* shortDigest */.VK)(desc.digest)}`;
-    const { config } = manifest;
-    walk.ledger.note(config, 'blob', `the config of ${here}`);
-    if (config.size > mediatypes/* MAX_CONFIG_BYTES */.GW)
-        throw new errors/* GuardError */.U$(`${ref.name}: config ${config.digest} of ${here} is ${config.size} bytes, more than the ${formatMiB(mediatypes/* MAX_CONFIG_BYTES */.GW)} a config may be: refusing it before fetching it`);
-    blobs.push(config);
-    manifest.layers.forEach((layer, i) => {
-        walk.ledger.note(layer, 'blob', `layers[${i}] of ${here}`);
-        if (layer.urls?.length)
-            result.skipped.push(layer.digest);
-        else
-            blobs.push(layer);
-    });
-}
-/** `4 MiB`. */
-function formatMiB(bytes) {
-    return `${bytes / (1024 * 1024)} MiB`;
 }
 /**
  * Blobs shared with another image, or accepted by the verifier, are known valid by digest; the
@@ -2416,27 +2879,17 @@ async function checkSizes(layout, ref, blobs) {
             throw new errors/* GuardError */.U$(`${ref.name}: ${(0,oci_digest/* shortDigest */.VK)(blob.digest)} is listed as ${blob.size} bytes, but the valid blob of that digest is ${actual} bytes`);
     }
 }
-/** A manifest from the cache when present and valid, else from the registry (then stored). */
-async function fetchManifest(layout, client, ref, desc, valid) {
+/**
+ * A manifest from the cache when present and valid, else from the registry, asked holding one of
+ * the budget's connections (through `limit`), then stored without it.
+ */
+async function fetchManifest(layout, registry, ref, desc, valid) {
     if (desc.size > mediatypes/* MAX_MANIFEST_BYTES */.ZJ)
         throw new errors/* GuardError */.U$(`manifest ${desc.digest} of ${ref.name} is ${desc.size} bytes, more than the ${mediatypes/* MAX_MANIFEST_BYTES */.ZJ} allowed`);
-    if (valid.has(desc.digest)) {
-        // Hashed already in this run (by the verifier or by us): read it, do not hash it again.
-        const bytes = await layout.readBlob(desc.digest, desc.size).catch(() => undefined);
-        if (bytes?.length === desc.size)
-            return bytes;
-    }
-    const cached = await (0,hash_pool/* hashFileInline */.ap)(layout.blobPath(desc.digest), (0,oci_digest/* digestAlgorithm */.g4)(desc.digest), {
-        maxBytes: desc.size,
-        keepBytes: true,
-    });
-    if (cached.ok && cached.hex === (0,oci_digest/* digestHex */.sU)(desc.digest) && cached.size === desc.size) {
-        valid.add(desc.digest);
+    const cached = await cachedDocument(layout, desc, valid);
+    if ('bytes' in cached)
         return cached.bytes;
-    }
-    if (!client)
-        throw new NotCachedError(`manifest ${desc.digest} is not in the cache`);
-    const bytes = await client.manifest(ref, desc);
+    const bytes = await registry.limit(() => registry.client.manifest(ref, desc));
     await storeManifest(layout, ref, desc, bytes, valid);
     return bytes;
 }
@@ -2460,41 +2913,6 @@ async function storeManifest(layout, ref, desc, bytes, valid) {
     finally {
         await lock.release();
     }
-}
-/** The config of a single-platform image (a manifest, no index) when platforms are wanted. */
-function singlePlatformConfig(root, bytes, wanted) {
-    if (wanted === 'all' || (0,mediatypes/* isIndexMediaType */.$$)(root.mediaType))
-        return undefined;
-    return { config: (0,descriptor/* parseManifest */.Ng)(bytes, `manifest ${root.digest}`).config, wanted };
-}
-/**
- * A single-platform image says its platform in its config, where an index says it beside each
- * manifest; the same rule applies: every wanted platform must be there. Returns the one-line
- * error when one is not (or the config says none), undefined when all are.
- */
-async function platformMismatch(layout, ref, config, wanted) {
-    const lacking = `${ref.name} has no ${wanted.map(oci_platform/* formatPlatform */.Bq).join(', ')} image`;
-    // Never silently skipped: a config unparseable or naming no platform is not an image for the
-    // wanted platforms (collect refuses configs over MAX_CONFIG_BYTES before any of this).
-    let doc;
-    try {
-        doc = JSON.parse((await layout.readBlob(config.digest, config.size)).toString('utf8'));
-    }
-    catch (err) {
-        return `${lacking} (its config ${(0,oci_digest/* shortDigest */.VK)(config.digest)} cannot be read as JSON: ${(0,errors/* errorMessage */.gJ)(err)})`;
-    }
-    const { os, architecture, variant } = (typeof doc === 'object' && doc !== null ? doc : {});
-    if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture)
-        return `${lacking} (its config names no platform; --platform all takes it as it is)`;
-    const have = (0,oci_platform/* normalizePlatform */.FL)({
-        os,
-        architecture,
-        ...(typeof variant === 'string' && variant ? { variant } : {}),
-    });
-    const missing = wanted.filter((w) => !(0,oci_platform/* platformSatisfies */.jU)(have, w));
-    if (missing.length === 0)
-        return undefined;
-    return `${ref.name} has no ${missing.map(oci_platform/* formatPlatform */.Bq).join(', ')} image (it is a single-platform ${(0,oci_platform/* formatPlatform */.Bq)(have)} image)`;
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/result.js
@@ -2545,8 +2963,6 @@ function parseMirrors(entries, source) {
     return out;
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __webpack_require__(6752);
 ;// CONCATENATED MODULE: ./lib/registry/auth/challenge.js

@@ -21,6 +21,12 @@ export type ValidSet = Set<string>;
  * byte than 256 KiB on loopback; 2 and 4 MiB no less than 1 MiB.
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * A batch that is not full goes to disk this long after its first byte came, even when no
+ * byte follows (a stalled connection): what arrived is on disk for a resume, whatever happens
+ * to the process next.
+ */
+export const WRITE_BATCH_MAX_MS = 100;
 
 export interface DownloadResult {
   /** Bytes received from the network for this blob. */
@@ -141,7 +147,7 @@ export async function copyInBatches(
   write: (chunks: Buffer[], bytes: number) => Promise<void>,
   options: { maxWaitMs?: number; onChunk?: (bytes: number) => void } = {},
 ): Promise<void> {
-  const batches = new Batches(write, options.maxWaitMs ?? Infinity);
+  const batches = new Batches(write, options.maxWaitMs ?? WRITE_BATCH_MAX_MS);
   let readError: unknown;
   try {
     if (body instanceof Readable) await readByEvents(body, floor, batches, options.onChunk);
@@ -163,6 +169,8 @@ class Batches {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #started = 0;
+  /** Sends the batch once it waited maxWaitMs, when no chunk came to send it. */
+  #timer: NodeJS.Timeout | undefined;
   /** The last write started; a failed write fails every later one too (they never run). */
   #tail: Promise<void> = Promise.resolve();
 
@@ -173,13 +181,14 @@ class Batches {
 
   /** Adds a chunk; true when the batch should go (full, or its first byte waited long enough). */
   add(chunk: Buffer): boolean {
-    if (this.#bytes === 0 && this.maxWaitMs !== Infinity) this.#started = performance.now();
+    if (this.#bytes === 0) {
+      this.#started = performance.now();
+      this.#timer = setTimeout(() => void this.send(), this.maxWaitMs);
+      this.#timer.unref();
+    }
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
-    return (
-      this.#bytes >= WRITE_BATCH_BYTES ||
-      (this.maxWaitMs !== Infinity && performance.now() - this.#started >= this.maxWaitMs)
-    );
+    return this.#bytes >= WRITE_BATCH_BYTES || performance.now() - this.#started >= this.maxWaitMs;
   }
 
   /**
@@ -187,7 +196,9 @@ class Batches {
    * (rejects with its failure), so at most two batches are held.
    */
   send(): Promise<void> {
+    clearTimeout(this.#timer);
     const before = this.#tail;
+    if (this.#bytes === 0) return before;
     const [chunks, bytes] = [this.#chunks, this.#bytes];
     this.#chunks = [];
     this.#bytes = 0;

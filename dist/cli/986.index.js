@@ -819,6 +819,12 @@ function errorFromResponse(args) {
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 /**
+ * A batch that is not full goes to disk this long after its first byte came, even when no
+ * byte follows (a stalled connection): what arrived is on disk for a resume, whatever happens
+ * to the process next.
+ */
+const WRITE_BATCH_MAX_MS = 100;
+/**
  * Makes `descriptor`'s blob present and valid in the layout: reuses it when it is already
  * there and verified, else downloads it into `<hex>.download` (resuming an earlier partial with
  * a Range request), hashing as it streams, and renames it into place only when it matches.
@@ -907,7 +913,7 @@ async function underBlobLock(layout, descriptor, valid, fetch, onLockBusy) {
  * write before it: no promise per chunk, only per batch. Any other iterable is iterated.
  */
 async function copyInBatches(body, floor, write, options = {}) {
-    const batches = new Batches(write, options.maxWaitMs ?? Infinity);
+    const batches = new Batches(write, options.maxWaitMs ?? WRITE_BATCH_MAX_MS);
     let readError;
     try {
         if (body instanceof external_node_stream_.Readable)
@@ -934,6 +940,8 @@ class Batches {
     #chunks = [];
     #bytes = 0;
     #started = 0;
+    /** Sends the batch once it waited maxWaitMs, when no chunk came to send it. */
+    #timer;
     /** The last write started; a failed write fails every later one too (they never run). */
     #tail = Promise.resolve();
     constructor(write, maxWaitMs) {
@@ -942,19 +950,24 @@ class Batches {
     }
     /** Adds a chunk; true when the batch should go (full, or its first byte waited long enough). */
     add(chunk) {
-        if (this.#bytes === 0 && this.maxWaitMs !== Infinity)
+        if (this.#bytes === 0) {
             this.#started = performance.now();
+            this.#timer = setTimeout(() => void this.send(), this.maxWaitMs);
+            this.#timer.unref();
+        }
         this.#chunks.push(chunk);
         this.#bytes += chunk.length;
-        return (this.#bytes >= WRITE_BATCH_BYTES ||
-            (this.maxWaitMs !== Infinity && performance.now() - this.#started >= this.maxWaitMs));
+        return this.#bytes >= WRITE_BATCH_BYTES || performance.now() - this.#started >= this.maxWaitMs;
     }
     /**
      * Queues the batch behind the write in flight; resolves once that earlier write is done
      * (rejects with its failure), so at most two batches are held.
      */
     send() {
+        clearTimeout(this.#timer);
         const before = this.#tail;
+        if (this.#bytes === 0)
+            return before;
         const [chunks, bytes] = [this.#chunks, this.#bytes];
         this.#chunks = [];
         this.#bytes = 0;

@@ -137,7 +137,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     const { main, post, main$, post$ } = await job();
 
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({
+    expect(main.outputs, log(main)).toMatchObject({
       'cache-hit': 'false',
       'cache-matched-key': '',
       verified: 'true',
@@ -170,7 +170,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
 
     expect(main.code, log(main)).toBe(0);
     const keys = lab.images.map((i) => keyOf(i));
-    expect(main.outputs).toMatchObject({
+    expect(main.outputs, log(main)).toMatchObject({
       'cache-hit': 'true',
       'cache-matched-key': keys.join('\n'),
       verified: 'true',
@@ -193,7 +193,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     const { main, post, main$, post$ } = await job();
 
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
+    expect(main.outputs, log(main)).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
     expect(main$.download).toEqual(sorted(lab.images.slice(0, 4).map((i) => keyOf(i))));
     expect(post$.lookup).toEqual([`miss ${keyOf(lab.moved)}`]);
     expect(post$.create).toEqual([keyOf(lab.moved)]);
@@ -216,7 +216,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     const { main, post$, main$ } = await job();
 
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
+    expect(main.outputs, log(main)).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
     expect(main$.lookup).toHaveLength(3);
     expect(main$.download).toEqual(sorted([keyOf(lab.images[0]!), keyOf(lab.images[1]!)]));
     expect(post$.create).toEqual([keyOf(lab.extra)]);
@@ -246,7 +246,11 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     const { main, post, main$, post$ } = await job();
 
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'false', verified: 'true', 'pulled-images': '2' });
+    expect(main.outputs, log(main)).toMatchObject({
+      'cache-hit': 'false',
+      verified: 'true',
+      'pulled-images': '2',
+    });
     expect(main$.download).toEqual(sorted([badKernel, badInit, ...lab.images.slice(2).map((i) => keyOf(i))]));
     const warnings = byLevel(main, 'warning').map((a) => a.message);
     expect(warnings).toEqual(
@@ -294,7 +298,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     }
     const { main, post$ } = result;
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
+    expect(main.outputs, log(main)).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
     const warnings = byLevel(main, 'warning').map((a) => a.message);
     expect(warnings, log(main)).toEqual([
       expect.stringMatching(new RegExp(`^cache entry of .*lk/runc:1: restore failed`)),
@@ -348,7 +352,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
 
     const { main, post$ } = await job({ inputs: { ...INPUTS, refresh: 'head' } });
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
+    expect(main.outputs, log(main)).toMatchObject({ 'cache-hit': 'false', 'pulled-images': '1' });
     expect(main.summary).toContain('registry names another digest');
     expect(post$.create).toEqual([supersedingKey(keyOf(sysctl), shadow)]);
 
@@ -398,7 +402,11 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     await lab.writeLinuxkitYml([...lab.images, lab.extra]);
     const { main, post, post$ } = await job({ inputs: INPUTS, env: { ACTIONS_CACHE_MODE: 'read' } });
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'true', verified: 'true', 'pulled-images': '0' });
+    expect(main.outputs, log(main)).toMatchObject({
+      'cache-hit': 'true',
+      verified: 'true',
+      'pulled-images': '0',
+    });
     expect(post$).toEqual(seen(lab.emulator.events.length));
     expect(post.annotations).toEqual([]);
   });
@@ -415,7 +423,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     }
     const { main, post } = result;
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({
+    expect(main.outputs, log(main)).toMatchObject({
       'cache-hit': 'false',
       'cache-matched-key': '',
       verified: 'true',
@@ -438,7 +446,11 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     await lab.stopRegistry();
     const { main, post$ } = await job();
     expect(main.code, log(main)).toBe(0);
-    expect(main.outputs).toMatchObject({ 'cache-hit': 'true', verified: 'true', 'pulled-images': '0' });
+    expect(main.outputs, log(main)).toMatchObject({
+      'cache-hit': 'true',
+      verified: 'true',
+      'pulled-images': '0',
+    });
     expect(main.annotations).toEqual([]);
     expect(post$.create).toEqual([]);
   });
@@ -449,7 +461,7 @@ describe.sequential('the action, one cache entry per image, as a runner runs it'
     const { lines } = await lab.writeLinuxkitYml([...lab.images, unsaved]);
     const { main } = await job();
     expect(main.code, log(main)).toBe(1);
-    expect(main.outputs).toMatchObject({ 'pulled-images': '0', verified: 'true' });
+    expect(main.outputs, log(main)).toMatchObject({ 'pulled-images': '0', verified: 'true' });
     const errors = byLevel(main, 'error');
     const onLine = errors.filter((a) => a.properties.file === 'linuxkit.yml');
     expect(onLine, log(main)).toHaveLength(1);

@@ -4,7 +4,7 @@
  * entry; and an entry is verified and joins the cache while another entry is still downloading.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -228,4 +228,36 @@ describe('restoring entries', () => {
     const index = await cache.readIndex();
     expect(index.state === 'ok' && index.doc.entries.map((e) => e.name).sort()).toEqual(names);
   });
+
+  it('each entry directory exists before its archive is unpacked (side by side, tar must not make a parent they share)', async () => {
+    const shared = blob(randomBytes(1024), 'application/vnd.oci.image.layer.v1.tar');
+    const names = ['registry.test/p:1', 'registry.test/q:1', 'registry.test/r:1', 'registry.test/s:1'];
+    await saveAll(await cacheWith(names, shared), 'parents');
+    const store = storeOf(await fresh(), 'parents');
+    // A fresh runner: no staging directory at all.
+    await rm(path.join(root, 'temp', 'entries'), { recursive: true, force: true });
+    const seenAtDownload: [string, boolean][] = [];
+    for (const name of names) {
+      const key = emulator.entries().find((e) => e.key.startsWith(store.prefix(name)))!.key;
+      emulator.holdDownloads.set(key, async () => {
+        seenAtDownload.push([
+          name,
+          !!(await stat(store.entryDir(name)).catch(() => undefined))?.isDirectory(),
+        ]);
+      });
+    }
+    try {
+      const run = await store.restore(
+        names.map((name) => ({ name })),
+        pool,
+        new Set(),
+      );
+      expect(run.images.map((i) => [i.name, !!i.key, i.problem])).toEqual(
+        names.map((name) => [name, true, undefined]),
+      );
+    } finally {
+      emulator.holdDownloads.clear();
+    }
+    expect(seenAtDownload.sort()).toEqual(names.map((name) => [name, true]));
+  }, 120_000);
 });

@@ -48,7 +48,10 @@ describe.skipIf(NODE === '')('the action under Node 24 (OCG_E2E_NODE; scripts/e2
     const mark = lab.proxy.requests.length;
     const second = await lab.runner.job({ inputs: INPUTS, node: NODE });
     expect(second.main.code, second.main.stdout).toBe(0);
-    expect(second.main.outputs).toMatchObject({ 'cache-hit': 'true', 'pulled-images': '0' });
+    expect(second.main.outputs, second.main.stdout).toMatchObject({
+      'cache-hit': 'true',
+      'pulled-images': '0',
+    });
     expect((second.main.outputs['cache-matched-key'] ?? '').split('\n').sort()).toEqual(saved);
     expect(lab.blobGets(mark)).toEqual([]);
     expect(second.post.outputs['saved-key']).toBe('');

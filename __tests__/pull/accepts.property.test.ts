@@ -204,12 +204,14 @@ describe('whatever pull accepts, validate accepts', () => {
         await writeCache(cached, image);
         await pullAndValidate(cached, noRegistry, 'cached');
       }),
-      { numRuns: 80 },
+      // About one recipe in five is accepted: 80 runs gave 8 to 23 and now and then failed the
+      // bound below; 150 give about 30, and fewer than 10 about once in 30 000 runs.
+      { numRuns: 150 },
     );
     // Both sides of the property were exercised, from each source.
     for (const side of [seen.pulled, seen.cached]) {
-      expect(side.accepted).toBeGreaterThan(10);
-      expect(side.refused).toBeGreaterThan(10);
+      expect(side.accepted).toBeGreaterThanOrEqual(10);
+      expect(side.refused).toBeGreaterThanOrEqual(10);
     }
   });
 });

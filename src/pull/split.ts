@@ -40,7 +40,10 @@ export interface SplitRule {
 /** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 export const SPLIT_DEFAULTS: Readonly<SplitRule> = Object.freeze({
   speculateAfterMs: 25,
-  windowBytes: 256 * 1024,
+  // Not less: a late timer or a coalesced read hands over a few hundred kB at once, which over a
+  // short window reads as a fast connection (a capped 60 MB layer then went whole, 2.4 s, in the
+  // WAN bench). 4 MiB come in 4 ms at loopback speed and outlast such a burst.
+  windowBytes: 4 * MiB,
   windowMs: 50,
   fastBytesPerSecond: 100_000_000,
   minGainMs: 150,

@@ -173,6 +173,43 @@ describe('no phase of a pull waits for another', () => {
     expect(heldWhenOpened).toBeLessThanOrEqual(CONNECTIONS - 1);
   });
 
+  it('latency-bound blobs go first: the small ones are asked for while a bigger whole blob waits behind the ranges', async () => {
+    // A big blob (in ranges), a 300 kB layer (whole, bandwidth-bound) and 1 kB ones. The ranges
+    // are held until every small blob was asked for: they hold what bulk work may take (3 of 4),
+    // so the 300 kB layer can only start once the gate opens, while the small ones do not wait.
+    const [config, big, middle, ...tiny] = await pushImage('phases/kinds', [
+      randomBytes(2 * 1024 * 1024),
+      randomBytes(300_000),
+      randomBytes(1000),
+      randomBytes(1001),
+      randomBytes(1002),
+    ]);
+    const small = new Set([config!, ...tiny].map((d) => d.digest));
+    const gate = new Gate();
+    const asked: string[] = [];
+    const client = hookedClient({
+      blobRange: async (digest) => {
+        if (digest === big!.digest) await gate.wait();
+      },
+      blob: async (digest) => {
+        if (digest === middle!.digest)
+          asked.push(gate.reason === undefined ? 'middle' : 'middle after the gate');
+        if (!small.delete(digest)) return;
+        asked.push('small');
+        if (small.size === 0) gate.open('every small blob was asked for');
+      },
+    });
+    const [result] = await pull(client, ['phases/kinds'], 'kinds', {
+      thresholdBytes: 512 * 1024,
+      minRangeBytes: 128 * 1024,
+      maxRangeBytes: 512 * 1024,
+      split: 'always',
+    });
+    expect(result!.status, result!.error).toBe('pulled');
+    expect(gate.reason).toBe('every small blob was asked for');
+    expect(asked).toEqual(['small', 'small', 'small', 'small', 'middle after the gate']);
+  });
+
   it('a blob shared with an image that failed and gave it up is fetched again for an image that comes later', async () => {
     const shared = randomBytes(64 * 1024);
     const [, sharedDesc, broken] = await pushImage('phases/fails', [shared, randomBytes(10)]);

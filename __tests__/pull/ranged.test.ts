@@ -231,7 +231,7 @@ describe('a big blob in ranges', () => {
   const allHeld = (held: () => number) =>
     vi.waitFor(() => expect(held()).toBeGreaterThanOrEqual(4), { timeout: 50_000, interval: 20 });
 
-  it('its ranges hold every connection but the lane (3 of 4) while the six small blobs go through the lane one at a time', async () => {
+  it('its ranges never take the lane (at most 3 of 4), and the six small blobs never wait for them', async () => {
     // Every layer's body is held at the proxy until the test opens its gate (the headers go
     // at once: the probe's answer lets the other ranges ask). Each check runs once all four
     // connections are held, a state that lasts until a gate opens: what holds them is the
@@ -255,9 +255,11 @@ describe('a big blob in ranges', () => {
     const small = many.layers.length - 1;
     for (;;) {
       await allHeld(() => bigAsked() + smallHeld());
-      // The ranges took every connection but the lane (a lane of 0, or ranges allowed all four,
-      // makes it 4 and 0), and the lane carries one small blob at a time.
-      expect({ ranges: bigAsked(), small: smallHeld() }).toEqual({ ranges: 3, small: 1 });
+      // The small blobs are latency-bound: they go ahead of the ranges (they may hold all four
+      // before the ranges queue), and the ranges, queued, leave them the lane (a lane of 0, or
+      // ranges allowed all four, makes it 4 and 0 once the small blobs thin out).
+      expect(bigAsked()).toBeLessThanOrEqual(3);
+      expect(smallHeld()).toBeGreaterThanOrEqual(1);
       smallGates[opened++]!();
       if (opened === small) break;
     }

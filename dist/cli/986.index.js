@@ -1535,7 +1535,10 @@ const MiB = 1024 * 1024;
 /** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 const SPLIT_DEFAULTS = Object.freeze({
     speculateAfterMs: 25,
-    windowBytes: 256 * 1024,
+    // Not less: a late timer or a coalesced read hands over a few hundred kB at once, which over a
+    // short window reads as a fast connection (a capped 60 MB layer then went whole, 2.4 s, in the
+    // WAN bench). 4 MiB come in 4 ms at loopback speed and outlast such a burst.
+    windowBytes: 4 * MiB,
     windowMs: 50,
     fastBytesPerSecond: 100_000_000,
     minGainMs: 150,
@@ -2473,8 +2476,8 @@ async function platformMismatch(layout, name, config, wanted) {
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
  * platforms each manifest, config, layer and attestation (with its blobs). The images go at
  * once, each from its manifests straight on to its blobs, all sharing the connection budget:
- * manifests first, then blobs biggest first, big ones in ranges that leave the lane to
- * latency-bound requests (manifests, small blobs) while any image still has some. An image's
+ * manifests first, then latency-bound blobs (LATENCY_BOUND_BYTES), then the others biggest first,
+ * big ones in ranges, leaving the lane to latency-bound requests while any image still has some. An image's
  * index.json entry is written last, only when everything under it is present and verified, so
  * an interrupted pull never leaves an entry linuxkit would trust.
  */
@@ -2532,6 +2535,19 @@ function blobKey(d) {
 }
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
+/**
+ * Blobs this small are latency-bound: their round trip costs more than their bytes (25 MB/s
+ * moves 64 KiB in under 3 ms). Configs, attestations and small layers go right after the
+ * manifests, ahead of the big blobs and without waiting for them to queue; a bigger whole blob
+ * is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving the
+ * lane to latency-bound work.
+ */
+const LATENCY_BOUND_BYTES = 64 * 1024;
+const LATENCY_BOUND_PRIORITY = MANIFEST_PRIORITY - 1;
+/** Whether `blob` is latency-bound (or needs no request at all). */
+function latencyBound(blob, run) {
+    return run.valid.has(blob.digest) || blob.size <= LATENCY_BOUND_BYTES;
+}
 /** How `ref`'s manifest requests take their connections: ahead of every blob's. */
 function manifestLimit(run, ref) {
     return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
@@ -2601,13 +2617,14 @@ async function planImage(layout, client, ref, run) {
 }
 /**
  * Starts the downloads of an image's blobs that no other image has started, biggest first, each
- * credited to this image; returns the downloads of its small blobs (latency-bound: the lane stays
- * open for the image until they settle). Blobs take turns at queueing: a big blob queues its
- * ranges once every big blob started before it has queued theirs (biggest first within an image,
- * then in the order images come), and a small blob once every big blob started before it has.
- * One that started sooner would take the connections first: a small blob holds its connection
- * for its whole transfer, and a smaller big blob that opened its partial first would take them
- * all. Queued, the ranges leave the lane to small blobs and manifests (ConnectionBudget.bulk).
+ * credited to this image; returns the downloads of its latency-bound blobs (the lane stays open
+ * for the image until they settle: they start at once, ahead of every other blob). The others take
+ * turns at queueing: a big blob queues its ranges once every big blob started before it has
+ * queued theirs (biggest first within an image, then in the order images come), and a whole one
+ * once every big blob started before it has. One that started sooner would take the connections
+ * first: a whole blob holds its connection for its whole transfer, and a smaller big blob that
+ * opened its partial first would take them all. Queued, they leave the lane to latency-bound
+ * blobs and manifests (ConnectionBudget.bulk).
  */
 function scheduleBlobs(layout, client, plan, run) {
     if (!plan.root)
@@ -2616,7 +2633,7 @@ function scheduleBlobs(layout, client, plan, run) {
     const blobs = [...new Map(plan.blobs.map((b) => [blobKey(b), b])).values()].sort((a, b) => b.size - a.size);
     for (const blob of blobs) {
         const download = want(layout, client, plan, blob, run);
-        if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
+        if (latencyBound(blob, run))
             small.push(download);
     }
     return small;
@@ -2642,8 +2659,10 @@ function want(layout, client, plan, blob, run) {
 }
 /** Starts a blob's download once its turn at queueing comes (see scheduleBlobs). */
 function startBlob(layout, client, plan, blob, run) {
+    if (latencyBound(blob, run))
+        return startFetch(run, (signal) => fetchBlob(layout, client, plan, blob, run, signal));
     const turn = run.downloads.bigQueued;
-    if (run.valid.has(blob.digest) || !bigEnoughForRanges(blob, run))
+    if (!bigEnoughForRanges(blob, run))
         return startFetch(run, (signal) => turn.then(() => fetchBlob(layout, client, plan, blob, run, signal)));
     let queued;
     run.downloads.bigQueued = new Promise((resolve) => (queued = resolve));
@@ -2668,9 +2687,9 @@ function giveUp(plan, downloads) {
     }
 }
 /**
- * Fetches `blob` for `owner` (nothing when the run knows it valid): a big one in ranges through
- * the bulk view of the budget, another whole, holding a connection per request; either way
- * queued at its size, so bigger blobs take connections first.
+ * Fetches `blob` for `owner` (nothing when the run knows it valid): a latency-bound one whole,
+ * just behind manifests; a big one in ranges and another whole through the bulk view of the
+ * budget, queued at its size, so bigger blobs take connections first.
  */
 async function fetchBlob(layout, client, owner, blob, run, 
 /** Aborted when no image needs the blob any more (or the run is interrupted). */
@@ -2702,7 +2721,9 @@ onQueued) {
     run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
     let settled;
     const done = new Promise((resolve) => (settled = resolve));
-    const budgeted = connectionPerRequest(client, run.budget, ref.registry, blob.size, signal, done);
+    const budgeted = latencyBound(blob, run)
+        ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
+        : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
     return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 /**

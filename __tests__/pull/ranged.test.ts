@@ -522,17 +522,22 @@ describe('a big blob split only when it pays', () => {
       minGainMs: 150,
       // No ranges before the first answer (a loaded machine's loopback may take 25 ms): see FAR.
       speculateAfterMs: Infinity,
+      farRoundTripMs: Infinity,
     },
   };
-  /** A far registry: 100 ms each way; ranges start on the back when no answer came within 50 ms. */
+  /**
+   * A far registry: 100 ms each way; ranges start on the back when no answer came within 50 ms,
+   * or with the first request once its manifests took 150 ms.
+   */
   const FAR = { requestDelayMs: 100, responseDelayMs: 100 };
   const SPECULATING: Partial<RangedOptions> = {
     ...WHEN_IT_PAYS,
-    rule: { ...WHEN_IT_PAYS.rule, speculateAfterMs: 50 },
+    rule: { ...WHEN_IT_PAYS.rule, speculateAfterMs: 50, farRoundTripMs: 150 },
   };
   /** How many ranges started early, by the verbose line that says so (the idle connections then). */
   const early = (debug: string[]): number => {
-    const line = /: no answer yet: (\d) ranges of 1048576 bytes start on the blob's last/;
+    const line =
+      /: (?:no answer yet|far \(its manifests answered in \d+ ms\)): (\d) ranges of 1048576 bytes start on the blob's last/;
     return Number(line.exec(modeLines(debug).join('\n'))?.[1] ?? 0);
   };
   /** The last `n` MiB of the big blob, as ranges. */
@@ -594,6 +599,42 @@ describe('a big blob split only when it pays', () => {
     );
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
+  });
+
+  it('a capped server, with the rest of the run outlasting the blob: no ranges, and verbose output says why', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_500_000 } });
+    const cache = freshCache();
+    const layout = Layout.at(cache);
+    await layout.init();
+    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+    const { debug, logger } = lines();
+    try {
+      const got = await ensureBigBlob(
+        layout,
+        client,
+        parseReference(`${proxy.host}/test/img:v1`),
+        { mediaType: 'application/octet-stream', digest: parseDigest(big.digest), size: big.size },
+        {
+          budget: new ConnectionBudget(4),
+          host: proxy.host,
+          ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS },
+          valid: new Set(),
+          logger,
+          // A gigabyte more to come: at this rate the others take far longer than the blob.
+          pending: () => 1e9,
+        },
+      );
+      expect(got.fetched).toBe(big.size);
+    } finally {
+      await client.close();
+    }
+    expect(bigGets(proxy)).toMatchObject([{ range: `bytes=0-${big.size - 1}`, bytesSent: big.size }]);
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(
+        /: whole: .+; the run's other downloads take .+: ranges would only wait behind them$/,
+      ),
+    );
+    await expectBlobIntact(cache);
   });
 
   it('a capped server while every other connection is busy: the split comes at once, its ranges queue and start as connections free up', async () => {
@@ -664,6 +705,23 @@ describe('a big blob split only when it pays', () => {
     // No byte asked twice: the ranges do not overlap, each sent what it asked, once.
     for (let i = 1; i < asked.length; i++) expect(asked[i]![0]).toBeGreaterThanOrEqual(asked[i - 1]![1]);
     expect(sent(bigGets(proxy).slice(1))).toBe(asked.reduce((n, [a, b]) => n + b - a, 0));
+    await expectBlobIntact(cache);
+    await expectNothingWrong(cache);
+  });
+
+  it('a registry its manifests showed far: early ranges start with the first request, not after a wait', async () => {
+    const proxy = await proxyWith(undefined, { distance: { ...FAR, bytesPerSecond: 500_000 } });
+    const cache = freshCache();
+    const { debug, logger } = lines();
+    // No wait would ever start them: only what the manifests showed can.
+    const rule = { ...SPECULATING.rule, speculateAfterMs: Infinity };
+    const r = await pullVia(proxy, cache, { ranged: { ...SPECULATING, rule }, logger });
+    expect(r.status, r.error).toBe('pulled');
+    expect(modeLines(debug)).toContainEqual(
+      expect.stringMatching(/: far \(its manifests answered in \d+ ms\): \d ranges of /),
+    );
+    expect(early(debug)).toBeGreaterThan(0);
+    for (const piece of lastPieces(early(debug))) expect(rangesAsked(proxy)).toContainEqual(piece);
     await expectBlobIntact(cache);
     await expectNothingWrong(cache);
   });

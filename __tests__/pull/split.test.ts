@@ -77,6 +77,37 @@ describe('decideSplit', () => {
     expect(decideSplit({ ...capped, received: 1_000_000, elapsedMs: 9 })).toEqual({ kind: 'wait' });
   });
 
+  it('a blob the rest of the run outlasts waits (no split yet, no whole for good); once it is the tail it splits', () => {
+    // 20 MB left at 40 MB/s: 500 ms whole. Seven other layers keep every connection busy 1.4 s.
+    const busy = { ...figures(40 * MB, 20 * MB, 7), othersMs: 1400 };
+    const waiting = decideSplit(busy);
+    expect(waiting.kind).toBe('wait');
+    expect(waiting.kind === 'wait' && waiting.reason?.()).toBe(
+      "20.0 MB left at 40.0 MB/s take 500 ms; the run's other downloads take 1.4 s: ranges would only wait behind them",
+    );
+    expect(decideSplit({ ...busy, othersMs: 100 }).kind).toBe('split');
+    expect(decideSplit({ ...busy, othersMs: undefined }).kind).toBe('split');
+  });
+
+  it('property: never a split while the rest of the run outlasts the blob; with nothing else to wait for, as alone', () => {
+    fc.assert(
+      fc.property(arbFigures, fc.double({ min: 0, max: 10_000, noNaN: true }), (f, othersMs) => {
+        const seen = (d: ReturnType<typeof decideSplit>) => ({
+          ...d,
+          reason: d.kind === 'wait' ? undefined : d.reason(),
+        });
+        const alone = seen(decideSplit(f));
+        expect(seen(decideSplit({ ...f, othersMs: 0 }))).toEqual(alone);
+        const amid = seen(decideSplit({ ...f, othersMs }));
+        if (amid.kind === 'split') {
+          expect(amid).toEqual(alone);
+          expect(othersMs).toBeLessThan((f.remaining * f.elapsedMs) / f.received);
+        }
+      }),
+      runs,
+    );
+  });
+
   it('property: a split uses every other connection, keeps a part for the lead and leaves ranges a worthwhile rest', () => {
     fc.assert(
       fc.property(arbFigures, (f) => {

@@ -90,6 +90,11 @@ export class ConnectionBudget {
     return Math.max(0, this.#bulk ? Math.min(free, q.bulkRoom()) : free);
   }
 
+  /** Connections to `host` held now. */
+  busy(host: string): number {
+    return this.#hosts.get(host)?.active ?? 0;
+  }
+
   /** The most connections `host` held at once so far (0 when never used). */
   peak(host: string): number {
     return this.#hosts.get(host)?.peak ?? 0;

@@ -417,6 +417,7 @@ async function fetchBlob(
       ranged: run.ranged,
       valid: run.valid,
       onBytes,
+      pending: () => run.progress.total - run.progress.bytes,
       logger: run.logger,
       signal,
       ...(onQueued ? { onQueued } : {}),

@@ -72,6 +72,8 @@ export interface BigBlobContext {
   ranged: RangedOptions;
   valid: ValidSet;
   onBytes?: (n: number) => void;
+  /** Bytes the run still has to fetch, this blob's included (for splitDecision's othersMs). */
+  pending?: () => number;
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
   /**
@@ -166,8 +168,8 @@ export async function ensureBigBlob(
 
 /** What the lead request (RangedDownload.#lead) tells the pieces' keeper (#leadFirst). */
 interface LeadHooks {
-  /** No answer yet: ranges may start on the last pieces; returns where the lead now stops. */
-  speculate(leadEnd: number): number;
+  /** No answer yet (`why`): ranges may start on the last pieces; returns where the lead now stops. */
+  speculate(leadEnd: number, why: string): number;
   /** Splitting pays: cut [boundary, leadEnd) into pieces and queue ranges for `connections` more. */
   split(boundary: number, leadEnd: number, connections: number): void;
   /** Whole: ranges take no more pieces. */
@@ -309,7 +311,7 @@ class RangedDownload {
       for (let i = 0; i < n; i++) workers.push(worker(speculative));
     };
     const lead: LeadHooks = {
-      speculate: (leadEnd) => {
+      speculate: (leadEnd, why) => {
         const idle = budget.idle(this.ctx.host);
         const piece = rangeSize(size - from, budget.perHost, ranged);
         const n = Math.min(idle, Math.floor((leadEnd - from) / piece) - 1);
@@ -317,7 +319,7 @@ class RangedDownload {
         const first = size - n * piece;
         for (let s = first; s < size; s += piece) pieces.push([s, Math.min(size, s + piece)]);
         this.ctx.logger?.debug(
-          `${this.#subject}: no answer yet: ${n} ranges of ${piece} bytes start on the blob's last ${formatBytes(size - first)} while its rate is learnt`,
+          `${this.#subject}: ${why}: ${n} ranges of ${piece} bytes start on the blob's last ${formatBytes(size - first)} while its rate is learnt`,
         );
         start(n, true);
         return first;
@@ -359,6 +361,17 @@ class RangedDownload {
     if (failure !== undefined) throw failure;
   }
 
+  /**
+   * How long the run's other downloads take if every connection in use to the host goes at
+   * `rate` (the lead's); undefined when the run says nothing of them.
+   */
+  #othersMs(remaining: number, rate: number): number | undefined {
+    const pending = this.ctx.pending?.();
+    if (pending === undefined || !(rate > 0)) return undefined;
+    const busy = Math.max(1, this.ctx.budget.busy(this.ctx.host));
+    return (Math.max(0, pending - remaining) * 1000) / (rate * busy);
+  }
+
   /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
   async #lead(from: number, hooks: LeadHooks): Promise<void> {
     const { budget, host } = this.ctx;
@@ -380,9 +393,14 @@ class RangedDownload {
           const asked = performance.now();
           /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
           const open = end === size;
+          // A registry known far (its manifests were slow to answer) gets them with this request.
+          const roundTrip = this.client.roundTripMs?.(this.repo.registry);
+          const far = roundTrip !== undefined && roundTrip >= rule.farRoundTripMs;
+          const why = far ? `far (its manifests answered in ${Math.round(roundTrip)} ms)` : 'no answer yet';
+          const wait = far ? 0 : rule.speculateAfterMs;
           const early =
-            attempt === 1 && Number.isFinite(rule.speculateAfterMs)
-              ? setTimeout(() => (end = hooks.speculate(end)), rule.speculateAfterMs)
+            attempt === 1 && Number.isFinite(wait)
+              ? setTimeout(() => (end = hooks.speculate(end, why)), wait)
               : undefined;
           let res: RangeResponse;
           try {
@@ -426,17 +444,23 @@ class RangedDownload {
               return;
             }
             sinceFirst += n;
+            const elapsedMs = now - firstAt;
+            const remaining = end - received;
             const d = decideSplit(
               {
-                remaining: end - received,
+                remaining,
                 received: sinceFirst,
-                elapsedMs: now - firstAt,
+                elapsedMs,
                 firstByteMs,
                 others: budget.perHost - 1,
+                othersMs: this.#othersMs(remaining, (sinceFirst * 1000) / elapsedMs),
               },
               rule,
             );
-            if (d.kind === 'wait') return;
+            if (d.kind === 'wait') {
+              if (d.reason) reason = d.reason;
+              return;
+            }
             reason = d.reason;
             settled = true;
             if (d.kind === 'whole') return hooks.whole();

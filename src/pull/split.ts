@@ -25,6 +25,11 @@ export interface SplitRule {
    * on the blob's last pieces over the idle connections while the rate is learnt (ranged.ts).
    */
   speculateAfterMs: number;
+  /**
+   * A registry whose manifests answered no quicker than this is known to be far: its blobs'
+   * early ranges start with the first request instead of after `speculateAfterMs`.
+   */
+  farRoundTripMs: number;
   /** The lead's rate is known once it brought this many bytes after its first ... */
   windowBytes: number;
   /** ... or once this long passed since its first byte, whichever comes first. */
@@ -40,6 +45,7 @@ export interface SplitRule {
 /** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 export const SPLIT_DEFAULTS: Readonly<SplitRule> = Object.freeze({
   speculateAfterMs: 25,
+  farRoundTripMs: 25,
   // Not less: a late timer or a coalesced read hands over a few hundred kB at once, which over a
   // short window reads as a fast connection (a capped 60 MB layer then went whole, 2.4 s, in the
   // WAN bench). 4 MiB come in 4 ms at loopback speed and outlast such a burst.
@@ -61,14 +67,19 @@ export interface LeadFigures {
   firstByteMs: number;
   /** Connections of the budget besides the lead's: what the ranges queue for. */
   others: number;
+  /**
+   * How long the run's other downloads (queued and running) take at the rate the run gets now;
+   * undefined when nothing else is known of them.
+   */
+  othersMs?: number | undefined;
 }
 
 /** Why, in words: formatted only when someone reads it (asked with every chunk until the window is over). */
 export type Reason = () => string;
 
 export type SplitDecision =
-  /** Too early to know the rate: ask again with the next bytes. */
-  | { kind: 'wait' }
+  /** Too early to know (the rate, or whether this blob is the tail): ask again with the next bytes. */
+  | { kind: 'wait'; reason?: Reason }
   /** Whole, for good: a later figure at the same rate would say the same. */
   | { kind: 'whole'; reason: Reason }
   /** The lead's share is about `leadBytes` more bytes; the rest goes in ranges over `connections` more. */
@@ -92,6 +103,16 @@ export function decideSplit(f: LeadFigures, rule: SplitRule = SPLIT_DEFAULTS): S
     `${formatBytes(f.remaining)} left at ${formatRate(rate)} take ${formatDuration(wholeMs)}`;
   const k = f.others;
   if (k < 1) return { kind: 'whole', reason: () => 'one connection per registry' };
+  // While the rest of the run keeps every connection busy longer than this blob takes, ranges
+  // would only queue behind it and cost requests: asked again with later bytes, it splits once
+  // it is the tail.
+  const othersMs = f.othersMs;
+  if (othersMs !== undefined && othersMs > 0 && wholeMs <= othersMs)
+    return {
+      kind: 'wait',
+      reason: () =>
+        `${left()}; the run's other downloads take ${formatDuration(othersMs)}: ranges would only wait behind them`,
+    };
   const rtt = Math.max(0, f.firstByteMs);
   const splitMs = (wholeMs + k * rtt) / (k + 1);
   const leadBytes = Math.ceil((rate * splitMs) / 1000);

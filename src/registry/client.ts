@@ -115,6 +115,11 @@ export interface RegistryClient {
   readonly rateLimit: RateLimit | undefined;
   /** The slowest a blob body may arrive: read bodies through floored() with it. */
   readonly rateFloor: RateFloor;
+  /**
+   * The quickest a registry answered a manifest request so far, from sending it to its headers
+   * (about one round trip), in ms; undefined before its first answer.
+   */
+  roundTripMs?(registry: string): number | undefined;
   /** Every secret handled so far (mask them). */
   secrets(): string[];
   close(): Promise<void>;
@@ -264,6 +269,9 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
   const transport = new Transport(opts, secrets);
   const log = opts.logger;
 
+  /** Per registry, the quickest manifest answer so far (see roundTripMs). */
+  const roundTrips = new Map<string, number>();
+
   /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
   const deadMirrors = new Set<string>();
 
@@ -321,6 +329,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
         `manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`,
       );
     }
+    const asked = performance.now();
     const res = await transport.send(ep, {
       method: 'GET',
       path: `/v2/${repo.repository}/manifests/${target}`,
@@ -330,6 +339,8 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
       signal,
     });
     if (res.statusCode !== 200) throw await transport.errorFor(ep, res, subject);
+    const took = performance.now() - asked;
+    roundTrips.set(repo.registry, Math.min(took, roundTrips.get(repo.registry) ?? Infinity));
     const declared = contentLength(res);
     if (declared !== undefined && declared > opts.maxManifestBytes) {
       discard(res.body);
@@ -558,6 +569,7 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
     },
 
     rateFloor: opts.rateFloor,
+    roundTripMs: (registry) => roundTrips.get(registry),
     get rateLimit() {
       return transport.rateLimit;
     },

@@ -422,6 +422,10 @@ class ConnectionBudget {
         const free = this.perHost - q.active - q.waiting;
         return Math.max(0, this.#bulk ? Math.min(free, q.bulkRoom()) : free);
     }
+    /** Connections to `host` held now. */
+    busy(host) {
+        return this.#hosts.get(host)?.active ?? 0;
+    }
     /** The most connections `host` held at once so far (0 when never used). */
     peak(host) {
         return this.#hosts.get(host)?.peak ?? 0;
@@ -1535,6 +1539,7 @@ const MiB = 1024 * 1024;
 /** See docs/benchmarks.md ("Which way a blob goes") for the reasons behind these. */
 const SPLIT_DEFAULTS = Object.freeze({
     speculateAfterMs: 25,
+    farRoundTripMs: 25,
     // Not less: a late timer or a coalesced read hands over a few hundred kB at once, which over a
     // short window reads as a fast connection (a capped 60 MB layer then went whole, 2.4 s, in the
     // WAN bench). 4 MiB come in 4 ms at loopback speed and outlast such a burst.
@@ -1561,6 +1566,15 @@ function decideSplit(f, rule = SPLIT_DEFAULTS) {
     const k = f.others;
     if (k < 1)
         return { kind: 'whole', reason: () => 'one connection per registry' };
+    // While the rest of the run keeps every connection busy longer than this blob takes, ranges
+    // would only queue behind it and cost requests: asked again with later bytes, it splits once
+    // it is the tail.
+    const othersMs = f.othersMs;
+    if (othersMs !== undefined && othersMs > 0 && wholeMs <= othersMs)
+        return {
+            kind: 'wait',
+            reason: () => `${left()}; the run's other downloads take ${(0,format/* formatDuration */.a3)(othersMs)}: ranges would only wait behind them`,
+        };
     const rtt = Math.max(0, f.firstByteMs);
     const splitMs = (wholeMs + k * rtt) / (k + 1);
     const leadBytes = Math.ceil((rate * splitMs) / 1000);
@@ -1810,7 +1824,7 @@ class RangedDownload {
                 workers.push(worker(speculative));
         };
         const lead = {
-            speculate: (leadEnd) => {
+            speculate: (leadEnd, why) => {
                 const idle = budget.idle(this.ctx.host);
                 const piece = rangeSize(size - from, budget.perHost, ranged);
                 const n = Math.min(idle, Math.floor((leadEnd - from) / piece) - 1);
@@ -1819,7 +1833,7 @@ class RangedDownload {
                 const first = size - n * piece;
                 for (let s = first; s < size; s += piece)
                     pieces.push([s, Math.min(size, s + piece)]);
-                this.ctx.logger?.debug(`${this.#subject}: no answer yet: ${n} ranges of ${piece} bytes start on the blob's last ${(0,format/* formatBytes */.z3)(size - first)} while its rate is learnt`);
+                this.ctx.logger?.debug(`${this.#subject}: ${why}: ${n} ranges of ${piece} bytes start on the blob's last ${(0,format/* formatBytes */.z3)(size - first)} while its rate is learnt`);
                 start(n, true);
                 return first;
             },
@@ -1860,6 +1874,17 @@ class RangedDownload {
         if (failure !== undefined)
             throw failure;
     }
+    /**
+     * How long the run's other downloads take if every connection in use to the host goes at
+     * `rate` (the lead's); undefined when the run says nothing of them.
+     */
+    #othersMs(remaining, rate) {
+        const pending = this.ctx.pending?.();
+        if (pending === undefined || !(rate > 0))
+            return undefined;
+        const busy = Math.max(1, this.ctx.budget.busy(this.ctx.host));
+        return (Math.max(0, pending - remaining) * 1000) / (rate * busy);
+    }
     /** The lead request (see #leadFirst), resuming after a failure from where it got to. */
     async #lead(from, hooks) {
         const { budget, host } = this.ctx;
@@ -1881,8 +1906,13 @@ class RangedDownload {
                     const asked = performance.now();
                     /** Past `end` the lead claims pieces only while its body goes on to the blob's end. */
                     const open = end === size;
-                    const early = attempt === 1 && Number.isFinite(rule.speculateAfterMs)
-                        ? setTimeout(() => (end = hooks.speculate(end)), rule.speculateAfterMs)
+                    // A registry known far (its manifests were slow to answer) gets them with this request.
+                    const roundTrip = this.client.roundTripMs?.(this.repo.registry);
+                    const far = roundTrip !== undefined && roundTrip >= rule.farRoundTripMs;
+                    const why = far ? `far (its manifests answered in ${Math.round(roundTrip)} ms)` : 'no answer yet';
+                    const wait = far ? 0 : rule.speculateAfterMs;
+                    const early = attempt === 1 && Number.isFinite(wait)
+                        ? setTimeout(() => (end = hooks.speculate(end, why)), wait)
                         : undefined;
                     let res;
                     try {
@@ -1926,15 +1956,21 @@ class RangedDownload {
                             return;
                         }
                         sinceFirst += n;
+                        const elapsedMs = now - firstAt;
+                        const remaining = end - received;
                         const d = decideSplit({
-                            remaining: end - received,
+                            remaining,
                             received: sinceFirst,
-                            elapsedMs: now - firstAt,
+                            elapsedMs,
                             firstByteMs,
                             others: budget.perHost - 1,
+                            othersMs: this.#othersMs(remaining, (sinceFirst * 1000) / elapsedMs),
                         }, rule);
-                        if (d.kind === 'wait')
+                        if (d.kind === 'wait') {
+                            if (d.reason)
+                                reason = d.reason;
                             return;
+                        }
                         reason = d.reason;
                         settled = true;
                         if (d.kind === 'whole')
@@ -2713,6 +2749,7 @@ onQueued) {
             ranged: run.ranged,
             valid: run.valid,
             onBytes,
+            pending: () => run.progress.total - run.progress.bytes,
             logger: run.logger,
             signal,
             ...(onQueued ? { onQueued } : {}),
@@ -4457,6 +4494,8 @@ function createRegistryClient(input = {}) {
     const secrets = new Secrets(opts.onSecret);
     const transport = new Transport(opts, secrets);
     const log = opts.logger;
+    /** Per registry, the quickest manifest answer so far (see roundTripMs). */
+    const roundTrips = new Map();
     /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
     const deadMirrors = new Set();
     /**
@@ -4501,6 +4540,7 @@ function createRegistryClient(input = {}) {
         if (expected.size !== undefined && expected.size > opts.maxManifestBytes) {
             throw new ManifestTooLargeError(`manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
         }
+        const asked = performance.now();
         const res = await transport.send(ep, {
             method: 'GET',
             path: `/v2/${repo.repository}/manifests/${target}`,
@@ -4511,6 +4551,8 @@ function createRegistryClient(input = {}) {
         });
         if (res.statusCode !== 200)
             throw await transport.errorFor(ep, res, subject);
+        const took = performance.now() - asked;
+        roundTrips.set(repo.registry, Math.min(took, roundTrips.get(repo.registry) ?? Infinity));
         const declared = contentLength(res);
         if (declared !== undefined && declared > opts.maxManifestBytes) {
             discard(res.body);
@@ -4702,6 +4744,7 @@ function createRegistryClient(input = {}) {
                 transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
         },
         rateFloor: opts.rateFloor,
+        roundTripMs: (registry) => roundTrips.get(registry),
         get rateLimit() {
             return transport.rateLimit;
         },

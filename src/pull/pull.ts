@@ -219,7 +219,7 @@ const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
  * is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving the
  * lane to latency-bound work.
  */
-export const LATENCY_BOUND_BYTES = 64 * 1024;
+const LATENCY_BOUND_BYTES = 64 * 1024;
 const LATENCY_BOUND_PRIORITY = MANIFEST_PRIORITY - 1;
 
 /** Whether `blob` is latency-bound (or needs no request at all). */

@@ -72,7 +72,7 @@ export interface BigBlobContext {
   ranged: RangedOptions;
   valid: ValidSet;
   onBytes?: (n: number) => void;
-  /** Bytes the run still has to fetch, this blob's included (for splitDecision's othersMs). */
+  /** Bytes the run still has to fetch, this blob's included (for decideSplit's othersMs). */
   pending?: () => number;
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;

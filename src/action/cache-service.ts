@@ -1,5 +1,6 @@
 import * as cache from '@actions/cache';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdir } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import { CACHE_MODE_ENV } from './constants.js';
 
@@ -89,6 +90,9 @@ export async function restoreEntry(
   primary: string,
   fallbacks: string[],
 ): Promise<RestoreResult> {
+  // Made here, not by tar: GNU tar fails ("Cannot mkdir") when another tar makes a missing
+  // parent they share at the same moment, and restores run side by side.
+  await mkdir(dir, { recursive: true });
   try {
     const r = await heard(() => cache.restoreCache([dir], primary, fallbacks));
     if (r.value) return { key: r.value, serviceFailed: false };

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { IndexEntry, Layout } from '../../layout/layout.js';
@@ -125,10 +125,7 @@ export class EntryStore {
       const prefix = this.prefix(image.name);
       const dir = this.entryDir(image.name);
       const { primary, fallbacks } = restoreKeys(prefix, image.pinned);
-      // Made here, not by tar: GNU tar fails ("Cannot mkdir") when another tar makes a missing
-      // parent they share at the same moment, and the restores run side by side.
       await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
       try {
         const r = await restoreEntry(dir, primary, fallbacks);
         if (r.serviceFailed) {

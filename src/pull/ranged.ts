@@ -434,9 +434,11 @@ class RangedDownload {
           let firstAt: number | undefined;
           let firstByteMs = 0;
           let sinceFirst = 0;
+          /** Once the rest of the run outlasts the blob, the rule is asked again only this far on. */
+          let askAgainAt = 0;
           const watch = (n: number) => {
             received += n;
-            if (settled) return;
+            if (settled || received < askAgainAt) return;
             const now = performance.now();
             if (firstAt === undefined) {
               firstAt = now;
@@ -458,7 +460,11 @@ class RangedDownload {
               rule,
             );
             if (d.kind === 'wait') {
-              if (d.reason) reason = d.reason;
+              // Not the tail yet: the figures move little within a window's bytes.
+              if (d.reason) {
+                reason = d.reason;
+                askAgainAt = received + rule.windowBytes;
+              }
               return;
             }
             reason = d.reason;

@@ -426,9 +426,10 @@ async function fetchBlob(
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   let settled!: () => void;
   const done = new Promise<void>((resolve) => (settled = resolve));
-  const budgeted = latencyBound(blob, run)
-    ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
-    : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
+  const [budget, priority] = latencyBound(blob, run)
+    ? [run.budget, LATENCY_BOUND_PRIORITY]
+    : [run.bulk, blob.size];
+  const budgeted = connectionPerRequest(client, budget, ref.registry, priority, signal, done);
   return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 

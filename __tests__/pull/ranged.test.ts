@@ -30,7 +30,12 @@ import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
 import { ConnectionBudget } from '../../src/pull/budget.js';
-import { ensureBigBlob, RANGED_DEFAULTS, type RangedOptions } from '../../src/pull/ranged.js';
+import {
+  ensureBigBlob,
+  RANGED_DEFAULTS,
+  type BigBlobContext,
+  type RangedOptions,
+} from '../../src/pull/ranged.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import type { Logger } from '../../src/log.js';
 import { createRegistryClient, type RegistryClientInput } from '../../src/registry/index.js';
@@ -601,33 +606,35 @@ describe('a big blob split only when it pays', () => {
     await expectNothingWrong(cache);
   });
 
-  it('a capped server, with the rest of the run outlasting the blob: no ranges, and verbose output says why', async () => {
-    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_500_000 } });
+  /** The big blob alone through `proxy` (ensureBigBlob with 4 connections, WHEN_IT_PAYS), into a fresh cache. */
+  async function bigBlobVia(
+    proxy: FaultProxy,
+    ctx: Partial<BigBlobContext> & Pick<BigBlobContext, 'budget' | 'logger'>,
+  ): Promise<string> {
     const cache = freshCache();
     const layout = Layout.at(cache);
     await layout.init();
     const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
-    const { debug, logger } = lines();
     try {
       const got = await ensureBigBlob(
         layout,
         client,
         parseReference(`${proxy.host}/test/img:v1`),
         { mediaType: 'application/octet-stream', digest: parseDigest(big.digest), size: big.size },
-        {
-          budget: new ConnectionBudget(4),
-          host: proxy.host,
-          ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS },
-          valid: new Set(),
-          logger,
-          // A gigabyte more to come: at this rate the others take far longer than the blob.
-          pending: () => 1e9,
-        },
+        { host: proxy.host, ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS }, valid: new Set(), ...ctx },
       );
       expect(got.fetched).toBe(big.size);
     } finally {
       await client.close();
     }
+    return cache;
+  }
+
+  it('a capped server, with the rest of the run outlasting the blob: no ranges, and verbose output says why', async () => {
+    const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_500_000 } });
+    const { debug, logger } = lines();
+    // A gigabyte more to come: at this rate the others take far longer than the blob.
+    const cache = await bigBlobVia(proxy, { budget: new ConnectionBudget(4), logger, pending: () => 1e9 });
     expect(bigGets(proxy)).toMatchObject([{ range: `bytes=0-${big.size - 1}`, bytesSent: big.size }]);
     expect(modeLines(debug)).toContainEqual(
       expect.stringMatching(
@@ -639,10 +646,6 @@ describe('a big blob split only when it pays', () => {
 
   it('a capped server while every other connection is busy: the split comes at once, its ranges queue and start as connections free up', async () => {
     const proxy = await proxyWith(undefined, { distance: { bytesPerSecond: 1_000_000 } });
-    const cache = freshCache();
-    const layout = Layout.at(cache);
-    await layout.init();
-    const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
     const budget = new ConnectionBudget(4);
     const { debug, logger } = lines();
     // Three connections held by other work until the blob's first request has brought 2 MB.
@@ -650,28 +653,18 @@ describe('a big blob split only when it pays', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const others = Array.from({ length: 3 }, () => budget.run(proxy.host, 1, () => held));
     let received = 0;
+    let cache: string;
     try {
-      const got = await ensureBigBlob(
-        layout,
-        client,
-        parseReference(`${proxy.host}/test/img:v1`),
-        { mediaType: 'application/octet-stream', digest: parseDigest(big.digest), size: big.size },
-        {
-          budget,
-          host: proxy.host,
-          ranged: { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS },
-          valid: new Set(),
-          logger,
-          onBytes: (n) => {
-            if ((received += n) >= 2_000_000) release();
-          },
+      cache = await bigBlobVia(proxy, {
+        budget,
+        logger,
+        onBytes: (n) => {
+          if ((received += n) >= 2_000_000) release();
         },
-      );
-      expect(got.fetched).toBe(big.size);
+      });
     } finally {
       release();
       await Promise.all(others);
-      await client.close();
     }
     // Decided within the rate window (1 MiB at most), not when connections came free at 2 MB.
     const [lead, ...ranges] = bigGets(proxy);

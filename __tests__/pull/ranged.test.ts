@@ -30,6 +30,7 @@ import { hostPlatform } from '../../src/oci/platform.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { pullImages, type PullResult } from '../../src/pull/pull.js';
 import { ConnectionBudget } from '../../src/pull/budget.js';
+import { SPLIT_DEFAULTS } from '../../src/pull/split.js';
 import {
   ensureBigBlob,
   RANGED_DEFAULTS,
@@ -610,11 +611,14 @@ describe('a big blob split only when it pays', () => {
   async function bigBlobVia(
     proxy: FaultProxy,
     ctx: Partial<BigBlobContext> & Pick<BigBlobContext, 'budget' | 'logger'>,
+    /** What the client says its manifests showed of the registry's distance. */
+    roundTripMs?: number,
   ): Promise<string> {
     const cache = freshCache();
     const layout = Layout.at(cache);
     await layout.init();
     const client = createRegistryClient({ dockerConfigDir: false, env: {}, connectionsPerHost: 4 });
+    if (roundTripMs !== undefined) client.roundTripMs = () => roundTripMs;
     try {
       const got = await ensureBigBlob(
         layout,
@@ -642,6 +646,24 @@ describe('a big blob split only when it pays', () => {
       ),
     );
     await expectBlobIntact(cache);
+  });
+
+  it('the distance its manifests showed decides early ranges: none for a near registry, at once for a far one', async () => {
+    // No wait would start them (speculateAfterMs: Infinity); the default farRoundTripMs (25 ms)
+    // judges what the client measured. The server is fast: whatever started early is all the
+    // ranges there are, and a near registry gets one request.
+    const rule = { ...WHEN_IT_PAYS.rule, farRoundTripMs: SPLIT_DEFAULTS.farRoundTripMs };
+    const ranged = { ...RANGED_DEFAULTS, ...WHEN_IT_PAYS, rule };
+    for (const [roundTripMs, ranges] of [
+      [2, 0],
+      [40, 3],
+    ] as const) {
+      const proxy = await proxyWith();
+      const { debug, logger } = lines();
+      await bigBlobVia(proxy, { budget: new ConnectionBudget(4), logger, ranged }, roundTripMs);
+      expect(early(debug), `manifests in ${roundTripMs} ms`).toBe(ranges);
+      expect(bigGets(proxy)).toHaveLength(1 + ranges);
+    }
   });
 
   it('a capped server while every other connection is busy: the split comes at once, its ranges queue and start as connections free up', async () => {

@@ -1945,9 +1945,11 @@ class RangedDownload {
                     let firstAt;
                     let firstByteMs = 0;
                     let sinceFirst = 0;
+                    /** Once the rest of the run outlasts the blob, the rule is asked again only this far on. */
+                    let askAgainAt = 0;
                     const watch = (n) => {
                         received += n;
-                        if (settled)
+                        if (settled || received < askAgainAt)
                             return;
                         const now = performance.now();
                         if (firstAt === undefined) {
@@ -1967,8 +1969,11 @@ class RangedDownload {
                             othersMs: this.#othersMs(remaining, (sinceFirst * 1000) / elapsedMs),
                         }, rule);
                         if (d.kind === 'wait') {
-                            if (d.reason)
+                            // Not the tail yet: the figures move little within a window's bytes.
+                            if (d.reason) {
                                 reason = d.reason;
+                                askAgainAt = received + rule.windowBytes;
+                            }
                             return;
                         }
                         reason = d.reason;
@@ -2758,9 +2763,10 @@ onQueued) {
     run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
     let settled;
     const done = new Promise((resolve) => (settled = resolve));
-    const budgeted = latencyBound(blob, run)
-        ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
-        : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
+    const [budget, priority] = latencyBound(blob, run)
+        ? [run.budget, LATENCY_BOUND_PRIORITY]
+        : [run.bulk, blob.size];
+    const budgeted = connectionPerRequest(client, budget, ref.registry, priority, signal, done);
     return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 /**

@@ -15,8 +15,10 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _actions_cache__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9312);
 /* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6698);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(452);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3895);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(452);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3895);
+
 
 
 
@@ -30,13 +32,13 @@ __webpack_require__.r(__webpack_exports__);
  */
 /** `ACTIONS_CACHE_MODE`: read, write, none; unset means both. */
 function cacheMode(env = process.env) {
-    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
+    const mode = (env[_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .CACHE_MODE_ENV */ .rJ] ?? '').trim().toLowerCase();
     return { read: mode !== 'write' && mode !== 'none', write: mode !== 'read' && mode !== 'none' };
 }
 /** Why the cache cannot be used at all in this run, or undefined when it can. */
 function unavailable(want) {
     if (!cacheMode()[want])
-        return `${_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .CACHE_MODE_ENV */ .rJ} does not allow ${want === 'read' ? 'reading' : 'writing'} the cache`;
+        return `${_constants_js__WEBPACK_IMPORTED_MODULE_4__/* .CACHE_MODE_ENV */ .rJ} does not allow ${want === 'read' ? 'reading' : 'writing'} the cache`;
     if (!_actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .isFeatureAvailable */ .w3())
         return 'the GitHub Actions cache service is not available here';
     return undefined;
@@ -87,6 +89,9 @@ async function heard(fn) {
 }
 /** Restores the newest entry matching `primary` then `fallbacks` into `dir`. */
 async function restoreEntry(dir, primary, fallbacks) {
+    // Made here, not by tar: GNU tar fails ("Cannot mkdir") when another tar makes a missing
+    // parent they share at the same moment, and restores run side by side.
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdir)(dir, { recursive: true });
     try {
         const r = await heard(() => _actions_cache__WEBPACK_IMPORTED_MODULE_0__/* .restoreCache */ .P3([dir], primary, fallbacks));
         if (r.value)
@@ -99,7 +104,7 @@ async function restoreEntry(dir, primary, fallbacks) {
         return { failure, serviceFailed: !found };
     }
     catch (err) {
-        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err), serviceFailed: true };
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err), serviceFailed: true };
     }
 }
 /** Whether an entry with exactly `key` exists (one lookup, no download). */
@@ -112,7 +117,7 @@ async function entryExists(dir, key) {
         return failure ? { failure } : false;
     }
     catch (err) {
-        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) };
+        return { failure: (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err) };
     }
 }
 /** Saves `dir` as the entry `key`. */
@@ -132,7 +137,7 @@ async function saveEntry(dir, key) {
         return { kind: 'refused', why };
     }
     catch (err) {
-        return { kind: 'refused', why: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err) };
+        return { kind: 'refused', why: (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err) };
     }
 }
 

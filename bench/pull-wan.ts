@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--keep] [--only a,b,c,d]
- *  [--split always,when-it-pays] [--log] [--timeline]` (`--rounds 0`: (d) only). `--split` runs ours
- * once per mode in every round, against the same peers; `--log` prints our verbose lines, stamped;
- * `--timeline`: (a)'s requests of the first round, when each was asked and ended.
+ *  [--split always,when-it-pays] [--log] [--timeline] [--tls] [--http2 on,off]` (`--rounds 0`: (d)
+ * only). `--split` and `--http2` run ours once per setting in every round, against the same peers; `--log` prints our verbose lines,
+ * stamped; `--timeline`: (a)'s requests of the first round, when each was asked and ended; `--tls`:
+ * the registry serves HTTPS with a certificate of its own, and offers HTTP/2 as registries on the
+ * internet do (every contender trusts it or skips the check, and pays the handshakes).
  *
  * A registry as far away as a runner's: docker-registry behind the harness's distance relay
  * (15 ms each way, 25 MB/s per connection, a round trip per new connection: the fault proxy's
@@ -89,9 +91,11 @@ interface Settings {
   keep: boolean;
   /** Which of (a) to (d) to run. */
   only: Set<string>;
-  modes: (SplitMode | undefined)[];
+  /** Each `--split` mode for each `--http2` setting: ours runs once per variant in every round. */
+  variants: Variant[];
   log: boolean;
   timeline: boolean;
+  tls: boolean;
 }
 
 function parse(args: string[]): Settings {
@@ -105,6 +109,8 @@ function parse(args: string[]): Settings {
       split: { type: 'string' },
       log: { type: 'boolean', default: false },
       timeline: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      http2: { type: 'string' },
     },
     strict: true,
   });
@@ -123,10 +129,37 @@ function parse(args: string[]): Settings {
     concurrency: whole('concurrency', values.concurrency, 1),
     keep: values.keep,
     only,
-    modes: splitModes(values.split),
+    variants: splitModes(values.split).flatMap((split) =>
+      http2Settings(values.http2).map((http2) => ({ split, http2 })),
+    ),
     log: values.log,
     timeline: values.timeline,
+    tls: values.tls,
   };
+}
+
+interface Variant {
+  split: SplitMode | undefined;
+  /** False: HTTP/1.1 only (the client's `http2: false`); undefined: the default. */
+  http2: boolean | undefined;
+}
+
+/** `--http2 on,off`: ours with and without HTTP/2 in every round (it takes `--tls` to matter). */
+function http2Settings(v: string | undefined): (boolean | undefined)[] {
+  if (v === undefined) return [undefined];
+  return v.split(',').map((s) => {
+    if (s !== 'on' && s !== 'off')
+      throw new Error(`--http2 ${JSON.stringify(v)}: expected on, off or both, comma-separated`);
+    return s === 'on';
+  });
+}
+
+/** `ours`, `ours[always]`, `ours[http/1.1]`. */
+function label(v: Variant): string {
+  const base = oursLabel(v.split);
+  if (v.http2 === undefined) return base;
+  const proto = v.http2 ? 'h2' : 'http/1.1';
+  return base.endsWith(']') ? `${base.slice(0, -1)}, ${proto}]` : `${base}[${proto}]`;
 }
 
 /**
@@ -368,11 +401,17 @@ async function resumeAfterKill(
   set: WanSet,
   work: string,
   settings: Settings,
+  ca: string | undefined,
 ): Promise<Resume> {
   const cache = path.join(work, 'resume');
   const sent = () => relay.bytesSent;
   const before = sent();
-  const request: ChildRequest = { cache, refs: [set.blobRef], concurrency: settings.concurrency };
+  const request: ChildRequest = {
+    cache,
+    refs: [set.blobRef],
+    concurrency: settings.concurrency,
+    ...(ca ? { ca } : {}),
+  };
   const [cmd, args] = childCommand(request);
   const child = spawn(cmd, args, { stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
@@ -431,20 +470,25 @@ export async function run(args: string[]): Promise<number> {
   const settings = parse(args);
   const { makeTempDir, removeTempDir, startRegistry, startDistanceRelay } = await harness();
   const work = await makeTempDir('bench-wan');
-  const registry = await startRegistry();
+  const registry = await startRegistry({ tls: settings.tls });
   const relay = await startDistanceRelay(registry.host, DISTANCE);
+  const scheme = settings.tls ? 'https' : 'http';
+  const caFile = path.join(work, 'registry.pem');
+  if (registry.certificate) await writeFile(caFile, registry.certificate);
+  /** curl's arguments to trust the registry. */
+  const curlTrust = registry.certificate ? ['--cacert', caFile] : [];
   try {
     useChild(await compileChild(work));
     const set = await buildAndPush(registry, relay, path.join(work, 'source'));
     console.log(
-      `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection); ` +
+      `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection) over ${settings.tls ? 'HTTPS (HTTP/2 offered)' : 'plain HTTP'}; ` +
         `${settings.rounds} round(s); ours: --concurrency ${settings.concurrency} (connections per registry host)`,
     );
     /** Seconds per round, by what ran: `a`, `a:always`, `skopeo12`, … */
     const times = new Map<string, number[]>();
     const add = (key: string, v: number) => times.set(key, [...(times.get(key) ?? []), v]);
     const runs = (p: string) => settings.only.has(p);
-    const key = (p: string, mode: SplitMode | undefined) => (mode ? `${p}:${mode}` : p);
+    const key = (p: string, v: Variant) => (v.split || v.http2 !== undefined ? `${p}:${label(v)}` : p);
     let peakRss = 0;
     let connections = 0;
     const cpu: string[] = [];
@@ -455,28 +499,35 @@ export async function run(args: string[]): Promise<number> {
       return r.seconds;
     };
     const fresh = (name: string) => path.join(work, name);
-    /** Our child for each `--split` mode (each into a fresh directory), timed under `p`. */
+    let round = 0;
+    /** Our child for each variant (each into a fresh directory), timed under `p`; the first to run changes each round. */
     const oursEach = async (p: string, request: Omit<ChildRequest, 'cache' | 'concurrency'>) => {
-      for (const mode of settings.modes) {
+      const first = round % settings.variants.length;
+      for (const v of [...settings.variants.slice(first), ...settings.variants.slice(0, first)]) {
         const report = await ours({
           ...request,
+          ...(registry.certificate ? { ca: registry.certificate } : {}),
           cache: fresh(p),
           concurrency: settings.concurrency,
-          ...(mode ? { ranged: { ...request.ranged, split: mode } } : {}),
+          ...(v.split ? { ranged: { ...request.ranged, split: v.split } } : {}),
+          ...(v.http2 === false ? { http2: false } : {}),
           ...(settings.log ? { log: true } : {}),
         });
         if (report.timeline) {
-          if (mode) console.log(`  (a) ${oursLabel(mode)}:`);
+          if (settings.variants.length > 1) console.log(`  (a) ${label(v)}:`);
           printTimeline(report.timeline);
-          const file = path.join(tmpdir(), `ocg-wan-timeline-${p}-${mode ?? 'default'}-${process.pid}.json`);
+          const file = path.join(
+            tmpdir(),
+            `ocg-wan-timeline-${p}-${label(v).replace(/\W+/g, '-')}-${process.pid}.json`,
+          );
           await writeFile(file, JSON.stringify(report.timeline, null, 1));
           console.log(`      every request: ${file}`);
         }
-        add(key(p, mode), note(report));
+        add(key(p, v), note(report));
         await rm(fresh(p), { recursive: true, force: true });
       }
     };
-    for (let round = 0; round < settings.rounds; round++) {
+    for (; round < settings.rounds; round++) {
       if (runs('a')) {
         await oursEach('a', {
           refs: set.refs,
@@ -510,9 +561,10 @@ export async function run(args: string[]): Promise<number> {
           await timed(async () => {
             const out = await collect('curl', [
               '-sf',
+              ...curlTrust,
               '-o',
               '/dev/null',
-              `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`,
+              `${scheme}://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`,
             ]);
             if (out.code !== 0) throw new Error(`curl failed: ${out.stderr}`);
           }),
@@ -526,8 +578,8 @@ export async function run(args: string[]): Promise<number> {
             return Promise.all(
               Array.from({ length: n }, async (_, i) => {
                 const range = `${i * part}-${Math.min(set.blob.size, (i + 1) * part) - 1}`;
-                const url = `http://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`;
-                const out = await collect('curl', ['-sf', '-r', range, '-o', '/dev/null', url]);
+                const url = `${scheme}://${relay.host}/v2/bench/blob/blobs/${set.blob.digest}`;
+                const out = await collect('curl', ['-sf', ...curlTrust, '-r', range, '-o', '/dev/null', url]);
                 if (out.code !== 0) throw new Error(`curl -r ${range} failed: ${out.stderr}`);
               }),
             );
@@ -541,7 +593,9 @@ export async function run(args: string[]): Promise<number> {
         `  round ${round + 1}: ${last}; our CPU ${cpu.splice(0).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
-    const resumed = runs('d') ? await resumeAfterKill(relay, set, work, settings) : undefined;
+    const resumed = runs('d')
+      ? await resumeAfterKill(relay, set, work, settings, registry.certificate)
+      : undefined;
     if (settings.rounds === 0) return !resumed || report(resumed, set) ? 0 : 1;
     const m = (k: string): number => median(times.get(k) ?? [NaN]);
     const rows: [string, string, number, string, string, number][] = [
@@ -553,35 +607,35 @@ export async function run(args: string[]): Promise<number> {
     console.log(
       `\npull bench --wan: medians of ${settings.rounds}, --concurrency ${settings.concurrency} (${connections} connections used at most)`,
     );
-    for (const [p, label, bytes, peerKey, peerLabel, goal] of rows) {
+    for (const [p, title, bytes, peerKey, peerLabel, goal] of rows) {
       if (!runs(p)) continue;
       const peer = m(peerKey);
-      for (const mode of settings.modes) {
-        const o = m(key(p, mode));
+      for (const v of settings.variants) {
+        const o = m(key(p, v));
         const ratio = peer / o;
         goals.push(ratio >= goal);
         console.log(
-          `  ${label.padEnd(30)} ${mb(bytes).padStart(6)} MB  ${oursLabel(mode)} ${secs(o)} (${rate(bytes, o).toFixed(0)} MB/s)  ${peerLabel} ${secs(peer)}  ` +
+          `  ${title.padEnd(30)} ${mb(bytes).padStart(6)} MB  ${label(v)} ${secs(o)} (${rate(bytes, o).toFixed(0)} MB/s)  ${peerLabel} ${secs(peer)}  ` +
             `ratio ${ratio.toFixed(2)}  goal ≥ ${goal}  ${pass(ratio >= goal)}`,
         );
       }
     }
     if (runs('a')) {
       const limit = modelLimit(set.amd64Bytes, settings.concurrency);
-      for (const mode of settings.modes) {
-        const o = m(key('a', mode));
+      for (const v of settings.variants) {
+        const o = m(key('a', v));
         goals.push(o / limit <= GOAL_MODEL);
         console.log(
           `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limit)}: ` +
-            `${oursLabel(mode)} ${(o / limit).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(o / limit <= GOAL_MODEL)}`,
+            `${label(v)} ${(o / limit).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(o / limit <= GOAL_MODEL)}`,
         );
       }
     }
     if (runs('c')) {
-      for (const mode of settings.modes) {
-        const img = m(key('cImage', mode));
+      for (const v of settings.variants) {
+        const img = m(key('cImage', v));
         console.log(
-          `  (c) the image of that one layer, pulled by ${oursLabel(mode)}: ${secs(img)} (${(m('curl') / img).toFixed(2)}× curl's blob): ping, manifest and config first`,
+          `  (c) the image of that one layer, pulled by ${label(v)}: ${secs(img)} (${(m('curl') / img).toFixed(2)}× curl's blob): ping, manifest and config first`,
         );
       }
       console.log(

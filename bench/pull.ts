@@ -265,6 +265,10 @@ export interface ChildRequest {
   blob?: { digest: string; size: number };
   /** Record every registry request's start and end (ms since the pull began): the report's `timeline`. */
   timeline?: boolean;
+  /** A registry's own certificate (PEM) to trust: the bench's HTTPS registry (`--tls`). */
+  ca?: string;
+  /** False: HTTP/1.1 only, though the registry offers HTTP/2 (`--http2 on,off`). */
+  http2?: boolean;
 }
 
 /** One registry request as the child saw it: asked at `start`, its body ended at `end` (ms). */
@@ -528,6 +532,8 @@ async function child(request: ChildRequest): Promise<void> {
     dockerConfigDir: false,
     env: {},
     connectionsPerHost: request.concurrency,
+    ...(request.ca ? { ca: [request.ca] } : {}),
+    ...(request.http2 === false ? { http2: false } : {}),
     ...(request.maxAttempts !== undefined ? { retry: { maxAttempts: request.maxAttempts } } : {}),
   });
   const timeline: TimelineEvent[] | undefined = request.timeline ? [] : undefined;

@@ -1,7 +1,9 @@
 // A real registry for tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1,
-// filesystem storage in a temp dir, anonymous, htpasswd (bcrypt) or token auth.
+// filesystem storage in a temp dir, anonymous, htpasswd (bcrypt) or token auth; plain HTTP, or
+// HTTPS with a certificate of its own (it then offers HTTP/2, as registries on the internet do).
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import {
   freePort,
@@ -17,11 +19,16 @@ import type { Credentials, TokenServer } from './token-server.js';
 
 export type RegistryAuth = 'none' | { htpasswd: Credentials } | { token: TokenServer };
 
+/** HTTPS offering HTTP/2 and HTTP/1.1 at the handshake (true), or HTTP/1.1 alone. */
+export type TlsMode = true | 'http/1.1';
+
 export interface Registry {
   /** `127.0.0.1:PORT`, the host part of image references. */
   host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT`, or `https://` with `tls`. */
   url: string;
+  /** With `tls`: the registry's self-signed certificate (PEM), to trust it. */
+  certificate?: string;
   /** The temp dir: config.yml, registry.log, htpasswd, and storage/ (the registry's data). */
   root: string;
   /** The registry's own log (access log included). */
@@ -35,7 +42,7 @@ export interface Registry {
 /** Quotes a value for YAML (a JSON string is a valid YAML scalar). */
 const q = (s: string): string => JSON.stringify(s);
 
-function configYaml(root: string, addr: string, auth: string[]): string {
+function configYaml(root: string, addr: string, auth: string[], tls: TlsMode | undefined): string {
   return [
     'version: 0.1',
     'log:',
@@ -52,6 +59,14 @@ function configYaml(root: string, addr: string, auth: string[]): string {
     'http:',
     `  addr: ${q(addr)}`,
     `  secret: ${q(randomBytes(16).toString('hex'))}`,
+    ...(tls
+      ? [
+          '  tls:',
+          `    certificate: ${q(path.join(root, 'cert.pem'))}`,
+          `    key: ${q(path.join(root, 'key.pem'))}`,
+        ]
+      : []),
+    ...(tls === 'http/1.1' ? ['  http2:', '    disabled: true'] : []),
     ...auth,
     '',
   ].join('\n');
@@ -77,13 +92,46 @@ async function authSection(root: string, auth: RegistryAuth): Promise<string[]> 
   ];
 }
 
+/** A self-signed P-256 certificate for 127.0.0.1, written as cert.pem and key.pem under `root`. */
+async function makeCertificate(root: string): Promise<string> {
+  const cert = path.join(root, 'cert.pem');
+  // prettier-ignore
+  await runChecked('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-keyout', path.join(root, 'key.pem'), '-out', cert, '-subj', `/CN=${LOOPBACK}`,
+    '-addext', `subjectAltName=IP:${LOOPBACK}`,
+  ]);
+  return readFile(cert, 'utf8');
+}
+
+/** The status of `GET url` (undefined when nothing answers), trusting `ca` for HTTPS. */
+async function status(url: string, ca: string | undefined): Promise<number | undefined> {
+  if (!ca) {
+    const res = await fetch(url).catch(() => undefined);
+    await res?.body?.cancel();
+    return res?.status;
+  }
+  return new Promise((resolve) => {
+    httpsRequest(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    })
+      .on('error', () => resolve(undefined))
+      .end();
+  });
+}
+
 /**
  * Starts `docker-registry serve` on a free 127.0.0.1 port and waits until `GET /v2/` answers
  * 200 (anonymous) or 401 (auth). Throws with the tail of the registry log if it does not.
  */
-export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise<Registry> {
+export async function startRegistry(
+  opts: { auth?: RegistryAuth; tls?: TlsMode | false } = {},
+): Promise<Registry> {
   const auth = opts.auth ?? 'none';
   const root = await makeTempDir('registry');
+  const certificate = opts.tls ? await makeCertificate(root) : undefined;
+  const scheme = certificate ? 'https' : 'http';
   const logFile = path.join(root, 'registry.log');
   const configFile = path.join(root, 'config.yml');
   const authLines = await authSection(root, auth);
@@ -94,7 +142,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const host = `${LOOPBACK}:${port}`;
-    await writeFile(configFile, configYaml(root, host, authLines));
+    await writeFile(configFile, configYaml(root, host, authLines, opts.tls || undefined));
     await writeFile(logFile, '');
     const proc = spawnTracked('docker-registry', ['serve', configFile], { cwd: root, logFile });
     let exited = false;
@@ -102,9 +150,8 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     try {
       await waitFor(`docker-registry on ${host}`, async () => {
         if (exited) throw new Error('docker-registry exited during startup');
-        const res = await fetch(`http://${host}/v2/`).catch(() => undefined);
-        await res?.body?.cancel();
-        return res?.status === 200 || res?.status === 401;
+        const code = await status(`${scheme}://${host}/v2/`, certificate);
+        return code === 200 || code === 401;
       });
     } catch (err) {
       await proc.stop(0);
@@ -115,7 +162,8 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     }
     return {
       host,
-      url: `http://${host}`,
+      url: `${scheme}://${host}`,
+      ...(certificate ? { certificate } : {}),
       root,
       logFile,
       ...(credentials ? { credentials } : {}),

@@ -339,171 +339,8 @@ async function hashPrefix(fh, hash, length) {
 var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: ./lib/oci/mediatypes.js
 var mediatypes = __webpack_require__(8152);
-// EXTERNAL MODULE: ./lib/hash/hash-pool.js + 1 modules
-var hash_pool = __webpack_require__(5585);
-;// CONCATENATED MODULE: ./lib/pull/budget.js
-/**
- * The connection budget of a pull: at most `perHost` requests in flight to each registry host,
- * whatever they are for (a manifest, a small blob, one range of a big blob). Waiting work starts
- * by priority, highest first (the scheduler gives a blob its size, so big blobs start first and
- * the tail of the run is short), in arrival order among equals.
- *
- * Bulk work (the ranges of big blobs, through the view `bulk()` returns) is bandwidth-bound and
- * holds a connection for long; latency-bound work (manifests, small blobs) costs a round trip
- * each and unlocks more work. While a host's lane is open (see openLane), bulk work holds at
- * most `perHost - lane` connections, so latency-bound work always finds one free within a
- * request's time instead of waiting behind every range.
- */
-/**
- * Connections per registry host unless told otherwise: a per-connection cap (a CDN's, or the
- * window over a 30 ms path) of ~25 MB/s times 8 is ~200 MB/s, about what a hosted runner's link
- * carries; more connections add load on the registry and little speed (see the README's
- * benchmark section).
- */
-const DEFAULT_CONNECTIONS = 8;
-/** Connections kept from bulk work while a lane is open: a quarter of the budget, one at least, none with one connection. */
-function laneFor(perHost) {
-    return perHost < 2 ? 0 : Math.max(1, Math.floor(perHost / 4));
-}
-/** How a bulk view shares its budget's queues (module-private: not an option callers pass). */
-const SHARED = Symbol('shared');
-class ConnectionBudget {
-    perHost;
-    /** Connections kept for latency-bound work while a host's lane is open. */
-    lane;
-    #hosts;
-    #bulk;
-    constructor(perHost, options = {}) {
-        if (!Number.isInteger(perHost) || perHost < 1)
-            throw new RangeError(`connections per host must be a whole number ≥ 1, got ${perHost}`);
-        const lane = options.lane ?? 0;
-        if (!Number.isInteger(lane) || lane < 0 || (lane > 0 && lane >= perHost))
-            throw new RangeError(`a lane must be a whole number of connections below ${perHost}, got ${lane}`);
-        this.perHost = perHost;
-        this.lane = lane;
-        this.#hosts = options[SHARED]?.hosts ?? new Map();
-        this.#bulk = options[SHARED]?.bulk ?? false;
-    }
-    /** The same budget for bulk work: its run() holds no lane connection while the lane is open. */
-    bulk() {
-        return new ConnectionBudget(this.perHost, {
-            lane: this.lane,
-            [SHARED]: { hosts: this.#hosts, bulk: true },
-        });
-    }
-    /** Runs `fn` holding one of `host`'s connections. */
-    run(host, priority, fn) {
-        return this.#queue(host).run(priority, this.#bulk, fn);
-    }
-    /**
-     * Opens `host`'s lane until the returned function is called (again, harmlessly): while any
-     * opener holds it, bulk work leaves `lane` connections to other work.
-     */
-    openLane(host) {
-        const q = this.#queue(host);
-        q.lanes++;
-        let open = true;
-        return () => {
-            if (!open)
-                return;
-            open = false;
-            q.lanes--;
-            q.next();
-        };
-    }
-    /**
-     * Connections to `host` free now with nothing waiting for them: what splitting a blob could
-     * use (for a bulk view, those bulk work may take).
-     */
-    idle(host) {
-        const q = this.#hosts.get(host);
-        if (!q)
-            return this.perHost;
-        const free = this.perHost - q.active - q.waiting;
-        return Math.max(0, this.#bulk ? Math.min(free, q.bulkRoom()) : free);
-    }
-    /** Connections to `host` held now. */
-    busy(host) {
-        return this.#hosts.get(host)?.active ?? 0;
-    }
-    /** The most connections `host` held at once so far (0 when never used). */
-    peak(host) {
-        return this.#hosts.get(host)?.peak ?? 0;
-    }
-    #queue(host) {
-        let q = this.#hosts.get(host);
-        if (!q)
-            this.#hosts.set(host, (q = new HostQueue(this.perHost, this.lane)));
-        return q;
-    }
-}
-class HostQueue {
-    limit;
-    lane;
-    active = 0;
-    bulkActive = 0;
-    peak = 0;
-    /** Openers of the lane (see ConnectionBudget.openLane). */
-    lanes = 0;
-    /** Sorted: highest priority first, then first come. */
-    #waiting = [];
-    #bulkWaiting = 0;
-    constructor(limit, lane) {
-        this.limit = limit;
-        this.lane = lane;
-    }
-    run(priority, bulk, fn) {
-        return new Promise((resolve, reject) => {
-            const w = {
-                priority,
-                bulk,
-                start: () => {
-                    this.active++;
-                    if (bulk)
-                        this.bulkActive++;
-                    this.peak = Math.max(this.peak, this.active);
-                    Promise.resolve()
-                        .then(fn)
-                        .then(resolve, reject)
-                        .finally(() => {
-                        this.active--;
-                        if (bulk)
-                            this.bulkActive--;
-                        this.next();
-                    });
-                },
-            };
-            let i = this.#waiting.length;
-            while (i > 0 && this.#waiting[i - 1].priority < priority)
-                i--;
-            this.#waiting.splice(i, 0, w);
-            if (bulk)
-                this.#bulkWaiting++;
-            this.next();
-        });
-    }
-    get waiting() {
-        return this.#waiting.length;
-    }
-    /** Connections bulk work may still take: all but the lane's while the lane is open. */
-    bulkRoom() {
-        return Math.max(0, this.limit - (this.lanes > 0 ? this.lane : 0) - this.bulkActive - this.#bulkWaiting);
-    }
-    /** Starts waiting work while connections are free: the first in order that may run (bulk work only outside the lane). */
-    next() {
-        while (this.active < this.limit) {
-            const bulkMay = this.bulkActive < this.limit - (this.lanes > 0 ? this.lane : 0);
-            const i = this.#waiting.findIndex((w) => bulkMay || !w.bulk);
-            if (i < 0)
-                return;
-            const [w] = this.#waiting.splice(i, 1);
-            if (w.bulk)
-                this.#bulkWaiting--;
-            w.start();
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./lib/oci/descriptor.js
+var descriptor = __webpack_require__(1260);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __webpack_require__(7067);
 ;// CONCATENATED MODULE: ./lib/registry/rate-floor.js
@@ -803,6 +640,1985 @@ function errorFromResponse(args) {
         url: redactUrl(args.url),
         body: args.body,
     });
+}
+
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __webpack_require__(6752);
+;// CONCATENATED MODULE: ./lib/registry/auth/challenge.js
+/**
+ * WWW-Authenticate (RFC 9110 §11.6.1): one or more challenges, each a scheme followed by
+ * comma-separated `name=value` parameters whose values are tokens or quoted strings (which may
+ * hold commas, spaces and backslash escapes). Several header lines are the same as one joined by ", ".
+ */
+const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+class Cursor {
+    s;
+    pos = 0;
+    constructor(s) {
+        this.s = s;
+    }
+    get done() {
+        return this.pos >= this.s.length;
+    }
+    peek() {
+        return this.s[this.pos] ?? '';
+    }
+    skipSpace() {
+        while (this.peek() === ' ' || this.peek() === '\t')
+            this.pos++;
+    }
+    skipSpaceAndCommas() {
+        while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === ',')
+            this.pos++;
+    }
+    token() {
+        const start = this.pos;
+        while (!this.done && TOKEN_CHAR.test(this.peek()))
+            this.pos++;
+        return this.s.slice(start, this.pos);
+    }
+    /** An unquoted value; lenient: anything up to a comma or space (unquoted URLs occur in the wild). */
+    bare() {
+        const start = this.pos;
+        while (!this.done && !/[\s,]/.test(this.peek()))
+            this.pos++;
+        return this.s.slice(start, this.pos);
+    }
+    quoted() {
+        // at the opening quote
+        this.pos++;
+        let out = '';
+        while (!this.done) {
+            const c = this.s[this.pos++];
+            if (c === '"')
+                return out;
+            if (c === '\\' && !this.done)
+                out += this.s[this.pos++];
+            else
+                out += c;
+        }
+        return out; // unterminated: take what there is
+    }
+}
+/** Parses WWW-Authenticate header value(s); unknown syntax is skipped, never thrown. */
+function parseWwwAuthenticate(header) {
+    if (header === undefined)
+        return [];
+    const c = new Cursor(typeof header === 'string' ? header : header.join(', '));
+    const challenges = [];
+    let current;
+    while (true) {
+        c.skipSpaceAndCommas();
+        if (c.done)
+            break;
+        const start = c.pos;
+        const name = c.token();
+        if (name === '') {
+            c.pos++; // a character no grammar allows here
+            continue;
+        }
+        c.skipSpace();
+        if (current && c.peek() === '=') {
+            // name=value parameter of the current challenge
+            c.pos++;
+            c.skipSpace();
+            const value = c.peek() === '"' ? c.quoted() : c.bare();
+            const key = name.toLowerCase();
+            if (!Object.hasOwn(current.params, key))
+                current.params[key] = value;
+            continue;
+        }
+        if (!current && c.peek() === '=') {
+            // parameters with no scheme before them: ignore up to the next comma
+            c.pos = start;
+            while (!c.done && c.peek() !== ',')
+                c.pos++;
+            continue;
+        }
+        // a new challenge: `Scheme` possibly followed by a token68 (`Negotiate abc==`) which we skip
+        current = { scheme: name.toLowerCase(), params: {} };
+        challenges.push(current);
+        const afterScheme = c.pos;
+        const maybeToken68 = c.token();
+        c.skipSpace();
+        if (maybeToken68 !== '' && c.peek() === '=') {
+            let p = c.pos;
+            while (c.s[p] === '=')
+                p++;
+            const rest = c.s.slice(p).trimStart();
+            if (rest === '' || rest.startsWith(',')) {
+                c.pos = p; // token68 ending in '='
+                continue;
+            }
+        }
+        c.pos = afterScheme;
+    }
+    return challenges;
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __webpack_require__(7030);
+;// CONCATENATED MODULE: ./lib/registry/policy.js
+/**
+ * Transport policy: which URLs we talk to over what, where credentials may go, which redirects we follow.
+ * HTTPS everywhere except loopback hosts and registries the user names insecure; credentials never go
+ * over plain HTTP to a host that is not loopback; a redirect never downgrades to HTTP, never leaves a
+ * public host for a loopback or link-local one, and never carries our Authorization to another host.
+ */
+
+
+/** `host` of `host[:port]` / `[v6]:port`, lowercased, without brackets. */
+function hostname(hostport) {
+    const h = hostport.toLowerCase();
+    if (h.startsWith('['))
+        return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+    const colon = h.lastIndexOf(':');
+    return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+function ipv4Octets(host) {
+    if ((0,external_node_net_.isIP)(host) === 4)
+        return host.split('.').map(Number);
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    return mapped && (0,external_node_net_.isIP)(mapped[1]) === 4 ? mapped[1].split('.').map(Number) : undefined;
+}
+/** localhost, 127.0.0.0/8, ::1 (and IPv4-mapped loopback). */
+function isLoopbackHost(hostport) {
+    const host = hostname(hostport);
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
+        return true;
+    return ipv4Octets(host)?.[0] === 127;
+}
+/** Loopback, link-local (cloud metadata at 169.254.169.254), unspecified addresses. */
+function isLocalHost(hostport) {
+    if (isLoopbackHost(hostport))
+        return true;
+    const host = hostname(hostport);
+    const v4 = ipv4Octets(host);
+    if (v4)
+        return (v4[0] === 169 && v4[1] === 254) || v4.every((o) => o === 0);
+    if ((0,external_node_net_.isIP)(host) === 6)
+        return host === '::' || /^fe[89ab][0-9a-f]:/.test(host);
+    return false;
+}
+function namedInsecure(hostport, policy) {
+    const hp = hostport.toLowerCase();
+    const host = hostname(hp);
+    return policy.insecureRegistries.some((r) => {
+        const want = r
+            .toLowerCase()
+            .replace(/^[a-z]+:\/\//, '')
+            .replace(/\/.*$/, '');
+        return want === hp || want === host;
+    });
+}
+/** True when plain HTTP may be used for `hostport`. */
+function plainHttpAllowed(hostport, policy) {
+    return isLoopbackHost(hostport) || namedInsecure(hostport, policy);
+}
+/** Credentials may be sent over HTTPS, or over plain HTTP to a loopback host only. */
+function credentialsAllowed(url) {
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.host));
+}
+/** Throws when we may not make a request to `url` at all. */
+function checkUrl(url, policy) {
+    if (url.protocol === 'https:')
+        return;
+    if (url.protocol !== 'http:') {
+        throw new TransportPolicyError(`refusing ${url.protocol} URL for ${url.host}: only https (and http for loopback)`);
+    }
+    if (!plainHttpAllowed(url.host, policy)) {
+        throw new TransportPolicyError(`refusing plain HTTP to ${url.host}: use HTTPS, or name it with --insecure-registry ${url.host}`);
+    }
+}
+/** Throws when a redirect from `from` to `to` must not be followed. */
+function checkRedirect(from, to, policy) {
+    if (from.protocol === 'https:' && to.protocol !== 'https:') {
+        throw new TransportPolicyError(`refusing redirect from https://${from.host} to ${to.protocol}//${to.host}`);
+    }
+    if (isLocalHost(to.host) && !isLocalHost(from.host)) {
+        throw new TransportPolicyError(`refusing redirect from ${from.host} to local address ${to.host}`);
+    }
+    checkUrl(to, policy);
+}
+/** Same scheme, host and port. */
+function sameOrigin(a, b) {
+    return a.origin === b.origin;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/auth/authenticator.js
+
+
+/** Who we are when asking a token server for an OAuth2 grant. */
+const OAUTH_CLIENT_ID = 'oci-cache-guard';
+/** Tokens without `expires_in` live this long (distribution's token spec). */
+const DEFAULT_TOKEN_SECONDS = 60;
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+/** Scopes asked for in one token request at most (the URL stays short). */
+const MAX_SCOPES_PER_TOKEN = 32;
+/** Parses a token server's JSON: `token` or `access_token`, `expires_in` (seconds). */
+function parseTokenResponse(text, where) {
+    let v;
+    try {
+        v = JSON.parse(text);
+    }
+    catch {
+        throw new AuthError(`token server ${where} answered with something that is not JSON`);
+    }
+    const o = (typeof v === 'object' && v !== null ? v : {});
+    const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
+    if (typeof token !== 'string' || token === '') {
+        throw new AuthError(`token server ${where} answered without a token`);
+    }
+    const expires = o.expires_in;
+    const expiresInSeconds = typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_TOKEN_SECONDS;
+    return { token, expiresInSeconds };
+}
+/** When to stop using a token: a tenth of its life early (at most 30 s early), so it does not expire in flight. */
+function expiry(now, seconds) {
+    const ms = seconds * 1000;
+    return now + ms - Math.min(ms / 10, 30_000);
+}
+/** `using the credentials given for ghcr.io`, `no credentials for docker.io`. */
+function describe(cred, key) {
+    return cred ? `using ${cred.source}` : `no credentials for ${key}`;
+}
+class Authenticator {
+    #deps;
+    #tokens = new Map();
+    #inflight = new Map();
+    /** Tokens asked for several scopes, and the endpoints (realm) where such a token was refused. */
+    #shared = new WeakSet();
+    #oneScopeOnly = new Set();
+    constructor(deps) {
+        this.#deps = deps;
+    }
+    /** What we would say about our credentials for an endpoint, for error messages. */
+    async describeCredentials(ep) {
+        return describe(await this.#deps.credentials.get(ep.credentialKey), ep.credentialKey);
+    }
+    /**
+     * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
+     * undefined to go anonymous; `related` are the scopes the same run needs from this endpoint
+     * (one token may cover them all). Throws when the only way in would send credentials over plain HTTP.
+     */
+    async authorization(ep, scope, related = []) {
+        const header = await this.#header(ep, scope, false, related);
+        if (header !== undefined && !credentialsAllowed(ep.base)) {
+            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
+        }
+        return header;
+    }
+    /**
+     * After a 401 with `challenges`: remember them, drop the cached token, and return a fresh header,
+     * or undefined when there is nothing new to try.
+     */
+    async refresh(ep, scope, challenges, rejected) {
+        if (challenges.length > 0)
+            ep.challenges = challenges;
+        this.#forgetShared(rejected);
+        const header = await this.#header(ep, scope, true, []);
+        if (header === undefined || (header === rejected && !header.startsWith('Bearer ')))
+            return undefined;
+        if (!credentialsAllowed(ep.base)) {
+            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
+        }
+        return header;
+    }
+    async #header(ep, scope, fresh, related) {
+        const cred = await this.#deps.credentials.get(ep.credentialKey);
+        if (cred && 'registryToken' in cred)
+            return `Bearer ${cred.registryToken}`;
+        const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
+        if (bearer) {
+            const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
+            const also = this.#oneScopeOnly.has(this.#realmKey(ep, bearer)) ? [] : related;
+            return `Bearer ${(await this.#token(ep, bearer, wanted, also, cred, fresh)).token}`;
+        }
+        const basic = ep.challenges.some((c) => c.scheme === 'basic');
+        if (basic && cred && 'username' in cred) {
+            return `Basic ${this.#deps.secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+        }
+        return undefined;
+    }
+    #realmKey(ep, challenge) {
+        return [ep.credentialKey, challenge.params.realm, challenge.params.service ?? ''].join('|');
+    }
+    /** A token for `scope`: cached, else fetched, for `also` (the run's other scopes) too when given. */
+    async #token(ep, challenge, scope, also, cred, fresh) {
+        const realm = this.#realmKey(ep, challenge);
+        const keyOf = (s) => `${realm}|${s}`;
+        const valid = (t) => t !== undefined && t.expiresAt > this.#deps.now();
+        const cached = this.#tokens.get(keyOf(scope));
+        if (fresh)
+            this.#tokens.delete(keyOf(scope));
+        else if (valid(cached))
+            return cached;
+        const wanted = [
+            scope,
+            ...[...new Set(also)].filter((s) => s !== scope && !valid(this.#tokens.get(keyOf(s)))).sort(),
+        ]
+            .slice(0, MAX_SCOPES_PER_TOKEN)
+            .sort();
+        // Sorted, so that requests of the same run for different scopes share one fetch.
+        const key = keyOf(wanted.join(' '));
+        let p = this.#inflight.get(key);
+        if (!p) {
+            p = this.#fetchToken(ep, challenge, wanted, cred).finally(() => this.#inflight.delete(key));
+            this.#inflight.set(key, p);
+        }
+        const got = await p;
+        if (wanted.length > 1)
+            this.#shared.add(got);
+        for (const s of wanted)
+            this.#tokens.set(keyOf(s), got);
+        return got;
+    }
+    /**
+     * A token asked for several scopes was refused: the server granted fewer. Forget it for every
+     * scope it was kept for, and ask that token server for one scope at a time from now on.
+     */
+    #forgetShared(rejected) {
+        for (const [key, t] of this.#tokens) {
+            if (!this.#shared.has(t) || `Bearer ${t.token}` !== rejected)
+                continue;
+            this.#tokens.delete(key);
+            this.#oneScopeOnly.add(key.slice(0, key.lastIndexOf('|')));
+        }
+    }
+    async #fetchToken(ep, challenge, scopes, cred) {
+        const scope = scopes.join(' ');
+        const { secrets, logger, policy, now } = this.#deps;
+        let realm;
+        try {
+            realm = new URL(challenge.params.realm);
+        }
+        catch {
+            throw new AuthError(`registry ${ep.base.host} names an invalid token realm`);
+        }
+        checkUrl(realm, policy);
+        const service = challenge.params.service;
+        const withCreds = cred !== undefined && ('username' in cred || 'identityToken' in cred);
+        if (withCreds && !credentialsAllowed(realm)) {
+            throw new TransportPolicyError(`refusing to send credentials to token server ${realm.host} over plain HTTP`);
+        }
+        const where = `${realm.host} (scope ${scope}, ${describe(cred, ep.credentialKey)})`;
+        let res;
+        if (cred && 'identityToken' in cred) {
+            const form = new URLSearchParams({
+                grant_type: 'refresh_token',
+                refresh_token: cred.identityToken,
+                client_id: OAUTH_CLIENT_ID,
+                scope,
+                ...(service ? { service } : {}),
+            });
+            res = await this.#deps.request({
+                method: 'POST',
+                url: realm,
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form.toString(),
+            });
+        }
+        else {
+            const url = new URL(realm);
+            if (service)
+                url.searchParams.set('service', service);
+            for (const s of scopes)
+                url.searchParams.append('scope', s);
+            const headers = {};
+            if (cred && 'username' in cred) {
+                headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
+            }
+            res = await this.#deps.request({ method: 'GET', url, headers });
+        }
+        // One byte past the cap tells an answer that is too big from one that is not JSON.
+        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES + 1, this.#deps.rateFloor);
+        if (res.statusCode === 200 && Buffer.byteLength(text) > MAX_TOKEN_RESPONSE_BYTES)
+            throw new AuthError(`token server ${where} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024 / 1024} MiB, more than a token answer may be: refusing it`);
+        if (res.statusCode !== 200) {
+            const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
+            throw new AuthError(`token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
+        }
+        const parsed = parseTokenResponse(text, where);
+        secrets.add(parsed.token);
+        logger.debug(`registry ${ep.base.host}: token for ${scope} valid ${parsed.expiresInSeconds}s`);
+        return { token: parsed.token, expiresAt: expiry(now(), parsed.expiresInSeconds) };
+    }
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __webpack_require__(1421);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+;// CONCATENATED MODULE: ./lib/log.js
+const silentLogger = { debug() { }, info() { }, warn() { } };
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __webpack_require__(8500);
+;// CONCATENATED MODULE: ./lib/registry/retry.js
+/**
+ * Retry policy, applied once, as an undici interceptor around undici's own RetryHandler (which also
+ * resumes a body cut mid-way with a Range request when the server allows it). We decide whether and
+ * when to retry: network errors, 408/429/5xx; exponential backoff with full jitter; Retry-After
+ * honoured; bounded in attempts, in total time, and for timeouts in the silence sat through
+ * (SilenceBudget). Only GET and HEAD are retried.
+ */
+
+
+
+const RETRY_DEFAULTS = Object.freeze({
+    maxAttempts: 5,
+    baseDelayMs: 500,
+    maxDelayMs: 20_000,
+    maxElapsedMs: 120_000,
+    maxRetryAfterMs: 60_000,
+    sleep: (ms) => (0,external_node_timers_promises_.setTimeout)(ms).then(() => undefined),
+    random: Math.random,
+    now: Date.now,
+});
+/** Error codes of a connection that failed or stalled; worth another try. */
+const RETRYABLE_ERROR_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETDOWN',
+    'ENETUNREACH',
+    'EHOSTDOWN',
+    'EHOSTUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/**
+ * Retry-After as milliseconds: delta-seconds or an HTTP date (relative to `now`).
+ * Undefined when absent or unparseable; never negative.
+ */
+function parseRetryAfter(value, now = Date.now()) {
+    const v = (Array.isArray(value) ? value[0] : value)?.trim();
+    if (!v)
+        return undefined;
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** Full-jitter exponential backoff for the retry after failed attempt `attempt` (1-based). */
+function backoffDelay(attempt, opts) {
+    const ceiling = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(opts.random() * ceiling);
+}
+/** Why `err` is worth a retry (`HTTP 503`, `ECONNRESET`), or undefined when it is not. */
+function retryReason(err) {
+    if (typeof err.statusCode === 'number' && err.code === 'UND_ERR_REQ_RETRY') {
+        return isTemporaryStatus(err.statusCode) ? `HTTP ${err.statusCode}` : undefined;
+    }
+    const code = err.code ?? err.cause?.code;
+    if (code && RETRYABLE_ERROR_CODES.has(code))
+        return code;
+    return undefined;
+}
+/**
+ * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
+ * undefined for "give up". `silentMs` is the length of the timeouts this request has hit, this
+ * failure's included. Exported so tests can check the arithmetic without waiting.
+ */
+function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
+    const reason = retryReason(err);
+    const attempts = reason === 'ECONNREFUSED' && opts.maxRefusedAttempts !== undefined
+        ? Math.min(opts.maxAttempts, opts.maxRefusedAttempts)
+        : opts.maxAttempts;
+    if (!reason || attempt >= attempts)
+        return undefined;
+    const now = opts.now();
+    const retryAfterMs = err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;
+    let delayMs;
+    if (retryAfterMs !== undefined) {
+        if (retryAfterMs > opts.maxRetryAfterMs)
+            return undefined;
+        delayMs = retryAfterMs;
+    }
+    else {
+        delayMs = backoffDelay(attempt, opts);
+    }
+    if (now + delayMs - startedAt > opts.maxElapsedMs)
+        return undefined;
+    if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
+        return undefined;
+    return { delayMs, reason, attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
+const RETRIED_METHODS = new Set(['GET', 'HEAD']);
+/** The interceptor: one RetryHandler per request, with our decision function and our clock. */
+function retryInterceptor(base) {
+    return (dispatch) => (opts, handler) => {
+        const own = opts.retry;
+        const policy = own ? { ...base, ...own } : base;
+        if (!RETRIED_METHODS.has(opts.method) || policy.maxAttempts <= 1)
+            return dispatch(opts, handler);
+        // The time budget runs from the first failure: a long download that breaks late still gets its retries.
+        let firstFailureAt;
+        let attempt = 0;
+        let silentMs = 0;
+        const url = `${String(opts.origin ?? '')}${opts.path}`;
+        return dispatch(opts, new undici/* RetryHandler */.Z$({
+            ...opts,
+            retryOptions: {
+                throwOnError: true,
+                statusCodes: [408, 429, 500, 502, 503, 504],
+                retry(err, _context, callback) {
+                    attempt += 1;
+                    firstFailureAt ??= policy.now();
+                    silentMs += policy.silence?.timeoutMs[retryReason(err) ?? ''] ?? 0;
+                    const decision = retryDelay(err, attempt, firstFailureAt, policy, silentMs);
+                    if (!decision) {
+                        callback(err);
+                        return;
+                    }
+                    policy.onRetry?.({ method: opts.method, url, attempt, ...decision });
+                    policy.sleep(decision.delayMs).then(() => callback(null), (e) => callback(e instanceof Error ? e : err));
+                },
+            },
+        }, { dispatch, handler }));
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/options.js
+
+
+
+
+
+
+/**
+ * Ten seconds of silence is already far beyond a working registry (a handshake or a first
+ * byte takes a few round trips), and leaves room for one retry within the 20 s after which
+ * a registry that never answers is reported as such.
+ */
+const TIMEOUT_DEFAULTS = Object.freeze({
+    connectMs: 10_000,
+    headersMs: 10_000,
+    bodyIdleMs: 10_000,
+    unansweredMs: 20_000,
+    noticeMs: 3_000,
+});
+const DEFAULTS = Object.freeze({
+    credentials: {},
+    dockerConfigDir: undefined,
+    env: process.env,
+    insecureRegistries: [],
+    mirrors: {},
+    userAgent: 'oci-cache-guard',
+    logger: silentLogger,
+    onSecret: undefined,
+    retry: RETRY_DEFAULTS,
+    timeouts: TIMEOUT_DEFAULTS,
+    rateFloor: RATE_FLOOR_DEFAULTS,
+    maxRedirects: 10,
+    maxManifestBytes: mediatypes/* MAX_MANIFEST_BYTES */.ZJ,
+    credentialHelperTimeoutMs: 30_000,
+    ca: undefined,
+    http2: true,
+    dispatcher: undefined,
+    connectionsPerHost: undefined,
+});
+/** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
+function registryKey(nameOrUrl) {
+    const host = nameOrUrl
+        .trim()
+        .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+function positive(name, v, min = 0) {
+    if (!Number.isFinite(v) || v < min)
+        throw new errors/* UsageError */.eb(`registry option ${name} must be a number ≥ ${min}, got ${v}`);
+    return v;
+}
+/** DEFAULTS merged with `input`; rejects values that cannot work. */
+function resolveOptions(input = {}) {
+    const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const opts = {
+        ...DEFAULTS,
+        ...defined,
+        retry: { ...DEFAULTS.retry, ...input.retry },
+        timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
+        rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
+    };
+    positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
+    positive('retry.baseDelayMs', opts.retry.baseDelayMs);
+    positive('retry.maxDelayMs', opts.retry.maxDelayMs);
+    positive('retry.maxElapsedMs', opts.retry.maxElapsedMs);
+    positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
+    positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
+    positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
+    positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
+    positive('timeouts.noticeMs', opts.timeouts.noticeMs);
+    positive('rateFloor.bytesPerSecond', opts.rateFloor.bytesPerSecond);
+    positive('rateFloor.windowMs', opts.rateFloor.windowMs, 1);
+    positive('maxRedirects', opts.maxRedirects);
+    positive('maxManifestBytes', opts.maxManifestBytes, 1);
+    if (opts.connectionsPerHost !== undefined)
+        positive('connectionsPerHost', opts.connectionsPerHost, 1);
+    const mirrors = {};
+    for (const [registry, urls] of Object.entries(opts.mirrors)) {
+        mirrors[registryKey(registry)] = urls.map((u) => {
+            let url;
+            try {
+                url = new URL(u.includes('://') ? u : `https://${u}`);
+            }
+            catch {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: not a URL`);
+            }
+            if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: must be http(s)`);
+            }
+            if (url.username || url.password || url.search || url.hash) {
+                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(url.host)} for ${registry}: give credentials separately, no query`);
+            }
+            return url.toString().replace(/\/+$/, '');
+        });
+    }
+    opts.mirrors = mirrors;
+    opts.credentials = Object.fromEntries(Object.entries(opts.credentials).map(([k, v]) => [registryKey(k), v]));
+    return opts;
+}
+
+;// CONCATENATED MODULE: ./lib/registry/auth/credentials.js
+/**
+ * Where credentials come from, first match wins:
+ *   1. explicit, per registry (flags, Action inputs);
+ *   2. `DOCKER_AUTH_CONFIG` in the environment: a config.json document (GitLab CI's convention);
+ *   3. docker's config.json (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), what
+ *      `docker login` and `docker/login-action` leave behind: `credHelpers[host]`, then `credsStore`,
+ *      then `auths[host]` (`auth` = base64 `user:password`, or `username`/`password`, or `identitytoken`,
+ *      or `registrytoken`). Docker Hub is stored under `https://index.docker.io/v1/`.
+ * Helpers are run as `docker-credential-<name> get` with the server URL on stdin and answer JSON
+ * `{ "ServerURL", "Username", "Secret" }`; a Username of `<token>` means Secret is an identity token.
+ * Every secret found is registered with Secrets before it is used.
+ */
+
+
+
+
+
+
+
+/** The string a credential helper gets on stdin, and the key docker writes into `auths`. */
+function dockerServerAddress(registry) {
+    return registryKey(registry) === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry;
+}
+/** Parses a config.json document; throws AuthError naming `where` on malformed input. */
+function parseDockerConfig(text, where) {
+    let v;
+    try {
+        v = JSON.parse(text);
+    }
+    catch (err) {
+        // Not err.message: V8 quotes the text around the error, which may be an `auth` value.
+        const at = /at position (\d+)/.exec(err.message)?.[1];
+        throw new AuthError(`cannot parse docker config ${where}: not valid JSON${at ? ` (at position ${at})` : ''}; fix or remove it`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new AuthError(`cannot parse docker config ${where}: not a JSON object`);
+    }
+    const o = v;
+    const out = {};
+    if (typeof o.auths === 'object' && o.auths !== null) {
+        out.auths = {};
+        for (const [k, e] of Object.entries(o.auths)) {
+            if (typeof e !== 'object' || e === null)
+                continue;
+            const entry = {};
+            for (const f of ['auth', 'username', 'password', 'identitytoken', 'registrytoken']) {
+                const val = e[f];
+                if (typeof val === 'string' && val !== '')
+                    entry[f] = val;
+            }
+            out.auths[k] = entry;
+        }
+    }
+    if (typeof o.credHelpers === 'object' && o.credHelpers !== null) {
+        out.credHelpers = Object.fromEntries(Object.entries(o.credHelpers).filter((kv) => typeof kv[1] === 'string'));
+    }
+    if (typeof o.credsStore === 'string' && o.credsStore !== '')
+        out.credsStore = o.credsStore;
+    return out;
+}
+/** An `auths` entry as a credential; throws AuthError (without the secret) when `auth` is malformed. */
+function credentialFromAuthEntry(entry, source, secrets) {
+    if (entry.identitytoken)
+        return { identityToken: secrets.add(entry.identitytoken), source };
+    if (entry.registrytoken)
+        return { registryToken: secrets.add(entry.registrytoken), source };
+    if (entry.auth) {
+        secrets.add(entry.auth);
+        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon <= 0)
+            throw new AuthError(`${source}: "auth" is not base64 of user:password`);
+        return { username: decoded.slice(0, colon), password: secrets.add(decoded.slice(colon + 1)), source };
+    }
+    if (entry.username && entry.password) {
+        return { username: entry.username, password: secrets.add(entry.password), source };
+    }
+    return undefined;
+}
+/** Finds the `auths` / `credHelpers` key for a registry, matching docker's loose key forms. */
+function lookup(map, registry) {
+    if (!map)
+        return undefined;
+    const want = registryKey(registry);
+    const exact = Object.entries(map).find(([k]) => k === registry || k === dockerServerAddress(registry));
+    return exact ?? Object.entries(map).find(([k]) => registryKey(k) === want);
+}
+/**
+ * Runs `docker-credential-<helper> get` for `serverAddress`. Undefined when the helper has no
+ * credentials for it; AuthError when the helper is missing or fails.
+ */
+async function runCredentialHelper(helper, serverAddress, secrets, opts) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
+        throw new AuthError(`invalid credential helper name ${JSON.stringify(helper)} in docker config`);
+    }
+    const program = `docker-credential-${helper}`;
+    const source = `${program} (for ${serverAddress})`;
+    const { code, stdout, stderr, error } = await new Promise((resolve) => {
+        const child = (0,external_node_child_process_.spawn)(program, ['get'], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        let outSize = 0;
+        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+        child.stdout.on('data', (b) => {
+            outSize += b.length;
+            if (outSize <= 1024 * 1024)
+                out.push(b);
+        });
+        child.stderr.on('data', (b) => {
+            if (err.length < 64)
+                err.push(b);
+        });
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            resolve({ code: null, stdout: '', stderr: '', error: e });
+        });
+        child.on('close', (c, signal) => {
+            clearTimeout(timer);
+            resolve({
+                code: signal ? null : c,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                ...(signal ? { error: new Error(`killed by ${signal} after ${opts.timeoutMs} ms`) } : {}),
+            });
+        });
+        child.stdin.on('error', () => { });
+        child.stdin.end(serverAddress);
+    });
+    if (error) {
+        const missing = error.code === 'ENOENT';
+        throw new AuthError(missing
+            ? `credential helper ${program} not found on PATH (named in docker config for ${serverAddress})`
+            : `credential helper ${program} failed for ${serverAddress}: ${error.message}`);
+    }
+    const said = `${stdout} ${stderr}`.trim();
+    if (code !== 0) {
+        if (/credentials not found/i.test(said))
+            return undefined;
+        const firstLine = secrets.redact(said.split('\n')[0] ?? '').slice(0, 200);
+        throw new AuthError(`credential helper ${program} failed for ${serverAddress} (exit ${code}): ${firstLine}`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        throw new AuthError(`credential helper ${program} printed something that is not JSON for ${serverAddress}`);
+    }
+    const { Username, Secret } = (parsed ?? {});
+    if (typeof Secret !== 'string' || Secret === '')
+        return undefined;
+    secrets.add(Secret);
+    if (Username === '<token>')
+        return { identityToken: Secret, source };
+    if (typeof Username !== 'string' || Username === '') {
+        throw new AuthError(`credential helper ${program} returned a secret without a username for ${serverAddress}`);
+    }
+    return { username: Username, password: Secret, source };
+}
+/** Credentials from one config.json document (file or `DOCKER_AUTH_CONFIG`). */
+async function credentialFromDockerConfig(config, where, registry, secrets, helper) {
+    const server = dockerServerAddress(registry);
+    const named = lookup(config.credHelpers, registry);
+    const helperName = named?.[1] ?? config.credsStore;
+    if (helperName) {
+        const found = await runCredentialHelper(helperName, server, secrets, helper);
+        if (found)
+            return found;
+    }
+    const entry = lookup(config.auths, registry);
+    return entry ? credentialFromAuthEntry(entry[1], `${where} auths["${entry[0]}"]`, secrets) : undefined;
+}
+/** The docker config directory: the option, else `$DOCKER_CONFIG`, else `~/.docker`. */
+function dockerConfigDir(opt, env) {
+    return opt ?? (env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker'));
+}
+/**
+ * The store: explicit, then DOCKER_AUTH_CONFIG, then config.json. Lookups are cached per registry,
+ * so a helper runs at most once per registry per client. A broken source is reported once through
+ * the logger and skipped (an anonymous pull of a public image should not fail because of it); a
+ * registry that then demands credentials says so in its own error.
+ */
+function createCredentialStore(opts) {
+    const cache = new Map();
+    let configPromise;
+    const helper = { env: opts.env, timeoutMs: opts.helperTimeoutMs };
+    const explicit = Object.fromEntries(Object.entries(opts.explicit).map(([k, v]) => [registryKey(k), v]));
+    for (const c of Object.values(explicit)) {
+        if ('password' in c)
+            opts.secrets.add(c.password);
+        if ('identityToken' in c)
+            opts.secrets.add(c.identityToken);
+        if ('registryToken' in c)
+            opts.secrets.add(c.registryToken);
+    }
+    async function loadConfigs() {
+        if (opts.dockerConfigDir === false)
+            return [];
+        const docs = [];
+        const fromEnv = opts.env.DOCKER_AUTH_CONFIG;
+        if (fromEnv) {
+            opts.secrets.add(fromEnv);
+            try {
+                docs.push({ doc: parseDockerConfig(fromEnv, 'DOCKER_AUTH_CONFIG'), where: 'DOCKER_AUTH_CONFIG' });
+            }
+            catch (err) {
+                opts.logger.warn(opts.secrets.redact(err.message));
+            }
+        }
+        const file = (0,external_node_path_.join)(dockerConfigDir(opts.dockerConfigDir, opts.env), 'config.json');
+        let text;
+        try {
+            text = await (0,promises_.readFile)(file, 'utf8');
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                opts.logger.warn(`cannot read docker config ${file}: ${err.message}`);
+            }
+        }
+        if (text !== undefined) {
+            try {
+                docs.push({ doc: parseDockerConfig(text, file), where: file });
+            }
+            catch (err) {
+                opts.logger.warn(err.message);
+            }
+        }
+        return docs;
+    }
+    async function find(registry) {
+        const key = registryKey(registry);
+        const given = explicit[key];
+        if (given)
+            return { ...given, source: `the credentials given for ${key}` };
+        configPromise ??= loadConfigs();
+        for (const { doc, where } of await configPromise) {
+            try {
+                const found = await credentialFromDockerConfig(doc, where, registry, opts.secrets, helper);
+                if (found) {
+                    opts.logger.debug(`registry ${key}: using ${found.source}`);
+                    return found;
+                }
+            }
+            catch (err) {
+                opts.logger.warn(`registry ${key}: ${opts.secrets.redact(err.message)}; continuing without`);
+            }
+        }
+        return undefined;
+    }
+    return {
+        get(registry) {
+            const key = registryKey(registry);
+            let p = cache.get(key);
+            if (!p) {
+                p = find(registry);
+                cache.set(key, p);
+            }
+            return p;
+        },
+    };
+}
+
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
+;// CONCATENATED MODULE: ./lib/registry/dispatcher.js
+/**
+ * The one undici stack every registry request goes through:
+ *
+ *   http.ts send():  redirect policy → auth (challenge, token, 401 refresh)      (per request, ours)
+ *   dispatcher:      retry (RetryHandler, our policy) → user agent → Agent       (undici interceptors)
+ *
+ * Redirects and auth sit above the dispatcher because each hop is checked and authorised on its own
+ * (credentials never follow a redirect to another host); retry sits below them so that a 503 is
+ * retried on the same URL with the same Authorization.
+ *
+ * Two Agents share that stack. Bulk requests (a blob's bytes) take HTTP/1.1 connections of their
+ * own: a path's per-connection rate (a window over the round trip, a CDN's cap) is what several
+ * connections add up. Latency-bound requests (pings, manifests, small blobs) go to an origin that
+ * chose HTTP/2 at its TLS handshake over one connection, as streams served side by side: a
+ * manifest then costs one round trip, not a turn on a connection that a range holds.
+ */
+
+
+
+/** Sets User-Agent on every request that has none. */
+function userAgentInterceptor(userAgent) {
+    return (dispatch) => (opts, handler) => {
+        const headers = (opts.headers ?? {});
+        if (Array.isArray(opts.headers) || Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) {
+            return dispatch(opts, handler);
+        }
+        return dispatch({ ...opts, headers: { ...headers, 'user-agent': userAgent } }, handler);
+    };
+}
+/**
+ * Requests open at once on an HTTP/2 connection: a run's manifests and small blobs all at once
+ * (12 images' are ~70), within what servers grant (Go's default is 250, nginx's 128). Only an
+ * origin that chose HTTP/2 gets more than one at a time: the first contact is one request.
+ */
+const STREAMS_PER_CONNECTION = 100;
+function createDispatcher(opts) {
+    const compose = (base) => 
+    // compose() wraps in order, so the last interceptor is the outermost.
+    base.compose(userAgentInterceptor(opts.userAgent), retryInterceptor(opts.retry));
+    const http1 = (dispatcher, close) => ({
+        dispatcher,
+        streams: dispatcher,
+        learn: () => { },
+        multiplexes: () => false,
+        close,
+    });
+    if (opts.dispatcher)
+        return http1(compose(opts.dispatcher), async () => { });
+    // One context for every connection: built per connection, it costs ~8 ms of CPU a handshake
+    // (~50 ms with a CA list to parse), as much as the handshake's own crypto many times over.
+    const tls = {
+        secureContext: (0,external_node_tls_.createSecureContext)(opts.ca?.length ? { ca: [...external_node_tls_.rootCertificates, ...opts.ca] } : {}),
+    };
+    const timeouts = {
+        headersTimeout: opts.timeouts.headersMs,
+        bodyTimeout: opts.timeouts.bodyIdleMs,
+    };
+    const bulk = new undici/* Agent */.g6({
+        connect: { timeout: opts.timeouts.connectMs, ...tls },
+        ...timeouts,
+        ...(opts.connectionsPerHost ? { connections: opts.connectionsPerHost } : {}),
+    });
+    if (opts.http2 === false)
+        return http1(compose(bulk), () => bulk.close());
+    const h2 = new Set();
+    const asked = new Set();
+    const learning = new AbortController();
+    let closed;
+    const connector = (0,undici/* buildConnector */.gU)({ timeout: opts.timeouts.connectMs, allowH2: true, ...tls });
+    const multiplexed = new undici/* Agent */.g6({
+        allowH2: true,
+        connections: 1,
+        // undici sends an HTTP/2 connection's requests one at a time unless told how many may be open.
+        pipelining: STREAMS_PER_CONNECTION,
+        ...timeouts,
+        connect: (options, callback) => connector(options, (err, socket) => {
+            // The handshake's choice is the origin's: every later connection to it makes the same.
+            if (socket && socket.alpnProtocol === 'h2')
+                h2.add(`${options.protocol}//${options.host}`);
+            callback(err, socket);
+        }),
+    });
+    return {
+        dispatcher: compose(bulk),
+        streams: compose(multiplexed),
+        learn(url) {
+            if (url.protocol !== 'https:' || asked.has(url.origin))
+                return;
+            asked.add(url.origin);
+            multiplexed
+                .request({
+                origin: url.origin,
+                path: url.pathname,
+                method: 'GET',
+                headers: { 'user-agent': opts.userAgent },
+                signal: learning.signal,
+            })
+                .then((res) => res.body.dump(), () => { });
+        },
+        multiplexes: (origin) => h2.has(origin),
+        close() {
+            learning.abort();
+            return (closed ??= Promise.all([bulk.close(), multiplexed.close()]).then(() => { }));
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/registry/http.js
+
+
+
+
+
+
+
+
+
+
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * A first contact refused (nothing listens there: a wrong port, a mirror that is down) is tried
+ * once more, for a server that is just restarting, not with every retry a busy registry gets.
+ */
+const FIRST_CONTACT_REFUSED_ATTEMPTS = 2;
+function header(headers, name) {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+}
+/** `100;w=21600` → { value: 100, window: 21600 }. */
+function parseRateLimitHeader(v) {
+    const m = v ? /^\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?/.exec(v) : null;
+    if (!m)
+        return undefined;
+    return { value: Number(m[1]), ...(m[2] ? { window: Number(m[2]) } : {}) };
+}
+function rateLimitFrom(headers, host, at = new Date()) {
+    const limit = parseRateLimitHeader(header(headers, 'ratelimit-limit'));
+    const remaining = parseRateLimitHeader(header(headers, 'ratelimit-remaining'));
+    if (!limit || !remaining)
+        return undefined;
+    const source = header(headers, 'docker-ratelimit-source');
+    const windowSeconds = remaining.window ?? limit.window;
+    return {
+        host,
+        limit: limit.value,
+        remaining: remaining.value,
+        ...(windowSeconds !== undefined ? { windowSeconds } : {}),
+        ...(source ? { source } : {}),
+        at,
+    };
+}
+/** A response whose body we already read (so that we could decide), handed on with that body. */
+function replayed(res, text) {
+    return { ...res, body: external_node_stream_.Readable.from([Buffer.from(text)]) };
+}
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** True for a failure that is a timeout (a RegistryError wrapping one included). */
+function isTimeout(err) {
+    let e = err;
+    for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+        if (e.code && TIMEOUT_CODES.has(e.code))
+            return true;
+    }
+    return false;
+}
+class Transport {
+    #opts;
+    #secrets;
+    #log;
+    #http;
+    #policy;
+    #auth;
+    #endpoints = new Map();
+    /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
+    #expected = new Map();
+    #rateLimit;
+    constructor(opts, secrets) {
+        this.#opts = opts;
+        this.#secrets = secrets;
+        this.#log = opts.logger;
+        this.#policy = { insecureRegistries: opts.insecureRegistries };
+        this.#http = createDispatcher({
+            retry: {
+                ...opts.retry,
+                silence: {
+                    budgetMs: opts.timeouts.unansweredMs,
+                    timeoutMs: {
+                        UND_ERR_CONNECT_TIMEOUT: opts.timeouts.connectMs,
+                        UND_ERR_HEADERS_TIMEOUT: opts.timeouts.headersMs,
+                        UND_ERR_BODY_TIMEOUT: opts.timeouts.bodyIdleMs,
+                    },
+                },
+                onRetry: (e) => {
+                    opts.retry.onRetry?.(e);
+                    this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${e.attempts})`);
+                },
+            },
+            timeouts: opts.timeouts,
+            userAgent: opts.userAgent,
+            dispatcher: opts.dispatcher,
+            ca: opts.ca,
+            http2: opts.http2,
+            connectionsPerHost: opts.connectionsPerHost,
+        });
+        this.#auth = new Authenticator({
+            request: (init) => this.raw(init),
+            credentials: createCredentialStore({
+                explicit: opts.credentials,
+                dockerConfigDir: opts.dockerConfigDir,
+                env: opts.env,
+                helperTimeoutMs: opts.credentialHelperTimeoutMs,
+                secrets,
+                logger: opts.logger,
+            }),
+            secrets,
+            logger: opts.logger,
+            policy: this.#policy,
+            now: opts.retry.now,
+            rateFloor: opts.rateFloor,
+        });
+    }
+    get rateLimit() {
+        return this.#rateLimit;
+    }
+    get policy() {
+        return this.#policy;
+    }
+    async close() {
+        await this.#http.close();
+    }
+    /**
+     * Whether every source of `registry` (its mirrors, then its API host) chose HTTP/2 at first
+     * contact: its latency-bound requests then share one connection instead of taking turns on many.
+     */
+    multiplexes(registry) {
+        const origins = [
+            ...(this.#opts.mirrors[registryKey(registry)] ?? []).map((m) => new URL(m).origin),
+            `https://${registryApiHost(registry)}`,
+        ];
+        return origins.every((o) => this.#http.multiplexes(o));
+    }
+    /** One request; network failures and exhausted retries become RegistryError. */
+    async raw(init) {
+        checkUrl(init.url, this.#policy);
+        const subject = init.subject ?? init.url.host;
+        this.#log.debug(`${init.method} ${redactUrl(init.url)}`);
+        const shared = init.url.protocol === 'https:' && !init.bulk && this.#http.multiplexes(init.url.origin);
+        let res;
+        try {
+            res = await (0,undici/* request */.Em)(init.url, {
+                dispatcher: shared ? this.#http.streams : this.#http.dispatcher,
+                method: init.method,
+                headers: init.headers ?? {},
+                ...(init.body !== undefined ? { body: init.body } : {}),
+                ...(init.signal ? { signal: init.signal } : {}),
+                headersTimeout: this.#opts.timeouts.headersMs,
+                bodyTimeout: this.#opts.timeouts.bodyIdleMs,
+                ...(init.retry ? { retry: init.retry } : {}),
+            });
+        }
+        catch (err) {
+            if (init.signal?.aborted)
+                throw err;
+            if (err instanceof undici/* errors */.sO.RequestRetryError) {
+                const status = err.statusCode;
+                const code = status === 429 ? 'TOOMANYREQUESTS' : status >= 500 && status !== 501 ? 'UNAVAILABLE' : undefined;
+                const headers = (err.headers ?? {});
+                const limit = rateLimitFrom(headers, init.url.host);
+                if (limit)
+                    this.#rateLimit = limit;
+                throw new RegistryError(`${code ? codeText(code) : `HTTP ${status}`}: ${subject} (HTTP ${status} from ${init.url.host}, gave up after ${err.data?.count ?? 1} attempts)`, { status, ...(code ? { code } : {}), temporary: true, url: redactUrl(init.url), cause: err });
+            }
+            if (err instanceof TransportPolicyError)
+                throw err;
+            if (err.code === 'UND_ERR_HEADERS_OVERFLOW')
+                throw new RegistryError(`${init.url.host} answered ${subject} badly: ${networkMessage(err)}`, {
+                    temporary: false,
+                    url: redactUrl(init.url),
+                    cause: err,
+                });
+            throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
+        }
+        const limit = rateLimitFrom(res.headers, init.url.host);
+        if (limit)
+            this.#rateLimit = limit;
+        this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
+        return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
+    }
+    /** Announces auth scopes a run will need from a registry, so its first token can cover them all. */
+    expectScopes(registry, scopes) {
+        const key = registryKey(registry);
+        const set = this.#expected.get(key) ?? new Set();
+        for (const s of scopes)
+            set.add(s);
+        this.#expected.set(key, set);
+    }
+    /**
+     * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
+     * verdict is kept, a failure too: every image of a registry that does not answer shares one
+     * wait instead of each paying its own.
+     */
+    registryEndpoint(registry) {
+        const host = registryApiHost(registry);
+        const key = `registry ${host}`;
+        let p = this.#endpoints.get(key);
+        if (!p) {
+            p = this.#firstContact(host, (signal) => this.#discover(host, registryKey(registry), signal));
+            this.#endpoints.set(key, p);
+        }
+        return p;
+    }
+    /** The endpoint of a mirror base URL, pinged once; a mirror that failed stays failed for this client. */
+    mirrorEndpoint(mirror) {
+        const key = `mirror ${mirror}`;
+        let p = this.#endpoints.get(key);
+        if (!p) {
+            const base = new URL(mirror.endsWith('/') ? mirror : `${mirror}/`);
+            p = this.#firstContact(base.host, async (signal) => {
+                checkUrl(base, this.#policy);
+                return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
+            });
+            this.#endpoints.set(key, p);
+        }
+        return p;
+    }
+    /**
+     * A first contact with `host`, bounded by timeouts.unansweredMs whatever the schemes and retries
+     * it takes; after timeouts.noticeMs without an answer, says what it is waiting for.
+     */
+    async #firstContact(host, ping) {
+        const { unansweredMs, noticeMs } = this.#opts.timeouts;
+        const started = Date.now();
+        const deadline = new AbortController();
+        const timer = setTimeout(() => deadline.abort(), unansweredMs);
+        const notice = setTimeout(() => this.#log.info(`waiting for ${host} to answer (up to ${(0,format/* formatDuration */.a3)(unansweredMs)})…`), noticeMs);
+        try {
+            return await ping(deadline.signal);
+        }
+        catch (err) {
+            if (!deadline.signal.aborted && !isTimeout(err))
+                throw err;
+            throw new RegistryError(`${host} did not answer within ${(0,format/* formatDuration */.a3)(Date.now() - started)}: check that a registry is serving at ${host} and that nothing in between holds the connection`, { temporary: true, cause: err });
+        }
+        finally {
+            clearTimeout(timer);
+            clearTimeout(notice);
+        }
+    }
+    /**
+     * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
+     * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
+     * with silence means a port that answers nothing: plain HTTP gets only what is left of the
+     * same deadline.
+     */
+    async #discover(host, credentialKey, signal) {
+        const https = new URL(`https://${host}/`);
+        if (!plainHttpAllowed(host, this.#policy))
+            return this.#ping(https, credentialKey, host, {}, signal);
+        try {
+            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
+        }
+        catch (err) {
+            if (!(err instanceof RegistryError) || err.status !== undefined)
+                throw err;
+            this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
+            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
+        }
+    }
+    async #ping(base, credentialKey, label, retry, signal) {
+        const url = new URL('v2/', base);
+        this.#http.learn(url);
+        const res = await this.raw({
+            method: 'GET',
+            url,
+            retry: { maxRefusedAttempts: FIRST_CONTACT_REFUSED_ATTEMPTS, ...retry },
+            subject: base.host,
+            signal,
+        });
+        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
+        const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
+        if (res.statusCode !== 200 && res.statusCode !== 401) {
+            if (res.statusCode >= 500)
+                throw errorFromResponse({ status: res.statusCode, body: text, url, subject: label });
+            this.#log.debug(`${label}: /v2/ answered ${res.statusCode}; continuing without a challenge`);
+        }
+        this.#log.debug(`${label}: API at ${base.origin}${challenges.length ? `, auth ${challenges.map((c) => c.scheme).join(', ')}` : ', anonymous'}`);
+        return { base, credentialKey, challenges, label };
+    }
+    /**
+     * A request to an endpoint: Authorization for the endpoint's origin only, one refresh after a 401,
+     * redirects followed under the policy. Returns the final response, whatever its status.
+     */
+    async send(ep, init) {
+        let url = new URL(init.path.replace(/^\//, ''), ep.base);
+        let auth = await this.#auth.authorization(ep, init.scope, [
+            ...(this.#expected.get(ep.credentialKey) ?? []),
+        ]);
+        let refreshed = false;
+        let hops = 0;
+        for (;;) {
+            const onOrigin = sameOrigin(url, ep.base);
+            const headers = { ...init.headers, ...(onOrigin && auth ? { authorization: auth } : {}) };
+            const res = await this.raw({
+                method: init.method,
+                url,
+                headers,
+                signal: init.signal,
+                subject: init.subject,
+                ...(init.bulk ? { bulk: true } : {}),
+            });
+            if (res.statusCode === 401 && onOrigin && !refreshed) {
+                refreshed = true;
+                const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
+                const next = await this.#auth.refresh(ep, init.scope, parseWwwAuthenticate(res.headers['www-authenticate']), auth);
+                if (next !== undefined) {
+                    auth = next;
+                    continue;
+                }
+                return replayed(res, text);
+            }
+            if (REDIRECTS.has(res.statusCode) && header(res.headers, 'location')) {
+                discard(res.body);
+                hops += 1;
+                if (hops > this.#opts.maxRedirects) {
+                    throw new TransportPolicyError(`too many redirects for ${init.subject} (more than ${this.#opts.maxRedirects}, last at ${url.host})`);
+                }
+                let next;
+                try {
+                    next = new URL(header(res.headers, 'location'), url);
+                }
+                catch {
+                    throw new TransportPolicyError(`${url.host} redirected ${init.subject} to an invalid location`);
+                }
+                checkRedirect(url, next, this.#policy);
+                this.#log.debug(`${init.subject}: redirected to ${redactUrl(next)}`);
+                url = next;
+                continue;
+            }
+            return res;
+        }
+    }
+    /** The RegistryError for an unsuccessful response, naming `subject` (reads and closes the body). */
+    async errorFor(ep, res, subject) {
+        const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
+        let hint;
+        if (res.statusCode === 401 || res.statusCode === 403)
+            hint = await this.#auth.describeCredentials(ep);
+        return errorFromResponse({
+            status: res.statusCode,
+            body,
+            url: res.url,
+            subject,
+            ...(hint ? { hint } : {}),
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/registry/secrets.js
+/**
+ * Every secret the registry client handles (passwords, identity tokens, `auth` strings, the Basic
+ * header values built from them, bearer tokens it received) is registered here, so that the Action
+ * can mask it (`onSecret` → `core.setSecret`) and so that no message of ours carries it.
+ */
+class Secrets {
+    #values = new Set();
+    #onSecret;
+    constructor(onSecret) {
+        this.#onSecret = onSecret;
+    }
+    /** Registers a secret; returns it for convenience. Empty and very short strings are ignored. */
+    add(secret) {
+        if (secret && secret.length >= 4 && !this.#values.has(secret)) {
+            this.#values.add(secret);
+            this.#onSecret?.(secret);
+        }
+        return secret;
+    }
+    list() {
+        return [...this.#values];
+    }
+    /** `text` with every known secret replaced by `***`. */
+    redact(text) {
+        let out = text;
+        for (const s of [...this.#values].sort((a, b) => b.length - a.length))
+            out = out.split(s).join('***');
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/registry/client.js
+/**
+ * The registry client the pull module builds on: resolve a reference to its root manifest, fetch
+ * manifests by digest, stream blobs (optionally from an offset). Manifests are size-capped and
+ * hashed here; blob bodies are cut off at the descriptor's size (the caller hashes them).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Blobs this small are latency-bound: their round trip costs more than their bytes (25 MB/s
+ * moves 64 KiB in under 3 ms). A request for more is bulk: a connection of its own.
+ */
+const LATENCY_BOUND_BYTES = 64 * 1024;
+/** What we accept for manifests; schema 1 is deliberately absent. */
+const MANIFEST_ACCEPT = [
+    mediatypes/* MediaType */.zu.OciIndex,
+    mediatypes/* MediaType */.zu.OciManifest,
+    mediatypes/* MediaType */.zu.DockerManifestList,
+    mediatypes/* MediaType */.zu.DockerManifest,
+].join(', ');
+function hash(algorithm, bytes) {
+    return (0,oci_digest/* makeDigest */.Lm)(algorithm, (0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex'));
+}
+function mib(n) {
+    const [unit, value] = n >= 1024 * 1024 ? ['MiB', n / 1024 / 1024] : n >= 1024 ? ['KiB', n / 1024] : ['bytes', n];
+    return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+}
+/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond, a RegistryError when it stalls. */
+async function readLimited(body, max, subject, floor) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of floored(body, floor)) {
+            size += chunk.length;
+            if (size > max) {
+                throw new ManifestTooLargeError(`manifest ${subject} is larger than ${mib(max)}: refusing to read it`);
+            }
+            chunks.push(chunk);
+        }
+    }
+    catch (err) {
+        if (!(err instanceof TooSlowError))
+            throw err;
+        throw new RegistryError(`manifest ${subject}: ${err.message}`, { temporary: true, cause: err });
+    }
+    finally {
+        discard(body);
+    }
+    return Buffer.concat(chunks, size);
+}
+/** The media type to record: Content-Type when it names a manifest, else the document's own. */
+function manifestMediaType(contentType, doc, subject) {
+    const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+    const schema1 = (t) => (0,mediatypes/* isSchema1MediaType */.H)(t);
+    if (schema1(contentType) || schema1(declared) || doc.schemaVersion === 1) {
+        throw new UnsupportedManifestError(`unsupported: ${subject} is a Docker schema 1 manifest; push it again with a current docker, buildx or skopeo`);
+    }
+    for (const t of [contentType, declared]) {
+        if ((0,mediatypes/* isIndexMediaType */.$$)(t) || (0,mediatypes/* isManifestMediaType */.CM)(t))
+            return t;
+    }
+    if (declared === undefined && (contentType === undefined || /json/.test(contentType))) {
+        if (Array.isArray(doc.manifests))
+            return mediatypes/* MediaType */.zu.OciIndex;
+        if (typeof doc.config === 'object' && doc.config !== null)
+            return mediatypes/* MediaType */.zu.OciManifest;
+    }
+    throw new UnsupportedManifestError(`unsupported: ${subject} has media type ${declared ?? contentType ?? 'none'}, not an image index or manifest`);
+}
+/** Counts a body through; errors when it runs past `length` bytes or ends short of them. */
+class LengthLimit extends external_node_stream_.Transform {
+    length;
+    start;
+    total;
+    subject;
+    #seen = 0;
+    constructor(length, start, total, subject) {
+        super();
+        this.length = length;
+        this.start = start;
+        this.total = total;
+        this.subject = subject;
+    }
+    _transform(chunk, _enc, done) {
+        this.#seen += chunk.length;
+        if (this.#seen > this.length) {
+            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: the registry sent more than the ${this.total} bytes its descriptor declares`));
+            return;
+        }
+        done(null, chunk);
+    }
+    _flush(done) {
+        if (this.#seen < this.length) {
+            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: truncated: ${this.start + this.#seen} of ${this.total} bytes`));
+            return;
+        }
+        done();
+    }
+}
+function contentLength(res) {
+    const v = res.headers['content-length'];
+    const s = Array.isArray(v) ? v[0] : v;
+    return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
+}
+/** `bytes 100-199/200` → { start: 100, end: 199, total: 200 } (total undefined for `*`). */
+function parseContentRange(v) {
+    const m = v ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(v) : null;
+    if (!m)
+        return undefined;
+    return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
+}
+/**
+ * Errors that do not say which image they are about (a registry that cannot be reached, a token
+ * server that refused) get `subject: ` in front, keeping their class and details.
+ */
+function naming(err, subject) {
+    if (!(err instanceof errors/* GuardError */.U$) || err.message.includes(subject))
+        return err;
+    const message = `${subject}: ${err.message}`;
+    if (err instanceof RegistryError) {
+        return new RegistryError(message, {
+            ...(err.status !== undefined ? { status: err.status } : {}),
+            ...(err.code !== undefined ? { code: err.code } : {}),
+            temporary: err.temporary,
+            ...(err.url !== undefined ? { url: err.url } : {}),
+            ...(err.body !== undefined ? { body: err.body } : {}),
+            cause: err,
+        });
+    }
+    const Kind = err.constructor;
+    return new Kind(message, { cause: err });
+}
+function createRegistryClient(input = {}) {
+    const opts = resolveOptions(input);
+    const secrets = new Secrets(opts.onSecret);
+    const transport = new Transport(opts, secrets);
+    const log = opts.logger;
+    /** Per registry, the quickest manifest answer so far (see roundTripMs). */
+    const roundTrips = new Map();
+    /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
+    const deadMirrors = new Set();
+    /**
+     * Each mirror of the registry in turn, then the registry; a mirror's failure falls through.
+     * A mirror that failed its first contact is not tried again (as a registry that failed its
+     * first contact is not): said once, not once per blob.
+     */
+    async function onEndpoints(registry, what, fn) {
+        for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
+            if (deadMirrors.has(mirror))
+                continue;
+            let ep;
+            try {
+                ep = await transport.mirrorEndpoint(mirror);
+            }
+            catch (err) {
+                if (err instanceof Error && err.name === 'AbortError')
+                    throw err;
+                if (!deadMirrors.has(mirror)) {
+                    deadMirrors.add(mirror);
+                    log.info(`mirror ${new URL(mirror).host} failed first contact (${err.message}); not trying it again in this run`);
+                }
+                continue;
+            }
+            try {
+                return await fn(ep);
+            }
+            catch (err) {
+                if (err instanceof Error && err.name === 'AbortError')
+                    throw err;
+                log.info(`mirror ${new URL(mirror).host} failed for ${what} (${err.message}); trying the next source`);
+            }
+        }
+        try {
+            return await fn(await transport.registryEndpoint(registry));
+        }
+        catch (err) {
+            throw naming(err, what);
+        }
+    }
+    async function fetchManifest(ep, repo, target, subject, expected, signal) {
+        if (expected.size !== undefined && expected.size > opts.maxManifestBytes) {
+            throw new ManifestTooLargeError(`manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
+        }
+        const asked = performance.now();
+        const res = await transport.send(ep, {
+            method: 'GET',
+            path: `/v2/${repo.repository}/manifests/${target}`,
+            headers: { accept: MANIFEST_ACCEPT },
+            scope: `repository:${repo.repository}:pull`,
+            subject,
+            signal,
+        });
+        if (res.statusCode !== 200)
+            throw await transport.errorFor(ep, res, subject);
+        const took = performance.now() - asked;
+        roundTrips.set(repo.registry, Math.min(took, roundTrips.get(repo.registry) ?? Infinity));
+        const declared = contentLength(res);
+        if (declared !== undefined && declared > opts.maxManifestBytes) {
+            discard(res.body);
+            throw new ManifestTooLargeError(`manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
+        }
+        const bytes = await readLimited(res.body, opts.maxManifestBytes, subject, opts.rateFloor);
+        if (expected.size !== undefined && bytes.length !== expected.size) {
+            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`);
+        }
+        let doc;
+        try {
+            doc = JSON.parse(bytes.toString('utf8'));
+        }
+        catch (err) {
+            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not valid JSON (${err.message})`);
+        }
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not a JSON object`);
+        }
+        const contentType = res.headers['content-type']?.split(';')[0]?.trim();
+        const mediaType = manifestMediaType(contentType || undefined, doc, subject);
+        const algorithm = expected.digest ? (0,oci_digest/* digestAlgorithm */.g4)(expected.digest) : 'sha256';
+        const digest = hash(algorithm, bytes);
+        if (expected.digest && digest !== expected.digest) {
+            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${digest}, not ${expected.digest}`);
+        }
+        const dcd = res.headers['docker-content-digest'];
+        const served = Array.isArray(dcd) ? dcd[0] : dcd;
+        if (served !== undefined) {
+            if (!(0,oci_digest/* isDigest */.Bc)(served)) {
+                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest ${JSON.stringify(served.slice(0, 80))}`);
+            }
+            else {
+                const ours = (0,oci_digest/* digestAlgorithm */.g4)(served) === algorithm ? digest : hash((0,oci_digest/* digestAlgorithm */.g4)(served), bytes);
+                if (ours !== served) {
+                    throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${ours}, but the registry's Docker-Content-Digest says ${served}`);
+                }
+            }
+        }
+        return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
+    }
+    return {
+        async resolve(ref, requestOpts = {}) {
+            const subject = ref.name;
+            return onEndpoints(ref.registry, subject, (ep) => fetchManifest(ep, ref, manifestTarget(ref), subject, { digest: ref.digest }, requestOpts.signal));
+        },
+        async headDigest(ref, requestOpts = {}) {
+            const subject = ref.name;
+            return onEndpoints(ref.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'HEAD',
+                    path: `/v2/${ref.repository}/manifests/${manifestTarget(ref)}`,
+                    headers: { accept: MANIFEST_ACCEPT },
+                    scope: `repository:${ref.repository}:pull`,
+                    subject,
+                    signal: requestOpts.signal,
+                });
+                if (res.statusCode !== 200)
+                    throw await transport.errorFor(ep, res, subject);
+                discard(res.body);
+                const dcd = res.headers['docker-content-digest'];
+                const served = Array.isArray(dcd) ? dcd[0] : dcd;
+                if (served === undefined || (0,oci_digest/* isDigest */.Bc)(served))
+                    return served;
+                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest on HEAD`);
+                return undefined;
+            });
+        },
+        async manifest(repo, descriptor, requestOpts = {}) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const got = await onEndpoints(repo.registry, subject, (ep) => fetchManifest(ep, repo, descriptor.digest, subject, { digest: descriptor.digest, size: descriptor.size }, requestOpts.signal));
+            return got.bytes;
+        },
+        async blob(repo, descriptor, request = {}) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const offset = request.offset ?? 0;
+            if (!Number.isSafeInteger(offset) || offset < 0 || (offset > 0 && offset >= descriptor.size)) {
+                throw new errors/* UsageError */.eb(`blob ${subject}: offset ${offset} is outside its ${descriptor.size} bytes`);
+            }
+            return onEndpoints(repo.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'GET',
+                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+                    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+                    scope: `repository:${repo.repository}:pull`,
+                    subject,
+                    signal: request.signal,
+                    bulk: descriptor.size - offset > LATENCY_BOUND_BYTES,
+                });
+                let start;
+                if (res.statusCode === 200) {
+                    start = 0;
+                }
+                else if (res.statusCode === 206) {
+                    const range = parseContentRange(res.headers['content-range']);
+                    if (!range ||
+                        range.start !== offset ||
+                        range.end !== descriptor.size - 1 ||
+                        (range.total !== undefined && range.total !== descriptor.size)) {
+                        discard(res.body);
+                        throw new RegistryError(`blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`, { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) });
+                    }
+                    start = offset;
+                }
+                else {
+                    throw await transport.errorFor(ep, res, `blob ${subject}`);
+                }
+                const length = descriptor.size - start;
+                const declared = contentLength(res);
+                if (declared !== undefined && declared !== length) {
+                    discard(res.body);
+                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${start}, its descriptor declares ${length} (of ${descriptor.size})`);
+                }
+                const limit = new LengthLimit(length, start, descriptor.size, subject);
+                const body = (0,external_node_stream_.pipeline)(res.body, limit, () => { });
+                return {
+                    body,
+                    start,
+                    partial: res.statusCode === 206,
+                    length,
+                    url: redactUrl(res.url),
+                };
+            });
+        },
+        async blobRange(repo, descriptor, request) {
+            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
+            const { start, end } = request;
+            if (!Number.isSafeInteger(start) ||
+                !Number.isSafeInteger(end) ||
+                start < 0 ||
+                end <= start ||
+                end > descriptor.size) {
+                throw new errors/* UsageError */.eb(`blob ${subject}: range ${start}-${end} is outside its ${descriptor.size} bytes`);
+            }
+            const headers = { range: `bytes=${start}-${end - 1}` };
+            const interpret = (res, location) => {
+                const contentRange = res.headers['content-range'];
+                const range = parseContentRange(contentRange);
+                const exact = res.statusCode === 206 &&
+                    range?.start === start &&
+                    range.end === end - 1 &&
+                    (range.total === undefined || range.total === descriptor.size);
+                if (!exact && !(res.statusCode === 200 && contentRange === undefined)) {
+                    discard(res.body);
+                    const detail = `asked for bytes ${start}-${end - 1} of ${descriptor.size}, got HTTP ${res.statusCode} with Content-Range ${JSON.stringify(contentRange ?? null)}`;
+                    return { kind: 'mismatch', detail, location };
+                }
+                const from = exact ? start : 0;
+                const length = exact ? end - start : descriptor.size;
+                const declared = contentLength(res);
+                if (declared !== undefined && declared !== length) {
+                    discard(res.body);
+                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${from}, expected ${length} (of ${descriptor.size})`);
+                }
+                const body = (0,external_node_stream_.pipeline)(res.body, new LengthLimit(length, from, descriptor.size, subject), () => { });
+                return exact
+                    ? { kind: 'range', body, start, length, location }
+                    : { kind: 'whole', body, start: 0, length, location };
+            };
+            if (request.location) {
+                const res = await transport.raw({
+                    method: 'GET',
+                    url: request.location.url,
+                    headers,
+                    signal: request.signal,
+                    subject,
+                    bulk: true,
+                });
+                if (res.statusCode === 200 || res.statusCode === 206)
+                    return interpret(res, request.location);
+                discard(res.body);
+                // An expired or revoked presigned URL: the registry hands out a fresh one.
+                log.debug(`${subject}: ${redactUrl(request.location.url)} answered ${res.statusCode}; asking the registry again`);
+            }
+            return onEndpoints(repo.registry, subject, async (ep) => {
+                const res = await transport.send(ep, {
+                    method: 'GET',
+                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
+                    headers,
+                    scope: `repository:${repo.repository}:pull`,
+                    subject,
+                    signal: request.signal,
+                    bulk: true,
+                });
+                if (res.statusCode !== 200 && res.statusCode !== 206)
+                    throw await transport.errorFor(ep, res, `blob ${subject}`);
+                return interpret(res, sameOrigin(res.url, ep.base) ? undefined : { url: res.url });
+            });
+        },
+        prepare(repos) {
+            for (const repo of repos)
+                transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
+        },
+        rateFloor: opts.rateFloor,
+        roundTripMs: (registry) => roundTrips.get(registry),
+        multiplexes: (registry) => transport.multiplexes(registry),
+        get rateLimit() {
+            return transport.rateLimit;
+        },
+        secrets: () => secrets.list(),
+        close: () => transport.close(),
+    };
+}
+
+// EXTERNAL MODULE: ./lib/hash/hash-pool.js + 1 modules
+var hash_pool = __webpack_require__(5585);
+;// CONCATENATED MODULE: ./lib/pull/budget.js
+/**
+ * The connection budget of a pull: at most `perHost` requests in flight to each registry host,
+ * whatever they are for (a manifest, a small blob, one range of a big blob). Waiting work starts
+ * by priority, highest first (the scheduler gives a blob its size, so big blobs start first and
+ * the tail of the run is short), in arrival order among equals.
+ *
+ * Bulk work (the ranges of big blobs, through the view `bulk()` returns) is bandwidth-bound and
+ * holds a connection for long; latency-bound work (manifests, small blobs) costs a round trip
+ * each and unlocks more work. While a host's lane is open (see openLane), bulk work holds at
+ * most `perHost - lane` connections, so latency-bound work always finds one free within a
+ * request's time instead of waiting behind every range.
+ */
+/**
+ * Connections per registry host unless told otherwise: a per-connection cap (a CDN's, or the
+ * window over a 30 ms path) of ~25 MB/s times 8 is ~200 MB/s, about what a hosted runner's link
+ * carries; more connections add load on the registry and little speed (see the README's
+ * benchmark section).
+ */
+const DEFAULT_CONNECTIONS = 8;
+/** Connections kept from bulk work while a lane is open: a quarter of the budget, one at least, none with one connection. */
+function laneFor(perHost) {
+    return perHost < 2 ? 0 : Math.max(1, Math.floor(perHost / 4));
+}
+/** How a bulk view shares its budget's queues (module-private: not an option callers pass). */
+const SHARED = Symbol('shared');
+class ConnectionBudget {
+    perHost;
+    /** Connections kept for latency-bound work while a host's lane is open. */
+    lane;
+    #hosts;
+    #bulk;
+    constructor(perHost, options = {}) {
+        if (!Number.isInteger(perHost) || perHost < 1)
+            throw new RangeError(`connections per host must be a whole number ≥ 1, got ${perHost}`);
+        const lane = options.lane ?? 0;
+        if (!Number.isInteger(lane) || lane < 0 || (lane > 0 && lane >= perHost))
+            throw new RangeError(`a lane must be a whole number of connections below ${perHost}, got ${lane}`);
+        this.perHost = perHost;
+        this.lane = lane;
+        this.#hosts = options[SHARED]?.hosts ?? new Map();
+        this.#bulk = options[SHARED]?.bulk ?? false;
+    }
+    /** The same budget for bulk work: its run() holds no lane connection while the lane is open. */
+    bulk() {
+        return new ConnectionBudget(this.perHost, {
+            lane: this.lane,
+            [SHARED]: { hosts: this.#hosts, bulk: true },
+        });
+    }
+    /** Runs `fn` holding one of `host`'s connections. */
+    run(host, priority, fn) {
+        return this.#queue(host).run(priority, this.#bulk, fn);
+    }
+    /**
+     * Opens `host`'s lane until the returned function is called (again, harmlessly): while any
+     * opener holds it, bulk work leaves `lane` connections to other work.
+     */
+    openLane(host) {
+        const q = this.#queue(host);
+        q.lanes++;
+        let open = true;
+        return () => {
+            if (!open)
+                return;
+            open = false;
+            q.lanes--;
+            q.next();
+        };
+    }
+    /**
+     * Connections to `host` free now with nothing waiting for them: what splitting a blob could
+     * use (for a bulk view, those bulk work may take).
+     */
+    idle(host) {
+        const q = this.#hosts.get(host);
+        if (!q)
+            return this.perHost;
+        const free = this.perHost - q.active - q.waiting;
+        return Math.max(0, this.#bulk ? Math.min(free, q.bulkRoom()) : free);
+    }
+    /** Connections to `host` held now. */
+    busy(host) {
+        return this.#hosts.get(host)?.active ?? 0;
+    }
+    /** The most connections `host` held at once so far (0 when never used). */
+    peak(host) {
+        return this.#hosts.get(host)?.peak ?? 0;
+    }
+    #queue(host) {
+        let q = this.#hosts.get(host);
+        if (!q)
+            this.#hosts.set(host, (q = new HostQueue(this.perHost, this.lane)));
+        return q;
+    }
+}
+class HostQueue {
+    limit;
+    lane;
+    active = 0;
+    bulkActive = 0;
+    peak = 0;
+    /** Openers of the lane (see ConnectionBudget.openLane). */
+    lanes = 0;
+    /** Sorted: highest priority first, then first come. */
+    #waiting = [];
+    #bulkWaiting = 0;
+    constructor(limit, lane) {
+        this.limit = limit;
+        this.lane = lane;
+    }
+    run(priority, bulk, fn) {
+        return new Promise((resolve, reject) => {
+            const w = {
+                priority,
+                bulk,
+                start: () => {
+                    this.active++;
+                    if (bulk)
+                        this.bulkActive++;
+                    this.peak = Math.max(this.peak, this.active);
+                    Promise.resolve()
+                        .then(fn)
+                        .then(resolve, reject)
+                        .finally(() => {
+                        this.active--;
+                        if (bulk)
+                            this.bulkActive--;
+                        this.next();
+                    });
+                },
+            };
+            let i = this.#waiting.length;
+            while (i > 0 && this.#waiting[i - 1].priority < priority)
+                i--;
+            this.#waiting.splice(i, 0, w);
+            if (bulk)
+                this.#bulkWaiting++;
+            this.next();
+        });
+    }
+    get waiting() {
+        return this.#waiting.length;
+    }
+    /** Connections bulk work may still take: all but the lane's while the lane is open. */
+    bulkRoom() {
+        return Math.max(0, this.limit - (this.lanes > 0 ? this.lane : 0) - this.bulkActive - this.#bulkWaiting);
+    }
+    /** Starts waiting work while connections are free: the first in order that may run (bulk work only outside the lane). */
+    next() {
+        while (this.active < this.limit) {
+            const bulkMay = this.bulkActive < this.limit - (this.lanes > 0 ? this.lane : 0);
+            const i = this.#waiting.findIndex((w) => bulkMay || !w.bulk);
+            if (i < 0)
+                return;
+            const [w] = this.#waiting.splice(i, 1);
+            if (w.bulk)
+                this.#bulkWaiting--;
+            w.start();
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/pull/download.js
@@ -2137,8 +3953,6 @@ async function currentRoot(client, ref, ctx) {
     }
 }
 
-// EXTERNAL MODULE: ./lib/oci/descriptor.js
-var descriptor = __webpack_require__(1260);
 // EXTERNAL MODULE: ./lib/verify/walk.js
 var walk = __webpack_require__(9820);
 ;// CONCATENATED MODULE: ./lib/pull/ledger.js
@@ -2169,7 +3983,7 @@ class DescriptorLedger {
         }
         const conflict = contradiction(first, listing);
         if (conflict)
-            throw new errors/* GuardError */.U$(`${this.subject}: ${(0,oci_digest/* shortDigest */.VK)(descriptor.digest)} is listed ${conflict}: ${describe(first)} and ${describe(listing)}; its blob can match only one, so validate would call the image broken`);
+            throw new errors/* GuardError */.U$(`${this.subject}: ${(0,oci_digest/* shortDigest */.VK)(descriptor.digest)} is listed ${conflict}: ${ledger_describe(first)} and ${ledger_describe(listing)}; its blob can match only one, so validate would call the image broken`);
     }
 }
 /** Why two listings of one digest cannot both be right, or undefined. */
@@ -2183,7 +3997,7 @@ function contradiction(a, b) {
     }
     return undefined;
 }
-function describe({ descriptor, where }) {
+function ledger_describe({ descriptor, where }) {
     return `${where} (${descriptor.mediaType}, ${descriptor.size} bytes)`;
 }
 
@@ -2513,6 +4327,7 @@ async function platformMismatch(layout, name, config, wanted) {
 
 
 
+
 /**
  * Pulls each reference into the layout: the root manifest or index, and for the wanted
  * platforms each manifest, config, layer and attestation (with its blobs). The images go at
@@ -2544,6 +4359,8 @@ async function pullImages(layout, client, refs, options) {
         entries: await cachedEntries(layout),
         downloads: { byKey: new Map(), started: [], bigQueued: Promise.resolve() },
     };
+    /** Registries said to multiplex (in verbose output, once each). */
+    const multiplexed = new Set();
     try {
         // Each image goes on from its manifests to its blobs at once: none waits for another's
         // manifests, and its latency-bound requests keep the lane open beside the big blobs' ranges.
@@ -2551,6 +4368,13 @@ async function pullImages(layout, client, refs, options) {
             const closeLane = budget.openLane(ref.registry);
             try {
                 const plan = await planImage(layout, client, ref, run);
+                // Its latency-bound requests share an HTTP/2 connection: no connection need be kept for them.
+                if (client.multiplexes?.(ref.registry)) {
+                    closeLane();
+                    if (!multiplexed.has(ref.registry))
+                        options.logger?.debug(`${ref.registry}: HTTP/2: manifests and small blobs share one connection; blobs' bytes take up to ${options.concurrency} others`);
+                    multiplexed.add(ref.registry);
+                }
                 const small = scheduleBlobs(layout, client, plan, run);
                 void Promise.allSettled(small.map((d) => d.result)).then(closeLane);
                 return await finishImage(layout, client, plan, run);
@@ -2577,25 +4401,24 @@ function blobKey(d) {
 /** Manifests go ahead of every blob: they decide what the blobs are. */
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
 /**
- * Blobs this small are latency-bound: their round trip costs more than their bytes (25 MB/s
- * moves 64 KiB in under 3 ms). Configs, attestations and small layers go right after the
- * manifests, ahead of the big blobs and without waiting for them to queue; a bigger whole blob
- * is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving the
- * lane to latency-bound work.
+ * Latency-bound blobs (LATENCY_BOUND_BYTES: configs, attestations, small layers) go right after
+ * the manifests, ahead of the big blobs and without waiting for them to queue; a bigger whole
+ * blob is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving
+ * the lane to latency-bound work. On a registry that multiplexes, latency-bound requests take no
+ * connection of the budget at all.
  */
-const LATENCY_BOUND_BYTES = 64 * 1024;
 const LATENCY_BOUND_PRIORITY = MANIFEST_PRIORITY - 1;
 /** Whether `blob` is latency-bound (or needs no request at all). */
 function latencyBound(blob, run) {
     return run.valid.has(blob.digest) || blob.size <= LATENCY_BOUND_BYTES;
 }
 /** How `ref`'s manifest requests take their connections: ahead of every blob's. */
-function manifestLimit(run, ref) {
-    return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
+function manifestLimit(client, run, ref) {
+    return (fn) => client.multiplexes?.(ref.registry) ? fn() : run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
 }
 /** Resolves an image and fetches its manifests, or finds it complete in the cache. */
 async function planImage(layout, client, ref, run) {
-    const limit = manifestLimit(run, ref);
+    const limit = manifestLimit(client, run, ref);
     const result = {
         name: ref.name,
         reference: ref.original,
@@ -2763,10 +4586,12 @@ onQueued) {
     run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
     let settled;
     const done = new Promise((resolve) => (settled = resolve));
-    const [budget, priority] = latencyBound(blob, run)
-        ? [run.budget, LATENCY_BOUND_PRIORITY]
-        : [run.bulk, blob.size];
-    const budgeted = connectionPerRequest(client, budget, ref.registry, priority, signal, done);
+    const small = latencyBound(blob, run);
+    const budgeted = small && client.multiplexes?.(ref.registry)
+        ? client
+        : small
+            ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
+            : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
     return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 /**
@@ -2886,7 +4711,7 @@ async function commitEntry(layout, client, plan, run) {
             if (attempt === COMMIT_ATTEMPTS)
                 throw new errors/* GuardError */.U$(`${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`);
             run.logger?.debug(`${err.message}: fetching them again`);
-            const limit = manifestLimit(run, ref);
+            const limit = manifestLimit(client, run, ref);
             for (const blob of err.missing)
                 run.valid.delete(blob.digest);
             const signal = run.signal ?? new AbortController().signal;
@@ -3038,1725 +4863,6 @@ function parseMirrors(entries, source) {
         (out[entry.slice(0, eq).trim()] ??= []).push(entry.slice(eq + 1).trim());
     }
     return out;
-}
-
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __webpack_require__(6752);
-;// CONCATENATED MODULE: ./lib/registry/auth/challenge.js
-/**
- * WWW-Authenticate (RFC 9110 §11.6.1): one or more challenges, each a scheme followed by
- * comma-separated `name=value` parameters whose values are tokens or quoted strings (which may
- * hold commas, spaces and backslash escapes). Several header lines are the same as one joined by ", ".
- */
-const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
-class Cursor {
-    s;
-    pos = 0;
-    constructor(s) {
-        this.s = s;
-    }
-    get done() {
-        return this.pos >= this.s.length;
-    }
-    peek() {
-        return this.s[this.pos] ?? '';
-    }
-    skipSpace() {
-        while (this.peek() === ' ' || this.peek() === '\t')
-            this.pos++;
-    }
-    skipSpaceAndCommas() {
-        while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === ',')
-            this.pos++;
-    }
-    token() {
-        const start = this.pos;
-        while (!this.done && TOKEN_CHAR.test(this.peek()))
-            this.pos++;
-        return this.s.slice(start, this.pos);
-    }
-    /** An unquoted value; lenient: anything up to a comma or space (unquoted URLs occur in the wild). */
-    bare() {
-        const start = this.pos;
-        while (!this.done && !/[\s,]/.test(this.peek()))
-            this.pos++;
-        return this.s.slice(start, this.pos);
-    }
-    quoted() {
-        // at the opening quote
-        this.pos++;
-        let out = '';
-        while (!this.done) {
-            const c = this.s[this.pos++];
-            if (c === '"')
-                return out;
-            if (c === '\\' && !this.done)
-                out += this.s[this.pos++];
-            else
-                out += c;
-        }
-        return out; // unterminated: take what there is
-    }
-}
-/** Parses WWW-Authenticate header value(s); unknown syntax is skipped, never thrown. */
-function parseWwwAuthenticate(header) {
-    if (header === undefined)
-        return [];
-    const c = new Cursor(typeof header === 'string' ? header : header.join(', '));
-    const challenges = [];
-    let current;
-    while (true) {
-        c.skipSpaceAndCommas();
-        if (c.done)
-            break;
-        const start = c.pos;
-        const name = c.token();
-        if (name === '') {
-            c.pos++; // a character no grammar allows here
-            continue;
-        }
-        c.skipSpace();
-        if (current && c.peek() === '=') {
-            // name=value parameter of the current challenge
-            c.pos++;
-            c.skipSpace();
-            const value = c.peek() === '"' ? c.quoted() : c.bare();
-            const key = name.toLowerCase();
-            if (!Object.hasOwn(current.params, key))
-                current.params[key] = value;
-            continue;
-        }
-        if (!current && c.peek() === '=') {
-            // parameters with no scheme before them: ignore up to the next comma
-            c.pos = start;
-            while (!c.done && c.peek() !== ',')
-                c.pos++;
-            continue;
-        }
-        // a new challenge: `Scheme` possibly followed by a token68 (`Negotiate abc==`) which we skip
-        current = { scheme: name.toLowerCase(), params: {} };
-        challenges.push(current);
-        const afterScheme = c.pos;
-        const maybeToken68 = c.token();
-        c.skipSpace();
-        if (maybeToken68 !== '' && c.peek() === '=') {
-            let p = c.pos;
-            while (c.s[p] === '=')
-                p++;
-            const rest = c.s.slice(p).trimStart();
-            if (rest === '' || rest.startsWith(',')) {
-                c.pos = p; // token68 ending in '='
-                continue;
-            }
-        }
-        c.pos = afterScheme;
-    }
-    return challenges;
-}
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __webpack_require__(7030);
-;// CONCATENATED MODULE: ./lib/registry/policy.js
-/**
- * Transport policy: which URLs we talk to over what, where credentials may go, which redirects we follow.
- * HTTPS everywhere except loopback hosts and registries the user names insecure; credentials never go
- * over plain HTTP to a host that is not loopback; a redirect never downgrades to HTTP, never leaves a
- * public host for a loopback or link-local one, and never carries our Authorization to another host.
- */
-
-
-/** `host` of `host[:port]` / `[v6]:port`, lowercased, without brackets. */
-function hostname(hostport) {
-    const h = hostport.toLowerCase();
-    if (h.startsWith('['))
-        return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
-    const colon = h.lastIndexOf(':');
-    return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
-}
-function ipv4Octets(host) {
-    if ((0,external_node_net_.isIP)(host) === 4)
-        return host.split('.').map(Number);
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-    return mapped && (0,external_node_net_.isIP)(mapped[1]) === 4 ? mapped[1].split('.').map(Number) : undefined;
-}
-/** localhost, 127.0.0.0/8, ::1 (and IPv4-mapped loopback). */
-function isLoopbackHost(hostport) {
-    const host = hostname(hostport);
-    if (host === 'localhost' || host.endsWith('.localhost'))
-        return true;
-    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
-        return true;
-    return ipv4Octets(host)?.[0] === 127;
-}
-/** Loopback, link-local (cloud metadata at 169.254.169.254), unspecified addresses. */
-function isLocalHost(hostport) {
-    if (isLoopbackHost(hostport))
-        return true;
-    const host = hostname(hostport);
-    const v4 = ipv4Octets(host);
-    if (v4)
-        return (v4[0] === 169 && v4[1] === 254) || v4.every((o) => o === 0);
-    if ((0,external_node_net_.isIP)(host) === 6)
-        return host === '::' || /^fe[89ab][0-9a-f]:/.test(host);
-    return false;
-}
-function namedInsecure(hostport, policy) {
-    const hp = hostport.toLowerCase();
-    const host = hostname(hp);
-    return policy.insecureRegistries.some((r) => {
-        const want = r
-            .toLowerCase()
-            .replace(/^[a-z]+:\/\//, '')
-            .replace(/\/.*$/, '');
-        return want === hp || want === host;
-    });
-}
-/** True when plain HTTP may be used for `hostport`. */
-function plainHttpAllowed(hostport, policy) {
-    return isLoopbackHost(hostport) || namedInsecure(hostport, policy);
-}
-/** Credentials may be sent over HTTPS, or over plain HTTP to a loopback host only. */
-function credentialsAllowed(url) {
-    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.host));
-}
-/** Throws when we may not make a request to `url` at all. */
-function checkUrl(url, policy) {
-    if (url.protocol === 'https:')
-        return;
-    if (url.protocol !== 'http:') {
-        throw new TransportPolicyError(`refusing ${url.protocol} URL for ${url.host}: only https (and http for loopback)`);
-    }
-    if (!plainHttpAllowed(url.host, policy)) {
-        throw new TransportPolicyError(`refusing plain HTTP to ${url.host}: use HTTPS, or name it with --insecure-registry ${url.host}`);
-    }
-}
-/** Throws when a redirect from `from` to `to` must not be followed. */
-function checkRedirect(from, to, policy) {
-    if (from.protocol === 'https:' && to.protocol !== 'https:') {
-        throw new TransportPolicyError(`refusing redirect from https://${from.host} to ${to.protocol}//${to.host}`);
-    }
-    if (isLocalHost(to.host) && !isLocalHost(from.host)) {
-        throw new TransportPolicyError(`refusing redirect from ${from.host} to local address ${to.host}`);
-    }
-    checkUrl(to, policy);
-}
-/** Same scheme, host and port. */
-function sameOrigin(a, b) {
-    return a.origin === b.origin;
-}
-
-;// CONCATENATED MODULE: ./lib/registry/auth/authenticator.js
-
-
-/** Who we are when asking a token server for an OAuth2 grant. */
-const OAUTH_CLIENT_ID = 'oci-cache-guard';
-/** Tokens without `expires_in` live this long (distribution's token spec). */
-const DEFAULT_TOKEN_SECONDS = 60;
-const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
-/** Scopes asked for in one token request at most (the URL stays short). */
-const MAX_SCOPES_PER_TOKEN = 32;
-/** Parses a token server's JSON: `token` or `access_token`, `expires_in` (seconds). */
-function parseTokenResponse(text, where) {
-    let v;
-    try {
-        v = JSON.parse(text);
-    }
-    catch {
-        throw new AuthError(`token server ${where} answered with something that is not JSON`);
-    }
-    const o = (typeof v === 'object' && v !== null ? v : {});
-    const token = typeof o.token === 'string' && o.token ? o.token : o.access_token;
-    if (typeof token !== 'string' || token === '') {
-        throw new AuthError(`token server ${where} answered without a token`);
-    }
-    const expires = o.expires_in;
-    const expiresInSeconds = typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_TOKEN_SECONDS;
-    return { token, expiresInSeconds };
-}
-/** When to stop using a token: a tenth of its life early (at most 30 s early), so it does not expire in flight. */
-function expiry(now, seconds) {
-    const ms = seconds * 1000;
-    return now + ms - Math.min(ms / 10, 30_000);
-}
-/** `using the credentials given for ghcr.io`, `no credentials for docker.io`. */
-function authenticator_describe(cred, key) {
-    return cred ? `using ${cred.source}` : `no credentials for ${key}`;
-}
-class Authenticator {
-    #deps;
-    #tokens = new Map();
-    #inflight = new Map();
-    /** Tokens asked for several scopes, and the endpoints (realm) where such a token was refused. */
-    #shared = new WeakSet();
-    #oneScopeOnly = new Set();
-    constructor(deps) {
-        this.#deps = deps;
-    }
-    /** What we would say about our credentials for an endpoint, for error messages. */
-    async describeCredentials(ep) {
-        return authenticator_describe(await this.#deps.credentials.get(ep.credentialKey), ep.credentialKey);
-    }
-    /**
-     * The Authorization header for a request to `ep` needing `scope` (`repository:x/y:pull`), or
-     * undefined to go anonymous; `related` are the scopes the same run needs from this endpoint
-     * (one token may cover them all). Throws when the only way in would send credentials over plain HTTP.
-     */
-    async authorization(ep, scope, related = []) {
-        const header = await this.#header(ep, scope, false, related);
-        if (header !== undefined && !credentialsAllowed(ep.base)) {
-            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
-        }
-        return header;
-    }
-    /**
-     * After a 401 with `challenges`: remember them, drop the cached token, and return a fresh header,
-     * or undefined when there is nothing new to try.
-     */
-    async refresh(ep, scope, challenges, rejected) {
-        if (challenges.length > 0)
-            ep.challenges = challenges;
-        this.#forgetShared(rejected);
-        const header = await this.#header(ep, scope, true, []);
-        if (header === undefined || (header === rejected && !header.startsWith('Bearer ')))
-            return undefined;
-        if (!credentialsAllowed(ep.base)) {
-            throw new TransportPolicyError(`refusing to send credentials to ${ep.base.host} over plain HTTP (only loopback registries may use HTTP with credentials)`);
-        }
-        return header;
-    }
-    async #header(ep, scope, fresh, related) {
-        const cred = await this.#deps.credentials.get(ep.credentialKey);
-        if (cred && 'registryToken' in cred)
-            return `Bearer ${cred.registryToken}`;
-        const bearer = ep.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
-        if (bearer) {
-            const wanted = bearer.params.scope && fresh ? bearer.params.scope : scope;
-            const also = this.#oneScopeOnly.has(this.#realmKey(ep, bearer)) ? [] : related;
-            return `Bearer ${(await this.#token(ep, bearer, wanted, also, cred, fresh)).token}`;
-        }
-        const basic = ep.challenges.some((c) => c.scheme === 'basic');
-        if (basic && cred && 'username' in cred) {
-            return `Basic ${this.#deps.secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
-        }
-        return undefined;
-    }
-    #realmKey(ep, challenge) {
-        return [ep.credentialKey, challenge.params.realm, challenge.params.service ?? ''].join('|');
-    }
-    /** A token for `scope`: cached, else fetched, for `also` (the run's other scopes) too when given. */
-    async #token(ep, challenge, scope, also, cred, fresh) {
-        const realm = this.#realmKey(ep, challenge);
-        const keyOf = (s) => `${realm}|${s}`;
-        const valid = (t) => t !== undefined && t.expiresAt > this.#deps.now();
-        const cached = this.#tokens.get(keyOf(scope));
-        if (fresh)
-            this.#tokens.delete(keyOf(scope));
-        else if (valid(cached))
-            return cached;
-        const wanted = [
-            scope,
-            ...[...new Set(also)].filter((s) => s !== scope && !valid(this.#tokens.get(keyOf(s)))).sort(),
-        ]
-            .slice(0, MAX_SCOPES_PER_TOKEN)
-            .sort();
-        // Sorted, so that requests of the same run for different scopes share one fetch.
-        const key = keyOf(wanted.join(' '));
-        let p = this.#inflight.get(key);
-        if (!p) {
-            p = this.#fetchToken(ep, challenge, wanted, cred).finally(() => this.#inflight.delete(key));
-            this.#inflight.set(key, p);
-        }
-        const got = await p;
-        if (wanted.length > 1)
-            this.#shared.add(got);
-        for (const s of wanted)
-            this.#tokens.set(keyOf(s), got);
-        return got;
-    }
-    /**
-     * A token asked for several scopes was refused: the server granted fewer. Forget it for every
-     * scope it was kept for, and ask that token server for one scope at a time from now on.
-     */
-    #forgetShared(rejected) {
-        for (const [key, t] of this.#tokens) {
-            if (!this.#shared.has(t) || `Bearer ${t.token}` !== rejected)
-                continue;
-            this.#tokens.delete(key);
-            this.#oneScopeOnly.add(key.slice(0, key.lastIndexOf('|')));
-        }
-    }
-    async #fetchToken(ep, challenge, scopes, cred) {
-        const scope = scopes.join(' ');
-        const { secrets, logger, policy, now } = this.#deps;
-        let realm;
-        try {
-            realm = new URL(challenge.params.realm);
-        }
-        catch {
-            throw new AuthError(`registry ${ep.base.host} names an invalid token realm`);
-        }
-        checkUrl(realm, policy);
-        const service = challenge.params.service;
-        const withCreds = cred !== undefined && ('username' in cred || 'identityToken' in cred);
-        if (withCreds && !credentialsAllowed(realm)) {
-            throw new TransportPolicyError(`refusing to send credentials to token server ${realm.host} over plain HTTP`);
-        }
-        const where = `${realm.host} (scope ${scope}, ${authenticator_describe(cred, ep.credentialKey)})`;
-        let res;
-        if (cred && 'identityToken' in cred) {
-            const form = new URLSearchParams({
-                grant_type: 'refresh_token',
-                refresh_token: cred.identityToken,
-                client_id: OAUTH_CLIENT_ID,
-                scope,
-                ...(service ? { service } : {}),
-            });
-            res = await this.#deps.request({
-                method: 'POST',
-                url: realm,
-                headers: { 'content-type': 'application/x-www-form-urlencoded' },
-                body: form.toString(),
-            });
-        }
-        else {
-            const url = new URL(realm);
-            if (service)
-                url.searchParams.set('service', service);
-            for (const s of scopes)
-                url.searchParams.append('scope', s);
-            const headers = {};
-            if (cred && 'username' in cred) {
-                headers.authorization = `Basic ${secrets.add(Buffer.from(`${cred.username}:${cred.password}`).toString('base64'))}`;
-            }
-            res = await this.#deps.request({ method: 'GET', url, headers });
-        }
-        // One byte past the cap tells an answer that is too big from one that is not JSON.
-        const text = await readCapped(res.body, MAX_TOKEN_RESPONSE_BYTES + 1, this.#deps.rateFloor);
-        if (res.statusCode === 200 && Buffer.byteLength(text) > MAX_TOKEN_RESPONSE_BYTES)
-            throw new AuthError(`token server ${where} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024 / 1024} MiB, more than a token answer may be: refusing it`);
-        if (res.statusCode !== 200) {
-            const detail = secrets.redact(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
-            throw new AuthError(`token server ${where} refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
-        }
-        const parsed = parseTokenResponse(text, where);
-        secrets.add(parsed.token);
-        logger.debug(`registry ${ep.base.host}: token for ${scope} valid ${parsed.expiresInSeconds}s`);
-        return { token: parsed.token, expiresAt: expiry(now(), parsed.expiresInSeconds) };
-    }
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __webpack_require__(1421);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
-;// CONCATENATED MODULE: ./lib/log.js
-const silentLogger = { debug() { }, info() { }, warn() { } };
-
-// EXTERNAL MODULE: external "node:timers/promises"
-var external_node_timers_promises_ = __webpack_require__(8500);
-;// CONCATENATED MODULE: ./lib/registry/retry.js
-/**
- * Retry policy, applied once, as an undici interceptor around undici's own RetryHandler (which also
- * resumes a body cut mid-way with a Range request when the server allows it). We decide whether and
- * when to retry: network errors, 408/429/5xx; exponential backoff with full jitter; Retry-After
- * honoured; bounded in attempts, in total time, and for timeouts in the silence sat through
- * (SilenceBudget). Only GET and HEAD are retried.
- */
-
-
-
-const RETRY_DEFAULTS = Object.freeze({
-    maxAttempts: 5,
-    baseDelayMs: 500,
-    maxDelayMs: 20_000,
-    maxElapsedMs: 120_000,
-    maxRetryAfterMs: 60_000,
-    sleep: (ms) => (0,external_node_timers_promises_.setTimeout)(ms).then(() => undefined),
-    random: Math.random,
-    now: Date.now,
-});
-/** Error codes of a connection that failed or stalled; worth another try. */
-const RETRYABLE_ERROR_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETDOWN',
-    'ENETUNREACH',
-    'EHOSTDOWN',
-    'EHOSTUNREACH',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/**
- * Retry-After as milliseconds: delta-seconds or an HTTP date (relative to `now`).
- * Undefined when absent or unparseable; never negative.
- */
-function parseRetryAfter(value, now = Date.now()) {
-    const v = (Array.isArray(value) ? value[0] : value)?.trim();
-    if (!v)
-        return undefined;
-    if (/^\d+$/.test(v))
-        return Number(v) * 1000;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-/** Full-jitter exponential backoff for the retry after failed attempt `attempt` (1-based). */
-function backoffDelay(attempt, opts) {
-    const ceiling = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-    return Math.floor(opts.random() * ceiling);
-}
-/** Why `err` is worth a retry (`HTTP 503`, `ECONNRESET`), or undefined when it is not. */
-function retryReason(err) {
-    if (typeof err.statusCode === 'number' && err.code === 'UND_ERR_REQ_RETRY') {
-        return isTemporaryStatus(err.statusCode) ? `HTTP ${err.statusCode}` : undefined;
-    }
-    const code = err.code ?? err.cause?.code;
-    if (code && RETRYABLE_ERROR_CODES.has(code))
-        return code;
-    return undefined;
-}
-/**
- * The decision after failed attempt `attempt`, failures having begun at `startedAt`: how long to wait, or
- * undefined for "give up". `silentMs` is the length of the timeouts this request has hit, this
- * failure's included. Exported so tests can check the arithmetic without waiting.
- */
-function retryDelay(err, attempt, startedAt, opts, silentMs = 0) {
-    const reason = retryReason(err);
-    const attempts = reason === 'ECONNREFUSED' && opts.maxRefusedAttempts !== undefined
-        ? Math.min(opts.maxAttempts, opts.maxRefusedAttempts)
-        : opts.maxAttempts;
-    if (!reason || attempt >= attempts)
-        return undefined;
-    const now = opts.now();
-    const retryAfterMs = err.statusCode !== undefined ? parseRetryAfter(err.headers?.['retry-after'], now) : undefined;
-    let delayMs;
-    if (retryAfterMs !== undefined) {
-        if (retryAfterMs > opts.maxRetryAfterMs)
-            return undefined;
-        delayMs = retryAfterMs;
-    }
-    else {
-        delayMs = backoffDelay(attempt, opts);
-    }
-    if (now + delayMs - startedAt > opts.maxElapsedMs)
-        return undefined;
-    if (opts.silence?.timeoutMs[reason] !== undefined && silentMs + delayMs >= opts.silence.budgetMs)
-        return undefined;
-    return { delayMs, reason, attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-}
-const RETRIED_METHODS = new Set(['GET', 'HEAD']);
-/** The interceptor: one RetryHandler per request, with our decision function and our clock. */
-function retryInterceptor(base) {
-    return (dispatch) => (opts, handler) => {
-        const own = opts.retry;
-        const policy = own ? { ...base, ...own } : base;
-        if (!RETRIED_METHODS.has(opts.method) || policy.maxAttempts <= 1)
-            return dispatch(opts, handler);
-        // The time budget runs from the first failure: a long download that breaks late still gets its retries.
-        let firstFailureAt;
-        let attempt = 0;
-        let silentMs = 0;
-        const url = `${String(opts.origin ?? '')}${opts.path}`;
-        return dispatch(opts, new undici/* RetryHandler */.Z$({
-            ...opts,
-            retryOptions: {
-                throwOnError: true,
-                statusCodes: [408, 429, 500, 502, 503, 504],
-                retry(err, _context, callback) {
-                    attempt += 1;
-                    firstFailureAt ??= policy.now();
-                    silentMs += policy.silence?.timeoutMs[retryReason(err) ?? ''] ?? 0;
-                    const decision = retryDelay(err, attempt, firstFailureAt, policy, silentMs);
-                    if (!decision) {
-                        callback(err);
-                        return;
-                    }
-                    policy.onRetry?.({ method: opts.method, url, attempt, ...decision });
-                    policy.sleep(decision.delayMs).then(() => callback(null), (e) => callback(e instanceof Error ? e : err));
-                },
-            },
-        }, { dispatch, handler }));
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/registry/options.js
-
-
-
-
-
-
-/**
- * Ten seconds of silence is already far beyond a working registry (a handshake or a first
- * byte takes a few round trips), and leaves room for one retry within the 20 s after which
- * a registry that never answers is reported as such.
- */
-const TIMEOUT_DEFAULTS = Object.freeze({
-    connectMs: 10_000,
-    headersMs: 10_000,
-    bodyIdleMs: 10_000,
-    unansweredMs: 20_000,
-    noticeMs: 3_000,
-});
-const DEFAULTS = Object.freeze({
-    credentials: {},
-    dockerConfigDir: undefined,
-    env: process.env,
-    insecureRegistries: [],
-    mirrors: {},
-    userAgent: 'oci-cache-guard',
-    logger: silentLogger,
-    onSecret: undefined,
-    retry: RETRY_DEFAULTS,
-    timeouts: TIMEOUT_DEFAULTS,
-    rateFloor: RATE_FLOOR_DEFAULTS,
-    maxRedirects: 10,
-    maxManifestBytes: mediatypes/* MAX_MANIFEST_BYTES */.ZJ,
-    credentialHelperTimeoutMs: 30_000,
-    dispatcher: undefined,
-    connectionsPerHost: undefined,
-});
-/** Normalises the registry keys people write: `https://index.docker.io/v1/` and `index.docker.io` → `docker.io`. */
-function registryKey(nameOrUrl) {
-    const host = nameOrUrl
-        .trim()
-        .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-        .replace(/\/.*$/, '')
-        .toLowerCase();
-    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
-}
-function positive(name, v, min = 0) {
-    if (!Number.isFinite(v) || v < min)
-        throw new errors/* UsageError */.eb(`registry option ${name} must be a number ≥ ${min}, got ${v}`);
-    return v;
-}
-/** DEFAULTS merged with `input`; rejects values that cannot work. */
-function resolveOptions(input = {}) {
-    const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-    const opts = {
-        ...DEFAULTS,
-        ...defined,
-        retry: { ...DEFAULTS.retry, ...input.retry },
-        timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
-        rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
-    };
-    positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
-    positive('retry.baseDelayMs', opts.retry.baseDelayMs);
-    positive('retry.maxDelayMs', opts.retry.maxDelayMs);
-    positive('retry.maxElapsedMs', opts.retry.maxElapsedMs);
-    positive('timeouts.connectMs', opts.timeouts.connectMs, 1);
-    positive('timeouts.headersMs', opts.timeouts.headersMs, 1);
-    positive('timeouts.bodyIdleMs', opts.timeouts.bodyIdleMs, 1);
-    positive('timeouts.unansweredMs', opts.timeouts.unansweredMs, 1);
-    positive('timeouts.noticeMs', opts.timeouts.noticeMs);
-    positive('rateFloor.bytesPerSecond', opts.rateFloor.bytesPerSecond);
-    positive('rateFloor.windowMs', opts.rateFloor.windowMs, 1);
-    positive('maxRedirects', opts.maxRedirects);
-    positive('maxManifestBytes', opts.maxManifestBytes, 1);
-    if (opts.connectionsPerHost !== undefined)
-        positive('connectionsPerHost', opts.connectionsPerHost, 1);
-    const mirrors = {};
-    for (const [registry, urls] of Object.entries(opts.mirrors)) {
-        mirrors[registryKey(registry)] = urls.map((u) => {
-            let url;
-            try {
-                url = new URL(u.includes('://') ? u : `https://${u}`);
-            }
-            catch {
-                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: not a URL`);
-            }
-            if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(u)} for ${registry}: must be http(s)`);
-            }
-            if (url.username || url.password || url.search || url.hash) {
-                throw new errors/* UsageError */.eb(`invalid registry mirror ${JSON.stringify(url.host)} for ${registry}: give credentials separately, no query`);
-            }
-            return url.toString().replace(/\/+$/, '');
-        });
-    }
-    opts.mirrors = mirrors;
-    opts.credentials = Object.fromEntries(Object.entries(opts.credentials).map(([k, v]) => [registryKey(k), v]));
-    return opts;
-}
-
-;// CONCATENATED MODULE: ./lib/registry/auth/credentials.js
-/**
- * Where credentials come from, first match wins:
- *   1. explicit, per registry (flags, Action inputs);
- *   2. `DOCKER_AUTH_CONFIG` in the environment: a config.json document (GitLab CI's convention);
- *   3. docker's config.json (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), what
- *      `docker login` and `docker/login-action` leave behind: `credHelpers[host]`, then `credsStore`,
- *      then `auths[host]` (`auth` = base64 `user:password`, or `username`/`password`, or `identitytoken`,
- *      or `registrytoken`). Docker Hub is stored under `https://index.docker.io/v1/`.
- * Helpers are run as `docker-credential-<name> get` with the server URL on stdin and answer JSON
- * `{ "ServerURL", "Username", "Secret" }`; a Username of `<token>` means Secret is an identity token.
- * Every secret found is registered with Secrets before it is used.
- */
-
-
-
-
-
-
-
-/** The string a credential helper gets on stdin, and the key docker writes into `auths`. */
-function dockerServerAddress(registry) {
-    return registryKey(registry) === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry;
-}
-/** Parses a config.json document; throws AuthError naming `where` on malformed input. */
-function parseDockerConfig(text, where) {
-    let v;
-    try {
-        v = JSON.parse(text);
-    }
-    catch (err) {
-        // Not err.message: V8 quotes the text around the error, which may be an `auth` value.
-        const at = /at position (\d+)/.exec(err.message)?.[1];
-        throw new AuthError(`cannot parse docker config ${where}: not valid JSON${at ? ` (at position ${at})` : ''}; fix or remove it`);
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        throw new AuthError(`cannot parse docker config ${where}: not a JSON object`);
-    }
-    const o = v;
-    const out = {};
-    if (typeof o.auths === 'object' && o.auths !== null) {
-        out.auths = {};
-        for (const [k, e] of Object.entries(o.auths)) {
-            if (typeof e !== 'object' || e === null)
-                continue;
-            const entry = {};
-            for (const f of ['auth', 'username', 'password', 'identitytoken', 'registrytoken']) {
-                const val = e[f];
-                if (typeof val === 'string' && val !== '')
-                    entry[f] = val;
-            }
-            out.auths[k] = entry;
-        }
-    }
-    if (typeof o.credHelpers === 'object' && o.credHelpers !== null) {
-        out.credHelpers = Object.fromEntries(Object.entries(o.credHelpers).filter((kv) => typeof kv[1] === 'string'));
-    }
-    if (typeof o.credsStore === 'string' && o.credsStore !== '')
-        out.credsStore = o.credsStore;
-    return out;
-}
-/** An `auths` entry as a credential; throws AuthError (without the secret) when `auth` is malformed. */
-function credentialFromAuthEntry(entry, source, secrets) {
-    if (entry.identitytoken)
-        return { identityToken: secrets.add(entry.identitytoken), source };
-    if (entry.registrytoken)
-        return { registryToken: secrets.add(entry.registrytoken), source };
-    if (entry.auth) {
-        secrets.add(entry.auth);
-        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon <= 0)
-            throw new AuthError(`${source}: "auth" is not base64 of user:password`);
-        return { username: decoded.slice(0, colon), password: secrets.add(decoded.slice(colon + 1)), source };
-    }
-    if (entry.username && entry.password) {
-        return { username: entry.username, password: secrets.add(entry.password), source };
-    }
-    return undefined;
-}
-/** Finds the `auths` / `credHelpers` key for a registry, matching docker's loose key forms. */
-function lookup(map, registry) {
-    if (!map)
-        return undefined;
-    const want = registryKey(registry);
-    const exact = Object.entries(map).find(([k]) => k === registry || k === dockerServerAddress(registry));
-    return exact ?? Object.entries(map).find(([k]) => registryKey(k) === want);
-}
-/**
- * Runs `docker-credential-<helper> get` for `serverAddress`. Undefined when the helper has no
- * credentials for it; AuthError when the helper is missing or fails.
- */
-async function runCredentialHelper(helper, serverAddress, secrets, opts) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
-        throw new AuthError(`invalid credential helper name ${JSON.stringify(helper)} in docker config`);
-    }
-    const program = `docker-credential-${helper}`;
-    const source = `${program} (for ${serverAddress})`;
-    const { code, stdout, stderr, error } = await new Promise((resolve) => {
-        const child = (0,external_node_child_process_.spawn)(program, ['get'], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-        const out = [];
-        const err = [];
-        let outSize = 0;
-        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-        child.stdout.on('data', (b) => {
-            outSize += b.length;
-            if (outSize <= 1024 * 1024)
-                out.push(b);
-        });
-        child.stderr.on('data', (b) => {
-            if (err.length < 64)
-                err.push(b);
-        });
-        child.on('error', (e) => {
-            clearTimeout(timer);
-            resolve({ code: null, stdout: '', stderr: '', error: e });
-        });
-        child.on('close', (c, signal) => {
-            clearTimeout(timer);
-            resolve({
-                code: signal ? null : c,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-                ...(signal ? { error: new Error(`killed by ${signal} after ${opts.timeoutMs} ms`) } : {}),
-            });
-        });
-        child.stdin.on('error', () => { });
-        child.stdin.end(serverAddress);
-    });
-    if (error) {
-        const missing = error.code === 'ENOENT';
-        throw new AuthError(missing
-            ? `credential helper ${program} not found on PATH (named in docker config for ${serverAddress})`
-            : `credential helper ${program} failed for ${serverAddress}: ${error.message}`);
-    }
-    const said = `${stdout} ${stderr}`.trim();
-    if (code !== 0) {
-        if (/credentials not found/i.test(said))
-            return undefined;
-        const firstLine = secrets.redact(said.split('\n')[0] ?? '').slice(0, 200);
-        throw new AuthError(`credential helper ${program} failed for ${serverAddress} (exit ${code}): ${firstLine}`);
-    }
-    let parsed;
-    try {
-        parsed = JSON.parse(stdout);
-    }
-    catch {
-        throw new AuthError(`credential helper ${program} printed something that is not JSON for ${serverAddress}`);
-    }
-    const { Username, Secret } = (parsed ?? {});
-    if (typeof Secret !== 'string' || Secret === '')
-        return undefined;
-    secrets.add(Secret);
-    if (Username === '<token>')
-        return { identityToken: Secret, source };
-    if (typeof Username !== 'string' || Username === '') {
-        throw new AuthError(`credential helper ${program} returned a secret without a username for ${serverAddress}`);
-    }
-    return { username: Username, password: Secret, source };
-}
-/** Credentials from one config.json document (file or `DOCKER_AUTH_CONFIG`). */
-async function credentialFromDockerConfig(config, where, registry, secrets, helper) {
-    const server = dockerServerAddress(registry);
-    const named = lookup(config.credHelpers, registry);
-    const helperName = named?.[1] ?? config.credsStore;
-    if (helperName) {
-        const found = await runCredentialHelper(helperName, server, secrets, helper);
-        if (found)
-            return found;
-    }
-    const entry = lookup(config.auths, registry);
-    return entry ? credentialFromAuthEntry(entry[1], `${where} auths["${entry[0]}"]`, secrets) : undefined;
-}
-/** The docker config directory: the option, else `$DOCKER_CONFIG`, else `~/.docker`. */
-function dockerConfigDir(opt, env) {
-    return opt ?? (env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker'));
-}
-/**
- * The store: explicit, then DOCKER_AUTH_CONFIG, then config.json. Lookups are cached per registry,
- * so a helper runs at most once per registry per client. A broken source is reported once through
- * the logger and skipped (an anonymous pull of a public image should not fail because of it); a
- * registry that then demands credentials says so in its own error.
- */
-function createCredentialStore(opts) {
-    const cache = new Map();
-    let configPromise;
-    const helper = { env: opts.env, timeoutMs: opts.helperTimeoutMs };
-    const explicit = Object.fromEntries(Object.entries(opts.explicit).map(([k, v]) => [registryKey(k), v]));
-    for (const c of Object.values(explicit)) {
-        if ('password' in c)
-            opts.secrets.add(c.password);
-        if ('identityToken' in c)
-            opts.secrets.add(c.identityToken);
-        if ('registryToken' in c)
-            opts.secrets.add(c.registryToken);
-    }
-    async function loadConfigs() {
-        if (opts.dockerConfigDir === false)
-            return [];
-        const docs = [];
-        const fromEnv = opts.env.DOCKER_AUTH_CONFIG;
-        if (fromEnv) {
-            opts.secrets.add(fromEnv);
-            try {
-                docs.push({ doc: parseDockerConfig(fromEnv, 'DOCKER_AUTH_CONFIG'), where: 'DOCKER_AUTH_CONFIG' });
-            }
-            catch (err) {
-                opts.logger.warn(opts.secrets.redact(err.message));
-            }
-        }
-        const file = (0,external_node_path_.join)(dockerConfigDir(opts.dockerConfigDir, opts.env), 'config.json');
-        let text;
-        try {
-            text = await (0,promises_.readFile)(file, 'utf8');
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                opts.logger.warn(`cannot read docker config ${file}: ${err.message}`);
-            }
-        }
-        if (text !== undefined) {
-            try {
-                docs.push({ doc: parseDockerConfig(text, file), where: file });
-            }
-            catch (err) {
-                opts.logger.warn(err.message);
-            }
-        }
-        return docs;
-    }
-    async function find(registry) {
-        const key = registryKey(registry);
-        const given = explicit[key];
-        if (given)
-            return { ...given, source: `the credentials given for ${key}` };
-        configPromise ??= loadConfigs();
-        for (const { doc, where } of await configPromise) {
-            try {
-                const found = await credentialFromDockerConfig(doc, where, registry, opts.secrets, helper);
-                if (found) {
-                    opts.logger.debug(`registry ${key}: using ${found.source}`);
-                    return found;
-                }
-            }
-            catch (err) {
-                opts.logger.warn(`registry ${key}: ${opts.secrets.redact(err.message)}; continuing without`);
-            }
-        }
-        return undefined;
-    }
-    return {
-        get(registry) {
-            const key = registryKey(registry);
-            let p = cache.get(key);
-            if (!p) {
-                p = find(registry);
-                cache.set(key, p);
-            }
-            return p;
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/registry/dispatcher.js
-/**
- * The one undici stack every registry request goes through:
- *
- *   http.ts send():  redirect policy → auth (challenge, token, 401 refresh)      (per request, ours)
- *   dispatcher:      retry (RetryHandler, our policy) → user agent → Agent       (undici interceptors)
- *
- * Redirects and auth sit above the dispatcher because each hop is checked and authorised on its own
- * (credentials never follow a redirect to another host); retry sits below them so that a 503 is
- * retried on the same URL with the same Authorization.
- */
-
-
-/** Sets User-Agent on every request that has none. */
-function userAgentInterceptor(userAgent) {
-    return (dispatch) => (opts, handler) => {
-        const headers = (opts.headers ?? {});
-        if (Array.isArray(opts.headers) || Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) {
-            return dispatch(opts, handler);
-        }
-        return dispatch({ ...opts, headers: { ...headers, 'user-agent': userAgent } }, handler);
-    };
-}
-function createDispatcher(opts) {
-    const base = opts.dispatcher ??
-        new undici/* Agent */.g6({
-            connect: { timeout: opts.timeouts.connectMs },
-            headersTimeout: opts.timeouts.headersMs,
-            bodyTimeout: opts.timeouts.bodyIdleMs,
-            ...(opts.connectionsPerHost ? { connections: opts.connectionsPerHost } : {}),
-        });
-    const owned = opts.dispatcher === undefined;
-    return {
-        // compose() wraps in order, so the last interceptor is the outermost.
-        dispatcher: base.compose(userAgentInterceptor(opts.userAgent), retryInterceptor(opts.retry)),
-        async close() {
-            if (owned)
-                await base.close();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/registry/http.js
-
-
-
-
-
-
-
-
-
-
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/**
- * A first contact refused (nothing listens there: a wrong port, a mirror that is down) is tried
- * once more, for a server that is just restarting, not with every retry a busy registry gets.
- */
-const FIRST_CONTACT_REFUSED_ATTEMPTS = 2;
-function header(headers, name) {
-    const v = headers[name];
-    return Array.isArray(v) ? v[0] : v;
-}
-/** `100;w=21600` → { value: 100, window: 21600 }. */
-function parseRateLimitHeader(v) {
-    const m = v ? /^\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?/.exec(v) : null;
-    if (!m)
-        return undefined;
-    return { value: Number(m[1]), ...(m[2] ? { window: Number(m[2]) } : {}) };
-}
-function rateLimitFrom(headers, host, at = new Date()) {
-    const limit = parseRateLimitHeader(header(headers, 'ratelimit-limit'));
-    const remaining = parseRateLimitHeader(header(headers, 'ratelimit-remaining'));
-    if (!limit || !remaining)
-        return undefined;
-    const source = header(headers, 'docker-ratelimit-source');
-    const windowSeconds = remaining.window ?? limit.window;
-    return {
-        host,
-        limit: limit.value,
-        remaining: remaining.value,
-        ...(windowSeconds !== undefined ? { windowSeconds } : {}),
-        ...(source ? { source } : {}),
-        at,
-    };
-}
-/** A response whose body we already read (so that we could decide), handed on with that body. */
-function replayed(res, text) {
-    return { ...res, body: external_node_stream_.Readable.from([Buffer.from(text)]) };
-}
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-/** True for a failure that is a timeout (a RegistryError wrapping one included). */
-function isTimeout(err) {
-    let e = err;
-    for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
-        if (e.code && TIMEOUT_CODES.has(e.code))
-            return true;
-    }
-    return false;
-}
-class Transport {
-    #opts;
-    #secrets;
-    #log;
-    #http;
-    #policy;
-    #auth;
-    #endpoints = new Map();
-    /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
-    #expected = new Map();
-    #rateLimit;
-    constructor(opts, secrets) {
-        this.#opts = opts;
-        this.#secrets = secrets;
-        this.#log = opts.logger;
-        this.#policy = { insecureRegistries: opts.insecureRegistries };
-        this.#http = createDispatcher({
-            retry: {
-                ...opts.retry,
-                silence: {
-                    budgetMs: opts.timeouts.unansweredMs,
-                    timeoutMs: {
-                        UND_ERR_CONNECT_TIMEOUT: opts.timeouts.connectMs,
-                        UND_ERR_HEADERS_TIMEOUT: opts.timeouts.headersMs,
-                        UND_ERR_BODY_TIMEOUT: opts.timeouts.bodyIdleMs,
-                    },
-                },
-                onRetry: (e) => {
-                    opts.retry.onRetry?.(e);
-                    this.#log.info(`retrying ${e.method} ${redactUrl(e.url)} in ${(e.delayMs / 1000).toFixed(1)}s (${e.reason}, attempt ${e.attempt} of ${e.attempts})`);
-                },
-            },
-            timeouts: opts.timeouts,
-            userAgent: opts.userAgent,
-            dispatcher: opts.dispatcher,
-            connectionsPerHost: opts.connectionsPerHost,
-        });
-        this.#auth = new Authenticator({
-            request: (init) => this.raw(init),
-            credentials: createCredentialStore({
-                explicit: opts.credentials,
-                dockerConfigDir: opts.dockerConfigDir,
-                env: opts.env,
-                helperTimeoutMs: opts.credentialHelperTimeoutMs,
-                secrets,
-                logger: opts.logger,
-            }),
-            secrets,
-            logger: opts.logger,
-            policy: this.#policy,
-            now: opts.retry.now,
-            rateFloor: opts.rateFloor,
-        });
-    }
-    get rateLimit() {
-        return this.#rateLimit;
-    }
-    get policy() {
-        return this.#policy;
-    }
-    async close() {
-        await this.#http.close();
-    }
-    /** One request; network failures and exhausted retries become RegistryError. */
-    async raw(init) {
-        checkUrl(init.url, this.#policy);
-        const subject = init.subject ?? init.url.host;
-        this.#log.debug(`${init.method} ${redactUrl(init.url)}`);
-        let res;
-        try {
-            res = await (0,undici/* request */.Em)(init.url, {
-                dispatcher: this.#http.dispatcher,
-                method: init.method,
-                headers: init.headers ?? {},
-                ...(init.body !== undefined ? { body: init.body } : {}),
-                ...(init.signal ? { signal: init.signal } : {}),
-                headersTimeout: this.#opts.timeouts.headersMs,
-                bodyTimeout: this.#opts.timeouts.bodyIdleMs,
-                ...(init.retry ? { retry: init.retry } : {}),
-            });
-        }
-        catch (err) {
-            if (init.signal?.aborted)
-                throw err;
-            if (err instanceof undici/* errors */.sO.RequestRetryError) {
-                const status = err.statusCode;
-                const code = status === 429 ? 'TOOMANYREQUESTS' : status >= 500 && status !== 501 ? 'UNAVAILABLE' : undefined;
-                const headers = (err.headers ?? {});
-                const limit = rateLimitFrom(headers, init.url.host);
-                if (limit)
-                    this.#rateLimit = limit;
-                throw new RegistryError(`${code ? codeText(code) : `HTTP ${status}`}: ${subject} (HTTP ${status} from ${init.url.host}, gave up after ${err.data?.count ?? 1} attempts)`, { status, ...(code ? { code } : {}), temporary: true, url: redactUrl(init.url), cause: err });
-            }
-            if (err instanceof TransportPolicyError)
-                throw err;
-            if (err.code === 'UND_ERR_HEADERS_OVERFLOW')
-                throw new RegistryError(`${init.url.host} answered ${subject} badly: ${networkMessage(err)}`, {
-                    temporary: false,
-                    url: redactUrl(init.url),
-                    cause: err,
-                });
-            throw new RegistryError(`cannot reach ${init.url.host}${subject === init.url.host ? '' : ` for ${subject}`}: ${this.#secrets.redact(networkMessage(err, this.#opts.timeouts))}`, { temporary: true, url: redactUrl(init.url), cause: err });
-        }
-        const limit = rateLimitFrom(res.headers, init.url.host);
-        if (limit)
-            this.#rateLimit = limit;
-        this.#log.debug(`${init.method} ${redactUrl(init.url)} → ${res.statusCode}`);
-        return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: init.url };
-    }
-    /** Announces auth scopes a run will need from a registry, so its first token can cover them all. */
-    expectScopes(registry, scopes) {
-        const key = registryKey(registry);
-        const set = this.#expected.get(key) ?? new Set();
-        for (const s of scopes)
-            set.add(s);
-        this.#expected.set(key, set);
-    }
-    /**
-     * The endpoint of a registry (`docker.io` → https://registry-1.docker.io), pinged once. The
-     * verdict is kept, a failure too: every image of a registry that does not answer shares one
-     * wait instead of each paying its own.
-     */
-    registryEndpoint(registry) {
-        const host = registryApiHost(registry);
-        const key = `registry ${host}`;
-        let p = this.#endpoints.get(key);
-        if (!p) {
-            p = this.#firstContact(host, (signal) => this.#discover(host, registryKey(registry), signal));
-            this.#endpoints.set(key, p);
-        }
-        return p;
-    }
-    /** The endpoint of a mirror base URL, pinged once; a mirror that failed stays failed for this client. */
-    mirrorEndpoint(mirror) {
-        const key = `mirror ${mirror}`;
-        let p = this.#endpoints.get(key);
-        if (!p) {
-            const base = new URL(mirror.endsWith('/') ? mirror : `${mirror}/`);
-            p = this.#firstContact(base.host, async (signal) => {
-                checkUrl(base, this.#policy);
-                return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
-            });
-            this.#endpoints.set(key, p);
-        }
-        return p;
-    }
-    /**
-     * A first contact with `host`, bounded by timeouts.unansweredMs whatever the schemes and retries
-     * it takes; after timeouts.noticeMs without an answer, says what it is waiting for.
-     */
-    async #firstContact(host, ping) {
-        const { unansweredMs, noticeMs } = this.#opts.timeouts;
-        const started = Date.now();
-        const deadline = new AbortController();
-        const timer = setTimeout(() => deadline.abort(), unansweredMs);
-        const notice = setTimeout(() => this.#log.info(`waiting for ${host} to answer (up to ${(0,format/* formatDuration */.a3)(unansweredMs)})…`), noticeMs);
-        try {
-            return await ping(deadline.signal);
-        }
-        catch (err) {
-            if (!deadline.signal.aborted && !isTimeout(err))
-                throw err;
-            throw new RegistryError(`${host} did not answer within ${(0,format/* formatDuration */.a3)(Date.now() - started)}: check that a registry is serving at ${host} and that nothing in between holds the connection`, { temporary: true, cause: err });
-        }
-        finally {
-            clearTimeout(timer);
-            clearTimeout(notice);
-        }
-    }
-    /**
-     * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
-     * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
-     * with silence means a port that answers nothing: plain HTTP gets only what is left of the
-     * same deadline.
-     */
-    async #discover(host, credentialKey, signal) {
-        const https = new URL(`https://${host}/`);
-        if (!plainHttpAllowed(host, this.#policy))
-            return this.#ping(https, credentialKey, host, {}, signal);
-        try {
-            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
-        }
-        catch (err) {
-            if (!(err instanceof RegistryError) || err.status !== undefined)
-                throw err;
-            this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
-            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
-        }
-    }
-    async #ping(base, credentialKey, label, retry, signal) {
-        const url = new URL('v2/', base);
-        const res = await this.raw({
-            method: 'GET',
-            url,
-            retry: { maxRefusedAttempts: FIRST_CONTACT_REFUSED_ATTEMPTS, ...retry },
-            subject: base.host,
-            signal,
-        });
-        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
-        const challenges = res.statusCode === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
-        if (res.statusCode !== 200 && res.statusCode !== 401) {
-            if (res.statusCode >= 500)
-                throw errorFromResponse({ status: res.statusCode, body: text, url, subject: label });
-            this.#log.debug(`${label}: /v2/ answered ${res.statusCode}; continuing without a challenge`);
-        }
-        this.#log.debug(`${label}: API at ${base.origin}${challenges.length ? `, auth ${challenges.map((c) => c.scheme).join(', ')}` : ', anonymous'}`);
-        return { base, credentialKey, challenges, label };
-    }
-    /**
-     * A request to an endpoint: Authorization for the endpoint's origin only, one refresh after a 401,
-     * redirects followed under the policy. Returns the final response, whatever its status.
-     */
-    async send(ep, init) {
-        let url = new URL(init.path.replace(/^\//, ''), ep.base);
-        let auth = await this.#auth.authorization(ep, init.scope, [
-            ...(this.#expected.get(ep.credentialKey) ?? []),
-        ]);
-        let refreshed = false;
-        let hops = 0;
-        for (;;) {
-            const onOrigin = sameOrigin(url, ep.base);
-            const headers = { ...init.headers, ...(onOrigin && auth ? { authorization: auth } : {}) };
-            const res = await this.raw({
-                method: init.method,
-                url,
-                headers,
-                signal: init.signal,
-                subject: init.subject,
-            });
-            if (res.statusCode === 401 && onOrigin && !refreshed) {
-                refreshed = true;
-                const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor);
-                const next = await this.#auth.refresh(ep, init.scope, parseWwwAuthenticate(res.headers['www-authenticate']), auth);
-                if (next !== undefined) {
-                    auth = next;
-                    continue;
-                }
-                return replayed(res, text);
-            }
-            if (REDIRECTS.has(res.statusCode) && header(res.headers, 'location')) {
-                discard(res.body);
-                hops += 1;
-                if (hops > this.#opts.maxRedirects) {
-                    throw new TransportPolicyError(`too many redirects for ${init.subject} (more than ${this.#opts.maxRedirects}, last at ${url.host})`);
-                }
-                let next;
-                try {
-                    next = new URL(header(res.headers, 'location'), url);
-                }
-                catch {
-                    throw new TransportPolicyError(`${url.host} redirected ${init.subject} to an invalid location`);
-                }
-                checkRedirect(url, next, this.#policy);
-                this.#log.debug(`${init.subject}: redirected to ${redactUrl(next)}`);
-                url = next;
-                continue;
-            }
-            return res;
-        }
-    }
-    /** The RegistryError for an unsuccessful response, naming `subject` (reads and closes the body). */
-    async errorFor(ep, res, subject) {
-        const body = this.#secrets.redact(await readCapped(res.body, MAX_ERROR_BODY_BYTES, this.#opts.rateFloor));
-        let hint;
-        if (res.statusCode === 401 || res.statusCode === 403)
-            hint = await this.#auth.describeCredentials(ep);
-        return errorFromResponse({
-            status: res.statusCode,
-            body,
-            url: res.url,
-            subject,
-            ...(hint ? { hint } : {}),
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/registry/secrets.js
-/**
- * Every secret the registry client handles (passwords, identity tokens, `auth` strings, the Basic
- * header values built from them, bearer tokens it received) is registered here, so that the Action
- * can mask it (`onSecret` → `core.setSecret`) and so that no message of ours carries it.
- */
-class Secrets {
-    #values = new Set();
-    #onSecret;
-    constructor(onSecret) {
-        this.#onSecret = onSecret;
-    }
-    /** Registers a secret; returns it for convenience. Empty and very short strings are ignored. */
-    add(secret) {
-        if (secret && secret.length >= 4 && !this.#values.has(secret)) {
-            this.#values.add(secret);
-            this.#onSecret?.(secret);
-        }
-        return secret;
-    }
-    list() {
-        return [...this.#values];
-    }
-    /** `text` with every known secret replaced by `***`. */
-    redact(text) {
-        let out = text;
-        for (const s of [...this.#values].sort((a, b) => b.length - a.length))
-            out = out.split(s).join('***');
-        return out;
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/registry/client.js
-/**
- * The registry client the pull module builds on: resolve a reference to its root manifest, fetch
- * manifests by digest, stream blobs (optionally from an offset). Manifests are size-capped and
- * hashed here; blob bodies are cut off at the descriptor's size (the caller hashes them).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** What we accept for manifests; schema 1 is deliberately absent. */
-const MANIFEST_ACCEPT = [
-    mediatypes/* MediaType */.zu.OciIndex,
-    mediatypes/* MediaType */.zu.OciManifest,
-    mediatypes/* MediaType */.zu.DockerManifestList,
-    mediatypes/* MediaType */.zu.DockerManifest,
-].join(', ');
-function hash(algorithm, bytes) {
-    return (0,oci_digest/* makeDigest */.Lm)(algorithm, (0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex'));
-}
-function mib(n) {
-    const [unit, value] = n >= 1024 * 1024 ? ['MiB', n / 1024 / 1024] : n >= 1024 ? ['KiB', n / 1024] : ['bytes', n];
-    return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
-}
-/** Reads a body up to `max` bytes; throws ManifestTooLargeError beyond, a RegistryError when it stalls. */
-async function readLimited(body, max, subject, floor) {
-    const chunks = [];
-    let size = 0;
-    try {
-        for await (const chunk of floored(body, floor)) {
-            size += chunk.length;
-            if (size > max) {
-                throw new ManifestTooLargeError(`manifest ${subject} is larger than ${mib(max)}: refusing to read it`);
-            }
-            chunks.push(chunk);
-        }
-    }
-    catch (err) {
-        if (!(err instanceof TooSlowError))
-            throw err;
-        throw new RegistryError(`manifest ${subject}: ${err.message}`, { temporary: true, cause: err });
-    }
-    finally {
-        discard(body);
-    }
-    return Buffer.concat(chunks, size);
-}
-/** The media type to record: Content-Type when it names a manifest, else the document's own. */
-function manifestMediaType(contentType, doc, subject) {
-    const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
-    const schema1 = (t) => (0,mediatypes/* isSchema1MediaType */.H)(t);
-    if (schema1(contentType) || schema1(declared) || doc.schemaVersion === 1) {
-        throw new UnsupportedManifestError(`unsupported: ${subject} is a Docker schema 1 manifest; push it again with a current docker, buildx or skopeo`);
-    }
-    for (const t of [contentType, declared]) {
-        if ((0,mediatypes/* isIndexMediaType */.$$)(t) || (0,mediatypes/* isManifestMediaType */.CM)(t))
-            return t;
-    }
-    if (declared === undefined && (contentType === undefined || /json/.test(contentType))) {
-        if (Array.isArray(doc.manifests))
-            return mediatypes/* MediaType */.zu.OciIndex;
-        if (typeof doc.config === 'object' && doc.config !== null)
-            return mediatypes/* MediaType */.zu.OciManifest;
-    }
-    throw new UnsupportedManifestError(`unsupported: ${subject} has media type ${declared ?? contentType ?? 'none'}, not an image index or manifest`);
-}
-/** Counts a body through; errors when it runs past `length` bytes or ends short of them. */
-class LengthLimit extends external_node_stream_.Transform {
-    length;
-    start;
-    total;
-    subject;
-    #seen = 0;
-    constructor(length, start, total, subject) {
-        super();
-        this.length = length;
-        this.start = start;
-        this.total = total;
-        this.subject = subject;
-    }
-    _transform(chunk, _enc, done) {
-        this.#seen += chunk.length;
-        if (this.#seen > this.length) {
-            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: the registry sent more than the ${this.total} bytes its descriptor declares`));
-            return;
-        }
-        done(null, chunk);
-    }
-    _flush(done) {
-        if (this.#seen < this.length) {
-            done(new errors/* DigestMismatchError */.h(`blob ${this.subject}: truncated: ${this.start + this.#seen} of ${this.total} bytes`));
-            return;
-        }
-        done();
-    }
-}
-function contentLength(res) {
-    const v = res.headers['content-length'];
-    const s = Array.isArray(v) ? v[0] : v;
-    return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
-}
-/** `bytes 100-199/200` → { start: 100, end: 199, total: 200 } (total undefined for `*`). */
-function parseContentRange(v) {
-    const m = v ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(v) : null;
-    if (!m)
-        return undefined;
-    return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
-}
-/**
- * Errors that do not say which image they are about (a registry that cannot be reached, a token
- * server that refused) get `subject: ` in front, keeping their class and details.
- */
-function naming(err, subject) {
-    if (!(err instanceof errors/* GuardError */.U$) || err.message.includes(subject))
-        return err;
-    const message = `${subject}: ${err.message}`;
-    if (err instanceof RegistryError) {
-        return new RegistryError(message, {
-            ...(err.status !== undefined ? { status: err.status } : {}),
-            ...(err.code !== undefined ? { code: err.code } : {}),
-            temporary: err.temporary,
-            ...(err.url !== undefined ? { url: err.url } : {}),
-            ...(err.body !== undefined ? { body: err.body } : {}),
-            cause: err,
-        });
-    }
-    const Kind = err.constructor;
-    return new Kind(message, { cause: err });
-}
-function createRegistryClient(input = {}) {
-    const opts = resolveOptions(input);
-    const secrets = new Secrets(opts.onSecret);
-    const transport = new Transport(opts, secrets);
-    const log = opts.logger;
-    /** Per registry, the quickest manifest answer so far (see roundTripMs). */
-    const roundTrips = new Map();
-    /** Mirrors whose first contact failed: skipped, without a word, for the rest of the run. */
-    const deadMirrors = new Set();
-    /**
-     * Each mirror of the registry in turn, then the registry; a mirror's failure falls through.
-     * A mirror that failed its first contact is not tried again (as a registry that failed its
-     * first contact is not): said once, not once per blob.
-     */
-    async function onEndpoints(registry, what, fn) {
-        for (const mirror of opts.mirrors[registryKey(registry)] ?? []) {
-            if (deadMirrors.has(mirror))
-                continue;
-            let ep;
-            try {
-                ep = await transport.mirrorEndpoint(mirror);
-            }
-            catch (err) {
-                if (err instanceof Error && err.name === 'AbortError')
-                    throw err;
-                if (!deadMirrors.has(mirror)) {
-                    deadMirrors.add(mirror);
-                    log.info(`mirror ${new URL(mirror).host} failed first contact (${err.message}); not trying it again in this run`);
-                }
-                continue;
-            }
-            try {
-                return await fn(ep);
-            }
-            catch (err) {
-                if (err instanceof Error && err.name === 'AbortError')
-                    throw err;
-                log.info(`mirror ${new URL(mirror).host} failed for ${what} (${err.message}); trying the next source`);
-            }
-        }
-        try {
-            return await fn(await transport.registryEndpoint(registry));
-        }
-        catch (err) {
-            throw naming(err, what);
-        }
-    }
-    async function fetchManifest(ep, repo, target, subject, expected, signal) {
-        if (expected.size !== undefined && expected.size > opts.maxManifestBytes) {
-            throw new ManifestTooLargeError(`manifest ${subject} is ${expected.size} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
-        }
-        const asked = performance.now();
-        const res = await transport.send(ep, {
-            method: 'GET',
-            path: `/v2/${repo.repository}/manifests/${target}`,
-            headers: { accept: MANIFEST_ACCEPT },
-            scope: `repository:${repo.repository}:pull`,
-            subject,
-            signal,
-        });
-        if (res.statusCode !== 200)
-            throw await transport.errorFor(ep, res, subject);
-        const took = performance.now() - asked;
-        roundTrips.set(repo.registry, Math.min(took, roundTrips.get(repo.registry) ?? Infinity));
-        const declared = contentLength(res);
-        if (declared !== undefined && declared > opts.maxManifestBytes) {
-            discard(res.body);
-            throw new ManifestTooLargeError(`manifest ${subject} is ${declared} bytes, more than the ${mib(opts.maxManifestBytes)} we accept`);
-        }
-        const bytes = await readLimited(res.body, opts.maxManifestBytes, subject, opts.rateFloor);
-        if (expected.size !== undefined && bytes.length !== expected.size) {
-            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: ${bytes.length} bytes received, its descriptor declares ${expected.size}`);
-        }
-        let doc;
-        try {
-            doc = JSON.parse(bytes.toString('utf8'));
-        }
-        catch (err) {
-            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not valid JSON (${err.message})`);
-        }
-        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-            throw new descriptor/* InvalidDocumentError */.FK(`manifest ${subject}: not a JSON object`);
-        }
-        const contentType = res.headers['content-type']?.split(';')[0]?.trim();
-        const mediaType = manifestMediaType(contentType || undefined, doc, subject);
-        const algorithm = expected.digest ? (0,oci_digest/* digestAlgorithm */.g4)(expected.digest) : 'sha256';
-        const digest = hash(algorithm, bytes);
-        if (expected.digest && digest !== expected.digest) {
-            throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${digest}, not ${expected.digest}`);
-        }
-        const dcd = res.headers['docker-content-digest'];
-        const served = Array.isArray(dcd) ? dcd[0] : dcd;
-        if (served !== undefined) {
-            if (!(0,oci_digest/* isDigest */.Bc)(served)) {
-                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest ${JSON.stringify(served.slice(0, 80))}`);
-            }
-            else {
-                const ours = (0,oci_digest/* digestAlgorithm */.g4)(served) === algorithm ? digest : hash((0,oci_digest/* digestAlgorithm */.g4)(served), bytes);
-                if (ours !== served) {
-                    throw new errors/* DigestMismatchError */.h(`manifest ${subject}: its bytes hash to ${ours}, but the registry's Docker-Content-Digest says ${served}`);
-                }
-            }
-        }
-        return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
-    }
-    return {
-        async resolve(ref, requestOpts = {}) {
-            const subject = ref.name;
-            return onEndpoints(ref.registry, subject, (ep) => fetchManifest(ep, ref, manifestTarget(ref), subject, { digest: ref.digest }, requestOpts.signal));
-        },
-        async headDigest(ref, requestOpts = {}) {
-            const subject = ref.name;
-            return onEndpoints(ref.registry, subject, async (ep) => {
-                const res = await transport.send(ep, {
-                    method: 'HEAD',
-                    path: `/v2/${ref.repository}/manifests/${manifestTarget(ref)}`,
-                    headers: { accept: MANIFEST_ACCEPT },
-                    scope: `repository:${ref.repository}:pull`,
-                    subject,
-                    signal: requestOpts.signal,
-                });
-                if (res.statusCode !== 200)
-                    throw await transport.errorFor(ep, res, subject);
-                discard(res.body);
-                const dcd = res.headers['docker-content-digest'];
-                const served = Array.isArray(dcd) ? dcd[0] : dcd;
-                if (served === undefined || (0,oci_digest/* isDigest */.Bc)(served))
-                    return served;
-                log.debug(`manifest ${subject}: ignoring malformed Docker-Content-Digest on HEAD`);
-                return undefined;
-            });
-        },
-        async manifest(repo, descriptor, requestOpts = {}) {
-            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
-            const got = await onEndpoints(repo.registry, subject, (ep) => fetchManifest(ep, repo, descriptor.digest, subject, { digest: descriptor.digest, size: descriptor.size }, requestOpts.signal));
-            return got.bytes;
-        },
-        async blob(repo, descriptor, request = {}) {
-            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
-            const offset = request.offset ?? 0;
-            if (!Number.isSafeInteger(offset) || offset < 0 || (offset > 0 && offset >= descriptor.size)) {
-                throw new errors/* UsageError */.eb(`blob ${subject}: offset ${offset} is outside its ${descriptor.size} bytes`);
-            }
-            return onEndpoints(repo.registry, subject, async (ep) => {
-                const res = await transport.send(ep, {
-                    method: 'GET',
-                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
-                    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-                    scope: `repository:${repo.repository}:pull`,
-                    subject,
-                    signal: request.signal,
-                });
-                let start;
-                if (res.statusCode === 200) {
-                    start = 0;
-                }
-                else if (res.statusCode === 206) {
-                    const range = parseContentRange(res.headers['content-range']);
-                    if (!range ||
-                        range.start !== offset ||
-                        range.end !== descriptor.size - 1 ||
-                        (range.total !== undefined && range.total !== descriptor.size)) {
-                        discard(res.body);
-                        throw new RegistryError(`blob ${subject}: asked for bytes ${offset}- of ${descriptor.size}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? null)}`, { status: 206, code: 'RANGE_INVALID', temporary: false, url: redactUrl(res.url) });
-                    }
-                    start = offset;
-                }
-                else {
-                    throw await transport.errorFor(ep, res, `blob ${subject}`);
-                }
-                const length = descriptor.size - start;
-                const declared = contentLength(res);
-                if (declared !== undefined && declared !== length) {
-                    discard(res.body);
-                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${start}, its descriptor declares ${length} (of ${descriptor.size})`);
-                }
-                const limit = new LengthLimit(length, start, descriptor.size, subject);
-                const body = (0,external_node_stream_.pipeline)(res.body, limit, () => { });
-                return {
-                    body,
-                    start,
-                    partial: res.statusCode === 206,
-                    length,
-                    url: redactUrl(res.url),
-                };
-            });
-        },
-        async blobRange(repo, descriptor, request) {
-            const subject = `${repo.registry}/${repo.repository}@${descriptor.digest}`;
-            const { start, end } = request;
-            if (!Number.isSafeInteger(start) ||
-                !Number.isSafeInteger(end) ||
-                start < 0 ||
-                end <= start ||
-                end > descriptor.size) {
-                throw new errors/* UsageError */.eb(`blob ${subject}: range ${start}-${end} is outside its ${descriptor.size} bytes`);
-            }
-            const headers = { range: `bytes=${start}-${end - 1}` };
-            const interpret = (res, location) => {
-                const contentRange = res.headers['content-range'];
-                const range = parseContentRange(contentRange);
-                const exact = res.statusCode === 206 &&
-                    range?.start === start &&
-                    range.end === end - 1 &&
-                    (range.total === undefined || range.total === descriptor.size);
-                if (!exact && !(res.statusCode === 200 && contentRange === undefined)) {
-                    discard(res.body);
-                    const detail = `asked for bytes ${start}-${end - 1} of ${descriptor.size}, got HTTP ${res.statusCode} with Content-Range ${JSON.stringify(contentRange ?? null)}`;
-                    return { kind: 'mismatch', detail, location };
-                }
-                const from = exact ? start : 0;
-                const length = exact ? end - start : descriptor.size;
-                const declared = contentLength(res);
-                if (declared !== undefined && declared !== length) {
-                    discard(res.body);
-                    throw new errors/* DigestMismatchError */.h(`blob ${subject}: the registry announces ${declared} bytes from offset ${from}, expected ${length} (of ${descriptor.size})`);
-                }
-                const body = (0,external_node_stream_.pipeline)(res.body, new LengthLimit(length, from, descriptor.size, subject), () => { });
-                return exact
-                    ? { kind: 'range', body, start, length, location }
-                    : { kind: 'whole', body, start: 0, length, location };
-            };
-            if (request.location) {
-                const res = await transport.raw({
-                    method: 'GET',
-                    url: request.location.url,
-                    headers,
-                    signal: request.signal,
-                    subject,
-                });
-                if (res.statusCode === 200 || res.statusCode === 206)
-                    return interpret(res, request.location);
-                discard(res.body);
-                // An expired or revoked presigned URL: the registry hands out a fresh one.
-                log.debug(`${subject}: ${redactUrl(request.location.url)} answered ${res.statusCode}; asking the registry again`);
-            }
-            return onEndpoints(repo.registry, subject, async (ep) => {
-                const res = await transport.send(ep, {
-                    method: 'GET',
-                    path: `/v2/${repo.repository}/blobs/${descriptor.digest}`,
-                    headers,
-                    scope: `repository:${repo.repository}:pull`,
-                    subject,
-                    signal: request.signal,
-                });
-                if (res.statusCode !== 200 && res.statusCode !== 206)
-                    throw await transport.errorFor(ep, res, `blob ${subject}`);
-                return interpret(res, sameOrigin(res.url, ep.base) ? undefined : { url: res.url });
-            });
-        },
-        prepare(repos) {
-            for (const repo of repos)
-                transport.expectScopes(repo.registry, [`repository:${repo.repository}:pull`]);
-        },
-        rateFloor: opts.rateFloor,
-        roundTripMs: (registry) => roundTrips.get(registry),
-        get rateLimit() {
-            return transport.rateLimit;
-        },
-        secrets: () => secrets.list(),
-        close: () => transport.close(),
-    };
 }
 
 ;// CONCATENATED MODULE: ./lib/registry/index.js

@@ -9,7 +9,12 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type { Reference } from '../oci/reference.js';
 import type { VerifyMode } from '../verify/findings.js';
-import type { BlobResponse, RegistryClient, ResolvedManifest } from '../registry/client.js';
+import {
+  LATENCY_BOUND_BYTES,
+  type BlobResponse,
+  type RegistryClient,
+  type ResolvedManifest,
+} from '../registry/client.js';
 import { HashPool } from '../hash/hash-pool.js';
 import type { Hasher } from '../verify/scan.js';
 import { ConnectionBudget, laneFor } from './budget.js';
@@ -121,6 +126,8 @@ export async function pullImages(
     entries: await cachedEntries(layout),
     downloads: { byKey: new Map(), started: [], bigQueued: Promise.resolve() },
   };
+  /** Registries said to multiplex (in verbose output, once each). */
+  const multiplexed = new Set<string>();
   try {
     // Each image goes on from its manifests to its blobs at once: none waits for another's
     // manifests, and its latency-bound requests keep the lane open beside the big blobs' ranges.
@@ -129,6 +136,15 @@ export async function pullImages(
         const closeLane = budget.openLane(ref.registry);
         try {
           const plan = await planImage(layout, client, ref, run);
+          // Its latency-bound requests share an HTTP/2 connection: no connection need be kept for them.
+          if (client.multiplexes?.(ref.registry)) {
+            closeLane();
+            if (!multiplexed.has(ref.registry))
+              options.logger?.debug(
+                `${ref.registry}: HTTP/2: manifests and small blobs share one connection; blobs' bytes take up to ${options.concurrency} others`,
+              );
+            multiplexed.add(ref.registry);
+          }
           const small = scheduleBlobs(layout, client, plan, run);
           void Promise.allSettled(small.map((d) => d.result)).then(closeLane);
           return await finishImage(layout, client, plan, run);
@@ -213,13 +229,12 @@ function blobKey(d: Descriptor): string {
 const MANIFEST_PRIORITY = Number.MAX_SAFE_INTEGER;
 
 /**
- * Blobs this small are latency-bound: their round trip costs more than their bytes (25 MB/s
- * moves 64 KiB in under 3 ms). Configs, attestations and small layers go right after the
- * manifests, ahead of the big blobs and without waiting for them to queue; a bigger whole blob
- * is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving the
- * lane to latency-bound work.
+ * Latency-bound blobs (LATENCY_BOUND_BYTES: configs, attestations, small layers) go right after
+ * the manifests, ahead of the big blobs and without waiting for them to queue; a bigger whole
+ * blob is bandwidth-bound and takes its connection as ranges do (ConnectionBudget.bulk), leaving
+ * the lane to latency-bound work. On a registry that multiplexes, latency-bound requests take no
+ * connection of the budget at all.
  */
-const LATENCY_BOUND_BYTES = 64 * 1024;
 const LATENCY_BOUND_PRIORITY = MANIFEST_PRIORITY - 1;
 
 /** Whether `blob` is latency-bound (or needs no request at all). */
@@ -228,8 +243,9 @@ function latencyBound(blob: Descriptor, run: RunState): boolean {
 }
 
 /** How `ref`'s manifest requests take their connections: ahead of every blob's. */
-function manifestLimit(run: RunState, ref: Reference): Limit {
-  return (fn) => run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
+function manifestLimit(client: RegistryClient, run: RunState, ref: Reference): Limit {
+  return (fn) =>
+    client.multiplexes?.(ref.registry) ? fn() : run.budget.run(ref.registry, MANIFEST_PRIORITY, fn);
 }
 
 /** Resolves an image and fetches its manifests, or finds it complete in the cache. */
@@ -239,7 +255,7 @@ async function planImage(
   ref: Reference,
   run: RunState,
 ): Promise<ImagePlan> {
-  const limit = manifestLimit(run, ref);
+  const limit = manifestLimit(client, run, ref);
   const result: PullResult = {
     name: ref.name,
     reference: ref.original,
@@ -426,10 +442,13 @@ async function fetchBlob(
   run.logger?.debug(`${blobSubject(ref, blob)}: whole: ${wholeReason(blob, run)}`);
   let settled!: () => void;
   const done = new Promise<void>((resolve) => (settled = resolve));
-  const [budget, priority] = latencyBound(blob, run)
-    ? [run.budget, LATENCY_BOUND_PRIORITY]
-    : [run.bulk, blob.size];
-  const budgeted = connectionPerRequest(client, budget, ref.registry, priority, signal, done);
+  const small = latencyBound(blob, run);
+  const budgeted =
+    small && client.multiplexes?.(ref.registry)
+      ? client
+      : small
+        ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
+        : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
   return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 
@@ -560,7 +579,7 @@ async function commitEntry(
           `${err.message} (${COMMIT_ATTEMPTS} times): run the pull again once the other process has finished`,
         );
       run.logger?.debug(`${err.message}: fetching them again`);
-      const limit = manifestLimit(run, ref);
+      const limit = manifestLimit(client, run, ref);
       for (const blob of err.missing) run.valid.delete(blob.digest);
       const signal = run.signal ?? new AbortController().signal;
       await Promise.all(

@@ -110,6 +110,8 @@ export interface SendInit {
   /** What we are fetching, for messages: `127.0.0.1:5000/test/img:nope`. */
   subject: string;
   signal?: AbortSignal | undefined;
+  /** See RawRequestInit.bulk. */
+  bulk?: boolean;
 }
 
 /** Endpoint of a registry or mirror: where its API lives and how it wants us to authenticate. */
@@ -153,6 +155,8 @@ export class Transport {
       timeouts: opts.timeouts,
       userAgent: opts.userAgent,
       dispatcher: opts.dispatcher,
+      ca: opts.ca,
+      http2: opts.http2,
       connectionsPerHost: opts.connectionsPerHost,
     });
     this.#auth = new Authenticator({
@@ -185,15 +189,28 @@ export class Transport {
     await this.#http.close();
   }
 
+  /**
+   * Whether every source of `registry` (its mirrors, then its API host) chose HTTP/2 at first
+   * contact: its latency-bound requests then share one connection instead of taking turns on many.
+   */
+  multiplexes(registry: string): boolean {
+    const origins = [
+      ...(this.#opts.mirrors[registryKey(registry)] ?? []).map((m) => new URL(m).origin),
+      `https://${registryApiHost(registry)}`,
+    ];
+    return origins.every((o) => this.#http.multiplexes(o));
+  }
+
   /** One request; network failures and exhausted retries become RegistryError. */
   async raw(init: RawRequestInit): Promise<RawResponse> {
     checkUrl(init.url, this.#policy);
     const subject = init.subject ?? init.url.host;
     this.#log.debug(`${init.method} ${redactUrl(init.url)}`);
+    const shared = init.url.protocol === 'https:' && !init.bulk && this.#http.multiplexes(init.url.origin);
     let res;
     try {
       res = await request(init.url, {
-        dispatcher: this.#http.dispatcher,
+        dispatcher: shared ? this.#http.streams : this.#http.dispatcher,
         method: init.method,
         headers: init.headers ?? {},
         ...(init.body !== undefined ? { body: init.body } : {}),
@@ -326,6 +343,7 @@ export class Transport {
     signal: AbortSignal,
   ): Promise<Endpoint> {
     const url = new URL('v2/', base);
+    this.#http.learn(url);
     const res = await this.raw({
       method: 'GET',
       url,
@@ -366,6 +384,7 @@ export class Transport {
         headers,
         signal: init.signal,
         subject: init.subject,
+        ...(init.bulk ? { bulk: true } : {}),
       });
       if (res.statusCode === 401 && onOrigin && !refreshed) {
         refreshed = true;

@@ -71,7 +71,15 @@ export interface RegistryClientOptions {
   maxManifestBytes: number;
   /** How long a `docker-credential-*` helper may take. */
   credentialHelperTimeoutMs: number;
-  /** A dispatcher to use instead of our own Agent (tests pass a MockAgent); not closed by close(). */
+  /** PEM certificates trusted besides the system's, for a registry with a private CA (tests' own). */
+  ca: string[] | undefined;
+  /**
+   * Where a registry offers HTTP/2 (at its TLS handshake), its manifests and small blobs share one
+   * connection as streams; its blobs' bytes always take HTTP/1.1 connections of their own. False:
+   * HTTP/1.1 for everything.
+   */
+  http2: boolean;
+  /** A dispatcher to use instead of our own Agents (tests pass a MockAgent); not closed by close(). */
   dispatcher: Dispatcher | undefined;
   /** Keep-alive connections per origin at most (the pull's budget); undefined: undici's default, no cap. */
   connectionsPerHost: number | undefined;
@@ -98,6 +106,8 @@ export const DEFAULTS: Readonly<RegistryClientOptions> = Object.freeze({
   maxRedirects: 10,
   maxManifestBytes: MAX_MANIFEST_BYTES,
   credentialHelperTimeoutMs: 30_000,
+  ca: undefined,
+  http2: true,
   dispatcher: undefined,
   connectionsPerHost: undefined,
 });

@@ -16,6 +16,8 @@ export interface RawRequestInit {
   retry?: Partial<RetryOptions>;
   /** Names what we were fetching, for messages (default: the host). */
   subject?: string;
+  /** Bandwidth-bound (a blob's bytes): an HTTP/1.1 connection of its own, never a shared stream. */
+  bulk?: boolean;
 }
 
 export interface RawResponse {

@@ -14,7 +14,10 @@
  * containerd 26 + 2, runc 9, sshd 5 + 0.5, init 3 + 1 + 0.2, format 3, getty 2, dhcpcd 1.2,
  * sysctl 1, openntpd 0.9, rngd 0.8, ca-certificates 0.3; arm64 the same sizes, other bytes).
  * In one run, medians over the rounds, each contender into a fresh directory:
- *   (a) ours, linux/amd64, the 12 images in one pull  vs  12 `skopeo copy` started at once;
+ *   (a) ours, linux/amd64, the 12 images in one pull  vs  12 `skopeo copy` started at once (and,
+ *                                                         for scale, the setup's ceiling: curl
+ *                                                         fetching the same requests, known from
+ *                                                         the start; see ceilingConfig);
  *   (b) ours, every platform                          vs  the 12 copied one after another with
  *                                                         `skopeo copy --all`;
  *   (c) one 60 MB blob in ranges                      vs  curl fetching it on one connection (and,
@@ -138,6 +141,45 @@ function parse(args: string[]): Settings {
   };
 }
 
+/**
+ * (a)'s ceiling in this setup: a client that knows every request of the pull from the start (no
+ * manifest to read before its blobs) and fetches them all with curl, `connections` at once over
+ * HTTP/1.1, biggest first, blobs above 16 MiB in `connections` ranges, to /dev/null (no disk, no
+ * hash). A curl config file (`curl -K`): what a pull of the same requests can reach here.
+ */
+function ceilingConfig(set: WanSet, base: string, connections: number, caFile: string | undefined): string {
+  const jobs: { path: string; mediaType: string; size: number; range?: string }[] = [];
+  for (const r of set.amd64Requests) {
+    if (r.size <= 16 * 1024 * 1024) {
+      jobs.push(r);
+      continue;
+    }
+    const part = Math.ceil(r.size / connections);
+    for (let from = 0; from < r.size; from += part)
+      jobs.push({
+        ...r,
+        size: Math.min(part, r.size - from),
+        range: `${from}-${Math.min(r.size, from + part) - 1}`,
+      });
+  }
+  jobs.sort((a, b) => b.size - a.size);
+  // Every transfer's options stand alone (`next`): a range or a header would otherwise apply to all.
+  return jobs
+    .map((j) =>
+      [
+        `url = "${base}${j.path}"`,
+        'output = "/dev/null"',
+        'fail',
+        'http1.1',
+        ...(caFile ? [`cacert = "${caFile}"`] : []),
+        ...(j.path.includes('/manifests/') ? [`header = "Accept: ${j.mediaType}"`] : []),
+        ...(j.range ? [`range = "${j.range}"`] : []),
+      ].join('\n'),
+    )
+    .join('\nnext\n')
+    .concat('\n');
+}
+
 interface Variant {
   split: SplitMode | undefined;
   /** False: HTTP/1.1 only (the client's `http2: false`); undefined: the default. */
@@ -222,6 +264,8 @@ interface WanSet {
   /** The single-layer image and its layer. */
   blobRef: string;
   blob: Desc;
+  /** Every request a linux/amd64 pull of the 12 makes, as paths below the registry (see ceilingConfig). */
+  amd64Requests: { path: string; size: number; mediaType: string }[];
 }
 
 /** Writes the 12 indexes (and the single-layer image) into an OCI layout and pushes them with skopeo. */
@@ -233,6 +277,7 @@ async function buildAndPush(registry: Registry, relay: DistanceRelay, dir: strin
   let amd64Bytes = 0;
   let allBytes = 0;
   let kernelLayer: Desc | undefined;
+  const amd64Requests: WanSet['amd64Requests'] = [];
   for (const [name, sizes] of IMAGES) {
     const children: unknown[] = [];
     const attestations: unknown[] = [];
@@ -280,7 +325,18 @@ async function buildAndPush(registry: Registry, relay: DistanceRelay, dir: strin
         0,
       );
       allBytes += bytes;
-      if (arch === 'amd64') amd64Bytes += bytes;
+      if (arch === 'amd64') {
+        amd64Bytes += bytes;
+        const at = (kind: string, d: Desc) => ({
+          path: `/v2/bench/${name}/${kind}/${d.digest}`,
+          size: d.size,
+          mediaType: d.mediaType,
+        });
+        amd64Requests.push(
+          ...[manifest, attManifest].map((d) => at('manifests', d)),
+          ...[config, sbom, attConfig, ...layers].map((d) => at('blobs', d)),
+        );
+      }
       children.push({ ...manifest, platform: { os: 'linux', architecture: arch } });
       attestations.push({
         ...attManifest,
@@ -298,6 +354,11 @@ async function buildAndPush(registry: Registry, relay: DistanceRelay, dir: strin
     });
     amd64Bytes += index.size;
     allBytes += index.size;
+    amd64Requests.push({
+      path: `/v2/bench/${name}/manifests/${index.digest}`,
+      size: index.size,
+      mediaType: OCI_INDEX,
+    });
     entries.push({ ...index, annotations: { 'org.opencontainers.image.ref.name': name } });
   }
   const blob = kernelLayer!;
@@ -337,6 +398,7 @@ async function buildAndPush(registry: Registry, relay: DistanceRelay, dir: strin
     allBytes,
     blobRef: `${relay.host}/bench/blob:1`,
     blob,
+    amd64Requests,
   };
 }
 
@@ -480,6 +542,16 @@ export async function run(args: string[]): Promise<number> {
   try {
     useChild(await compileChild(work));
     const set = await buildAndPush(registry, relay, path.join(work, 'source'));
+    const ceilingFile = path.join(work, 'ceiling.curl');
+    await writeFile(
+      ceilingFile,
+      ceilingConfig(
+        set,
+        `${scheme}://${relay.host}`,
+        settings.concurrency,
+        registry.certificate ? caFile : undefined,
+      ),
+    );
     console.log(
       `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection) over ${settings.tls ? 'HTTPS (HTTP/2 offered)' : 'plain HTTP'}; ` +
         `${settings.rounds} round(s); ours: --concurrency ${settings.concurrency} (connections per registry host)`,
@@ -534,6 +606,17 @@ export async function run(args: string[]): Promise<number> {
           platforms: ['linux/amd64'],
           ...(settings.timeline && round === 0 ? { timeline: true } : {}),
         });
+        add(
+          'ceiling',
+          await timed(async () => {
+            // prettier-ignore
+            const out = await collect('curl', [
+              '--silent', '--show-error', '--parallel', '--parallel-immediate',
+              '--parallel-max', String(settings.concurrency), '--config', ceilingFile,
+            ]);
+            if (out.code !== 0) throw new Error(`curl --parallel (the ceiling) failed: ${out.stderr.trim()}`);
+          }),
+        );
         add(
           'skopeo12',
           await timed(() =>
@@ -628,6 +711,16 @@ export async function run(args: string[]): Promise<number> {
         console.log(
           `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limit)}: ` +
             `${label(v)} ${(o / limit).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(o / limit <= GOAL_MODEL)}`,
+        );
+      }
+    }
+    if (runs('a')) {
+      const ceiling = m('ceiling');
+      for (const v of settings.variants) {
+        const o = m(key('a', v));
+        console.log(
+          `  (a) this setup's ceiling: curl fetching the same ${set.amd64Requests.length} requests, known from the start, ${settings.concurrency} at once over HTTP/1.1, ` +
+            `big blobs in ranges, to /dev/null: ${secs(ceiling)} (${(ceiling / modelLimit(set.amd64Bytes, settings.concurrency)).toFixed(2)}× the model); ${label(v)} ${(o / ceiling).toFixed(2)}× it`,
         );
       }
     }

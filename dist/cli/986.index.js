@@ -1905,23 +1905,30 @@ class Transport {
         }
     }
     /**
-     * HTTPS, and for loopback or a registry named insecure, plain HTTP when HTTPS gets no answer.
-     * A plain HTTP server answers a TLS handshake at once (with an error), so a handshake met
-     * with silence means a port that answers nothing: plain HTTP gets only what is left of the
-     * same deadline.
+     * HTTPS, and for loopback or a registry named insecure, plain HTTP asked at the same time and
+     * used when HTTPS gets no answer. A plain HTTP server answers a TLS handshake at once (with an
+     * error); both share one deadline.
      */
     async #discover(host, credentialKey, signal) {
         const https = new URL(`https://${host}/`);
         if (!plainHttpAllowed(host, this.#policy))
             return this.#ping(https, credentialKey, host, {}, signal);
+        // Both at once: one after the other, a plain HTTP registry cost two round trips more.
+        const unneeded = new AbortController();
+        const plain = this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, AbortSignal.any([signal, unneeded.signal]));
+        plain.catch(() => { }); // Read below when HTTPS fails; dropped when it answers.
         try {
-            return await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
+            const ep = await this.#ping(https, credentialKey, host, { maxAttempts: 1 }, signal);
+            unneeded.abort();
+            return ep;
         }
         catch (err) {
-            if (!(err instanceof RegistryError) || err.status !== undefined)
+            if (!(err instanceof RegistryError) || err.status !== undefined) {
+                unneeded.abort();
                 throw err;
+            }
             this.#log.debug(`${host}: no HTTPS (${err.message}); using plain HTTP`);
-            return this.#ping(new URL(`http://${host}/`), credentialKey, host, {}, signal);
+            return plain;
         }
     }
     async #ping(base, credentialKey, label, retry, signal) {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- pull --wan [--rounds N] [--concurrency N] [--keep] [--only a,b,c,d]
- *  [--split always,when-it-pays] [--log] [--timeline] [--tls] [--http2 on,off]` (`--rounds 0`: (d)
+ *  [--split always,when-it-pays] [--log] [--timeline] [--tls] [--http2 on,off] [--delay-ms N]` (`--rounds 0`: (d)
  * only). `--split` and `--http2` run ours once per setting in every round, against the same peers; `--log` prints our verbose lines,
  * stamped; `--timeline`: (a)'s requests of the first round, when each was asked and ended; `--tls`:
  * the registry serves HTTPS with a certificate of its own, and offers HTTP/2 as registries on the
@@ -38,7 +38,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DistanceRelay, Registry } from '../__tests__/harness/index.js';
+import type { Distance, DistanceRelay, Registry } from '../__tests__/harness/index.js';
 import { collect, mb, median, rate } from './common.js';
 import {
   childCommand,
@@ -58,6 +58,7 @@ import {
 const harness = () => import('../__tests__/harness/index.js');
 
 const MB = 1e6;
+/** The distance the goals are set for; `--delay-ms` changes the delay each way. */
 const DISTANCE = { requestDelayMs: 15, responseDelayMs: 15, bytesPerSecond: 25 * MB };
 const GOAL_PARALLEL = 2;
 /** (a) at most this many times the distance model's limit (modelLimit). */
@@ -99,6 +100,8 @@ interface Settings {
   log: boolean;
   timeline: boolean;
   tls: boolean;
+  /** Delay each way, ms (`--delay-ms`; the goals are set for 15). */
+  delayMs: number;
 }
 
 function parse(args: string[]): Settings {
@@ -114,6 +117,7 @@ function parse(args: string[]): Settings {
       timeline: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       http2: { type: 'string' },
+      'delay-ms': { type: 'string', default: String(DISTANCE.requestDelayMs) },
     },
     strict: true,
   });
@@ -138,6 +142,7 @@ function parse(args: string[]): Settings {
     log: values.log,
     timeline: values.timeline,
     tls: values.tls,
+    delayMs: whole('delay-ms', values['delay-ms'], 0),
   };
 }
 
@@ -209,9 +214,9 @@ function label(v: Variant): string {
  * rate from the first byte to the last, plus three round trips before the first byte (the
  * registry's ping, the index, the manifests).
  */
-function modelLimit(bytes: number, connections: number): number {
-  const rtt = (DISTANCE.requestDelayMs + DISTANCE.responseDelayMs) / 1000;
-  return bytes / (connections * DISTANCE.bytesPerSecond) + 3 * rtt;
+function modelLimit(bytes: number, connections: number, distance: Distance): number {
+  const rtt = (distance.requestDelayMs + distance.responseDelayMs) / 1000;
+  return bytes / (connections * distance.bytesPerSecond) + 3 * rtt;
 }
 
 /**
@@ -533,7 +538,8 @@ export async function run(args: string[]): Promise<number> {
   const { makeTempDir, removeTempDir, startRegistry, startDistanceRelay } = await harness();
   const work = await makeTempDir('bench-wan');
   const registry = await startRegistry({ tls: settings.tls });
-  const relay = await startDistanceRelay(registry.host, DISTANCE);
+  const distance = { ...DISTANCE, requestDelayMs: settings.delayMs, responseDelayMs: settings.delayMs };
+  const relay = await startDistanceRelay(registry.host, distance);
   const scheme = settings.tls ? 'https' : 'http';
   const caFile = path.join(work, 'registry.pem');
   if (registry.certificate) await writeFile(caFile, registry.certificate);
@@ -553,7 +559,7 @@ export async function run(args: string[]): Promise<number> {
       ),
     );
     console.log(
-      `through the distance model (${DISTANCE.requestDelayMs} ms each way, ${mb(DISTANCE.bytesPerSecond)} MB/s per connection) over ${settings.tls ? 'HTTPS (HTTP/2 offered)' : 'plain HTTP'}; ` +
+      `through the distance model (${distance.requestDelayMs} ms each way, ${mb(distance.bytesPerSecond)} MB/s per connection) over ${settings.tls ? 'HTTPS (HTTP/2 offered)' : 'plain HTTP'}; ` +
         `${settings.rounds} round(s); ours: --concurrency ${settings.concurrency} (connections per registry host)`,
     );
     /** Seconds per round, by what ran: `a`, `a:always`, `skopeo12`, … */
@@ -704,12 +710,12 @@ export async function run(args: string[]): Promise<number> {
       }
     }
     if (runs('a')) {
-      const limit = modelLimit(set.amd64Bytes, settings.concurrency);
+      const limit = modelLimit(set.amd64Bytes, settings.concurrency, distance);
       for (const v of settings.variants) {
         const o = m(key('a', v));
         goals.push(o / limit <= GOAL_MODEL);
         console.log(
-          `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(DISTANCE.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limit)}: ` +
+          `  (a) the model's limit (bytes ÷ (${settings.concurrency} connections × ${mb(distance.bytesPerSecond)} MB/s) + 3 round trips) ${secs(limit)}: ` +
             `${label(v)} ${(o / limit).toFixed(2)}× it  goal ≤ ${GOAL_MODEL}  ${pass(o / limit <= GOAL_MODEL)}`,
         );
       }
@@ -720,7 +726,7 @@ export async function run(args: string[]): Promise<number> {
         const o = m(key('a', v));
         console.log(
           `  (a) this setup's ceiling: curl fetching the same ${set.amd64Requests.length} requests, known from the start, ${settings.concurrency} at once over HTTP/1.1, ` +
-            `big blobs in ranges, to /dev/null: ${secs(ceiling)} (${(ceiling / modelLimit(set.amd64Bytes, settings.concurrency)).toFixed(2)}× the model); ${label(v)} ${(o / ceiling).toFixed(2)}× it`,
+            `big blobs in ranges, to /dev/null: ${secs(ceiling)} (${(ceiling / modelLimit(set.amd64Bytes, settings.concurrency, distance)).toFixed(2)}× the model); ${label(v)} ${(o / ceiling).toFixed(2)}× it`,
         );
       }
     }

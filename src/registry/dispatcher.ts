@@ -10,9 +10,9 @@
  *
  * Two Agents share that stack. Bulk requests (a blob's bytes) take HTTP/1.1 connections of their
  * own: a path's per-connection rate (a window over the round trip, a CDN's cap) is what several
- * connections add up. Latency-bound requests (pings, manifests, small blobs) go to an origin that
- * chose HTTP/2 at its TLS handshake over one connection, as streams served side by side: a
- * manifest then costs one round trip, not a turn on a connection that a range holds.
+ * connections add up. Latency-bound requests (manifests, small blobs) to an origin that chose
+ * HTTP/2 at its TLS handshake share one connection, as streams served side by side: a manifest
+ * then costs one round trip, not a turn on a connection that a range holds.
  */
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
@@ -46,8 +46,8 @@ export function userAgentInterceptor(userAgent: string): Dispatcher.DispatcherCo
 
 /**
  * Requests open at once on an HTTP/2 connection: a run's manifests and small blobs all at once
- * (12 images' are ~70), within what servers grant (Go's default is 250, nginx's 128). Only an
- * origin that chose HTTP/2 gets more than one at a time: the first contact is one request.
+ * (12 images' are ~70), within what servers grant (Go's default is 250, nginx's 128). An origin
+ * that chose HTTP/1.1 gets nothing on it but the one probe (`learn`), so none is pipelined.
  */
 const STREAMS_PER_CONNECTION = 100;
 

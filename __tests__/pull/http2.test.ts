@@ -7,8 +7,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildMultiArchIndex,
   makeTempDir,
   MT,
+  pushFixture,
   pushBlob,
   pushManifest,
   removeTempDir,
@@ -20,6 +22,7 @@ import { parseReference } from '../../src/oci/reference.js';
 import { pullImages } from '../../src/pull/pull.js';
 import { LATENCY_BOUND_BYTES } from '../../src/registry/client.js';
 import { createRegistryClient } from '../../src/registry/index.js';
+import type { StaticCredential } from '../../src/registry/options.js';
 
 const REPOS = ['test/a', 'test/b', 'test/c'];
 /** A layer above LATENCY_BOUND_BYTES (bulk: HTTP/1.1) and one below it (latency-bound). */
@@ -74,18 +77,23 @@ interface Logged {
   method: string;
   path: string;
   protocol: string;
+  status: number;
 }
 
 /** The GETs our client sent (by its user agent), from the access log, after `skip` bytes of it. */
 async function ourRequests(registry: Registry, skip: number): Promise<Logged[]> {
   const log = (await readFile(registry.logFile)).subarray(skip).toString('utf8');
   const out: Logged[] = [];
-  for (const m of log.matchAll(/"(GET|HEAD) (\S+) (HTTP\/[\d.]+)" \d+ \d+ "[^"]*" "http2-test"/g))
-    out.push({ method: m[1]!, path: m[2]!, protocol: m[3]! });
+  for (const m of log.matchAll(/"(GET|HEAD) (\S+) (HTTP\/[\d.]+)" (\d+) \d+ "[^"]*" "http2-test"/g))
+    out.push({ method: m[1]!, path: m[2]!, protocol: m[3]!, status: Number(m[4]) });
   return out;
 }
 
-async function pull(registry: Registry, name: string, http2?: boolean) {
+async function pull(
+  registry: Registry,
+  name: string,
+  opts: { http2?: boolean; repos?: string[]; credentials?: StaticCredential } = {},
+) {
   const skip = (await readFile(registry.logFile)).length;
   const client = createRegistryClient({
     dockerConfigDir: false,
@@ -93,7 +101,8 @@ async function pull(registry: Registry, name: string, http2?: boolean) {
     userAgent: 'http2-test',
     connectionsPerHost: 4,
     ca: [registry.certificate!],
-    ...(http2 === undefined ? {} : { http2 }),
+    ...(opts.http2 === undefined ? {} : { http2: opts.http2 }),
+    ...(opts.credentials ? { credentials: { [registry.host]: opts.credentials } } : {}),
   });
   const said: string[] = [];
   const logger = { debug: (m: string) => said.push(m), info: () => {}, warn: () => {} };
@@ -102,7 +111,7 @@ async function pull(registry: Registry, name: string, http2?: boolean) {
     results = await pullImages(
       Layout.at(path.join(work, name)),
       client,
-      REPOS.map((repo) => parseReference(`${registry.host}/${repo}:1`)),
+      (opts.repos ?? REPOS).map((repo) => parseReference(`${registry.host}/${repo}:1`)),
       { platforms: 'all', concurrency: 4, logger },
     );
   } finally {
@@ -145,7 +154,7 @@ describe('HTTP/2 for latency-bound requests', () => {
   });
 
   it('with HTTP/2 off, everything goes over HTTP/1.1', async () => {
-    const { results, multiplexes, requests } = await pull(offered, 'off', false);
+    const { results, multiplexes, requests } = await pull(offered, 'off', { http2: false });
     expect(results.map((r) => r.status)).toEqual(['pulled', 'pulled', 'pulled']);
     expect(multiplexes).toBe(false);
     expect(requests.length).toBeGreaterThanOrEqual(4 * REPOS.length);
@@ -159,5 +168,31 @@ describe('HTTP/2 for latency-bound requests', () => {
     expect(http2Lines).toEqual([]);
     expect(requests.length).toBeGreaterThanOrEqual(4 * REPOS.length);
     expect(new Set(requests.map((r) => r.protocol))).toEqual(new Set(['HTTP/1.1']));
+  });
+  it('with basic auth, every stream carries the credentials', async () => {
+    const user = { user: 'h2-user', password: 'pw-H2-auth-7' };
+    const registry = await startRegistry({ tls: true, auth: { htpasswd: user } });
+    try {
+      const src = path.join(work, 'auth-src');
+      await buildMultiArchIndex(src, {
+        tag: '1',
+        platforms: [{ architecture: 'amd64', layers: [200_000, 1024] }],
+      });
+      await pushFixture(src, '1', registry, { repo: 'test/auth' });
+      const { results, multiplexes, requests } = await pull(registry, 'auth', {
+        repos: ['test/auth'],
+        credentials: { username: user.user, password: user.password },
+      });
+      expect(results.map((r) => r.status)).toEqual(['pulled']);
+      expect(multiplexes).toBe(true);
+      // Every other request is answered, over HTTP/2 for all but the big layer.
+      const answered = requests.filter((r) => r.status !== 401);
+      expect(answered.every((r) => r.status === 200)).toBe(true);
+      expect(answered.filter((r) => r.protocol === 'HTTP/2.0').length).toBeGreaterThanOrEqual(4);
+      // Only the pings (the first contact and the HTTP/2 probe) go without credentials.
+      expect(requests.filter((r) => r.status === 401).map((r) => r.path)).toEqual(['/v2/', '/v2/']);
+    } finally {
+      await registry.stop();
+    }
   });
 });

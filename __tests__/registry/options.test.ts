@@ -17,6 +17,14 @@ describe('resolveOptions', () => {
     expect(o.maxRedirects).toBe(10);
   });
 
+  it('HTTP/2 unless turned off, by the option or by OCI_CACHE_GUARD_HTTP1=1 in the environment', () => {
+    expect(resolveOptions({ env: {} }).http2).toBe(true);
+    expect(resolveOptions({ env: { OCI_CACHE_GUARD_HTTP1: '1' } }).http2).toBe(false);
+    expect(resolveOptions({ env: { OCI_CACHE_GUARD_HTTP1: '0' } }).http2).toBe(true);
+    expect(resolveOptions({ env: {}, http2: false }).http2).toBe(false);
+    expect(resolveOptions({ env: { OCI_CACHE_GUARD_HTTP1: '1' }, http2: true }).http2).toBe(true);
+  });
+
   it('normalises mirror URLs and registry keys', () => {
     const o = resolveOptions({
       mirrors: { 'index.docker.io': ['mirror.example/', 'http://127.0.0.1:5001/prefix/'] },

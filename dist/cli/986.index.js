@@ -1249,6 +1249,8 @@ function resolveOptions(input = {}) {
         retry: { ...DEFAULTS.retry, ...input.retry },
         timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
         rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
+        // The escape hatch for a proxy or registry whose HTTP/2 misbehaves, in the CLI and the Action alike.
+        http2: input.http2 ?? (input.env ?? DEFAULTS.env).OCI_CACHE_GUARD_HTTP1 !== '1',
     };
     positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
     positive('retry.baseDelayMs', opts.retry.baseDelayMs);
@@ -4942,6 +4944,9 @@ Options:
 
 Credentials come from docker's config.json ($DOCKER_CONFIG or ~/.docker: auths, credHelpers,
 credsStore), and from OCI_CACHE_GUARD_REGISTRY_AUTH: lines of host=user:password.
+
+Over HTTPS, manifests and small blobs share one HTTP/2 connection where the registry offers it;
+OCI_CACHE_GUARD_HTTP1=1 keeps every request on HTTP/1.1.
 
 Exit status: 0 every image complete, 1 some image failed, 2 usage error.`;
 async function pullCommand(argv, ctx) {

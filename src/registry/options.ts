@@ -76,7 +76,7 @@ export interface RegistryClientOptions {
   /**
    * Where a registry offers HTTP/2 (at its TLS handshake), its manifests and small blobs share one
    * connection as streams; its blobs' bytes always take HTTP/1.1 connections of their own. False:
-   * HTTP/1.1 for everything.
+   * HTTP/1.1 for everything. Default: true unless `env` has OCI_CACHE_GUARD_HTTP1=1.
    */
   http2: boolean;
   /** A dispatcher to use instead of our own Agents (tests pass a MockAgent); not closed by close(). */
@@ -137,6 +137,8 @@ export function resolveOptions(input: RegistryClientInput = {}): RegistryClientO
     retry: { ...DEFAULTS.retry, ...input.retry },
     timeouts: { ...DEFAULTS.timeouts, ...input.timeouts },
     rateFloor: { ...DEFAULTS.rateFloor, ...input.rateFloor },
+    // The escape hatch for a proxy or registry whose HTTP/2 misbehaves, in the CLI and the Action alike.
+    http2: input.http2 ?? (input.env ?? DEFAULTS.env).OCI_CACHE_GUARD_HTTP1 !== '1',
   };
   positive('retry.maxAttempts', opts.retry.maxAttempts, 1);
   positive('retry.baseDelayMs', opts.retry.baseDelayMs);

@@ -44,6 +44,9 @@ Options:
 Credentials come from docker's config.json ($DOCKER_CONFIG or ~/.docker: auths, credHelpers,
 credsStore), and from OCI_CACHE_GUARD_REGISTRY_AUTH: lines of host=user:password.
 
+Over HTTPS, manifests and small blobs share one HTTP/2 connection where the registry offers it;
+OCI_CACHE_GUARD_HTTP1=1 keeps every request on HTTP/1.1.
+
 Exit status: 0 every image complete, 1 some image failed, 2 usage error.`;
 
 export async function pullCommand(argv: string[], ctx: CliContext): Promise<number> {

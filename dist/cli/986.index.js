@@ -4378,7 +4378,7 @@ async function pullImages(layout, client, refs, options) {
             try {
                 const plan = await planImage(layout, client, ref, run);
                 // Its latency-bound requests share an HTTP/2 connection: no connection need be kept for them.
-                if (client.multiplexes?.(ref.registry)) {
+                if (plan.root && client.multiplexes?.(ref.registry)) {
                     closeLane();
                     if (!multiplexed.has(ref.registry))
                         options.logger?.debug(`${ref.registry}: HTTP/2: manifests and small blobs share one connection; blobs' bytes take up to ${options.concurrency} others`);

@@ -137,7 +137,7 @@ export async function pullImages(
         try {
           const plan = await planImage(layout, client, ref, run);
           // Its latency-bound requests share an HTTP/2 connection: no connection need be kept for them.
-          if (client.multiplexes?.(ref.registry)) {
+          if (plan.root && client.multiplexes?.(ref.registry)) {
             closeLane();
             if (!multiplexed.has(ref.registry))
               options.logger?.debug(

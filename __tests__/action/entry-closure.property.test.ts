@@ -170,12 +170,12 @@ function build(s: Shape): Built {
   return { blobs, root, needed, offered: wanted.every((w) => offered.has(w)) };
 }
 
-/** A registry that must not be asked: each call is counted and fails. */
+/** A registry that must not be asked: each call is counted and fails (what the client knows without asking, it has not). */
 function noRegistry(calls: string[]): RegistryClient {
   return new Proxy({} as RegistryClient, {
     get(_, prop) {
       if (prop === 'prepare') return () => {};
-      if (prop === 'rateLimit' || prop === 'then') return undefined;
+      if (['rateLimit', 'then', 'multiplexes', 'roundTripMs'].includes(String(prop))) return undefined;
       return () => {
         calls.push(String(prop));
         return Promise.reject(new Error(`registry asked: ${String(prop)}`));

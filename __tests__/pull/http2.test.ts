@@ -32,7 +32,7 @@ const SMALL = 4_000;
 let work: string;
 let offered: Registry;
 let http1Only: Registry;
-/** Per registry, the digests of the images' bulk blobs. */
+/** The digests of the images' bulk blobs, on both registries. */
 const bulk = new Set<string>();
 
 async function pushImages(registry: Registry): Promise<void> {

@@ -71,7 +71,10 @@ export interface RegistryClientOptions {
   maxManifestBytes: number;
   /** How long a `docker-credential-*` helper may take. */
   credentialHelperTimeoutMs: number;
-  /** PEM certificates trusted besides the system's, for a registry with a private CA (tests' own). */
+  /**
+   * PEM certificates trusted besides Node's bundled roots, for a registry with a private CA (the
+   * tests'). Given, they replace what NODE_EXTRA_CA_CERTS added; the CLI and the Action use that.
+   */
   ca: string[] | undefined;
   /**
    * Where a registry offers HTTP/2 (at its TLS handshake), its manifests and small blobs share one

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildMultiArchIndex,
+  freePort,
   makeTempDir,
   MT,
   pushFixture,
@@ -92,7 +93,7 @@ async function ourRequests(registry: Registry, skip: number): Promise<Logged[]> 
 async function pull(
   registry: Registry,
   name: string,
-  opts: { http2?: boolean; repos?: string[]; credentials?: StaticCredential } = {},
+  opts: { http2?: boolean; repos?: string[]; credentials?: StaticCredential; mirror?: string } = {},
 ) {
   const skip = (await readFile(registry.logFile)).length;
   const client = createRegistryClient({
@@ -103,6 +104,7 @@ async function pull(
     ca: [registry.certificate!],
     ...(opts.http2 === undefined ? {} : { http2: opts.http2 }),
     ...(opts.credentials ? { credentials: { [registry.host]: opts.credentials } } : {}),
+    ...(opts.mirror ? { mirrors: { [registry.host]: [opts.mirror] } } : {}),
   });
   const said: string[] = [];
   const logger = { debug: (m: string) => said.push(m), info: () => {}, warn: () => {} };
@@ -194,5 +196,14 @@ describe('HTTP/2 for latency-bound requests', () => {
     } finally {
       await registry.stop();
     }
+  });
+  it('a mirror that fails first contact does not keep the registry off HTTP/2', async () => {
+    const dead = `https://127.0.0.1:${await freePort()}`; // nothing listens there
+    const { results, multiplexes, requests } = await pull(offered, 'dead-mirror', { mirror: dead });
+    expect(results.map((r) => r.status)).toEqual(['pulled', 'pulled', 'pulled']);
+    expect(multiplexes).toBe(true);
+    const small = requests.filter((r) => r.path.includes('/blobs/') && !isBulk(r));
+    expect(small.length).toBe(2 * REPOS.length);
+    expect(small.map((r) => r.protocol)).toEqual(small.map(() => 'HTTP/2.0'));
   });
 });

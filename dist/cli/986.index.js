@@ -1731,6 +1731,8 @@ class Transport {
     #policy;
     #auth;
     #endpoints = new Map();
+    /** Mirror base URLs whose first contact failed: skipped for the run, so they say nothing of HTTP/2. */
+    #deadMirrors = new Set();
     /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
     #expected = new Map();
     #rateLimit;
@@ -1789,14 +1791,13 @@ class Transport {
         await this.#http.close();
     }
     /**
-     * Whether every source of `registry` (its mirrors, then its API host) chose HTTP/2 at first
-     * contact: its latency-bound requests then share one connection instead of taking turns on many.
+     * Whether every source of `registry` still in use (its mirrors but those that failed first
+     * contact, then its API host) chose HTTP/2: its latency-bound requests then share one
+     * connection instead of taking turns on many.
      */
     multiplexes(registry) {
-        const origins = [
-            ...(this.#opts.mirrors[registryKey(registry)] ?? []).map((m) => new URL(m).origin),
-            `https://${registryApiHost(registry)}`,
-        ];
+        const mirrors = (this.#opts.mirrors[registryKey(registry)] ?? []).filter((m) => !this.#deadMirrors.has(m));
+        const origins = [...mirrors.map((m) => new URL(m).origin), `https://${registryApiHost(registry)}`];
         return origins.every((o) => this.#http.multiplexes(o));
     }
     /** One request; network failures and exhausted retries become RegistryError. */
@@ -1879,6 +1880,7 @@ class Transport {
                 checkUrl(base, this.#policy);
                 return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
             });
+            p.catch(() => this.#deadMirrors.add(mirror));
             this.#endpoints.set(key, p);
         }
         return p;

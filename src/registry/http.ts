@@ -125,6 +125,8 @@ export class Transport {
   readonly #policy: TransportPolicy;
   readonly #auth: Authenticator;
   readonly #endpoints = new Map<string, Promise<Endpoint>>();
+  /** Mirror base URLs whose first contact failed: skipped for the run, so they say nothing of HTTP/2. */
+  readonly #deadMirrors = new Set<string>();
   /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
   readonly #expected = new Map<string, Set<string>>();
   #rateLimit: RateLimit | undefined;
@@ -190,14 +192,15 @@ export class Transport {
   }
 
   /**
-   * Whether every source of `registry` (its mirrors, then its API host) chose HTTP/2 at first
-   * contact: its latency-bound requests then share one connection instead of taking turns on many.
+   * Whether every source of `registry` still in use (its mirrors but those that failed first
+   * contact, then its API host) chose HTTP/2: its latency-bound requests then share one
+   * connection instead of taking turns on many.
    */
   multiplexes(registry: string): boolean {
-    const origins = [
-      ...(this.#opts.mirrors[registryKey(registry)] ?? []).map((m) => new URL(m).origin),
-      `https://${registryApiHost(registry)}`,
-    ];
+    const mirrors = (this.#opts.mirrors[registryKey(registry)] ?? []).filter(
+      (m) => !this.#deadMirrors.has(m),
+    );
+    const origins = [...mirrors.map((m) => new URL(m).origin), `https://${registryApiHost(registry)}`];
     return origins.every((o) => this.#http.multiplexes(o));
   }
 
@@ -285,6 +288,7 @@ export class Transport {
         checkUrl(base, this.#policy);
         return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
       });
+      p.catch(() => this.#deadMirrors.add(mirror));
       this.#endpoints.set(key, p);
     }
     return p;

@@ -9,7 +9,7 @@ import { DigestMismatchError, GuardError, UsageError } from '../errors.js';
 import { InvalidDocumentError, type Descriptor } from '../oci/descriptor.js';
 import { digestAlgorithm, isDigest, makeDigest, type Algorithm, type Digest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType } from '../oci/mediatypes.js';
-import { manifestTarget, type Reference } from '../oci/reference.js';
+import { manifestTarget, registryApiHost, type Reference } from '../oci/reference.js';
 import {
   discard,
   ManifestTooLargeError,
@@ -585,7 +585,12 @@ export function createRegistryClient(input: RegistryClientInput = {}): RegistryC
 
     rateFloor: opts.rateFloor,
     roundTripMs: (registry) => roundTrips.get(registry),
-    multiplexes: (registry) => transport.multiplexes(registry),
+    // Every source still in use (the mirrors that answered first contact, then the registry).
+    multiplexes: (registry) =>
+      [
+        ...(opts.mirrors[registryKey(registry)] ?? []).filter((m) => !deadMirrors.has(m)),
+        `https://${registryApiHost(registry)}`,
+      ].every((source) => transport.multiplexes(new URL(source).origin)),
     get rateLimit() {
       return transport.rateLimit;
     },

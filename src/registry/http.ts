@@ -125,8 +125,6 @@ export class Transport {
   readonly #policy: TransportPolicy;
   readonly #auth: Authenticator;
   readonly #endpoints = new Map<string, Promise<Endpoint>>();
-  /** Mirror base URLs whose first contact failed: skipped for the run, so they say nothing of HTTP/2. */
-  readonly #deadMirrors = new Set<string>();
   /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
   readonly #expected = new Map<string, Set<string>>();
   #rateLimit: RateLimit | undefined;
@@ -191,17 +189,9 @@ export class Transport {
     await this.#http.close();
   }
 
-  /**
-   * Whether every source of `registry` still in use (its mirrors but those that failed first
-   * contact, then its API host) chose HTTP/2: its latency-bound requests then share one
-   * connection instead of taking turns on many.
-   */
-  multiplexes(registry: string): boolean {
-    const mirrors = (this.#opts.mirrors[registryKey(registry)] ?? []).filter(
-      (m) => !this.#deadMirrors.has(m),
-    );
-    const origins = [...mirrors.map((m) => new URL(m).origin), `https://${registryApiHost(registry)}`];
-    return origins.every((o) => this.#http.multiplexes(o));
+  /** Whether `origin` (`https://host:port`) chose HTTP/2 at first contact. */
+  multiplexes(origin: string): boolean {
+    return this.#http.multiplexes(origin);
   }
 
   /** One request; network failures and exhausted retries become RegistryError. */
@@ -288,7 +278,6 @@ export class Transport {
         checkUrl(base, this.#policy);
         return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
       });
-      p.catch(() => this.#deadMirrors.add(mirror));
       this.#endpoints.set(key, p);
     }
     return p;

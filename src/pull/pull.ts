@@ -443,12 +443,18 @@ async function fetchBlob(
   let settled!: () => void;
   const done = new Promise<void>((resolve) => (settled = resolve));
   const small = latencyBound(blob, run);
+  // A latency-bound request to a registry that multiplexes takes no connection of the budget.
   const budgeted =
     small && client.multiplexes?.(ref.registry)
       ? client
-      : small
-        ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
-        : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
+      : connectionPerRequest(
+          client,
+          small ? run.budget : run.bulk,
+          ref.registry,
+          small ? LATENCY_BOUND_PRIORITY : blob.size,
+          signal,
+          done,
+        );
   return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 

@@ -98,7 +98,6 @@ export function createDispatcher(opts: DispatcherOptions): RegistryDispatcher {
   const h2 = new Set<string>();
   const asked = new Set<string>();
   const learning = new AbortController();
-  let closed: Promise<void> | undefined;
   const connector = buildConnector({ timeout: opts.timeouts.connectMs, allowH2: true, ...tls });
   const multiplexed = new Agent({
     allowH2: true,
@@ -134,9 +133,9 @@ export function createDispatcher(opts: DispatcherOptions): RegistryDispatcher {
         );
     },
     multiplexes: (origin) => h2.has(origin),
-    close() {
-      learning.abort();
-      return (closed ??= Promise.all([bulk.close(), multiplexed.close()]).then(() => {}));
+    async close() {
+      learning.abort(); // An Agent's close waits for its requests: a probe left unanswered would hold it.
+      await Promise.all([bulk.close(), multiplexed.close()]);
     },
   };
 }

@@ -1,20 +1,8 @@
 // Raw pushes through the distribution API, for images skopeo and umoci would not make: padded
 // or lying configs, manifests listing one digest twice, nested indexes.
 import { createHash } from 'node:crypto';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { Desc } from './fixtures.js';
-import type { Registry } from './registry.js';
-
-const trusting = new Map<string, Agent>();
-
-/** fetch, trusting the registry's own certificate when it has one. */
-function fetchFor(registry: Registry): typeof undiciFetch {
-  const ca = registry.certificate;
-  if (!ca) return undiciFetch;
-  let dispatcher = trusting.get(ca);
-  if (!dispatcher) trusting.set(ca, (dispatcher = new Agent({ connect: { ca } })));
-  return (url, init) => undiciFetch(url, { ...init, dispatcher });
-}
+import { trustingFetch, type Registry } from './registry.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -26,7 +14,7 @@ export async function pushBlob(
   mediaType: string,
 ): Promise<Desc> {
   const digest = sha256(bytes);
-  const fetch = fetchFor(registry);
+  const fetch = trustingFetch(registry.certificate);
   const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   await start.body?.cancel();
   if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
@@ -52,7 +40,7 @@ export async function pushManifest(
 ): Promise<Desc> {
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, ...doc }));
   const digest = sha256(bytes);
-  const fetch = fetchFor(registry);
+  const fetch = trustingFetch(registry.certificate);
   for (const ref of tag ? [digest, tag] : [digest]) {
     const res = await fetch(`${registry.url}/v2/${repo}/manifests/${ref}`, {
       method: 'PUT',

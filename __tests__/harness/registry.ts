@@ -3,8 +3,8 @@
 // HTTPS with a certificate of its own (it then offers HTTP/2, as registries on the internet do).
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import {
   freePort,
   LOOPBACK,
@@ -104,21 +104,14 @@ async function makeCertificate(root: string): Promise<string> {
   return readFile(cert, 'utf8');
 }
 
-/** The status of `GET url` (undefined when nothing answers), trusting `ca` for HTTPS. */
-async function status(url: string, ca: string | undefined): Promise<number | undefined> {
-  if (!ca) {
-    const res = await fetch(url).catch(() => undefined);
-    await res?.body?.cancel();
-    return res?.status;
-  }
-  return new Promise((resolve) => {
-    httpsRequest(url, { ca }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    })
-      .on('error', () => resolve(undefined))
-      .end();
-  });
+const trusting = new Map<string, Agent>();
+
+/** fetch, trusting a registry's own certificate (`ca`, PEM) when it has one. */
+export function trustingFetch(ca: string | undefined): typeof undiciFetch {
+  if (!ca) return undiciFetch;
+  let dispatcher = trusting.get(ca);
+  if (!dispatcher) trusting.set(ca, (dispatcher = new Agent({ connect: { ca } })));
+  return (url, init) => undiciFetch(url, { ...init, dispatcher });
 }
 
 /**
@@ -150,8 +143,9 @@ export async function startRegistry(
     try {
       await waitFor(`docker-registry on ${host}`, async () => {
         if (exited) throw new Error('docker-registry exited during startup');
-        const code = await status(`${scheme}://${host}/v2/`, certificate);
-        return code === 200 || code === 401;
+        const res = await trustingFetch(certificate)(`${scheme}://${host}/v2/`).catch(() => undefined);
+        await res?.body?.cancel();
+        return res?.status === 200 || res?.status === 401;
       });
     } catch (err) {
       await proc.stop(0);

@@ -1624,7 +1624,6 @@ function createDispatcher(opts) {
     const h2 = new Set();
     const asked = new Set();
     const learning = new AbortController();
-    let closed;
     const connector = (0,undici/* buildConnector */.gU)({ timeout: opts.timeouts.connectMs, allowH2: true, ...tls });
     const multiplexed = new undici/* Agent */.g6({
         allowH2: true,
@@ -1657,9 +1656,9 @@ function createDispatcher(opts) {
                 .then((res) => res.body.dump(), () => { });
         },
         multiplexes: (origin) => h2.has(origin),
-        close() {
-            learning.abort();
-            return (closed ??= Promise.all([bulk.close(), multiplexed.close()]).then(() => { }));
+        async close() {
+            learning.abort(); // An Agent's close waits for its requests: a probe left unanswered would hold it.
+            await Promise.all([bulk.close(), multiplexed.close()]);
         },
     };
 }
@@ -1731,8 +1730,6 @@ class Transport {
     #policy;
     #auth;
     #endpoints = new Map();
-    /** Mirror base URLs whose first contact failed: skipped for the run, so they say nothing of HTTP/2. */
-    #deadMirrors = new Set();
     /** Per credential key (`docker.io`), the scopes the run announced: one token may serve them all. */
     #expected = new Map();
     #rateLimit;
@@ -1790,15 +1787,9 @@ class Transport {
     async close() {
         await this.#http.close();
     }
-    /**
-     * Whether every source of `registry` still in use (its mirrors but those that failed first
-     * contact, then its API host) chose HTTP/2: its latency-bound requests then share one
-     * connection instead of taking turns on many.
-     */
-    multiplexes(registry) {
-        const mirrors = (this.#opts.mirrors[registryKey(registry)] ?? []).filter((m) => !this.#deadMirrors.has(m));
-        const origins = [...mirrors.map((m) => new URL(m).origin), `https://${registryApiHost(registry)}`];
-        return origins.every((o) => this.#http.multiplexes(o));
+    /** Whether `origin` (`https://host:port`) chose HTTP/2 at first contact. */
+    multiplexes(origin) {
+        return this.#http.multiplexes(origin);
     }
     /** One request; network failures and exhausted retries become RegistryError. */
     async raw(init) {
@@ -1880,7 +1871,6 @@ class Transport {
                 checkUrl(base, this.#policy);
                 return this.#ping(base, registryKey(base.host), `mirror ${base.host}`, {}, signal);
             });
-            p.catch(() => this.#deadMirrors.add(mirror));
             this.#endpoints.set(key, p);
         }
         return p;
@@ -2458,7 +2448,11 @@ function createRegistryClient(input = {}) {
         },
         rateFloor: opts.rateFloor,
         roundTripMs: (registry) => roundTrips.get(registry),
-        multiplexes: (registry) => transport.multiplexes(registry),
+        // Every source still in use (the mirrors that answered first contact, then the registry).
+        multiplexes: (registry) => [
+            ...(opts.mirrors[registryKey(registry)] ?? []).filter((m) => !deadMirrors.has(m)),
+            `https://${registryApiHost(registry)}`,
+        ].every((source) => transport.multiplexes(new URL(source).origin)),
         get rateLimit() {
             return transport.rateLimit;
         },
@@ -4598,11 +4592,10 @@ onQueued) {
     let settled;
     const done = new Promise((resolve) => (settled = resolve));
     const small = latencyBound(blob, run);
+    // A latency-bound request to a registry that multiplexes takes no connection of the budget.
     const budgeted = small && client.multiplexes?.(ref.registry)
         ? client
-        : small
-            ? connectionPerRequest(client, run.budget, ref.registry, LATENCY_BOUND_PRIORITY, signal, done)
-            : connectionPerRequest(client, run.bulk, ref.registry, blob.size, signal, done);
+        : connectionPerRequest(client, small ? run.budget : run.bulk, ref.registry, small ? LATENCY_BOUND_PRIORITY : blob.size, signal, done);
     return ensureBlob(layout, budgeted, ref, blob, { valid: run.valid, onBytes, signal }).finally(settled);
 }
 /**
